@@ -1,0 +1,35 @@
+"""autodiff: reverse-mode automatic differentiation on numpy arrays."""
+
+from autodiff.anomaly import detect_anomaly
+from autodiff.errors import DTypeError, GradientError, ShapeError
+from autodiff.functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
+from autodiff.functions import *  # noqa: F403 - the ops as free functions
+from autodiff.functions import __all__ as _functions
+from autodiff.gradcheck import gradcheck
+from autodiff.primitive import Sample, primitive
+from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
+from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
+
+__all__ = [
+    "DTypeError",
+    "GradientError",
+    "Sample",
+    "ShapeError",
+    "Tensor",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "hessian",
+    "jacobian",
+    "jvp",
+    "value_and_grad",
+    "vjp",
+    "get_default_dtype",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "primitive",
+    "scope",
+    "set_default_dtype",
+    *_functions,
+]

@@ -1,0 +1,55 @@
+"""Matrix product with numpy's rules: 1-D, 2-D and batched N-D operands."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autodiff.broadcast import unbroadcast
+from autodiff.errors import ShapeError
+from autodiff.primitive import Array, Sample, Saved, primitive
+
+
+@primitive(
+    samples=[
+        Sample((3, 4), (4, 2)),
+        Sample((2, 3, 4), (4, 5)),
+        Sample((2, 1, 3, 4), (3, 4, 2)),
+        Sample((4,), (4, 3)),
+        Sample((3, 4), (4,)),
+        Sample((4,), (4,)),
+    ]
+)
+def matmul(a: Array, b: Array) -> tuple[Array, Saved]:
+    """out = a @ b."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: operands must have at least 1 dim; got a{a.shape} @ b{b.shape}")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ShapeError(
+            f"matmul: cannot contract a{a.shape} @ b{b.shape}; expected a.shape[-1] == "
+            f"b.shape[-2], got {a.shape[-1]} and {b.shape[-2 if b.ndim > 1 else 0]}"
+        )
+    return np.matmul(a, b), (a, b)
+
+
+@matmul.defvjp
+def matmul_vjp(saved: Saved, g: Array, needs: tuple[bool, ...]) -> tuple[Array | None, ...]:
+    """ga = g @ bᵀ;  gb = aᵀ @ g  (each summed over broadcast batch dims).
+
+    A 1-D a acts as a row (1, k) and a 1-D b as a column (k, 1); g gets the matching
+    size-1 axis back before the products, which are then reshaped to the operand's shape.
+    """
+    a, b = saved
+    a2 = a.reshape(1, -1) if a.ndim == 1 else a
+    b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+    if a.ndim == 1 and b.ndim == 1:
+        g = g.reshape(1, 1)
+    elif a.ndim == 1:
+        g = g.reshape(*g.shape[:-1], 1, g.shape[-1])
+    elif b.ndim == 1:
+        g = g.reshape(*g.shape, 1)
+    ga = gb = None
+    if needs[0]:
+        ga = unbroadcast(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+    if needs[1]:
+        gb = unbroadcast(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape)
+    return ga, gb

@@ -1,0 +1,130 @@
+"""Reductions along axes: sum, max, min, logsumexp, and softmax / log_softmax along an axis.
+
+mean, var and std are composed from these by Tensor, not primitives of their own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autodiff.broadcast import Axis, keepdims_shape, normalize_axes, reduced_shape
+from autodiff.ops.shape import broadcast_to
+from autodiff.ops.unary import exp
+from autodiff.primitive import Array, Sample, Saved, primitive
+
+_AXES = [
+    Sample((2, 3, 4)),
+    Sample((2, 3, 4), axis=1),
+    Sample((2, 3, 4), axis=(0, 2), keepdims=True),
+    Sample((2, 3, 4), axis=-1, keepdims=True),
+    Sample(()),
+]
+
+
+@primitive(samples=_AXES)
+def sum(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Saved]:
+    """out = x.sum(axis, keepdims)."""
+    normalize_axes(axis, x.ndim, "sum")
+    return x.sum(axis=axis, keepdims=keepdims), (x.shape, axis, keepdims)
+
+
+@sum.defvjp
+def sum_vjp(saved: Saved, g: Array) -> tuple[Array]:
+    """gx = g copied along every summed axis, i.e. g broadcast back to x.shape."""
+    shape, axis, keepdims = saved
+    if not keepdims:  # re-insert the summed axes as size 1 so g can broadcast
+        g = g.reshape(keepdims_shape(shape, axis))
+    return (broadcast_to(g, shape=shape),)
+
+
+def _extreme(x: Array, axis: Axis, keepdims: bool, pick: np.ufunc) -> tuple[Array, Saved]:
+    """max or min (by `pick`) with the weights that share g among tied extremes."""
+    normalize_axes(axis, x.ndim, pick.__name__)
+    if x.size == 0:
+        raise ValueError(f"{pick.__name__}: cannot reduce an empty tensor of shape {x.shape}")
+    out = pick.reduce(x, axis=axis, keepdims=True)
+    hits = x == out
+    weights = hits / hits.sum(axis=axis, keepdims=True)  # ties share the gradient equally
+    if not keepdims:
+        out = out.reshape(reduced_shape(x.shape, axis))
+    return out, (weights.astype(x.dtype), axis, keepdims)
+
+
+@primitive(samples=_AXES)
+def max(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Saved]:
+    """out = x.max(axis, keepdims)."""
+    return _extreme(x, axis, keepdims, np.maximum)
+
+
+@primitive(samples=_AXES)
+def min(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Saved]:
+    """out = x.min(axis, keepdims)."""
+    return _extreme(x, axis, keepdims, np.minimum)
+
+
+@max.defvjp
+@min.defvjp
+def extreme_vjp(saved: Saved, g: Array) -> tuple[Array]:
+    """gx = g * w, w = 1/k on each of the k entries equal to the extreme, 0 elsewhere."""
+    weights, axis, keepdims = saved
+    if not keepdims:
+        g = g.reshape(keepdims_shape(weights.shape, axis))
+    return (g * weights,)
+
+
+@primitive(samples=_AXES)
+def logsumexp(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Saved]:
+    """out = ln Σ e**x over `axis`, shifted by the max so that e**x never overflows."""
+    normalize_axes(axis, x.ndim, "logsumexp")
+    shift = x.max(axis=axis, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0)  # all -inf: nothing to shift by
+    out = np.log(np.exp(x - shift).sum(axis=axis, keepdims=True)) + shift
+    if not keepdims:
+        out = out.reshape(reduced_shape(x.shape, axis))
+    return out, (x, out, axis, keepdims)
+
+
+@logsumexp.defvjp
+def logsumexp_vjp(saved: Saved, g: Array) -> tuple[Array]:
+    """gx = g * e**(x - out) = g * softmax(x)."""
+    x, out, axis, keepdims = saved
+    if not keepdims:
+        shape = keepdims_shape(x.shape, axis)
+        g = g.reshape(shape)
+        out = out.reshape(shape)
+    return (g * exp(x - out),)
+
+
+_ALONG = [Sample((3, 4)), Sample((2, 3, 4), axis=1), Sample((5,))]
+
+
+@primitive(samples=_ALONG)
+def softmax(x: Array, axis: int = -1) -> tuple[Array, Saved]:
+    """out = e**x / Σ e**x along `axis` (shifted by the max: logits of 1e4 stay finite)."""
+    normalize_axes(axis, x.ndim, "softmax")
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    out = e / e.sum(axis=axis, keepdims=True)
+    return out, (out, axis)
+
+
+@softmax.defvjp
+def softmax_vjp(saved: Saved, g: Array) -> tuple[Array]:
+    """gx = out * (g - Σ g*out) along `axis`."""
+    out, axis = saved
+    return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+
+
+@primitive(samples=_ALONG)
+def log_softmax(x: Array, axis: int = -1) -> tuple[Array, Saved]:
+    """out = x - logsumexp(x) along `axis`."""
+    normalize_axes(axis, x.ndim, "log_softmax")
+    shifted = x - x.max(axis=axis, keepdims=True)
+    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return out, (out, axis)
+
+
+@log_softmax.defvjp
+def log_softmax_vjp(saved: Saved, g: Array) -> tuple[Array]:
+    """gx = g - e**out * Σ g along `axis`."""
+    out, axis = saved
+    return (g - exp(out) * g.sum(axis=axis, keepdims=True),)

@@ -1,0 +1,194 @@
+"""Shape primitives: reshape, transpose, broadcast_to, concatenate, stack, indexing.
+
+Indexing's VJP is scatter_add, itself a primitive whose VJP is indexing, so gradients of
+gradients through `x[...]` work too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autodiff.broadcast import Shape, normalize_axes, unbroadcast
+from autodiff.errors import ShapeError
+from autodiff.primitive import Array, Sample, Saved, primitive
+
+
+@primitive(samples=[Sample((3, 4), shape=(2, 6)), Sample((2, 3, 2), shape=(-1,))])
+def reshape(x: Array, shape: Shape) -> tuple[Array, Saved]:
+    """out = x with the same values in `shape`."""
+    try:
+        out = x.reshape(shape)
+    except ValueError:
+        raise ShapeError(
+            f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}"
+        ) from None
+    return out, x.shape
+
+
+@reshape.defvjp
+def reshape_vjp(shape: Saved, g: Array) -> tuple[Array]:
+    """gx = g reshaped back to x.shape."""
+    return (g.reshape(shape),)
+
+
+@primitive(samples=[Sample((3, 4), axes=None), Sample((2, 3, 4), axes=(1, 2, 0))])
+def transpose(x: Array, axes: tuple[int, ...] | None = None) -> tuple[Array, Saved]:
+    """out = x with its axes permuted (reversed when `axes` is None)."""
+    if axes is None:
+        axes = tuple(range(x.ndim - 1, -1, -1))
+    if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+        raise ShapeError(
+            f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of a tensor "
+            f"of shape {x.shape}"
+        )
+    return x.transpose(axes), axes
+
+
+@transpose.defvjp
+def transpose_vjp(axes: Saved, g: Array) -> tuple[Array]:
+    """gx = g transposed by the inverse permutation."""
+    return (g.transpose(tuple(np.argsort(axes))),)
+
+
+@primitive(samples=[Sample((3, 1), shape=(2, 3, 4)), Sample((), shape=(2,))])
+def broadcast_to(x: Array, shape: Shape) -> tuple[Array, Saved]:
+    """out = x broadcast to `shape` (a read-only view)."""
+    try:
+        out = np.broadcast_to(x, shape)
+    except ValueError:
+        raise ShapeError(
+            f"broadcast_to: cannot broadcast a tensor of shape {x.shape} to {shape}"
+        ) from None
+    return out, x.shape
+
+
+@broadcast_to.defvjp
+def broadcast_to_vjp(shape: Saved, g: Array) -> tuple[Array]:
+    """gx = unbroadcast(g, x.shape): summed over every axis broadcasting created or stretched."""
+    return (unbroadcast(g, shape),)
+
+
+@primitive(samples=[Sample((2, 3), (4, 3)), Sample((2, 3), (2, 1), (2, 2), axis=1)])
+def concatenate(*xs: Array, axis: int = 0) -> tuple[Array, Saved]:
+    """out = the inputs joined along an existing `axis`."""
+    try:
+        out = np.concatenate(xs, axis=axis)
+    except ValueError as err:
+        shapes = ", ".join(str(x.shape) for x in xs)
+        raise ShapeError(
+            f"concatenate: cannot join shapes {shapes} along axis {axis}: {err}"
+        ) from None
+    axis = normalize_axes(axis, out.ndim, "concatenate")[0]
+    return out, (axis, tuple(x.shape[axis] for x in xs))
+
+
+@concatenate.defvjp
+def concatenate_vjp(saved: Saved, g: Array) -> tuple[Array, ...]:
+    """gx_i = the slice of g that x_i filled."""
+    axis, sizes = saved
+    grads = []
+    start = 0
+    for size in sizes:
+        index = (slice(None),) * axis + (slice(start, start + size),)
+        grads.append(g[index])
+        start += size
+    return tuple(grads)
+
+
+@primitive(samples=[Sample((2, 3), (2, 3)), Sample((2,), (2,), (2,), axis=-1)])
+def stack(*xs: Array, axis: int = 0) -> tuple[Array, Saved]:
+    """out = the inputs joined along a new `axis`."""
+    try:
+        out = np.stack(xs, axis=axis)
+    except ValueError as err:
+        shapes = ", ".join(str(x.shape) for x in xs)
+        raise ShapeError(f"stack: cannot stack shapes {shapes}: {err}") from None
+    axis = normalize_axes(axis, out.ndim, "stack")[0]
+    return out, (axis, len(xs))
+
+
+@stack.defvjp
+def stack_vjp(saved: Saved, g: Array) -> tuple[Array, ...]:
+    """gx_i = g at position i of the new axis."""
+    axis, count = saved
+    return tuple(g[(slice(None),) * axis + (i,)] for i in range(count))
+
+
+Index = Any  # what numpy accepts between [ ]: ints, slices, None, Ellipsis, arrays
+
+
+def is_advanced(index: Index) -> bool:
+    """Whether `index` uses integer or boolean arrays (numpy's advanced indexing)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (np.ndarray, list)) for p in parts)
+
+
+_REPEATS = np.array([0, 2, 0, 1])
+
+
+@primitive(
+    samples=[
+        Sample((3, 4), index=(slice(None), 1)),
+        Sample((3, 4), index=(Ellipsis, None, slice(1, 3))),
+        Sample((4, 2), index=_REPEATS),  # repeated rows: their gradients add up
+        Sample((3, 4), index=np.array([[True, False, True, False]] * 3)),
+        Sample((3, 4), index=(np.array([0, 2, 2]), np.array([1, 3, 3]))),
+    ]
+)
+def getitem(x: Array, index: Index) -> tuple[Array, Saved]:
+    """out = x[index]."""
+    try:
+        out = x[index]
+    except IndexError as err:
+        raise IndexError(
+            f"getitem: index {index!r} on a tensor of shape {x.shape}: {err}"
+        ) from None
+    return out, (x.shape, index)
+
+
+@getitem.defvjp
+def getitem_vjp(saved: Saved, g: Array) -> tuple[Array]:
+    """gx = zeros of x.shape with g added at `index` (repeated indices accumulate)."""
+    shape, index = saved
+    return (scatter_add(g, shape=shape, index=index),)
+
+
+@primitive(
+    samples=[
+        Sample((3,), shape=(3, 4), index=(slice(None), 1)),
+        Sample((4, 2), shape=(3, 2), index=_REPEATS),
+    ]
+)
+def scatter_add(g: Array, shape: Shape, index: Index) -> tuple[Array, Saved]:
+    """out = zeros(shape) with g added at `index`, repeated indices accumulating."""
+    out = np.zeros(shape, dtype=g.dtype)
+    if is_advanced(index):
+        np.add.at(out, index, g)
+    else:
+        out[index] = g  # basic indexing never repeats an element
+    return out, index
+
+
+@scatter_add.defvjp
+def scatter_add_vjp(index: Saved, g: Array) -> tuple[Array]:
+    """gg = g[index]."""
+    return (getitem(g, index=index),)
+
+
+def along_axis_index(shape: Shape, indices: Array, axis: int) -> tuple[Array, ...]:
+    """The index tuple that makes x[index] equal np.take_along_axis(x, indices, axis)."""
+    if indices.ndim != len(shape):
+        raise ShapeError(
+            f"take_along_axis: indices of shape {indices.shape} for a tensor of shape "
+            f"{shape}; expected the same number of dims ({len(shape)})"
+        )
+    axis = normalize_axes(axis, len(shape), "take_along_axis")[0]
+    index = []
+    for i, n in enumerate(shape):
+        if i == axis:
+            index.append(indices)
+        else:
+            index.append(np.arange(n).reshape([n if j == i else 1 for j in range(len(shape))]))
+    return tuple(index)

@@ -1,0 +1,287 @@
+"""The tape: one Node per recorded op, the grad-mode switches, and the backward walk.
+
+Each Tensor made by a recorded op holds its Node; the Node holds the op's inputs, what the
+forward saved, and a weak reference to its output. Nothing refers back from a Node to its
+own output strongly, so a graph is freed by reference counting as soon as its last Tensor goes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autodiff.errors import GradientError, ShapeError
+from autodiff.primitive import Primitive, Saved
+
+_RELEASED = object()  # stands in for the saved values once backward has used them
+
+
+class GradMode:
+    """Switches the whole tape consults: recording, anomaly checks, tracing, module scope."""
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.anomaly: Any = None  # an object with capture() and check(node, grads), or None
+        self.observer: Callable[..., None] | None = None  # sees each VJP as backward runs
+        self.scope: tuple[str, ...] = ()  # labels of the nn.Module calls now running
+
+
+state = GradMode()
+_counter = itertools.count()
+
+
+class Node:
+    """One recorded op: its primitive, parameters, inputs and saved values."""
+
+    __slots__ = (
+        "prim",
+        "params",
+        "inputs",
+        "needs",
+        "versions",
+        "saved",
+        "seq",
+        "out",
+        "scope",
+        "trace",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        prim: Primitive,
+        params: dict[str, Any],
+        inputs: tuple[Any, ...],
+        needs: tuple[bool, ...],
+        saved: Saved,
+        out: Any,
+    ):
+        self.prim = prim
+        self.params = params
+        self.inputs = inputs  # the Tensor inputs (None for other arguments)
+        self.needs = needs  # which inputs need a gradient
+        self.versions = tuple(t._version if t is not None else 0 for t in inputs)
+        self.saved = saved
+        self.seq = next(_counter)  # creation order: a consumer always comes after its inputs
+        self.out = weakref.ref(out)
+        self.scope = state.scope
+        self.trace = state.anomaly.capture() if state.anomaly is not None else None
+
+    @property
+    def label(self) -> str:
+        """The op with its parameters, as the listings and pictures show it."""
+        if not self.params:
+            return self.prim.name
+        args = ", ".join(f"{k}={_short(v)}" for k, v in self.params.items())
+        return f"{self.prim.name}({args})"
+
+    def where(self) -> str:
+        """The user's line that made this op, when anomaly mode recorded it."""
+        return f"\n  made at {self.trace}" if self.trace else ""
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _GradSwitch:
+    """Context manager (and decorator) that sets grad mode and restores it on exit."""
+
+    def __init__(self, enabled: bool):
+        self.mode = enabled
+        self.previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self.previous.append(state.enabled)
+        state.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        state.enabled = self.previous.pop()
+
+    def __call__(self, fn: Callable) -> Callable:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return fn(*args, **kwargs)
+
+        wrapper.__name__ = fn.__name__
+        wrapper.__doc__ = fn.__doc__
+        return wrapper
+
+
+def no_grad() -> _GradSwitch:
+    """Record nothing inside: ``with autodiff.no_grad(): ...`` (also a decorator)."""
+    return _GradSwitch(False)
+
+
+def enable_grad() -> _GradSwitch:
+    """Record again inside a no_grad block: ``with autodiff.enable_grad(): ...``."""
+    return _GradSwitch(True)
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops are being recorded now."""
+    return state.enabled
+
+
+class scope:
+    """Label the ops recorded inside (nn.Module uses it so pictures group ops by layer)."""
+
+    def __init__(self, label: str):
+        self.label = label
+
+    def __enter__(self) -> None:
+        state.scope = (*state.scope, self.label)
+
+    def __exit__(self, *exc: object) -> None:
+        state.scope = state.scope[:-1]
+
+
+def _check_versions(node: Node, saved: Saved) -> None:
+    """Raise if a Tensor whose array the op saved was modified in place since."""
+    items = saved if isinstance(saved, tuple) else (saved,)
+    tensors = [*node.inputs, node.out()]
+    versions = [*node.versions, 0]
+    for t, version in zip(tensors, versions):
+        if t is not None and t._version != version and any(s is t.data for s in items):
+            raise GradientError(
+                f"backward: an input of {node.prim.name} was modified by an in-place "
+                f"operation after the forward pass (its version is {t._version}, "
+                f"expected {version}); {node.prim.name} saved it for its gradient"
+                f"{node.where()}"
+            )
+
+
+def _saved_as_tensors(node: Node, saved: Saved) -> Saved:
+    """For create_graph: the saved arrays that are an input's or the output's data, as Tensors.
+
+    The VJP then computes with Tensors that are part of the graph, so its own ops are
+    recorded and second derivatives reach the inputs.
+    """
+    by_id = {id(t.data): t for t in node.inputs if t is not None}
+    out = node.out()
+    if out is not None:
+        by_id[id(out.data)] = out
+    if isinstance(saved, tuple):
+        return tuple(by_id.get(id(s), s) for s in saved)
+    return by_id.get(id(saved), saved)
+
+
+def _run_vjp(node: Node, g: Any, retain_graph: bool, create_graph: bool) -> tuple[Any, ...]:
+    saved = node.saved
+    if saved is _RELEASED:
+        raise GradientError(
+            f"backward: the graph through {node.prim.name} was already freed by an earlier "
+            f"backward(); call backward(retain_graph=True) the first time to backpropagate "
+            f"through it twice{node.where()}"
+        )
+    if node.prim.vjp is None:
+        raise NotImplementedError(f"{node.prim.name}: no VJP defined")
+    _check_versions(node, saved)
+    if create_graph:
+        saved = _saved_as_tensors(node, saved)
+    if not retain_graph:
+        node.saved = _RELEASED
+    if node.prim.vjp_takes_needs:
+        grads = node.prim.vjp(saved, g, node.needs)
+    else:
+        grads = node.prim.vjp(saved, g)
+    if len(grads) != len(node.inputs):
+        raise GradientError(
+            f"{node.prim.name}: VJP returned {len(grads)} gradients for {len(node.inputs)} inputs"
+        )
+    return grads
+
+
+def backward(
+    root: Any,
+    g: Any,
+    *,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    inputs: Sequence[Any] | None = None,
+    retain_all_grads: bool = False,
+    wrap: Callable[[Any], Any],
+) -> list[Any] | None:
+    """Backpropagate `g` (the gradient of the loss w.r.t. `root`) through the tape.
+
+    Nodes run in reverse creation order (a heap on their sequence numbers), each exactly once,
+    after every gradient that flows into it has been summed. Without `inputs`, leaves
+    accumulate their gradient in ``.grad``; with `inputs`, their gradients are returned instead
+    and no ``.grad`` changes. `wrap` turns an array into a Tensor (for ``.grad`` and hooks).
+    """
+    wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
+    found: list[Any] = [None] * (len(inputs) if inputs is not None else 0)
+    leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]
+    pending: dict[Node, Any] = {}
+    owned: set[Node] = set()  # pending buffers we allocated and may add into in place
+    heap: list[tuple[int, Node]] = []
+
+    def send(t: Any, gi: Any) -> None:
+        node = t._node
+        if node is None or (wanted is not None and id(t) in wanted):
+            entry = leaf_grads.get(id(t))
+            if entry is None:
+                leaf_grads[id(t)] = [t, gi]
+            else:
+                entry[1] = entry[1] + gi
+        elif node in pending:
+            if node in owned:
+                acc = pending[node]
+                acc += gi  # in place for arrays; for Tensors (create_graph) a recorded add
+                pending[node] = acc
+            else:
+                pending[node] = pending[node] + gi
+                owned.add(node)
+        else:
+            pending[node] = gi
+            heapq.heappush(heap, (-node.seq, node))
+
+    send(root, g)
+    while heap:
+        node = heapq.heappop(heap)[1]
+        g = pending.pop(node)
+        out = node.out()
+        if out is not None and (out._hooks or out._retains_grad or retain_all_grads):
+            keep = out._retains_grad or retain_all_grads
+            g = _hooks_and_retain(out, g, wrap, create_graph, keep)
+        grads = _run_vjp(node, g, retain_graph, create_graph)
+        if state.anomaly is not None:
+            state.anomaly.check(node, grads)
+        if state.observer is not None:
+            state.observer(node, g, grads)
+        for t, gi, needed in zip(node.inputs, grads, node.needs):
+            if not needed or gi is None:
+                continue
+            if gi.shape != t.shape:
+                raise ShapeError(
+                    f"{node.prim.name}: VJP returned a gradient of shape {gi.shape} for an "
+                    f"input of shape {t.shape}"
+                )
+            send(t, gi)
+
+    for t, gi in leaf_grads.values():
+        if wanted is not None and id(t) in wanted:
+            gi = _hooks_and_retain(t, gi, wrap, create_graph, keep=False)
+            found[wanted[id(t)]] = gi if create_graph else wrap(gi)
+        else:
+            _hooks_and_retain(t, gi, wrap, create_graph, keep=True)
+    return found if inputs is not None else None
+
+
+def _hooks_and_retain(t: Any, g: Any, wrap: Callable, create_graph: bool, keep: bool) -> Any:
+    """Run t's hooks on its gradient g (each may replace it); store it in t.grad if `keep`."""
+    if t._hooks:
+        as_tensor = g if create_graph else wrap(g)
+        for hook in t._hooks:
+            replaced = hook(as_tensor)
+            if replaced is not None:
+                as_tensor = replaced
+        g = as_tensor if create_graph else as_tensor.data
+    if keep:
+        grad = g if create_graph else wrap(g)
+        t.grad = grad if t.grad is None else t.grad + grad
+    return g
