@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autodiff.broadcast import Axis, Shape
-from autodiff.ops import elementwise, shape
+from autodiff.ops import elementwise, loss, shape
 from autodiff.tensor import Tensor, get_default_dtype
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "split",
     "take_along_axis",
     "astype",
+    "softmax_cross_entropy",
 ]
 
 
@@ -230,3 +231,12 @@ def take_along_axis(x: Any, indices: Any, axis: int) -> Tensor:
 
 def astype(x: Any, dtype: Any) -> Tensor:
     return as_tensor(x).astype(dtype)
+
+
+def softmax_cross_entropy(logits: Any, target: Any) -> Tensor:
+    """Per-sample -log softmax(logits)[target] for (N, C) logits and (N,) class indices.
+
+    One fused primitive: faster than log_softmax followed by indexing, and finite for
+    logits of any size.
+    """
+    return Tensor.apply(loss.softmax_cross_entropy, logits, target)
