@@ -263,13 +263,30 @@ def backward(
                 )
             send(t, gi)
 
+    stored: set[int] = set()  # ids of the arrays handed out as gradients so far
     for t, gi in leaf_grads.values():
+        if not create_graph:
+            gi = _unshared(gi, stored)
         if wanted is not None and id(t) in wanted:
             gi = _hooks_and_retain(t, gi, wrap, create_graph, keep=False)
             found[wanted[id(t)]] = gi if create_graph else wrap(gi)
         else:
             _hooks_and_retain(t, gi, wrap, create_graph, keep=True)
     return found if inputs is not None else None
+
+
+def _unshared(g: Any, stored: set[int]) -> Any:
+    """g, or a copy of it where it is read-only or shares memory with another leaf's gradient.
+
+    A VJP may pass g on unchanged (add) or as a view (reshape, broadcast_to), so two leaves
+    could otherwise share one array, and an in-place change to one .grad would alter both.
+    """
+    owner = g if g.base is None else g.base
+    if id(owner) in stored or not g.flags.writeable:
+        g = g.copy()
+        owner = g
+    stored.add(id(owner))
+    return g
 
 
 def _hooks_and_retain(t: Any, g: Any, wrap: Callable, create_graph: bool, keep: bool) -> Any:

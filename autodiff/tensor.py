@@ -123,7 +123,16 @@ class Tensor:
                 like = a.data
                 break
         datas = [a.data if isinstance(a, Tensor) else _constant(a, like) for a in args]
-        out, saved = prim.forward(*datas, **params)
+        try:
+            out, saved = prim.forward(*datas, **params)
+        except ValueError as err:
+            if not str(err).startswith("operands could not be broadcast"):
+                raise
+            shapes = " and ".join(str(np.shape(d)) for d in datas)
+            raise ShapeError(
+                f"{prim.name}: cannot broadcast shapes {shapes}; expected each pair of "
+                f"trailing dims to be equal or 1"
+            ) from None
         result = Tensor._wrap(out)
         if not prim.differentiable:
             return result

@@ -1,0 +1,84 @@
+"""grad, value_and_grad, vjp, jvp, jacobian, hessian, gradcheck."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def test_grad_of_grad_of_cube_at_2_is_12():
+    d2 = ad.grad(ad.grad(lambda x: x**3))
+    assert d2(2.0).item() == pytest.approx(12.0)
+    assert ad.grad(ad.grad(ad.grad(lambda x: x**3)))(2.0).item() == pytest.approx(6.0)
+
+
+def test_hessian_of_quadratic_form_is_a_plus_a_transpose():
+    a = np.random.default_rng(0).standard_normal((3, 3))
+    h = ad.hessian(lambda x: x @ ad.Tensor(a) @ x)(np.ones(3))
+    np.testing.assert_allclose(h.data, a + a.T, rtol=1e-12)
+
+
+def test_grad_with_several_argnums_and_value():
+    value, (ga, gb) = ad.value_and_grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(
+        np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    )
+    assert value.item() == 11.0
+    np.testing.assert_array_equal(ga.data, [3.0, 4.0])
+    np.testing.assert_array_equal(gb.data, [1.0, 2.0])
+
+
+def test_grad_needs_a_scalar_function():
+    with pytest.raises(ad.GradientError, match=r"grad: f must return a scalar Tensor, got \(2,\)"):
+        ad.grad(lambda x: x * 2)(np.ones(2))
+
+
+def test_grad_leaves_dot_grad_alone():
+    x = ad.Tensor(np.ones(2), requires_grad=True)
+    ad.grad(lambda x: (x * x).sum())(x)
+    assert x.grad is None
+
+
+def test_vjp_and_jvp_agree_with_the_jacobian():
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((3, 4))
+
+    def f(x):
+        return (ad.Tensor(w) @ x).tanh()
+
+    x = rng.standard_normal(4)
+    jac = ad.jacobian(f)(x).data
+    u, v = rng.standard_normal(3), rng.standard_normal(4)
+    out, vjp_fn = ad.vjp(f, x)
+    np.testing.assert_allclose(vjp_fn(u)[0].data, u @ jac, rtol=1e-10)
+    out2, tangent = ad.jvp(f, [x], [v])
+    np.testing.assert_allclose(tangent.data, jac @ v, rtol=1e-10)
+    np.testing.assert_allclose(out.data, out2.data)
+    expected = (1 - np.tanh(w @ x) ** 2)[:, None] * w
+    np.testing.assert_allclose(jac, expected, rtol=1e-10)
+
+
+def test_gradcheck_reports_input_element_and_values():
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def wrong_square(x):
+        """out = x², with a VJP off by a factor of 2."""
+        return x * x, x
+
+    @wrong_square.defvjp
+    def wrong_square_vjp(x, g):
+        return (g * x,)
+
+    from autodiff.primitive import registry
+
+    del registry["wrong_square"]
+    x = ad.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    with pytest.raises(ad.GradientError) as info:
+        ad.gradcheck(lambda x: wrong_square(x).sum(), [x])
+    message = str(info.value)
+    assert "input 0" in message and "element (2,)" in message
+    assert "analytic 3" in message and "numeric 6" in message
+
+
+def test_gradcheck_refuses_float32():
+    x = ad.Tensor([1.0], requires_grad=True)
+    with pytest.raises(ad.DTypeError, match="expected float64"):
+        ad.gradcheck(lambda x: x * 2, [x])
