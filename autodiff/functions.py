@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autodiff.broadcast import Axis, Shape
-from autodiff.ops import elementwise, loss, shape
+from autodiff.ops import elementwise, linalg, loss, shape
 from autodiff.tensor import Tensor, get_default_dtype
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "minimum",
     "where",
     "matmul",
+    "linear",
     "sum",
     "mean",
     "var",
@@ -149,6 +150,11 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 def matmul(a: Any, b: Any) -> Tensor:
     return as_tensor(a) @ b
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """x @ weightᵀ + bias in one recorded op; weight is (out_features, in_features)."""
+    return Tensor.apply(linalg.linear, x, weight, bias)
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:

@@ -27,10 +27,17 @@ class GradMode:
         self.anomaly: Any = None  # an object with capture() and check(node, grads), or None
         self.observer: Callable[..., None] | None = None  # sees each VJP as backward runs
         self.scope: tuple[str, ...] = ()  # labels of the nn.Module calls now running
+        self.last_inplace = -1  # the clock reading of the latest in-place change
 
 
 state = GradMode()
-_counter = itertools.count()
+_clock = itertools.count()  # orders nodes and in-place changes on one time line
+
+
+def mark_inplace() -> int:
+    """Note an in-place change now; returns the clock reading, the tensor's new _version."""
+    state.last_inplace = next(_clock)
+    return state.last_inplace
 
 
 class Node:
@@ -41,12 +48,12 @@ class Node:
         "params",
         "inputs",
         "needs",
-        "versions",
         "saved",
         "seq",
         "out",
         "scope",
         "trace",
+        "watched",
         "__weakref__",
     )
 
@@ -63,12 +70,12 @@ class Node:
         self.params = params
         self.inputs = inputs  # the Tensor inputs (None for other arguments)
         self.needs = needs  # which inputs need a gradient
-        self.versions = tuple(t._version if t is not None else 0 for t in inputs)
         self.saved = saved
-        self.seq = next(_counter)  # creation order: a consumer always comes after its inputs
+        self.seq = next(_clock)  # creation order: a consumer always comes after its inputs
         self.out = weakref.ref(out)
         self.scope = state.scope
         self.trace = state.anomaly.capture() if state.anomaly is not None else None
+        self.watched = False  # the output has hooks or keeps its gradient
 
     @property
     def label(self) -> str:
@@ -141,17 +148,14 @@ class scope:
 
 
 def _check_versions(node: Node, saved: Saved) -> None:
-    """Raise if a Tensor whose array the op saved was modified in place since."""
+    """Raise if a Tensor whose array the op saved was modified in place after the op ran."""
     items = saved if isinstance(saved, tuple) else (saved,)
-    tensors = [*node.inputs, node.out()]
-    versions = [*node.versions, 0]
-    for t, version in zip(tensors, versions):
-        if t is not None and t._version != version and any(s is t.data for s in items):
+    for t in (*node.inputs, node.out()):
+        if t is not None and t._version > node.seq and any(s is t.data for s in items):
             raise GradientError(
                 f"backward: an input of {node.prim.name} was modified by an in-place "
-                f"operation after the forward pass (its version is {t._version}, "
-                f"expected {version}); {node.prim.name} saved it for its gradient"
-                f"{node.where()}"
+                f"operation after the forward pass; {node.prim.name} saved it for its "
+                f"gradient, so backward would compute with the new values{node.where()}"
             )
 
 
@@ -180,7 +184,8 @@ def _run_vjp(node: Node, g: Any, retain_graph: bool, create_graph: bool) -> tupl
         )
     if node.prim.vjp is None:
         raise NotImplementedError(f"{node.prim.name}: no VJP defined")
-    _check_versions(node, saved)
+    if state.last_inplace > node.seq:  # something changed in place since this op ran
+        _check_versions(node, saved)
     if create_graph:
         saved = _saved_as_tensors(node, saved)
     if not retain_graph:
@@ -244,10 +249,11 @@ def backward(
     while heap:
         node = heapq.heappop(heap)[1]
         g = pending.pop(node)
-        out = node.out()
-        if out is not None and (out._hooks or out._retains_grad or retain_all_grads):
-            keep = out._retains_grad or retain_all_grads
-            g = _hooks_and_retain(out, g, wrap, create_graph, keep)
+        if node.watched or retain_all_grads:
+            out = node.out()
+            if out is not None:
+                keep = out._retains_grad or retain_all_grads
+                g = _hooks_and_retain(out, g, wrap, create_graph, keep)
         grads = _run_vjp(node, g, retain_graph, create_graph)
         if state.anomaly is not None:
             state.anomaly.check(node, grads)

@@ -47,16 +47,11 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     return array
 
 
-def _constant(value: Any, like: np.ndarray | None) -> np.ndarray:
-    """A non-Tensor operand as an array; a Python number takes the dtype of `like`.
+_PLAIN = (np.ndarray, np.generic, bool, int, float, type(None))  # passed to forwards as they are
 
-    So `x * 2.0` stays float32 for a float32 x, as numpy itself does with Python scalars.
-    """
-    if isinstance(value, np.ndarray):
-        return value
-    if like is not None and isinstance(value, (bool, int, float)):
-        return np.asarray(value, dtype=np.result_type(like.dtype, value))
-    return _to_array(value)
+
+_NO_INPUT_GRAD = "made by {} from inputs that do not require grad"
+_UNDER_NO_GRAD = "made by {} under no_grad()"
 
 
 class Tensor:
@@ -92,9 +87,9 @@ class Tensor:
         self.name = name
         self._node: tape.Node | None = None
         self._version = 0
-        self._hooks: list[Callable] = []
+        self._hooks: list[Callable] | None = None
         self._retains_grad = False
-        self._cause: str | None = None
+        self._cause: tuple[str, str] | None = None  # why it does not require grad
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -109,20 +104,30 @@ class Tensor:
         t.name = None
         t._node = None
         t._version = 0
-        t._hooks = []
+        t._hooks = None
         t._retains_grad = False
         t._cause = None
         return t
 
     @staticmethod
     def apply(prim: Primitive, *args: Any, **params: Any) -> Tensor:
-        """Run `prim` on `args` (Tensors, arrays, numbers) and record it if any input needs it."""
-        like = None
+        """Run `prim` on `args` (Tensors, arrays, numbers) and record it if any input needs it.
+
+        Python numbers reach the forward as they are, so numpy treats them as it always
+        does: `x * 2.0` stays float32 for a float32 x. Lists become arrays.
+        """
+        datas = []
+        inputs = []
+        needs = []
         for a in args:
             if isinstance(a, Tensor):
-                like = a.data
-                break
-        datas = [a.data if isinstance(a, Tensor) else _constant(a, like) for a in args]
+                datas.append(a.data)
+                inputs.append(a)
+                needs.append(a.requires_grad)
+            else:
+                datas.append(a if isinstance(a, _PLAIN) else _to_array(a))
+                inputs.append(None)
+                needs.append(False)
         try:
             out, saved = prim.forward(*datas, **params)
         except ValueError as err:
@@ -136,14 +141,12 @@ class Tensor:
         result = Tensor._wrap(out)
         if not prim.differentiable:
             return result
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         if True not in needs:
-            result._cause = f"made by {prim.name} from inputs that do not require grad"
+            result._cause = (_NO_INPUT_GRAD, prim.name)
         elif not tape.state.enabled:
-            result._cause = f"made by {prim.name} under no_grad()"
+            result._cause = (_UNDER_NO_GRAD, prim.name)
         else:
-            inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
-            result._node = tape.Node(prim, params, inputs, needs, saved, result)
+            result._node = tape.Node(prim, params, tuple(inputs), tuple(needs), saved, result)
             result.requires_grad = True
         return result
 
@@ -246,7 +249,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data (shared), cut from the graph."""
         t = Tensor._wrap(self.data)
-        t._cause = "made by detach()"
+        t._cause = ("made by {}", "detach()")
         return t
 
     def retain_grad(self) -> None:
@@ -254,6 +257,8 @@ class Tensor:
         if not self.requires_grad:
             raise GradientError("retain_grad: called on a tensor that does not require grad")
         self._retains_grad = True
+        if self._node is not None:
+            self._node.watched = True
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
         """Call `hook(grad)` when the gradient w.r.t. this tensor is computed.
@@ -262,7 +267,11 @@ class Tensor:
         """
         if not self.requires_grad:
             raise GradientError("register_hook: called on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = []
         self._hooks.append(hook)
+        if self._node is not None:
+            self._node.watched = True
         return lambda: self._hooks.remove(hook)
 
     def backward(
@@ -315,7 +324,8 @@ class Tensor:
 
     def _why_no_grad(self) -> str:
         if self._cause is not None:
-            why = self._cause
+            template, op = self._cause
+            why = template.format(op)
         else:
             why = "a leaf created without requires_grad=True (e.g. from a numpy array or .data)"
         return (
@@ -331,7 +341,7 @@ class Tensor:
                 f"{op}: in-place change of a Tensor that requires grad is not recorded; "
                 f"wrap it in `with autodiff.no_grad():` (as optimisers do), or write x = x + ..."
             )
-        self._version += 1
+        self._version = tape.mark_inplace()
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """self += alpha * other, in place."""
@@ -402,6 +412,8 @@ class Tensor:
         return Tensor.apply(elementwise.pow, self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
+        if isinstance(base, (int, float)) and self.dtype.kind == "f":
+            base = self.dtype.type(base)  # so that log(base) in the VJP keeps self's dtype
         return Tensor.apply(elementwise.pow, base, self)
 
     def __neg__(self) -> Tensor:
