@@ -1,11 +1,13 @@
 """autodiff: reverse-mode automatic differentiation on numpy arrays."""
 
 from autodiff.anomaly import detect_anomaly
+from autodiff.draw import GraphvizNotFoundError, draw_graph, render_graph
 from autodiff.errors import DTypeError, GradientError, ShapeError
 from autodiff.functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from autodiff.functions import *  # noqa: F403 - the ops as free functions
 from autodiff.functions import __all__ as _functions
 from autodiff.gradcheck import gradcheck
+from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.primitive import Sample, primitive
 from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
@@ -13,10 +15,12 @@ from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
 __all__ = [
     "DTypeError",
     "GradientError",
+    "GraphvizNotFoundError",
     "Sample",
     "ShapeError",
     "Tensor",
     "detect_anomaly",
+    "draw_graph",
     "enable_grad",
     "grad",
     "hessian",
@@ -29,7 +33,11 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "primitive",
+    "print_tape",
+    "render_graph",
     "scope",
     "set_default_dtype",
+    "tape_listing",
+    "trace_backward",
     *_functions,
 ]

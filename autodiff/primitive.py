@@ -77,6 +77,11 @@ class Primitive:
         self.differentiable = differentiable
         self.vjp: Callable[..., tuple[Any, ...]] | None = None
         self.vjp_takes_needs = False
+        self.defaults = {  # keyword defaults, left out where the op is shown
+            name: p.default
+            for name, p in inspect.signature(forward).parameters.items()
+            if p.default is not inspect.Parameter.empty
+        }
         self.__doc__ = forward.__doc__
 
     def defvjp(self, vjp: Callable[..., tuple[Any, ...]]) -> Callable[..., tuple[Any, ...]]:

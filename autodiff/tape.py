@@ -78,21 +78,43 @@ class Node:
         self.watched = False  # the output has hooks or keeps its gradient
 
     @property
+    def shown_params(self) -> dict[str, Any]:
+        """The parameters worth showing: all but those left at a None or False default."""
+        defaults = self.prim.defaults
+        return {
+            key: value
+            for key, value in self.params.items()
+            if not (key in defaults and _unset(value, defaults[key]))
+        }
+
+    @property
     def label(self) -> str:
-        """The op with its parameters, as the listings and pictures show it."""
-        if not self.params:
+        """The op with its non-default parameters, as the listings and pictures show it."""
+        params = self.shown_params
+        if not params:
             return self.prim.name
-        args = ", ".join(f"{k}={_short(v)}" for k, v in self.params.items())
+        args = ", ".join(f"{k}={short(v)}" for k, v in params.items())
         return f"{self.prim.name}({args})"
+
+    @property
+    def released(self) -> bool:
+        """Whether backward has used and dropped the saved values."""
+        return self.saved is _RELEASED
 
     def where(self) -> str:
         """The user's line that made this op, when anomaly mode recorded it."""
         return f"\n  made at {self.trace}" if self.trace else ""
 
 
-def _short(value: Any) -> str:
+def short(value: Any) -> str:
+    """repr(value), cut to 40 characters."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _unset(value: Any, default: Any) -> bool:
+    """Whether a parameter is left at an "off" default (None or False): not worth showing."""
+    return value is default and (default is None or default is False)
 
 
 class _GradSwitch:

@@ -1,0 +1,285 @@
+"""Graph pictures: the DOT source, real rendering with Graphviz, and the example script."""
+
+import os
+import re
+import struct
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.draw import _CONSTANT, _PARAMETER
+
+ROOT = Path(__file__).resolve().parents[2]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def f64(x, **kw):
+    return ad.Tensor(np.asarray(x, dtype=np.float64), **kw)
+
+
+def node_lines(source: str) -> dict[str, str]:
+    """Node id -> its DOT statement, for the value (v…) and op (op…) nodes."""
+    pattern = r"^\s*(((?:v|op)\d+) \[.*)$"
+    return {m.group(2): m.group(1) for m in re.finditer(pattern, source, re.M)}
+
+
+def edges(source: str) -> list[tuple[str, str]]:
+    return re.findall(r"^\s*(\w+) -> (\w+)", source, re.M)
+
+
+def expression():
+    """micrograd's neuron: o = tanh(x*w + b) with x a constant."""
+    x = f64(2.0, name="x")
+    w = f64(-3.0, requires_grad=True, name="w")
+    b = f64(6.5, requires_grad=True, name="b")
+    return x, w, b, (x * w + b).tanh()
+
+
+def test_draw_graph_has_one_node_per_value_and_op():
+    _, _, _, o = expression()
+    source = ad.draw_graph(o).source
+    nodes = node_lines(source)
+    assert sorted(k for k in nodes if k.startswith("v")) == [f"v{i}" for i in range(6)]
+    assert sorted(k for k in nodes if k.startswith("op")) == ["op0", "op1", "op2"]
+    assert [re.search(r"label=(\w+)", nodes[f"op{i}"]).group(1) for i in range(3)] == [
+        "mul",
+        "add",
+        "tanh",
+    ]
+
+
+def test_draw_graph_labels_ops_with_their_arguments():
+    x = f64(np.ones((2, 3)), requires_grad=True, name="x")
+    w = f64(np.ones((3, 4)), name="w")
+    loss = (x @ w).log_softmax(axis=-1).sum(axis=1).sum()
+    source = ad.draw_graph(loss).source
+    for label in ["matmul", "log_softmax(axis=-1)", "sum(axis=1)"]:
+        assert f'label="{label}"' in source or f"label={label} " in source
+
+
+def test_shared_value_is_one_node_with_two_edges():
+    a = f64(3.0, requires_grad=True, name="a")
+    source = ad.draw_graph(a * a).source
+    nodes = node_lines(source)
+    assert len([k for k in nodes if k.startswith("v")]) == 2  # a and the product
+    assert edges(source).count(("v0", "op0")) == 2
+    assert source.count("{ a\\n") == 1
+
+
+def test_values_show_name_shape_dtype_and_data():
+    _, _, _, o = expression()
+    nodes = node_lines(ad.draw_graph(o).source)
+    assert "{ w\\nscalar float64 | data -3 |" in nodes["v1"]
+    assert "{ t1\\nscalar float64 | data -6 |" in nodes["v2"]
+    m = f64([[1.0, 2.0, 3.0]], name="m")
+    assert "{ m\\n(1, 3) float64 | data [[1, 2, 3]] |" in ad.draw_graph(m).source
+    m2 = f64([[1.0, 2.0], [3.0, 4.0]], name="m2")  # one line per row, left-justified
+    assert "| data [[1, 2],\\l[3, 4]]\\l |" in ad.draw_graph(m2).source
+
+
+def test_large_tensors_show_statistics_instead_of_values():
+    x = f64(np.arange(10.0), requires_grad=True, name="x")
+    label = node_lines(ad.draw_graph(x).source)["v0"]
+    assert "data mean 4.5  std 2.87\\lmin 0  max 9\\l" in label
+
+
+def test_gradients_appear_after_backward_and_not_before():
+    x, w, b, o = expression()
+    before = ad.draw_graph(o).source
+    assert "grad: no backward yet" in before
+    assert "grad -" not in before and "| grad 1" not in before
+    assert "no backward yet</td>" in before  # the legend says so too
+    o.backward()
+    after = node_lines(ad.draw_graph(o).source)
+    dtanh = 1 - np.tanh(0.5) ** 2
+    assert f"grad {2 * dtanh:.4g} }}" in after["v1"]  # d o / d w = x tanh'
+    assert f"grad {dtanh:.4g} }}" in after["v3"]  # d o / d b = tanh'
+    assert "no grad (constant)" in after["v0"]
+    assert "grad not kept" in after["v2"]  # intermediate, saved arrays already released
+    assert "no backward yet" not in "".join(after.values())
+
+
+def test_retain_all_grads_shows_every_gradient():
+    _, _, _, o = expression()
+    o.backward(retain_all_grads=True)
+    source = ad.draw_graph(o).source
+    assert "not kept" not in source
+    assert "| grad 1 }" in node_lines(source)["v5"]  # d o / d o
+
+
+def test_backward_detected_without_released_arrays():
+    _, _, _, o = expression()
+    o.backward(retain_graph=True)  # nothing released: the leaves' grads tell
+    assert "grad not kept" in ad.draw_graph(o).source
+
+
+def test_show_data_and_show_grad_switch_fields_off():
+    _, _, _, o = expression()
+    nodes = node_lines(ad.draw_graph(o, show_data=False, show_grad=False).source)
+    assert nodes["v0"].startswith('v0 [label="{ x\\nscalar float64 }"')
+    assert not any("data" in line or "grad" in line for line in nodes.values())
+
+
+def test_top_to_bottom_keeps_record_fields_in_a_row():
+    _, _, _, o = expression()
+    nodes = node_lines(ad.draw_graph(o, rankdir="TB").source)
+    assert nodes["v1"].startswith('v1 [label="w\\nscalar float64 | data -3 |')  # no braces
+    with pytest.raises(ValueError, match="rankdir"):
+        ad.draw_graph(o, rankdir="XY")
+
+
+def test_parameters_constants_and_root_look_different():
+    _, _, _, o = expression()
+    nodes = node_lines(ad.draw_graph(o).source)
+    assert f'fillcolor="{_PARAMETER}"' in nodes["v1"]
+    assert f'fillcolor="{_CONSTANT}"' in nodes["v0"] and "dashed" in nodes["v0"]
+    assert "penwidth=2.5" in nodes["v5"]
+    assert "penwidth=2.5" not in "".join(v for k, v in nodes.items() if k != "v5")
+
+
+def test_non_commutative_ops_number_their_input_edges():
+    a = f64(1.0, requires_grad=True, name="a")
+    b = f64(2.0, requires_grad=True, name="b")
+    source = ad.draw_graph((b - a) * a).source  # values numbered in first use: b, a, b - a
+    assert re.search(r"v0 -> op0 \[label=1 ", source)  # b - a: b is the first argument
+    assert re.search(r"v1 -> op0 \[label=2 ", source)
+    assert re.search(r"v2 -> op1$", source, re.M)  # mul: order does not matter
+
+
+def test_record_special_characters_are_escaped():
+    name = 'a{b}|<c> "d" \\e'
+    x = f64(1.0, requires_grad=True, name=name)
+    digraph = ad.draw_graph(x * 2.0)
+    assert '[label="{ a\\{b\\}\\|\\<c\\> \\"d\\" \\\\e\\n' in digraph.source
+    svg = ET.fromstring(digraph.pipe(format="svg"))
+    assert name in [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_module_scopes_become_nested_labelled_clusters():
+    x = f64(np.ones((2, 3)), name="x")
+    with ad.scope("MLP"):
+        with ad.scope("Linear(3→3)"):
+            w1 = f64(np.eye(3), requires_grad=True, name="w1")
+            h = (x @ w1).relu()
+        with ad.scope("Linear(3→3)"):  # same label, another call: a box of its own
+            w2 = f64(np.eye(3), requires_grad=True, name="w2")
+            h = h @ w2
+    loss = h.sum()
+    source = ad.draw_graph(loss).source
+    assert source.count("subgraph cluster_") == 3
+    assert source.count("label=MLP") == 1
+    assert source.count('label="Linear(3→3)"') == 2
+    mlp = source.index("label=MLP")
+    first, second = (m.start() for m in re.finditer(r'label="Linear\(3→3\)"', source))
+    assert mlp < first < second
+    # each parameter is inside its layer's box, the data and the loss outside every box
+    body = source[first : source.index("}", first)]
+    assert "{ w1\\n" in body and "{ w2\\n" not in body
+    assert source.index("{ x\\n") < source.index("subgraph")
+    assert "subgraph" not in ad.draw_graph(loss, group_modules=False).source
+
+
+def test_max_nodes_keeps_those_nearest_the_root_and_says_how_many_are_hidden():
+    x = f64(1.0, requires_grad=True, name="x")
+    y = x
+    for _ in range(5000):  # deep: no recursion anywhere
+        y = (y * 1.0).tanh()
+    y.name = "y"
+    source = ad.draw_graph(y, max_nodes=5).source
+    nodes = node_lines(source)
+    assert len(nodes) == 5
+    assert "{ y\\n" in source and "{ x\\n" not in source
+    total = 10001 + 10000  # values and ops
+    assert f"… {total - 5} more nodes not shown (max_nodes=5)" in source
+    assert ("more", "v9998") in edges(source) or ("more", "op9997") in edges(source)
+    with pytest.raises(ValueError, match="max_nodes"):
+        ad.draw_graph(y, max_nodes=0)
+
+
+def test_draw_graph_of_a_leaf():
+    x = f64([1.0, 2.0], requires_grad=True, name="x")
+    nodes = node_lines(ad.draw_graph(x).source)
+    assert list(nodes) == ["v0"]
+
+
+def test_digraph_displays_itself_in_jupyter():
+    _, _, _, o = expression()
+    digraph = ad.draw_graph(o)
+    assert hasattr(digraph, "_repr_mimebundle_") or hasattr(digraph, "_repr_image_svg_xml")
+    bundle = digraph._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_render_graph_writes_valid_svg_and_png(tmp_path):
+    _, _, _, o = expression()
+    o.backward()
+    svg = ad.render_graph(o, tmp_path / "neuron.svg")
+    png = ad.render_graph(o, tmp_path / "neuron", format="png")
+    assert svg == tmp_path / "neuron.svg" and png == tmp_path / "neuron.png"
+    assert (tmp_path / "neuron.dot").read_text().startswith("digraph autodiff {")
+
+    root = ET.parse(svg).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    titles = {t.text for t in root.iter("{http://www.w3.org/2000/svg}title")}
+    assert {"v0", "v1", "v5", "op0", "op2", "v1->op0"} <= titles
+    texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "tanh" in texts and "no grad (constant)" in texts
+
+    width, height = png_size(png)
+    assert 200 < width < 5000 and 50 < height < 2000
+
+
+def test_the_digraphs_own_render_still_works(tmp_path):
+    _, _, _, o = expression()
+    out = ad.draw_graph(o).render(tmp_path / "plain", format="png")
+    assert png_size(Path(out))[0] > 0
+
+
+def test_render_graph_without_dot_says_what_to_install(tmp_path, monkeypatch):
+    _, _, _, o = expression()
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without Graphviz's dot
+    with pytest.raises(ad.GraphvizNotFoundError, match="apt-get install graphviz") as err:
+        ad.render_graph(o, tmp_path / "out" / "neuron.png")
+    assert "brew install graphviz" in str(err.value)
+    assert isinstance(err.value, RuntimeError)
+    assert (tmp_path / "out" / "neuron.dot").read_text().startswith("digraph")  # source still there
+
+
+def test_render_graph_takes_a_digraph_but_not_with_drawing_options(tmp_path):
+    _, _, _, o = expression()
+    digraph = ad.draw_graph(o, rankdir="TB")
+    assert ad.render_graph(digraph, tmp_path / "tb.svg").exists()
+    with pytest.raises(TypeError, match="draw_graph"):
+        ad.render_graph(digraph, tmp_path / "tb.svg", max_nodes=3)
+    with pytest.raises(TypeError, match="Tensor or a graphviz.Digraph"):
+        ad.render_graph(np.ones(3), tmp_path / "x.svg")
+
+
+def test_example_script_writes_its_pictures(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "graph.py"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    for name in ["expression", "mlp"]:
+        assert str(tmp_path / f"{name}.svg") in result.stdout
+        ET.parse(tmp_path / f"{name}.svg")
+        png_size(tmp_path / f"{name}.png")
+    assert "o = tanh(n)" in result.stdout  # the listing and the trace of the expression
+    assert "[1] o = tanh(n)" in result.stdout
