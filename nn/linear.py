@@ -1,0 +1,67 @@
+"""Linear: the fully connected layer y = x Wᵀ + b."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autodiff
+from autodiff import Tensor
+from nn import functional as F
+from nn import init as initialisers
+from nn.module import Module
+from nn.parameter import Parameter
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, with PyTorch's parameter shapes: weight (out_features,
+    in_features), bias (out_features,).
+
+    Initialisation: init='xavier' (default) draws the weight from Glorot uniform,
+    U(-a, a) with a = √(6 / (in + out)); init='kaiming' draws He uniform for ReLU layers,
+    U(-b, b) with b = √(6 / in). The bias starts at zero. (PyTorch's Linear instead draws both
+    weight and bias from U(-1/√in, 1/√in).) Draws come from the global generator
+    (nn.manual_seed). dtype defaults to autodiff's default dtype.
+
+    >>> layer = nn.Linear(784, 256)
+    >>> layer(Tensor(np.zeros((32, 784), np.float32))).shape
+    (32, 256)
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        init: str = "xavier",
+        dtype: Any = None,
+    ):
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Linear: {name}={value!r}; expected a positive integer")
+        if init not in ("xavier", "kaiming"):
+            raise ValueError(f"Linear: unknown init {init!r}; expected 'xavier' or 'kaiming'")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.init = init
+        dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype))
+        self.bias = Parameter(np.zeros(self.out_features, dtype)) if bias else None
+        if init == "xavier":
+            initialisers.xavier_uniform_(self.weight)
+        else:
+            initialisers.kaiming_uniform_(self.weight, nonlinearity="relu")
+
+    def forward(self, input: Any) -> Tensor:
+        return F.linear(input, self.weight, self.bias)
+
+    def scope_label(self) -> str:
+        return f"Linear({self.in_features}→{self.out_features})"
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )

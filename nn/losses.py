@@ -1,0 +1,89 @@
+"""Loss functions as modules (PyTorch's names and arguments), over nn.functional."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autodiff import Tensor
+from nn import functional as F
+from nn.module import Module
+
+
+class _Loss(Module):
+    """A loss with a `reduction`: 'mean' (default), 'sum' or 'none' (per element)."""
+
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        F._check_reduction(reduction, type(self).__name__)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class MSELoss(_Loss):
+    """Mean squared error, (input - target)².
+
+    >>> nn.MSELoss()(Tensor([1.0, 3.0]), Tensor([1.0, 1.0]))
+    Tensor(2.)
+    """
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.mse_loss(input, target, self.reduction)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of class indices, for log-probabilities (e.g. LogSoftmax's).
+
+    >>> log_probs = nn.LogSoftmax(dim=1)(Tensor([[2.0, 0.0], [0.0, 2.0]]))
+    >>> nn.NLLLoss()(log_probs, np.array([0, 1]))  # ≈ 0.127
+    """
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.nll_loss(input, target, self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy of logits, against class indices or class probabilities.
+
+    >>> loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+    >>> loss = loss_fn(model(x), y)  # logits (N, C), y (N,) integer classes
+    """
+
+    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(
+                f"CrossEntropyLoss: label_smoothing {label_smoothing}; expected a value in [0, 1]"
+            )
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
+
+    def extra_repr(self) -> str:
+        extras = [super().extra_repr()]
+        if self.label_smoothing:
+            extras.append(f"label_smoothing={self.label_smoothing}")
+        return ", ".join(e for e in extras if e)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities in [0, 1] (logs clamped at -100, as PyTorch's).
+
+    >>> nn.BCELoss()(nn.Sigmoid()(logits), targets)  # targets: floats in [0, 1]
+    """
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.binary_cross_entropy(input, target, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy of logits: sigmoid and BCE in one, stable for any logit.
+
+    >>> nn.BCEWithLogitsLoss()(Tensor([0.0]), Tensor([1.0]))  # log 2
+    Tensor(0.6931472)
+    """
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.binary_cross_entropy_with_logits(input, target, self.reduction)

@@ -1,0 +1,342 @@
+"""Module, the base of every layer: it finds the Parameters and sub-modules set as attributes,
+names them, switches train/eval mode, and moves their values to and from state dicts and files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+import autodiff
+from nn.parameter import Parameter
+
+
+class LoadResult(NamedTuple):
+    """The keys that load_state_dict(strict=False) left alone (PyTorch's _IncompatibleKeys)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of layers and models: subclasses set parameters and sub-modules as attributes
+    in `__init__` (after `super().__init__()`) and compute in `forward`.
+
+    Attributes holding a Parameter, a Module, or a list or tuple of Modules (made into a
+    ModuleList) are registered, in assignment order, under the attribute's name.
+
+    >>> class Affine(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.scale = nn.Parameter(np.ones(3))
+    ...         self.shift = nn.Linear(3, 3)
+    ...     def forward(self, x):
+    ...         return self.shift(x * self.scale)
+    >>> [name for name, _ in Affine().named_parameters()]
+    ['scale', 'shift.weight', 'shift.bias']
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+
+    # ----- registration -----------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, (list, tuple)):
+            value = _as_module_list(name, value)
+        parameters = self.__dict__.get("_parameters")
+        if parameters is None:
+            if isinstance(value, (Parameter, Module)):
+                raise AttributeError(
+                    f"{type(self).__name__}: cannot assign {type(value).__name__} {name!r} "
+                    f"before Module.__init__() has run; expected super().__init__() first"
+                )
+        else:
+            parameters.pop(name, None)
+            self._modules.pop(name, None)
+            if isinstance(value, Parameter):
+                parameters[name] = value
+            elif isinstance(value, Module):
+                self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    # ----- calling ----------------------------------------------------------------------------
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f"{type(self).__name__}: forward is not defined; expected a subclass of nn.Module "
+            f"to define forward(...)"
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """forward(*args, **kwargs), with its ops labelled by `scope_label()` on the tape."""
+        with autodiff.scope(self.scope_label()):
+            return self.forward(*args, **kwargs)
+
+    def scope_label(self) -> str:
+        """The short label the graph pictures group this module's ops under: the class name."""
+        return type(self).__name__
+
+    # ----- traversal --------------------------------------------------------------------------
+
+    def _walk(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """Self and every module below it, pre-order, with dotted names; shared ones repeat."""
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            yield name, module
+            below = [(_join(name, key), child) for key, child in module._modules.items()]
+            stack.extend(reversed(below))
+
+    def _parameter_table(self) -> dict[str, Parameter]:
+        """Every parameter by dotted name; one shared by two modules appears under both names."""
+        return {
+            _join(prefix, name): p
+            for prefix, module in self._walk()
+            for name, p in module._parameters.items()
+        }
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for self ("") and every module below it, each once."""
+        seen: set[int] = set()
+        for name, module in self._walk(prefix):
+            if id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for the direct sub-modules."""
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        yield from self._modules.values()
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter), e.g. ("layers.0.weight", ...); a shared one comes once."""
+        seen: set[int] = set()
+        walk = self._walk(prefix) if recurse else iter([(prefix, self)])
+        for module_name, module in walk:
+            for name, p in module._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield _join(module_name, name), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def zero_grad(self) -> None:
+        """Drop every parameter's gradient (set it to None, PyTorch's default)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (Dropout drops) on self and every sub-module; returns self."""
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (Dropout passes values through); returns self."""
+        return self.train(False)
+
+    # ----- state ------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter's values by dotted name, PyTorch's names and shapes."""
+        return {name: p.data.copy() for name, p in self._parameter_table().items()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
+        """Copy values from `state` (name -> array or Tensor) into the parameters.
+
+        All or nothing: every key, shape and dtype is checked before any value is copied. With
+        strict=True missing and unexpected keys are errors; with strict=False they are skipped
+        and returned. Shapes must match either way.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"load_state_dict: expected a mapping of names to arrays, "
+                f"got {type(state).__name__}"
+            )
+        table = self._parameter_table()
+        ready: dict[str, np.ndarray] = {}
+        problems: list[str] = []
+        unexpected = [key for key in state if key not in table]
+        missing = [key for key in table if key not in state]
+        for key, value in state.items():
+            if key not in table:
+                continue
+            array = np.asarray(value.data if isinstance(value, autodiff.Tensor) else value)
+            p = table[key]
+            if array.shape != p.shape:
+                problems.append(f"key {key!r} has shape {array.shape}; expected {p.shape}")
+            elif not np.can_cast(array.dtype, p.dtype, "same_kind"):
+                problems.append(f"key {key!r} has dtype {array.dtype}; expected {p.dtype}")
+            else:
+                ready[key] = array
+        if strict:
+            problems += [f"missing key {key!r} of shape {table[key].shape}" for key in missing]
+            problems += [f"unexpected key {key!r}" for key in unexpected]
+        if problems:
+            raise ValueError(
+                f"load_state_dict: the state does not fit {type(self).__name__}; expected its "
+                f"parameter names and shapes, got:\n  " + "\n  ".join(problems)
+            )
+        with autodiff.no_grad():
+            for key, array in ready.items():
+                table[key].copy_(array)
+        return LoadResult(missing, unexpected)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write state_dict() to `path` as an .npz file, atomically.
+
+        The file is written beside `path` under a temporary name, then renamed over it: a
+        save that fails midway leaves the previous file as it was.
+        """
+        state = self.state_dict()
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
+        )
+        try:
+            with os.fdopen(handle, "wb") as file:
+                np.savez(file, **state)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+
+    def load(self, path: str | os.PathLike, strict: bool = True) -> LoadResult:
+        """Load a file written by save() into the parameters (as load_state_dict does).
+
+        Pickled objects are refused (allow_pickle=False: unpickling can run code), and so is a
+        corrupt or truncated file; either way no parameter changes.
+        """
+        return self.load_state_dict(_read_npz(os.fspath(path)), strict=strict)
+
+    # ----- printing ---------------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The arguments shown inside this module's repr, e.g. "in_features=3, ..."."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = self.extra_repr().split("\n") if self.extra_repr() else []
+        children = [
+            f"({name}): " + repr(child).replace("\n", "\n  ")
+            for name, child in self._modules.items()
+        ]
+        if len(lines) == 1 and not children:
+            return f"{type(self).__name__}({lines[0]})"
+        body = "".join(f"\n  {line}" for line in lines + children)
+        return f"{type(self).__name__}({body}\n)" if body else f"{type(self).__name__}()"
+
+
+class ModuleList(Module):
+    """A list of modules, registered under the names "0", "1", ... (it has no forward).
+
+    >>> blocks = nn.ModuleList([nn.Linear(4, 4) for _ in range(3)])
+    >>> len(blocks), [name for name, _ in blocks.named_parameters()][:2]
+    (3, ['0.weight', '0.bias'])
+    """
+
+    def __init__(self, modules: Iterable[Module] = ()):
+        super().__init__()
+        self.extend(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}.append: expected a Module, got {type(module).__name__}"
+            )
+        self._modules[str(len(self._modules))] = module
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __getitem__(self, index: int | slice) -> Any:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(modules[index])
+        if not -len(modules) <= index < len(modules):
+            raise IndexError(
+                f"{type(self).__name__}: index {index} out of range; expected "
+                f"-{len(modules)} <= index < {len(modules)}"
+            )
+        return modules[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _as_module_list(name: str, values: list | tuple) -> Any:
+    """A list or tuple of Modules as a ModuleList (so it is registered); other lists as they are.
+
+    A list mixing Modules with other values, or holding Parameters, is refused: its
+    parameters would silently never be trained.
+    """
+    if any(isinstance(v, Parameter) for v in values):
+        raise TypeError(
+            f"Module: attribute {name!r} is a {type(values).__name__} holding Parameters, "
+            f"which parameters() would not find; expected each Parameter as its own attribute"
+        )
+    count = sum(isinstance(v, Module) for v in values)
+    if count == 0:
+        return values
+    if count != len(values):
+        raise TypeError(
+            f"Module: attribute {name!r} is a {type(values).__name__} of {count} Modules and "
+            f"{len(values) - count} other values; expected only Modules (made a ModuleList)"
+        )
+    return ModuleList(values)
+
+
+def _read_npz(path: str) -> dict[str, np.ndarray]:
+    """Every array in the .npz file at `path`, read in full before anything uses them."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"it holds a single array of shape {archive.shape}")
+        with archive:
+            return {key: archive[key] for key in archive.files}
+    except (ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise ValueError(
+            f"load: cannot read {path!r} ({type(error).__name__}: {error}); expected an .npz "
+            f"file of plain numeric arrays, as Module.save writes (pickled objects are refused)"
+        ) from error

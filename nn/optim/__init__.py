@@ -1,0 +1,18 @@
+"""Optimisers and learning-rate schedulers (PyTorch's torch.optim names and formulas)."""
+
+from nn.optim import lr_scheduler
+from nn.optim.adam import Adam, AdamW
+from nn.optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
+from nn.optim.optimizer import Optimizer
+from nn.optim.sgd import SGD
+
+__all__ = [
+    "SGD",
+    "Adam",
+    "AdamW",
+    "CosineAnnealingLR",
+    "LRScheduler",
+    "Optimizer",
+    "StepLR",
+    "lr_scheduler",
+]

@@ -1,0 +1,77 @@
+"""Learning-rate schedulers: each step() sets the lr of every parameter group of an optimizer."""
+
+from __future__ import annotations
+
+import math
+
+from nn.optim.optimizer import Optimizer
+
+
+class LRScheduler:
+    """Base class: lr of group i after `last_epoch` steps is `_lr_at(base_lrs[i], last_epoch)`.
+
+    The base rates are the groups' rates when the scheduler is made. Schedules use their
+    closed form, so an lr set by hand is overwritten at the next step().
+    """
+
+    def __init__(self, optimizer: Optimizer):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"{type(self).__name__}: expected an nn.optim.Optimizer, "
+                f"got {type(optimizer).__name__}"
+            )
+        self.optimizer = optimizer
+        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+        self.last_epoch = 0
+        self._last_lr = list(self.base_lrs)
+
+    def _lr_at(self, base_lr: float, epoch: int) -> float:
+        raise NotImplementedError(f"{type(self).__name__}: no schedule defined")
+
+    def step(self) -> None:
+        """Advance one epoch and set each group's lr."""
+        self.last_epoch += 1
+        self._last_lr = [self._lr_at(base, self.last_epoch) for base in self.base_lrs]
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+            group["lr"] = lr
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rate of each group, as set by the last step()."""
+        return list(self._last_lr)
+
+
+class StepLR(LRScheduler):
+    """lr = base_lr · gamma^(epoch // step_size): decay by gamma every step_size epochs.
+
+    >>> scheduler = nn.optim.StepLR(optimizer, step_size=10, gamma=0.5)
+    >>> for epoch in range(30): train_one_epoch(); scheduler.step()
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
+        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
+            raise ValueError(f"StepLR: step_size={step_size!r}; expected a positive integer")
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def _lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr = eta_min + (base_lr - eta_min) · (1 + cos(π · epoch / T_max)) / 2: from base_lr
+    down to eta_min over T_max epochs (then back up, as PyTorch's).
+
+    >>> scheduler = nn.optim.CosineAnnealingLR(optimizer, T_max=50)
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):
+        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
+            raise ValueError(f"CosineAnnealingLR: T_max={T_max!r}; expected a positive integer")
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer)
+
+    def _lr_at(self, base_lr: float, epoch: int) -> float:
+        cosine = (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+        return self.eta_min + (base_lr - self.eta_min) * cosine

@@ -1,0 +1,301 @@
+"""Tests of nn.Module: registration, traversal, modes, repr, state dicts and .npz files."""
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+import nn
+from autodiff import Tensor
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(np.ones(3))
+        self.inner = nn.Linear(3, 2, dtype=np.float64)
+        self.heads = [nn.Linear(2, 1, dtype=np.float64), nn.Linear(2, 1, dtype=np.float64)]
+        self.note = "not a parameter"
+
+    def forward(self, x):
+        hidden = self.inner(x * self.scale)
+        return sum(head(hidden) for head in self.heads)
+
+
+def small_model() -> nn.Sequential:
+    return nn.Sequential(
+        nn.Linear(3, 4, dtype=np.float64), nn.ReLU(), nn.Linear(4, 2, dtype=np.float64)
+    )
+
+
+def test_module_registers_parameters_modules_and_lists_with_dotted_names():
+    block = Block()
+    names = [name for name, _ in block.named_parameters()]
+    assert names == [
+        "scale",
+        "inner.weight",
+        "inner.bias",
+        "heads.0.weight",
+        "heads.0.bias",
+        "heads.1.weight",
+        "heads.1.bias",
+    ]
+    assert isinstance(block.heads, nn.ModuleList)
+    assert [name for name, _ in block.named_children()] == ["inner", "heads"]
+    assert list(block.children()) == [block.inner, block.heads]
+    assert len(list(block.modules())) == 5  # block, inner, heads, heads.0, heads.1
+    assert [name for name, _ in block.named_modules()][-1] == "heads.1"
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in block.parameters())
+
+
+def test_module_reassigning_or_deleting_an_attribute_updates_registration():
+    block = Block()
+    block.inner = nn.Linear(3, 5)
+    assert block.inner.weight.shape == (5, 3)
+    block.scale = None
+    del block.heads
+    assert [name for name, _ in block.named_parameters()] == ["inner.weight", "inner.bias"]
+
+
+def test_module_shared_parameter_is_listed_once():
+    model = small_model()
+    model.append(model[0])
+    assert len(list(model.parameters())) == 4
+    assert "3.weight" in model.state_dict()  # the state dict names it under both names
+
+
+def test_module_refuses_lists_that_would_hide_parameters():
+    block = Block()
+    with pytest.raises(TypeError, match="'params' is a list holding Parameters"):
+        block.params = [nn.Parameter(np.ones(2))]
+    with pytest.raises(TypeError, match="1 Modules and 1 other values"):
+        block.mixed = [nn.ReLU(), "relu"]
+    block.names = ["a", "b"]  # a list of other values stays a list
+    assert block.names == ["a", "b"]
+
+
+def test_module_assigning_before_init_names_the_fix():
+    class Forgetful(nn.Module):
+        def __init__(self):
+            self.weight = nn.Parameter(np.ones(2))
+
+    with pytest.raises(AttributeError, match=r"expected super\(\).__init__\(\) first"):
+        Forgetful()
+
+
+def test_module_without_forward_raises():
+    with pytest.raises(NotImplementedError, match="Module: forward is not defined"):
+        nn.Module()(1)
+
+
+def test_module_zero_grad_sets_gradients_to_none():
+    model = small_model()
+    model(Tensor(np.ones((2, 3)))).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_module_train_and_eval_set_every_submodule():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Dropout(0.5)))
+    assert model.eval() is model
+    assert [m.training for m in model.modules()] == [False] * 4
+    model.train()
+    assert [m.training for m in model.modules()] == [True] * 4
+
+
+def test_module_call_runs_forward_inside_a_scope_per_module():
+    model = nn.MLP([3, 4, 2], dtype=np.float64)
+    out = model(Tensor(np.ones((1, 3))))
+    assert out._node.scope == ("MLP", "Sequential", "Linear(4→2)")
+    relu_output = out._node.inputs[0]  # out = linear(relu_output, weight, bias)
+    assert relu_output._node.scope == ("MLP", "Sequential", "ReLU")
+    assert (Tensor(np.ones(1), requires_grad=True) * 2)._node.scope == ()  # scope restored
+
+
+def test_module_repr_is_a_tree_like_pytorch():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Dropout(0.25))
+    assert repr(model) == (
+        "Sequential(\n"
+        "  (0): Linear(in_features=3, out_features=4, bias=True)\n"
+        "  (1): ReLU()\n"
+        "  (2): Dropout(p=0.25)\n"
+        ")"
+    )
+    assert repr(nn.MLP([2, 1])) == (
+        "MLP(\n  (layers): Sequential(\n"
+        "    (0): Linear(in_features=2, out_features=1, bias=True)\n  )\n)"
+    )
+
+
+def test_parameter_is_a_tensor_that_requires_grad():
+    p = nn.Parameter(np.zeros((2, 3)))
+    assert isinstance(p, Tensor) and p.requires_grad and p.is_leaf
+    assert repr(p).startswith("Parameter containing:\nTensor(")
+    assert type(p * 2) is Tensor
+
+
+def test_module_list_indexing_slicing_and_errors():
+    layers = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid()])
+    assert isinstance(layers[-1], nn.Sigmoid)
+    assert isinstance(layers[1:], nn.ModuleList) and len(layers[1:]) == 2
+    with pytest.raises(IndexError, match="index 3 out of range"):
+        layers[3]
+    with pytest.raises(TypeError, match="expected a Module, got int"):
+        layers.append(3)
+
+
+# ----- state dicts ----------------------------------------------------------------------------
+
+
+def test_state_dict_holds_copies_under_pytorch_names_and_shapes():
+    model = small_model()
+    state = model.state_dict()
+    assert {name: a.shape for name, a in state.items()} == {
+        "0.weight": (4, 3),
+        "0.bias": (4,),
+        "2.weight": (2, 4),
+        "2.bias": (2,),
+    }
+    state["0.bias"][:] = 7.0
+    assert not np.any(model[0].bias.data == 7.0)
+
+
+def test_load_state_dict_copies_values():
+    source, target = small_model(), small_model()
+    target.load_state_dict(source.state_dict())
+    x = Tensor(np.random.default_rng(0).standard_normal((5, 3)))
+    np.testing.assert_array_equal(source(x).data, target(x).data)
+
+
+def test_load_state_dict_reports_every_problem_and_changes_nothing():
+    model = small_model()
+    before = model.state_dict()
+    state = model.state_dict()
+    state["0.weight"] = np.zeros((3, 4))  # transposed
+    del state["2.bias"]
+    state["fc.weight"] = np.zeros(1)
+    with pytest.raises(ValueError) as error:
+        model.load_state_dict(state)
+    message = str(error.value)
+    assert "key '0.weight' has shape (3, 4); expected (4, 3)" in message
+    assert "missing key '2.bias' of shape (2,)" in message
+    assert "unexpected key 'fc.weight'" in message
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_load_state_dict_validates_everything_before_copying_anything():
+    model = small_model()
+    before = model.state_dict()
+    state = {name: value + 1 for name, value in before.items()}
+    state["2.bias"] = np.zeros(5)  # the last key is wrong: the first ones must stay untouched
+    with pytest.raises(ValueError, match="'2.bias' has shape"):
+        model.load_state_dict(state)
+    np.testing.assert_array_equal(model[0].weight.data, before["0.weight"])
+
+
+def test_load_state_dict_non_strict_returns_skipped_keys():
+    model = small_model()
+    state = model.state_dict()
+    del state["2.bias"]
+    state["extra"] = np.zeros(1)
+    result = model.load_state_dict(state, strict=False)
+    assert result == nn.LoadResult(missing_keys=["2.bias"], unexpected_keys=["extra"])
+    with pytest.raises(ValueError, match="has shape"):
+        model.load_state_dict({"0.bias": np.zeros(3)}, strict=False)
+
+
+def test_load_state_dict_refuses_values_of_another_kind():
+    model = small_model()
+    state = model.state_dict()
+    state["0.bias"] = np.array(["a", "b", "c", "d"])
+    with pytest.raises(ValueError, match="'0.bias' has dtype <U1; expected float64"):
+        model.load_state_dict(state)
+
+
+# ----- files ----------------------------------------------------------------------------------
+
+
+def test_save_then_load_gives_identical_outputs(tmp_path):
+    path = tmp_path / "model.npz"
+    source, target = small_model(), small_model()
+    source.save(path)
+    target.load(path)
+    x = Tensor(np.random.default_rng(1).standard_normal((4, 3)))
+    np.testing.assert_array_equal(source(x).data, target(x).data)
+    assert os.listdir(tmp_path) == ["model.npz"]
+
+
+def test_load_refuses_a_file_with_pickled_objects(tmp_path):
+    model = small_model()
+    before = model.state_dict()
+    path = tmp_path / "evil.npz"
+    state = dict(before)
+    state["0.weight"] = np.array([{"code": "runs"}] * 12, dtype=object).reshape(4, 3)
+    np.savez(path, **state)
+    with pytest.raises(ValueError, match="pickled objects are refused"):
+        model.load(path)
+    raw = tmp_path / "raw.npz"
+    raw.write_bytes(pickle.dumps(before))
+    with pytest.raises(ValueError, match="pickled"):
+        model.load(raw)
+    np.testing.assert_array_equal(model[0].weight.data, before["0.weight"])
+
+
+@pytest.mark.parametrize("cut", ["half", "tail", "empty", "flipped"])
+def test_load_refuses_a_corrupt_file_and_loads_nothing(tmp_path, cut):
+    other = small_model()
+    path = tmp_path / "model.npz"
+    other.save(path)
+    raw = path.read_bytes()
+    corrupt = {
+        "half": raw[: len(raw) // 2],
+        "tail": raw[:-7],
+        "empty": b"",
+        "flipped": raw[:100] + bytes([raw[100] ^ 0xFF]) + raw[101:],  # inside 0.weight's data
+    }[cut]
+    path.write_bytes(corrupt)
+    model = small_model()
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="load: cannot read"):
+        model.load(path)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_load_refuses_a_single_npy_array(tmp_path):
+    path = tmp_path / "weights.npy"
+    np.save(path, np.zeros(3))
+    with pytest.raises(ValueError, match="single array of shape"):
+        small_model().load(path)
+
+
+def test_load_of_a_missing_file_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        small_model().load(tmp_path / "absent.npz")
+
+
+def test_a_save_that_fails_midway_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    small_model().save(path)
+    old = path.read_bytes()
+
+    def failing_savez(file, **arrays):
+        file.write(b"PK\x03\x04 partial archive")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", failing_savez)
+    with pytest.raises(OSError, match="disk full"):
+        small_model().save(path)
+    assert path.read_bytes() == old
+    assert os.listdir(tmp_path) == ["model.npz"]
+
+
+def test_save_accepts_a_name_without_extension(tmp_path):
+    path = tmp_path / "checkpoint"
+    model = small_model()
+    model.save(path)
+    assert os.listdir(tmp_path) == ["checkpoint"]  # no ".npz" appended behind the user's back
+    small_model().load(path)

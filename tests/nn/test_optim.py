@@ -1,0 +1,274 @@
+"""Tests of the optimisers and schedulers against hand-written numpy updates (PyTorch's formulas;
+test_torch_parity.py compares with PyTorch itself), their state dicts, and their allocations.
+"""
+
+import math
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import autodiff
+import nn
+from autodiff import Tensor
+
+GRADS = [np.array([0.5, -1.0, 2.0]), np.array([0.1, 0.3, -0.2]), np.array([-1.0, 0.0, 1.5])]
+START = np.array([1.0, -2.0, 0.5])
+
+
+def run(optimizer_class, steps=3, **options):
+    """Apply the optimizer to one parameter with the gradients GRADS; return its values."""
+    p = nn.Parameter(START.copy())
+    optimizer = optimizer_class([p], **options)
+    for g in GRADS[:steps]:
+        p.grad = Tensor(g.copy())
+        optimizer.step()
+    return p.data
+
+
+def test_sgd_plain_step():
+    np.testing.assert_allclose(run(nn.optim.SGD, steps=1, lr=0.1), START - 0.1 * GRADS[0])
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_momentum_buffer_starts_at_the_first_gradient(nesterov):
+    lr, momentum, decay = 0.1, 0.9, 0.01
+    p, buffer = START.copy(), None
+    for g in GRADS:
+        g = g + decay * p
+        buffer = g.copy() if buffer is None else momentum * buffer + g
+        p = p - lr * (g + momentum * buffer if nesterov else buffer)
+    out = run(nn.optim.SGD, lr=lr, momentum=momentum, weight_decay=decay, nesterov=nesterov)
+    np.testing.assert_allclose(out, p, rtol=1e-14)
+
+
+def test_sgd_dampening_scales_the_added_gradient():
+    buffer = GRADS[0] * 0.9 + GRADS[1] * (1 - 0.5)
+    expected = START - 0.1 * GRADS[0] - 0.1 * buffer
+    out = run(nn.optim.SGD, steps=2, lr=0.1, momentum=0.9, dampening=0.5)
+    np.testing.assert_allclose(out, expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_adam_and_adamw_match_their_formulas(decoupled):
+    lr, (beta1, beta2), eps, decay = 0.01, (0.8, 0.99), 1e-6, 0.1
+    p, m, v = START.copy(), np.zeros(3), np.zeros(3)
+    for t, g in enumerate(GRADS, start=1):
+        if decoupled:
+            p = p * (1 - lr * decay)
+        else:
+            g = g + decay * p
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        p = p - lr / (1 - beta1**t) * m / (np.sqrt(v) / np.sqrt(1 - beta2**t) + eps)
+    optimizer = nn.optim.AdamW if decoupled else nn.optim.Adam
+    out = run(optimizer, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=decay)
+    np.testing.assert_allclose(out, p, rtol=1e-13)
+
+
+def test_adamw_default_weight_decay_is_pytorchs():
+    assert nn.optim.AdamW([nn.Parameter(np.ones(1))]).param_groups[0]["weight_decay"] == 1e-2
+    assert nn.optim.Adam([nn.Parameter(np.ones(1))]).param_groups[0]["weight_decay"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "options"),
+    [
+        (nn.optim.SGD, {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1, "nesterov": True}),
+        (nn.optim.Adam, {"weight_decay": 0.1}),
+        (nn.optim.AdamW, {}),
+    ],
+)
+def test_step_skips_missing_gradients_leaves_gradients_alone_and_records_nothing(
+    optimizer_class, options
+):
+    with_grad, without_grad = nn.Parameter(START.copy()), nn.Parameter(START.copy())
+    optimizer = optimizer_class([with_grad, without_grad], **options)
+    shared = np.array([0.5, -1.0, 2.0])  # the engine may hand one array to several .grads
+    with_grad.grad = Tensor(shared)
+    for _ in range(2):
+        optimizer.step()
+    np.testing.assert_array_equal(shared, [0.5, -1.0, 2.0])
+    np.testing.assert_array_equal(without_grad.data, START)
+    assert not np.array_equal(with_grad.data, START)
+    assert with_grad.is_leaf and with_grad.requires_grad
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "options"),
+    [
+        (nn.optim.SGD, {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1, "nesterov": True}),
+        (nn.optim.SGD, {"lr": 0.1, "momentum": 0.9, "dampening": 0.1}),
+        (nn.optim.Adam, {"weight_decay": 0.1}),
+        (nn.optim.AdamW, {}),
+    ],
+)
+def test_steady_state_step_allocates_no_parameter_sized_arrays(optimizer_class, options):
+    params = [nn.Parameter(np.ones((250, 100))), nn.Parameter(np.ones((250, 100)))]  # 200 kB
+    optimizer = optimizer_class(params, **options)
+    for p in params:
+        p.grad = Tensor(np.full(p.shape, 0.01))
+    optimizer.step()  # the first step allocates the state buffers
+    tracemalloc.start()
+    try:
+        for _ in range(3):
+            optimizer.step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000, f"a step allocated {peak} bytes"
+
+
+def test_zero_grad_sets_gradients_to_none():
+    p = nn.Parameter(np.ones(2))
+    p.grad = Tensor(np.ones(2))
+    optimizer = nn.optim.SGD([p], lr=0.1)
+    optimizer.zero_grad()
+    assert p.grad is None
+
+
+def test_param_groups_have_their_own_learning_rates():
+    fast, slow = nn.Parameter(np.zeros(1)), nn.Parameter(np.zeros(1))
+    optimizer = nn.optim.SGD([{"params": [fast], "lr": 1.0}, {"params": [slow]}], lr=0.1)
+    fast.grad, slow.grad = Tensor(np.ones(1)), Tensor(np.ones(1))
+    optimizer.step()
+    assert fast.data[0] == -1.0 and slow.data[0] == -0.1
+    with pytest.raises(ValueError, match=r"different learning rates \[0.1, 1.0\]"):
+        _ = optimizer.lr
+    optimizer.lr = 0.5
+    assert [group["lr"] for group in optimizer.param_groups] == [0.5, 0.5]
+
+
+def test_optimizer_rejects_bad_parameters_and_hyperparameters():
+    p = nn.Parameter(np.ones(2))
+    with pytest.raises(ValueError, match="SGD: got an empty parameter list"):
+        nn.optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="SGD: got a single Tensor; expected an iterable"):
+        nn.optim.SGD(p, lr=0.1)
+    with pytest.raises(TypeError, match="expected leaf Tensors that require grad"):
+        nn.optim.SGD([Tensor(np.ones(2))], lr=0.1)
+    with pytest.raises(ValueError, match=r"a parameter of shape \(2,\) appears twice"):
+        nn.optim.Adam([p, p])
+    with pytest.raises(ValueError, match="SGD: lr=-1; expected a value >= 0"):
+        nn.optim.SGD([p], lr=-1)
+    with pytest.raises(ValueError, match="SGD: nesterov with momentum=0"):
+        nn.optim.SGD([p], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match=r"Adam: betas=\(0.9, 1.0\); expected two values"):
+        nn.optim.Adam([p], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match=r"unknown hyperparameters \['momentum'\]"):
+        nn.optim.Adam([{"params": [p], "momentum": 0.9}])
+
+
+# ----- state dicts ----------------------------------------------------------------------------
+
+
+def train(model, optimizer, steps, seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        x = Tensor(rng.standard_normal((8, 3)))
+        y = rng.integers(0, 2, 8)
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "options"),
+    [
+        (nn.optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+        (nn.optim.Adam, {"lr": 0.01}),
+        (nn.optim.AdamW, {"lr": 0.01}),
+    ],
+)
+def test_optimizer_state_dict_round_trip_continues_identically(optimizer_class, options):
+    model = nn.MLP([3, 5, 2], dtype=np.float64)
+    optimizer = optimizer_class(model.parameters(), **options)
+    train(model, optimizer, steps=3, seed=0)
+
+    twin = nn.MLP([3, 5, 2], dtype=np.float64)
+    twin.load_state_dict(model.state_dict())
+    twin_optimizer = optimizer_class(twin.parameters(), lr=123.0)
+    twin_optimizer.load_state_dict(optimizer.state_dict())
+    assert twin_optimizer.param_groups[0]["lr"] == options["lr"]
+
+    train(model, optimizer, steps=3, seed=1)
+    train(twin, twin_optimizer, steps=3, seed=1)
+    for (name, a), b in zip(model.state_dict().items(), twin.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_optimizer_state_dict_is_a_snapshot():
+    p = nn.Parameter(START.copy())
+    optimizer = nn.optim.Adam([p])
+    p.grad = Tensor(GRADS[0])
+    optimizer.step()
+    state = optimizer.state_dict()
+    saved = state["state"][0]["exp_avg"].copy()
+    optimizer.step()
+    np.testing.assert_array_equal(state["state"][0]["exp_avg"], saved)
+    assert state["state"][0]["step"] == 1
+    assert state["param_groups"][0]["params"] == [0]
+
+
+def test_optimizer_load_state_dict_checks_before_changing_anything():
+    p = nn.Parameter(START.copy())
+    optimizer = nn.optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = Tensor(GRADS[0])
+    optimizer.step()
+    state = optimizer.state_dict()
+
+    other = nn.optim.SGD([nn.Parameter(np.ones(4))], lr=0.5, momentum=0.9)
+    with pytest.raises(ValueError, match=r"momentum_buffer of parameter 0 has shape \(3,\); "):
+        other.load_state_dict(state)
+    assert other.param_groups[0]["lr"] == 0.5 and other.state == {}
+    two = nn.optim.SGD([nn.Parameter(np.ones(3)), nn.Parameter(np.ones(3))], lr=0.1)
+    with pytest.raises(ValueError, match=r"groups of \[1\] parameters; expected groups of \[2\]"):
+        two.load_state_dict(state)
+    adam = nn.optim.Adam([nn.Parameter(np.ones(3))])
+    with pytest.raises(ValueError, match="group keys"):
+        adam.load_state_dict(state)
+
+
+# ----- schedulers -----------------------------------------------------------------------------
+
+
+def test_step_lr_decays_every_step_size_epochs():
+    optimizer = nn.optim.SGD([nn.Parameter(np.ones(1))], lr=1.0)
+    scheduler = nn.optim.StepLR(optimizer, step_size=2, gamma=0.5)
+    rates = [scheduler.get_last_lr()[0]]
+    for _ in range(5):
+        scheduler.step()
+        rates.append(optimizer.param_groups[0]["lr"])
+    assert rates == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    assert scheduler.get_last_lr() == [0.25]
+
+
+def test_cosine_annealing_goes_from_base_to_eta_min_in_t_max_epochs():
+    optimizer = nn.optim.Adam([nn.Parameter(np.ones(1))], lr=0.1)
+    scheduler = nn.optim.CosineAnnealingLR(optimizer, T_max=4, eta_min=0.02)
+    rates = [optimizer.lr]
+    for _ in range(4):
+        scheduler.step()
+        rates.append(optimizer.lr)
+    expected = [0.02 + 0.08 * (1 + math.cos(math.pi * t / 4)) / 2 for t in range(5)]
+    np.testing.assert_allclose(rates, expected, rtol=1e-15)
+    assert rates[-1] == pytest.approx(0.02)
+
+
+def test_schedulers_reject_bad_arguments():
+    optimizer = nn.optim.SGD([nn.Parameter(np.ones(1))], lr=1.0)
+    with pytest.raises(ValueError, match="StepLR: step_size=0; expected a positive integer"):
+        nn.optim.StepLR(optimizer, step_size=0)
+    with pytest.raises(ValueError, match="CosineAnnealingLR: T_max=2.5"):
+        nn.optim.CosineAnnealingLR(optimizer, T_max=2.5)
+    with pytest.raises(TypeError, match="expected an nn.optim.Optimizer"):
+        nn.optim.StepLR("sgd", step_size=1)
+
+
+def test_optimizers_update_float32_parameters_in_float32():
+    p = nn.Parameter(np.ones(3, np.float32))
+    optimizer = nn.optim.Adam([p], weight_decay=0.1)
+    p.grad = Tensor(np.ones(3, np.float32))
+    with autodiff.no_grad():
+        optimizer.step()
+    assert p.dtype == np.float32
