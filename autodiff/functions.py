@@ -239,10 +239,11 @@ def astype(x: Any, dtype: Any) -> Tensor:
     return as_tensor(x).astype(dtype)
 
 
-def softmax_cross_entropy(logits: Any, target: Any) -> Tensor:
-    """Per-sample -log softmax(logits)[target] for (N, C) logits and (N,) class indices.
+def softmax_cross_entropy(logits: Any, target: Any, reduction: str = "none") -> Tensor:
+    """-log softmax(logits)[n, target[n]] for (N, C) logits and (N,) class indices:
+    per sample (reduction="none"), or their "mean" or "sum".
 
     One fused primitive: faster than log_softmax followed by indexing, and finite for
     logits of any size.
     """
-    return Tensor.apply(loss.softmax_cross_entropy, logits, target)
+    return Tensor.apply(loss.softmax_cross_entropy, logits, target, reduction=reduction)

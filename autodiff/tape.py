@@ -159,6 +159,8 @@ def is_grad_enabled() -> bool:
 class scope:
     """Label the ops recorded inside (nn.Module uses it so pictures group ops by layer)."""
 
+    __slots__ = ("label",)
+
     def __init__(self, label: str):
         self.label = label
 
@@ -197,28 +199,29 @@ def _saved_as_tensors(node: Node, saved: Saved) -> Saved:
 
 
 def _run_vjp(node: Node, g: Any, retain_graph: bool, create_graph: bool) -> tuple[Any, ...]:
-    saved = node.saved
+    """The node's VJP applied to g, after checking that its saved values are still good."""
+    prim, saved = node.prim, node.saved
     if saved is _RELEASED:
         raise GradientError(
-            f"backward: the graph through {node.prim.name} was already freed by an earlier "
+            f"backward: the graph through {prim.name} was already freed by an earlier "
             f"backward(); call backward(retain_graph=True) the first time to backpropagate "
             f"through it twice{node.where()}"
         )
-    if node.prim.vjp is None:
-        raise NotImplementedError(f"{node.prim.name}: no VJP defined")
+    if prim.vjp is None:
+        raise NotImplementedError(f"{prim.name}: no VJP defined")
     if state.last_inplace > node.seq:  # something changed in place since this op ran
         _check_versions(node, saved)
     if create_graph:
         saved = _saved_as_tensors(node, saved)
     if not retain_graph:
         node.saved = _RELEASED
-    if node.prim.vjp_takes_needs:
-        grads = node.prim.vjp(saved, g, node.needs)
+    if prim.vjp_takes_needs:
+        grads = prim.vjp(saved, g, node.needs)
     else:
-        grads = node.prim.vjp(saved, g)
+        grads = prim.vjp(saved, g)
     if len(grads) != len(node.inputs):
         raise GradientError(
-            f"{node.prim.name}: VJP returned {len(grads)} gradients for {len(node.inputs)} inputs"
+            f"{prim.name}: VJP returned {len(grads)} gradients for {len(node.inputs)} inputs"
         )
     return grads
 
@@ -267,6 +270,7 @@ def backward(
             pending[node] = gi
             heapq.heappush(heap, (-node.seq, node))
 
+    anomaly, observer = state.anomaly, state.observer
     send(root, g)
     while heap:
         node = heapq.heappop(heap)[1]
@@ -277,10 +281,10 @@ def backward(
                 keep = out._retains_grad or retain_all_grads
                 g = _hooks_and_retain(out, g, wrap, create_graph, keep)
         grads = _run_vjp(node, g, retain_graph, create_graph)
-        if state.anomaly is not None:
-            state.anomaly.check(node, grads)
-        if state.observer is not None:
-            state.observer(node, g, grads)
+        if anomaly is not None:
+            anomaly.check(node, grads)
+        if observer is not None:
+            observer(node, g, grads)
         for t, gi, needed in zip(node.inputs, grads, node.needs):
             if not needed or gi is None:
                 continue
@@ -298,6 +302,8 @@ def backward(
         if wanted is not None and id(t) in wanted:
             gi = _hooks_and_retain(t, gi, wrap, create_graph, keep=False)
             found[wanted[id(t)]] = gi if create_graph else wrap(gi)
+        elif t._hooks is None and t.grad is None:  # the common case: a fresh parameter
+            t.grad = gi if create_graph else wrap(gi)
         else:
             _hooks_and_retain(t, gi, wrap, create_graph, keep=True)
     return found if inputs is not None else None

@@ -8,10 +8,26 @@ from autodiff.errors import ShapeError
 from autodiff.ops.reduce import softmax
 from autodiff.primitive import Array, Sample, Saved, primitive
 
+_REDUCTIONS = ("none", "mean", "sum")
 
-@primitive(samples=[Sample((4, 3), np.array([0, 2, 1, 2])), Sample((2, 5), np.array([4, 0]))])
-def softmax_cross_entropy(logits: Array, target: Array) -> tuple[Array, Saved]:
-    """out_n = logsumexp(logits_n) - logits_n[target_n]: per-sample loss over (N, C) logits."""
+
+@primitive(
+    samples=[
+        Sample((4, 3), np.array([0, 2, 1, 2])),
+        Sample((2, 5), np.array([4, 0]), reduction="mean"),
+        Sample((3, 2), np.array([1, 1, 0]), reduction="sum"),
+    ]
+)
+def softmax_cross_entropy(
+    logits: Array, target: Array, reduction: str = "none"
+) -> tuple[Array, Saved]:
+    """loss_n = logsumexp(logits_n) - logits_n[target_n] over (N, C) logits; out = loss, or
+    its mean or sum by `reduction` (one recorded op for the whole of a classifier's loss).
+    """
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"softmax_cross_entropy: reduction {reduction!r}; expected one of {_REDUCTIONS}"
+        )
     if logits.ndim != 2 or target.shape != logits.shape[:1]:
         raise ShapeError(
             f"softmax_cross_entropy: logits {logits.shape} and target {target.shape}; "
@@ -29,14 +45,22 @@ def softmax_cross_entropy(logits: Array, target: Array) -> tuple[Array, Saved]:
         )
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_norm = np.log(np.exp(shifted).sum(axis=1))
-    rows = np.arange(len(target))
-    return log_norm - shifted[rows, target], (logits, target)
+    losses = log_norm - shifted[np.arange(len(target)), target]
+    if reduction == "mean":
+        return losses.mean(), (logits, target, reduction)
+    if reduction == "sum":
+        return losses.sum(), (logits, target, reduction)
+    return losses, (logits, target, reduction)
 
 
 @softmax_cross_entropy.defvjp
 def softmax_cross_entropy_vjp(saved: Saved, g: Array) -> tuple[Array, None]:
-    """glogits = g[:, None] * (softmax(logits) - one_hot(target))."""
-    logits, target = saved
+    """glogits = g_n * (softmax(logits) - one_hot(target)), g_n = g[n], g / N or g."""
+    logits, target, reduction = saved
     one_hot = np.zeros(logits.shape, dtype=logits.dtype)
     one_hot[np.arange(len(target)), target] = 1
-    return g.reshape(-1, 1) * (softmax(logits, axis=1) - one_hot), None
+    if reduction == "none":
+        g = g.reshape(-1, 1)
+    elif reduction == "mean":
+        g = g / len(target)
+    return g * (softmax(logits, axis=1) - one_hot), None
