@@ -156,14 +156,13 @@ def cross_entropy(
         losses = _soft_cross_entropy(logits, target, label_smoothing)
         return _reduce(losses, reduction)
     logits, classes, unbatched = _batched(logits, target, "cross_entropy")
+    if label_smoothing == 0.0:  # the fused op (it checks the class range itself)
+        return autodiff.softmax_cross_entropy(logits, classes, "sum" if unbatched else reduction)
     _check_class_range(classes, logits.shape[1], "cross_entropy")
-    if label_smoothing == 0.0:
-        losses = autodiff.softmax_cross_entropy(logits, classes)
-    else:
-        log_probs = logits.log_softmax(axis=1)
-        picked = -log_probs[np.arange(len(classes)), classes]
-        uniform = -log_probs.mean(axis=1)
-        losses = (1.0 - label_smoothing) * picked + label_smoothing * uniform
+    log_probs = logits.log_softmax(axis=1)
+    picked = -log_probs[np.arange(len(classes)), classes]
+    uniform = -log_probs.mean(axis=1)
+    losses = (1.0 - label_smoothing) * picked + label_smoothing * uniform
     return _reduce(losses.reshape(()) if unbatched else losses, reduction)
 
 

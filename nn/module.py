@@ -226,6 +226,7 @@ class Module:
                 np.savez(file, **state)
                 file.flush()
                 os.fsync(file.fileno())
+            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it owner-only (0600)
             os.replace(temporary, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -325,6 +326,13 @@ def _as_module_list(name: str, values: list | tuple) -> Any:
             f"{len(values) - count} other values; expected only Modules (made a ModuleList)"
         )
     return ModuleList(values)
+
+
+def _umask() -> int:
+    """The process's file-creation mask (reading it means setting it, so set it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _read_npz(path: str) -> dict[str, np.ndarray]:

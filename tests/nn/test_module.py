@@ -299,3 +299,11 @@ def test_save_accepts_a_name_without_extension(tmp_path):
     model.save(path)
     assert os.listdir(tmp_path) == ["checkpoint"]  # no ".npz" appended behind the user's back
     small_model().load(path)
+
+
+def test_save_gives_the_file_the_usual_permissions(tmp_path):
+    path = tmp_path / "model.npz"
+    nn.Linear(2, 2).save(path)
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")
+    assert os.stat(path).st_mode & 0o777 == os.stat(plain).st_mode & 0o777
