@@ -1,0 +1,109 @@
+"""Every example runs end to end as a program, with tiny settings, and writes its pictures.
+
+No test here touches the network: MNIST is looked for with --no-download, in empty folders.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run(script: str, *args: str, tmp_path: Path) -> str:
+    """Run examples/<script> with `args`; return its stdout (fail with its output if it fails)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("AUTODIFF_DATA", None)  # so MNIST is found nowhere, whatever this machine has
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout
+
+
+def assert_png(path: Path) -> None:
+    assert path.is_file(), f"{path} was not written"
+    assert path.read_bytes()[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+
+
+def test_celsius_to_fahrenheit_script(tmp_path):
+    out = tmp_path / "out"
+    stdout = run("celsius_to_fahrenheit.py", "--steps", "20", "--out", str(out), tmp_path=tmp_path)
+    assert "step    0  loss" in stdout and "step   19  loss" in stdout
+    assert "learned F = " in stdout
+    assert_png(out / "celsius_to_fahrenheit.png")
+    assert_png(out / "celsius_to_fahrenheit_graph.png")
+    assert (out / "celsius_to_fahrenheit_graph.svg").read_text().lstrip().startswith("<?xml")
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "picture", "printed"),
+    [
+        ("xor.py", ["--steps", "500"], "xor.png", "accuracy: 100%"),
+        ("moons.py", ["--samples", "100", "--steps", "300"], "moons.png", "training accuracy"),
+    ],
+)
+def test_small_network_scripts(tmp_path, script, args, picture, printed):
+    out = tmp_path / "out"
+    stdout = run(script, *args, "--out", str(out), tmp_path=tmp_path)
+    assert printed in stdout
+    assert_png(out / picture)
+
+
+def test_mnist_script_falls_back_to_the_sample_and_writes_its_pictures(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "out"
+    model = tmp_path / "model.npz"
+    stdout = run(
+        "mnist.py", "--dataset", "mnist", "--data-dir", str(empty), "--no-download",
+        "--epochs", "1", "--train-limit", "2000", "--save", str(model), "--out", str(out),
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    assert "The full MNIST could not be had, so this run uses the MNIST sample instead." in stdout
+    assert "MNIST *test* set, split into 8,000 for training and 2,000 for testing" in stdout
+    assert "epoch  1/1" in stdout and "test accuracy" in stdout and "s training)" in stdout
+    assert_png(out / "mnist-sample_curves.png")
+    assert_png(out / "mnist-sample_misclassified.png")
+    assert model.is_file()
+
+
+def test_mnist_script_refuses_zero_epochs(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLES / "mnist.py"), "--epochs", "0"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert "expected a positive integer, got 0" in completed.stderr
+
+
+def test_demo_runs_every_example_quickly(tmp_path):
+    out = tmp_path / "out"
+    stdout = run("demo.py", "--quick", "--no-download", "--out", str(out), tmp_path=tmp_path)
+    for name in [
+        "celsius_to_fahrenheit.png",
+        "celsius_to_fahrenheit_graph.png",
+        "xor.png",
+        "moons.png",
+        "mnist-sample_curves.png",
+        "mnist-sample_misclassified.png",
+    ]:
+        assert_png(out / name)
+        assert str(out / name) in stdout  # the demo says where each picture went
+    if Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").is_file():
+        assert_png(out / "fashion-mnist_curves.png")
+    assert "The demo took" in stdout
