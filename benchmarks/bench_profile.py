@@ -1,0 +1,160 @@
+"""6. Where the time goes: cProfile of one engine training epoch (SGD, batch 64).
+
+The top functions by their own time (tottime), and the total own time grouped by where the
+code lives: autodiff/, nn/, numpy's C functions, the rest. The epoch is also timed without
+the profiler, to show how much the profiler itself adds. cProfile does not see numpy's
+ufuncs and operators (np.matmul, np.multiply, a @ b, a * b): their time is the own time
+of the Python function that calls them, so `matmul` below is mostly BLAS.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+from typing import Any
+
+import common
+import mlp_worker
+
+TOP = 10
+RUN = {"optimizer": "sgd", "lr": 0.1, "batch_size": 64, "epochs": 1}
+
+
+def _where(filename: str, name: str) -> str:
+    path = filename.replace("\\", "/")
+    if "/autodiff/" in path:
+        return "autodiff/"
+    if "/nn/" in path and "/site-packages/" not in path:
+        return "nn/"
+    if filename == "~" and ("numpy" in name or "ndarray" in name or "ufunc" in name):
+        return "numpy (C)"
+    if filename == "~":
+        return "other builtins"
+    if "/numpy/" in path:
+        return "numpy (Python)"
+    if "/benchmarks/" in path:
+        return "benchmark loop"
+    return "other"
+
+
+def _short(filename: str, line: int, name: str) -> str:
+    if filename == "~":
+        return name
+    path = filename.replace("\\", "/")
+    for root in ("/autodiff/", "/nn/", "/numpy/", "/benchmarks/"):
+        if root in path:
+            path = root.strip("/") + "/" + path.split(root, 1)[1]
+            break
+    return f"{path}:{line}({name})"
+
+
+def profile_epoch(data: Any) -> dict[str, Any]:
+    x_train, y_train, _, _ = common.load_data(data)
+    mlp_worker.warm_up("engine", x_train, y_train, RUN, common.SEED)
+    trainer = mlp_worker.make("engine", RUN, common.SEED)
+    start = common.clock()
+    for _ in mlp_worker.epochs(trainer, x_train, y_train, RUN, common.SEED):
+        pass
+    plain_s = common.clock() - start
+    trainer = mlp_worker.make("engine", RUN, common.SEED)
+    profiler = cProfile.Profile()
+    start = common.clock()
+    profiler.enable()
+    for _ in mlp_worker.epochs(trainer, x_train, y_train, RUN, common.SEED):
+        pass
+    profiler.disable()
+    profiled_s = common.clock() - start
+    stats = pstats.Stats(profiler)
+    steps = -(-len(x_train) // RUN["batch_size"])
+    rows, groups = [], {}
+    total = sum(entry[2] for entry in stats.stats.values())
+    for (filename, line, name), (_, ncalls, tottime, cumtime, _) in stats.stats.items():
+        where = _where(filename, name)
+        groups[where] = groups.get(where, 0.0) + tottime
+        rows.append(
+            {
+                "function": _short(filename, line, name),
+                "where": where,
+                "ncalls": ncalls,
+                "tottime_s": tottime,
+                "cumtime_s": cumtime,
+                "us_per_call": tottime * 1e6 / ncalls if ncalls else 0.0,
+                "us_per_step": tottime * 1e6 / steps,
+                "share": tottime / total if total else 0.0,
+            }
+        )
+    rows.sort(key=lambda r: r["tottime_s"], reverse=True)
+    return {
+        "run": RUN,
+        "dataset": common.data_meta(data),
+        "steps": steps,
+        "epoch_s_plain": plain_s,
+        "epoch_s_profiled": profiled_s,
+        "total_tottime_s": total,
+        "top": rows[:TOP],
+        "by_location": dict(sorted(groups.items(), key=lambda kv: -kv[1])),
+    }
+
+
+def render(results: dict[str, Any]) -> str:
+    rows = [
+        [
+            f"`{r['function']}`",
+            r["ncalls"],
+            common.fmt(r["tottime_s"]),
+            common.fmt(r["us_per_call"]),
+            common.fmt(r["us_per_step"]),
+            f"{100 * r['share']:.1f}%",
+            common.fmt(r["cumtime_s"]),
+        ]
+        for r in results["top"]
+    ]
+    total = results["total_tottime_s"]
+    groups = [
+        [
+            where,
+            common.fmt(seconds),
+            f"{100 * seconds / total:.1f}%",
+            common.fmt(seconds * 1e6 / results["steps"]),
+        ]
+        for where, seconds in results["by_location"].items()
+    ]
+    return "\n".join(
+        [
+            "## 6. Where the time goes (cProfile, one engine epoch)",
+            "",
+            f"SGD lr 0.1, batch 64, {results['steps']} steps on {results['dataset']['dataset']}: "
+            f"{common.fmt(results['epoch_s_plain'])} s without the profiler, "
+            f"{common.fmt(results['epoch_s_profiled'])} s with it.",
+            "",
+            common.table(
+                ["function", "calls", "tottime s", "µs/call", "µs/step", "share", "cumtime s"],
+                rows,
+            ),
+            "",
+            "cProfile does not see numpy's ufuncs and operators (np.matmul, np.multiply, "
+            "a @ b, ...): their time counts as the own time of the function that calls them "
+            "(so `matmul` and `matmul_vjp` are mostly BLAS, and `_update` is the optimizer's "
+            "ufuncs).",
+            "",
+            "Own time by location (including the ufuncs each location calls):",
+            "",
+            common.table(["where", "tottime s", "share", "µs/step"], groups),
+            "",
+        ]
+    )
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    return []
+
+
+def main() -> None:
+    args = common.parser(__doc__.splitlines()[0]).parse_args()
+    data = common.ensure_data(args)
+    common.pin_threads(args.threads)
+    common.finish(profile_epoch(data), args, render)
+
+
+if __name__ == "__main__":
+    main()

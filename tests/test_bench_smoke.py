@@ -1,0 +1,183 @@
+"""Smoke test of benchmarks/: every script runs in quick mode and the report has its shape.
+
+run_all.py --quick runs each benchmark script in its own subprocess with tiny sizes; here we
+check the markdown sections and the JSON keys, and that the measured numbers are positive.
+No timing is asserted: the numbers of a quick run mean nothing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TORCH = importlib.util.find_spec("torch") is not None
+SECTIONS = ("mlp", "ops", "scalar", "scaling", "memory", "profile")
+HEADINGS = (
+    "# Benchmarks:",
+    "## Headline numbers",
+    "## Targets",
+    "## 1. MLP training",
+    "## 2. Per-op overhead",
+    "## 3. Scalar graphs",
+    "## 4. Scaling",
+    "## 5. Memory",
+    "## 6. Where the time goes",
+)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any], str]:
+    out = tmp_path_factory.mktemp("bench")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run_all.py"), "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    (markdown,) = out.glob("*.md")
+    (raw,) = out.glob("*.json")
+    assert raw.stem == markdown.stem
+    return markdown.read_text(), json.loads(raw.read_text()), done.stdout
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and value > 0
+
+
+def test_run_all_prints_the_report_it_writes(report):
+    markdown, _, stdout = report
+    assert markdown.strip() == stdout.strip()
+
+
+def test_report_has_every_section(report):
+    markdown, _, _ = report
+    for heading in HEADINGS:
+        assert heading in markdown, heading
+    assert "FAILED" not in markdown
+
+
+def test_report_records_the_environment(report):
+    markdown, raw, _ = report
+    env = raw["env"]
+    for key in ("cpu_model", "threads", "python", "numpy", "torch", "numpy_blas", "openblas_env"):
+        assert key in env, key
+    assert "OPENBLAS_CORETYPE" in env["openblas_env"]
+    assert "OPENBLAS_L2_SIZE" in env["openblas_env"]
+    assert (env["torch"] != "not installed") == TORCH
+    assert "numpy BLAS" in markdown
+
+
+def test_every_section_has_its_results(report):
+    _, raw, _ = report
+    assert set(raw["sections"]) == set(SECTIONS)
+    for name, results in raw["sections"].items():
+        assert "error" not in results, name
+        assert _positive(results["wall_s"]), name
+
+
+def test_mlp_results_cover_every_implementation_and_config(report):
+    _, raw, _ = report
+    configs = raw["sections"]["mlp"]["configs"]
+    assert {(c["optimizer"], c["batch_size"]) for c in configs} == {
+        ("sgd", 64),
+        ("sgd", 128),
+        ("adam", 64),
+        ("adam", 128),
+    }
+    for c in configs:
+        assert _positive(c["s_per_epoch"]["engine"])
+        assert _positive(c["s_per_epoch"]["numpy"])
+        assert _positive(c["ratio"]["engine/numpy"]["median"])
+        if TORCH:
+            assert _positive(c["s_per_epoch"]["torch"])
+            assert _positive(c["ratio"]["engine/torch"]["median"])
+        else:
+            assert c["s_per_epoch"]["torch"] == "not installed"
+        assert c["same_initial_weights"] and c["same_batch_order"]
+        assert isinstance(c["accuracy_ok"], bool)
+        assert 0 < c["test_accuracy"]["engine"] <= 1
+
+
+def test_op_and_scalar_results_are_positive(report):
+    _, raw, _ = report
+    for kind, us in raw["sections"]["ops"]["kinds"].items():
+        for key in ("engine_fwd", "engine_bwd", "engine_both", "numpy_fwd"):
+            assert _positive(us[key]), (kind, key)
+        assert _positive(us["torch_both"]) == TORCH
+    scalar = raw["sections"]["scalar"]
+    assert scalar["chain"]["recursion_error"] is None
+    assert _positive(scalar["chain"]["ops_per_s"])
+    assert _positive(scalar["mlp"]["step_s"])
+    assert _positive(scalar["mlp"]["ops_per_step"])
+
+
+def test_scaling_memory_and_profile_results(report):
+    _, raw, _ = report
+    scaling = raw["sections"]["scaling"]
+    assert len(scaling["chains"]) == 3
+    assert all(_positive(c["backward_s"]) for c in scaling["chains"])
+    assert [b["batch_size"] for b in scaling["batches"]] == [16, 32, 64, 128, 256, 512, 1024]
+    assert all(_positive(b["engine_s"]) and _positive(b["numpy_s"]) for b in scaling["batches"])
+    memory = raw["sections"]["memory"]
+    for impl in ("engine", "numpy") + (("torch",) if TORCH else ()):
+        assert _positive(memory["epoch"][impl]["peak_mb"]), impl
+    assert "growth_mb" in memory["growth"]
+    assert memory["growth"]["steps_done"] > 0
+    profile = raw["sections"]["profile"]
+    assert len(profile["top"]) == 10
+    assert all(_positive(row["tottime_s"]) for row in profile["top"])
+
+
+def test_targets_are_listed_with_a_verdict(report):
+    markdown, raw, _ = report
+    names = " ".join(t["name"] for t in raw["targets"])
+    for expected in ("MLP SGD b64", "MLP SGD b128", "MLP ADAM", "Mixed chain", "scalar chain"):
+        assert expected in names, expected
+    assert "RSS growth" in names and "Peak RSS" in names
+    assert all(t["met"] in (True, False) for t in raw["targets"])
+    assert "✓" in markdown or "✗" in markdown
+
+
+def test_without_torch_the_torch_columns_say_not_installed(tmp_path):
+    hidden = tmp_path / "hide" / "torch"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text('raise ImportError("torch hidden by the smoke test")\n')
+    env = {**os.environ, "PYTHONPATH": str(hidden.parent)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "run_all.py"),
+            "--quick",
+            "--only",
+            "mlp,ops,scalar,memory",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    raw = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
+    assert raw["env"]["torch"] == "not installed"
+    sections = raw["sections"]
+    for c in sections["mlp"]["configs"]:
+        assert c["s_per_epoch"]["torch"] == "not installed"
+        assert c["ratio"]["engine/torch"]["median"] == "not installed"
+        assert _positive(c["s_per_epoch"]["engine"])
+    assert sections["ops"]["kinds"]["mixed"]["torch_both"] == "not installed"
+    assert sections["scalar"]["chain"]["torch"] == "not installed"
+    assert sections["memory"]["epoch"]["torch"] == "not installed"
+    assert "not installed" in done.stdout
