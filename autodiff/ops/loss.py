@@ -44,23 +44,28 @@ def softmax_cross_entropy(
             f"expected class indices in 0..{classes - 1}"
         )
     shifted = logits - logits.max(axis=1, keepdims=True)
-    log_norm = np.log(np.exp(shifted).sum(axis=1))
-    losses = log_norm - shifted[np.arange(len(target)), target]
-    if reduction == "mean":
-        return losses.mean(), (logits, target, reduction)
+    exps = np.exp(shifted)
+    totals = exps.sum(axis=1, keepdims=True)
+    losses = np.log(totals[:, 0]) - shifted[np.arange(len(target)), target]
+    probs = exps / totals  # kept for the VJP: softmax(logits), computed once
+    saved = (logits, target, reduction, probs)
+    if reduction == "mean":  # sum / N: ndarray.mean costs several times more on small arrays
+        return losses.sum() / len(target), saved
     if reduction == "sum":
-        return losses.sum(), (logits, target, reduction)
-    return losses, (logits, target, reduction)
+        return losses.sum(), saved
+    return losses, saved
 
 
 @softmax_cross_entropy.defvjp
 def softmax_cross_entropy_vjp(saved: Saved, g: Array) -> tuple[Array, None]:
     """glogits = g_n * (softmax(logits) - one_hot(target)), g_n = g[n], g / N or g."""
-    logits, target, reduction = saved
+    logits, target, reduction, probs = saved
+    if not isinstance(logits, np.ndarray):  # create_graph: softmax of the logits Tensor, so
+        probs = softmax(logits, axis=1)  # that second derivatives see it depend on them
     one_hot = np.zeros(logits.shape, dtype=logits.dtype)
     one_hot[np.arange(len(target)), target] = 1
     if reduction == "none":
         g = g.reshape(-1, 1)
     elif reduction == "mean":
         g = g / len(target)
-    return g * (softmax(logits, axis=1) - one_hot), None
+    return g * (probs - one_hot), None

@@ -123,7 +123,7 @@ class Optimizer:
         """Two scratch arrays of p's shape and dtype, allocated once and shared by the
         parameters of that shape (each update finishes with them before the next starts).
         """
-        key = (p.shape, p.dtype.str)
+        key = (p.shape, p.dtype)
         buffers = self._scratch.get(key)
         if buffers is None:
             buffers = (np.empty(p.shape, p.dtype), np.empty(p.shape, p.dtype))
