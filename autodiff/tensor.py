@@ -57,6 +57,9 @@ _UNDER_NO_GRAD = "made by {} under no_grad()"
 class Tensor:
     """An n-dimensional array (0-d for a scalar) that can record the ops made from it.
 
+    A numpy array given to the constructor is used as it is, not copied (like
+    torch.from_numpy): in-place methods change the caller's array too.
+
     >>> x = Tensor([1.0, 2.0], requires_grad=True)
     >>> (x * x).sum().backward()
     >>> x.grad
@@ -342,6 +345,8 @@ class Tensor:
                 f"wrap it in `with autodiff.no_grad():` (as optimisers do), or write x = x + ..."
             )
         self._version = tape.mark_inplace()
+        if not isinstance(self.data, np.ndarray):  # a 0-d op result holds a numpy scalar,
+            self.data = np.array(self.data)  # which cannot change in place: give it an array
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """self += alpha * other, in place."""

@@ -282,3 +282,12 @@ def test_vjp_with_wrong_gradient_shape_is_caught():
         r"\(3,\)",
     ):
         broken_double(x).sum().backward()
+
+
+def test_in_place_methods_work_on_zero_d_op_results():
+    x = f64([1.0, 2.0])
+    with ad.no_grad():
+        total = x.sum()  # numpy hands back a scalar here, not a 0-d array
+        total.zero_().add_(5.0)
+        total.copy_(7.0)
+    assert total.item() == 7.0
