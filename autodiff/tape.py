@@ -250,30 +250,15 @@ def backward(
     owned: set[Node] = set()  # pending buffers we allocated and may add into in place
     heap: list[tuple[int, Node]] = []
 
-    def send(t: Any, gi: Any) -> None:
-        node = t._node
-        if node is None or (wanted is not None and id(t) in wanted):
-            entry = leaf_grads.get(id(t))
-            if entry is None:
-                leaf_grads[id(t)] = [t, gi]
-            else:
-                entry[1] = entry[1] + gi
-        elif node in pending:
-            if node in owned:
-                acc = pending[node]
-                acc += gi  # in place for arrays; for Tensors (create_graph) a recorded add
-                pending[node] = acc
-            else:
-                pending[node] = pending[node] + gi
-                owned.add(node)
-        else:
-            pending[node] = gi
-            heapq.heappush(heap, (-node.seq, node))
-
+    heappush, heappop = heapq.heappush, heapq.heappop
     anomaly, observer = state.anomaly, state.observer
-    send(root, g)
+    if root._node is None or (wanted is not None and id(root) in wanted):
+        leaf_grads[id(root)] = [root, g]
+    else:
+        pending[root._node] = g
+        heap.append((-root._node.seq, root._node))
     while heap:
-        node = heapq.heappop(heap)[1]
+        node = heappop(heap)[1]
         g = pending.pop(node)
         if node.watched or retain_all_grads:
             out = node.out()
@@ -293,7 +278,23 @@ def backward(
                     f"{node.prim.name}: VJP returned a gradient of shape {gi.shape} for an "
                     f"input of shape {t.shape}"
                 )
-            send(t, gi)
+            below = t._node
+            if below is None or (wanted is not None and id(t) in wanted):  # a leaf: sum here
+                entry = leaf_grads.get(id(t))
+                if entry is None:
+                    leaf_grads[id(t)] = [t, gi]
+                else:
+                    entry[1] = entry[1] + gi
+            elif below not in pending:  # the first gradient to reach it: kept as it is
+                pending[below] = gi
+                heappush(heap, (-below.seq, below))
+            elif below in owned:
+                acc = pending[below]
+                acc += gi  # in place for arrays; for Tensors (create_graph) a recorded add
+                pending[below] = acc
+            else:  # the second: a new buffer, which later ones may add into in place
+                pending[below] = pending[below] + gi
+                owned.add(below)
 
     stored: set[int] = set()  # ids of the arrays handed out as gradients so far
     for t, gi in leaf_grads.values():
