@@ -154,8 +154,8 @@ def environment(threads: int) -> dict[str, Any]:
 def source_digest() -> str:
     """A fingerprint of autodiff/ and nn/ as they are on disk (uncommitted edits included).
 
-    The lead's working tree changes while benchmarks run; comparing this at the start and
-    the end of a run tells whether every section measured the same engine.
+    Comparing it at the start and the end of a run tells whether every section measured
+    the same engine, should the working tree change while the benchmarks run.
     """
     h = hashlib.sha1()
     for package in ("autodiff", "nn"):
