@@ -144,7 +144,10 @@ def test_targets_are_listed_with_a_verdict(report):
     for expected in ("MLP SGD b64", "MLP SGD b128", "MLP ADAM", "Mixed chain", "scalar chain"):
         assert expected in names, expected
     assert "RSS growth" in names and "Peak RSS" in names
-    assert all(t["met"] in (True, False) for t in raw["targets"])
+    for t in raw["targets"]:
+        # only a target measured against PyTorch can lack a verdict, and only without torch
+        unmeasurable = not TORCH and "PyTorch" in t["name"]
+        assert t["met"] in ((True, False, None) if unmeasurable else (True, False)), t
     assert "✓" in markdown or "✗" in markdown
 
 
