@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from autodiff.errors import ShapeError
 
 Shape = tuple[int, ...]
@@ -27,11 +29,16 @@ def unbroadcast(g: Any, shape: Shape) -> Any:
     return g
 
 
+def shape_of(x: Any) -> Shape:
+    """x.shape, or () for a Python number (forwards receive numbers as they are)."""
+    return x.shape if isinstance(x, np.ndarray | np.generic) else ()
+
+
 def normalize_axes(axis: Axis, ndim: int, op: str = "reduce") -> tuple[int, ...]:
     """The axes `axis` names, as a sorted tuple of non-negative ints (None means all)."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (int(axis),) if isinstance(axis, int | np.integer) else tuple(axis)
     out = []
     for a in axes:
         if not -ndim <= a < max(ndim, 1):

@@ -45,10 +45,8 @@ def _gradients(
     """d(out · seed)/d(wrt) without touching any .grad; zeros where out does not depend."""
     if not out.requires_grad:
         return [Tensor(np.zeros(x.shape, x.dtype)) for x in wrt]
-    g = out._seed(seed, "grad")
+    g = out._seed(seed, "grad", create_graph)
     with tape.enable_grad() if create_graph else tape.no_grad():
-        if create_graph and not isinstance(g, Tensor):
-            g = Tensor(g)
         found = tape.backward(
             out,
             g,
@@ -105,7 +103,7 @@ def jvp(
 
     u ↦ vᵀ(u) = uᵀ J is linear in u, so differentiating ⟨uᵀ J, t⟩ w.r.t. u gives J t.
     """
-    inputs, _ = _as_inputs(primals, range(len(primals)))
+    inputs, nested = _as_inputs(primals, range(len(primals)))
     with tape.enable_grad():
         out = f(*inputs)
         u = Tensor(np.zeros(out.shape, out.dtype), requires_grad=True)
@@ -115,8 +113,8 @@ def jvp(
             t = t.data if isinstance(t, Tensor) else np.asarray(t, dtype=p.dtype)
             term = (p * t).sum()
             total = term if total is None else total + term
-    (tangent_out,) = _gradients(total, [u], None, create_graph=False)
-    return out.detach(), tangent_out
+    (tangent_out,) = _gradients(total, [u], None, create_graph=nested)
+    return (out if nested else out.detach()), tangent_out
 
 
 def jacobian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Tensor]:

@@ -5,9 +5,10 @@ A primitive's forward takes numpy arrays (positional) and parameters (keywords) 
 ``None`` where there is none. A VJP of several inputs may take a third argument, ``needs``:
 a tuple of booleans saying which inputs need a gradient, so that it can skip the others.
 
-VJPs are written with operators and the methods numpy arrays and Tensors share, plus
-``autodiff.ops.generic`` for the rest, so the same VJP runs on arrays (plain backward) and
-on Tensors (``backward(create_graph=True)``, which records it).
+VJPs are written with operators, the methods numpy arrays and Tensors share, and calls of
+other primitives (a Primitive called on arrays computes with numpy, on Tensors it records),
+so the same VJP runs on arrays (plain backward) and on Tensors
+(``backward(create_graph=True)``, which records it).
 
 Example, a user-defined op::
 

@@ -187,15 +187,24 @@ def _saved_as_tensors(node: Node, saved: Saved) -> Saved:
     """For create_graph: the saved arrays that are an input's or the output's data, as Tensors.
 
     The VJP then computes with Tensors that are part of the graph, so its own ops are
-    recorded and second derivatives reach the inputs.
+    recorded and second derivatives reach the inputs. A saved item matches the input in its
+    own position first (two inputs may share one array, as in x.detach() * x), then any
+    input or the output holding that very array.
     """
-    by_id = {id(t.data): t for t in node.inputs if t is not None}
+    inputs = node.inputs
+    by_id = {id(t.data): t for t in reversed(inputs) if t is not None}  # first input wins
     out = node.out()
     if out is not None:
-        by_id[id(out.data)] = out
-    if isinstance(saved, tuple):
-        return tuple(by_id.get(id(s), s) for s in saved)
-    return by_id.get(id(saved), saved)
+        by_id.setdefault(id(out.data), out)
+    if not isinstance(saved, tuple):
+        return by_id.get(id(saved), saved)
+    mapped = []
+    for k, item in enumerate(saved):
+        if k < len(inputs) and inputs[k] is not None and inputs[k].data is item:
+            mapped.append(inputs[k])
+        else:
+            mapped.append(by_id.get(id(item), item))
+    return tuple(mapped)
 
 
 def _run_vjp(node: Node, g: Any, retain_graph: bool, create_graph: bool) -> tuple[Any, ...]:
@@ -213,12 +222,12 @@ def _run_vjp(node: Node, g: Any, retain_graph: bool, create_graph: bool) -> tupl
         _check_versions(node, saved)
     if create_graph:
         saved = _saved_as_tensors(node, saved)
-    if not retain_graph:
-        node.saved = _RELEASED
     if prim.vjp_takes_needs:
         grads = prim.vjp(saved, g, node.needs)
     else:
         grads = prim.vjp(saved, g)
+    if not retain_graph:
+        node.saved = _RELEASED
     if len(grads) != len(node.inputs):
         raise GradientError(
             f"{prim.name}: VJP returned {len(grads)} gradients for {len(node.inputs)} inputs"
@@ -263,21 +272,25 @@ def backward(
         if node.watched or retain_all_grads:
             out = node.out()
             if out is not None:
-                keep = out._retains_grad or retain_all_grads
-                g = _hooks_and_retain(out, g, wrap, create_graph, keep)
+                if out._hooks:
+                    g = _run_hooks(out, g, wrap, create_graph)
+                if out._retains_grad or retain_all_grads:  # its own copy: g travels on to
+                    _store(out, g if create_graph else g.copy(), wrap, create_graph)  # leaves
         grads = _run_vjp(node, g, retain_graph, create_graph)
         if anomaly is not None:
             anomaly.check(node, grads)
         if observer is not None:
             observer(node, g, grads)
-        for t, gi, needed in zip(node.inputs, grads, node.needs):
+        for i, (t, gi, needed) in enumerate(zip(node.inputs, grads, node.needs)):
             if not needed or gi is None:
                 continue
             if gi.shape != t.shape:
                 raise ShapeError(
-                    f"{node.prim.name}: VJP returned a gradient of shape {gi.shape} for an "
-                    f"input of shape {t.shape}"
+                    f"{node.prim.name}: VJP returned a gradient of shape {gi.shape} for input "
+                    f"{i} of shape {t.shape}"
                 )
+            if gi.dtype != t.dtype:  # e.g. float32 weights times a float64 batch
+                gi = gi.astype(t.dtype)  # a gradient has the dtype of its variable
             below = t._node
             if below is None or (wanted is not None and id(t) in wanted):  # a leaf: sum here
                 entry = leaf_grads.get(id(t))
@@ -300,13 +313,12 @@ def backward(
     for t, gi in leaf_grads.values():
         if not create_graph:
             gi = _unshared(gi, stored)
+        if t._hooks:
+            gi = _run_hooks(t, gi, wrap, create_graph)
         if wanted is not None and id(t) in wanted:
-            gi = _hooks_and_retain(t, gi, wrap, create_graph, keep=False)
             found[wanted[id(t)]] = gi if create_graph else wrap(gi)
-        elif t._hooks is None and t.grad is None:  # the common case: a fresh parameter
-            t.grad = gi if create_graph else wrap(gi)
         else:
-            _hooks_and_retain(t, gi, wrap, create_graph, keep=True)
+            _store(t, gi, wrap, create_graph)
     return found if inputs is not None else None
 
 
@@ -324,16 +336,24 @@ def _unshared(g: Any, stored: set[int]) -> Any:
     return g
 
 
-def _hooks_and_retain(t: Any, g: Any, wrap: Callable, create_graph: bool, keep: bool) -> Any:
-    """Run t's hooks on its gradient g (each may replace it); store it in t.grad if `keep`."""
-    if t._hooks:
-        as_tensor = g if create_graph else wrap(g)
-        for hook in t._hooks:
-            replaced = hook(as_tensor)
-            if replaced is not None:
-                as_tensor = replaced
-        g = as_tensor if create_graph else as_tensor.data
-    if keep:
-        grad = g if create_graph else wrap(g)
-        t.grad = grad if t.grad is None else t.grad + grad
-    return g
+def _run_hooks(t: Any, g: Any, wrap: Callable, create_graph: bool) -> Any:
+    """t's hooks applied to its gradient g in turn; each may return a replacement."""
+    as_tensor = g if create_graph else wrap(g)
+    for hook in t._hooks:
+        replaced = hook(as_tensor)
+        if replaced is None:
+            continue
+        if type(replaced) is not type(as_tensor) or replaced.shape != as_tensor.shape:
+            raise GradientError(
+                f"register_hook: hook {getattr(hook, '__name__', hook)!r} returned "
+                f"{type(replaced).__name__} {getattr(replaced, 'shape', '')}; expected None "
+                f"or a Tensor of shape {as_tensor.shape}"
+            )
+        as_tensor = replaced
+    return as_tensor if create_graph else as_tensor.data
+
+
+def _store(t: Any, g: Any, wrap: Callable, create_graph: bool) -> None:
+    """Accumulate g into t.grad."""
+    grad = g if create_graph else wrap(g)
+    t.grad = grad if t.grad is None else t.grad + grad

@@ -52,6 +52,7 @@ _PLAIN = (np.ndarray, np.generic, bool, int, float, type(None))  # passed to for
 
 _NO_INPUT_GRAD = "made by {} from inputs that do not require grad"
 _UNDER_NO_GRAD = "made by {} under no_grad()"
+_NO_GRADIENT = "made by {}, whose result carries no gradient"
 
 
 class Tensor:
@@ -143,8 +144,8 @@ class Tensor:
             ) from None
         result = Tensor._wrap(out)
         if not prim.differentiable:
-            return result
-        if True not in needs:
+            result._cause = (_NO_GRADIENT, prim.name)
+        elif True not in needs:
             result._cause = (_NO_INPUT_GRAD, prim.name)
         elif not tape.state.enabled:
             result._cause = (_UNDER_NO_GRAD, prim.name)
@@ -275,7 +276,12 @@ class Tensor:
         self._hooks.append(hook)
         if self._node is not None:
             self._node.watched = True
-        return lambda: self._hooks.remove(hook)
+
+        def remove() -> None:
+            if hook in self._hooks:
+                self._hooks.remove(hook)
+
+        return remove
 
     def backward(
         self,
@@ -292,19 +298,23 @@ class Tensor:
             create_graph: record the backward pass too, for gradients of gradients.
             retain_all_grads: keep the gradient of every intermediate value in its .grad.
         """
-        g = self._seed(gradient, "backward")
+        g = self._seed(gradient, "backward", create_graph)
         with tape.enable_grad() if create_graph else tape.no_grad():
             tape.backward(
                 self,
-                Tensor(g) if create_graph and not isinstance(g, Tensor) else g,
+                g,
                 retain_graph=retain_graph or create_graph,
                 create_graph=create_graph,
                 retain_all_grads=retain_all_grads,
                 wrap=Tensor._wrap,
             )
 
-    def _seed(self, gradient: Any, op: str) -> Any:
-        """The gradient backward starts from: ones for a scalar, else `gradient` checked."""
+    def _seed(self, gradient: Any, op: str, create_graph: bool) -> Any:
+        """The gradient backward starts from: ones for a scalar, else `gradient` checked.
+
+        An array for a plain backward; a Tensor under create_graph (the caller's own, if it
+        requires grad, so that the result can be differentiated w.r.t. it).
+        """
         if not self.requires_grad:
             raise GradientError(f"{op}: {self._why_no_grad()}")
         if gradient is None:
@@ -313,8 +323,8 @@ class Tensor:
                     f"{op}: called on a Tensor of shape {self.shape}; expected a scalar, "
                     f"or pass gradient= of shape {self.shape}"
                 )
-            return np.ones(self.shape, dtype=self.dtype)
-        if isinstance(gradient, Tensor) and gradient.requires_grad:
+            g = np.ones(self.shape, dtype=self.dtype)
+        elif create_graph and isinstance(gradient, Tensor) and gradient.requires_grad:
             g = gradient
         else:
             g = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype)
@@ -323,7 +333,7 @@ class Tensor:
                 f"{op}: gradient of shape {g.shape} for a Tensor of shape {self.shape}; "
                 f"expected the same shape"
             )
-        return g
+        return Tensor(g) if create_graph and not isinstance(g, Tensor) else g
 
     def _why_no_grad(self) -> str:
         if self._cause is not None:
@@ -511,6 +521,8 @@ class Tensor:
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
             return self
+        if dtype.kind not in "fc":  # integers and booleans carry no gradient
+            return Tensor.apply(compare.cast, self, dtype=dtype)
         return Tensor.apply(unary.astype, self, dtype=dtype)
 
     # ----- reductions -----------------------------------------------------------------------

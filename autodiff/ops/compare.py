@@ -53,3 +53,9 @@ def argmax(x: Array, axis: int | None = None, keepdims: bool = False) -> tuple[A
 def argmin(x: Array, axis: int | None = None, keepdims: bool = False) -> tuple[Array, None]:
     """out = index of the smallest value along `axis` (the first, at ties)."""
     return np.argmin(x, axis=axis, keepdims=keepdims), None
+
+
+@nondifferentiable
+def cast(x: Array, dtype: np.dtype) -> tuple[Array, None]:
+    """out = x converted to an integer or boolean dtype (no gradient flows through)."""
+    return x.astype(dtype), None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autodiff.broadcast import unbroadcast
+from autodiff.broadcast import shape_of, unbroadcast
 from autodiff.ops.unary import log
 from autodiff.primitive import Array, Sample, Saved, primitive
 
@@ -15,30 +15,30 @@ _POSITIVE = [Sample((3, 1), (1, 4), domain=(0.5, 2.0)), Sample((), (2, 3), domai
 @primitive(samples=_BROADCAST)
 def add(a: Array, b: Array) -> tuple[Array, Saved]:
     """out = a + b."""
-    return a + b, (a, b)  # only their shapes are used; they stay alive as inputs anyway
+    return a + b, (shape_of(a), shape_of(b))
 
 
 @add.defvjp
 def add_vjp(saved: Saved, g: Array, needs: tuple[bool, ...]) -> tuple[Array | None, ...]:
     """ga = unbroadcast(g, a.shape);  gb = unbroadcast(g, b.shape)."""
-    a, b = saved
-    ga = unbroadcast(g, a.shape) if needs[0] else None
-    gb = unbroadcast(g, b.shape) if needs[1] else None
+    a_shape, b_shape = saved
+    ga = unbroadcast(g, a_shape) if needs[0] else None
+    gb = unbroadcast(g, b_shape) if needs[1] else None
     return ga, gb
 
 
 @primitive(samples=_BROADCAST)
 def sub(a: Array, b: Array) -> tuple[Array, Saved]:
     """out = a - b."""
-    return a - b, (a, b)
+    return a - b, (shape_of(a), shape_of(b))
 
 
 @sub.defvjp
 def sub_vjp(saved: Saved, g: Array, needs: tuple[bool, ...]) -> tuple[Array | None, ...]:
     """ga = unbroadcast(g, a.shape);  gb = -unbroadcast(g, b.shape)."""
-    a, b = saved
-    ga = unbroadcast(g, a.shape) if needs[0] else None
-    gb = -unbroadcast(g, b.shape) if needs[1] else None
+    a_shape, b_shape = saved
+    ga = unbroadcast(g, a_shape) if needs[0] else None
+    gb = -unbroadcast(g, b_shape) if needs[1] else None
     return ga, gb
 
 
@@ -95,11 +95,14 @@ def pow(a: Array, b: Array) -> tuple[Array, Saved]:
 def pow_vjp(saved: Saved, g: Array, needs: tuple[bool, ...]) -> tuple[Array | None, ...]:
     """ga = unbroadcast(g * b * a**(b-1), a.shape);  gb = unbroadcast(g * out * log(a), b.shape).
 
-    log(a) is taken as 0 where a <= 0 (PyTorch's choice: the exponent's gradient is 0 there,
-    which is exact at a == 0 for b > 0 and avoids NaN for integer exponents of negatives).
+    ga is 0 where b == 0 (as in PyTorch; b * a**(b-1) would be 0 * inf at a == 0). log(a) is
+    taken as 0 where a <= 0: at a == 0 that is PyTorch's value, and for a < 0, where a**b
+    has no derivative in b, it gives 0 where PyTorch gives NaN.
     """
     a, b, out = saved
-    ga = unbroadcast(g * b * a ** (b - 1), a.shape) if needs[0] else None
+    ga = None
+    if needs[0]:
+        ga = unbroadcast(where(b == 0, 0, g * b * a ** (b - 1)), a.shape)
     gb = None
     if needs[1]:
         positive = a > 0
@@ -112,14 +115,14 @@ def pow_vjp(saved: Saved, g: Array, needs: tuple[bool, ...]) -> tuple[Array | No
 def maximum(a: Array, b: Array) -> tuple[Array, Saved]:
     """out = max(a, b) elementwise; where a == b each side gets half the gradient."""
     weight_a = (a > b) + 0.5 * (a == b)
-    return np.maximum(a, b), (weight_a.astype(np.result_type(a, b)), np.shape(a), np.shape(b))
+    return np.maximum(a, b), (weight_a.astype(np.result_type(a, b)), shape_of(a), shape_of(b))
 
 
 @primitive(samples=_BROADCAST)
 def minimum(a: Array, b: Array) -> tuple[Array, Saved]:
     """out = min(a, b) elementwise; where a == b each side gets half the gradient."""
     weight_a = (a < b) + 0.5 * (a == b)
-    return np.minimum(a, b), (weight_a.astype(np.result_type(a, b)), np.shape(a), np.shape(b))
+    return np.minimum(a, b), (weight_a.astype(np.result_type(a, b)), shape_of(a), shape_of(b))
 
 
 @maximum.defvjp
@@ -141,7 +144,7 @@ _COND = np.array([[True], [False], [True]])
 @primitive(samples=[Sample(_COND, (3, 4), (1, 4)), Sample(_COND, (), (3, 1))])
 def where(cond: Array, a: Array, b: Array) -> tuple[Array, Saved]:
     """out = a where cond else b."""
-    return np.where(cond, a, b), (cond, np.shape(a), np.shape(b))  # VJPs pass numbers too
+    return np.where(cond, a, b), (cond, shape_of(a), shape_of(b))
 
 
 @where.defvjp

@@ -33,16 +33,23 @@ def reshape_vjp(shape: Saved, g: Array) -> tuple[Array]:
     return (g.reshape(shape),)
 
 
-@primitive(samples=[Sample((3, 4), axes=None), Sample((2, 3, 4), axes=(1, 2, 0))])
+@primitive(
+    samples=[
+        Sample((3, 4), axes=None),
+        Sample((2, 3, 4), axes=(1, 2, 0)),
+        Sample((2, 3, 4), axes=(-1, 0, 1)),
+    ]
+)
 def transpose(x: Array, axes: tuple[int, ...] | None = None) -> tuple[Array, Saved]:
     """out = x with its axes permuted (reversed when `axes` is None)."""
     if axes is None:
         axes = tuple(range(x.ndim - 1, -1, -1))
-    if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+    if len(axes) != x.ndim or sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
         raise ShapeError(
             f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of a tensor "
             f"of shape {x.shape}"
         )
+    axes = tuple(a % x.ndim for a in axes)  # non-negative, so that argsort inverts them
     return x.transpose(axes), axes
 
 

@@ -278,7 +278,7 @@ def test_vjp_with_wrong_gradient_shape_is_caught():
     x = f64(np.ones(3), requires_grad=True)
     with pytest.raises(
         ad.ShapeError,
-        match=r"broken_double: VJP returned a gradient of shape \(1, 3\) for an input of shape "
+        match=r"broken_double: VJP returned a gradient of shape \(1, 3\) for input 0 of shape "
         r"\(3,\)",
     ):
         broken_double(x).sum().backward()
@@ -291,3 +291,59 @@ def test_in_place_methods_work_on_zero_d_op_results():
         total.zero_().add_(5.0)
         total.copy_(7.0)
     assert total.item() == 7.0
+
+
+def test_second_derivative_tells_apart_inputs_that_share_an_array():
+    x = f64([1.0, 2.0], requires_grad=True)
+    (g,) = ad.vjp(lambda x: (x.detach() * x).sum(), x)[1](1.0)
+    np.testing.assert_array_equal(g.data, [1.0, 2.0])  # d/dx of (c * x) with c = x's values
+    assert not g.requires_grad  # c is a constant: no second derivative
+
+
+def test_gradients_take_the_dtype_of_their_variable():
+    w = ad.Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    ad.linear(np.ones((4, 3)), w).sum().backward()  # a float64 batch
+    assert w.grad.dtype == np.float32
+
+
+def test_backward_accepts_a_gradient_tensor_that_requires_grad():
+    x = f64(np.ones(3), requires_grad=True)
+    (x * 2).backward(gradient=f64(np.ones(3), requires_grad=True))
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
+
+
+def test_an_input_changed_in_place_that_the_op_did_not_save_is_fine():
+    w = f64([1.0, 2.0], requires_grad=True)
+    y = (w + 1).sum()  # add keeps only shapes
+    with ad.no_grad():
+        w.add_(1)
+    y.backward()
+    np.testing.assert_array_equal(w.grad.data, [1.0, 1.0])
+
+
+def test_a_hook_must_return_none_or_a_tensor_of_the_same_shape():
+    w = f64(np.ones((2, 3)), requires_grad=True)
+
+    def bad(g):
+        return ad.Tensor(np.ones(3))
+
+    w.register_hook(bad)
+    with pytest.raises(ad.GradientError, match=r"hook 'bad' returned Tensor \(3,\); expected"):
+        (w * 2).sum().backward()
+
+
+def test_a_kept_intermediate_gradient_has_its_own_memory():
+    a = f64(np.ones(3), requires_grad=True)
+    b = f64(np.ones(3), requires_grad=True)
+    y = a + b
+    y.retain_grad()
+    (y * f64([1.0, 2.0, 3.0])).sum().backward()
+    assert not np.shares_memory(y.grad.data, a.grad.data)
+
+
+def test_integer_casts_carry_no_gradient():
+    x = f64([1.5, 2.5], requires_grad=True)
+    assert not x.astype(np.int64).requires_grad
+    assert x.astype(np.float32).requires_grad
+    with pytest.raises(ad.GradientError, match="made by argmax, whose result carries no grad"):
+        x.argmax().backward()

@@ -82,3 +82,17 @@ def test_gradcheck_refuses_float32():
     x = ad.Tensor([1.0], requires_grad=True)
     with pytest.raises(ad.DTypeError, match="expected float64"):
         ad.gradcheck(lambda x: x * 2, [x])
+
+
+def test_jvp_nests_inside_grad():
+    def directional(x):
+        return ad.jvp(lambda y: (y**3).sum(), [x], [np.ones(2)])[1]  # Σ 3 y²
+
+    np.testing.assert_allclose(ad.grad(directional)(np.array([1.0, 2.0])).data, [6.0, 12.0])
+
+
+def test_gradcheck_leaves_existing_gradients_alone():
+    x = ad.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (x * 3).sum().backward()
+    ad.gradcheck(lambda x: (x * x).sum(), [x])
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])

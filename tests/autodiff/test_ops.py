@@ -169,3 +169,32 @@ def test_float32_gradients_stay_float32():
     w = ad.Tensor(np.ones((3, 2), np.float32), requires_grad=True)
     ((x @ w).tanh().mean() * 2.0 + (x**2).sum() / 3).backward()
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+
+
+def test_erf_matches_math_erf_to_a_relative_2e_minus_7():
+    import math
+
+    x = np.concatenate([np.linspace(-5.0, 5.0, 2001), [1e-8, -1e-6, 0.49999, 0.50001]])
+    ours = ad.erf(f64(x)).data
+    reference = np.array([math.erf(v) for v in x])
+    nonzero = reference != 0
+    assert np.max(np.abs(ours - reference)[nonzero] / np.abs(reference[nonzero])) < 2e-7
+    t = ad.Tensor(np.ones(3, np.float32), requires_grad=True)
+    ad.erf(t).sum().backward()
+    assert ad.erf(t).dtype == np.float32 and t.grad.dtype == np.float32
+
+
+def test_pow_kinks_follow_pytorch():
+    a = f64([0.0, 2.0], requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (a**0.0).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [0.0, 0.0])  # d/da a**0 = 0, even at a = 0
+    b = f64(2.0, requires_grad=True)
+    (f64([0.0, 3.0]) ** b).sum().backward()
+    assert b.grad.item() == pytest.approx(9.0 * np.log(3.0))  # the base 0 adds 0, not NaN
+
+
+def test_transpose_accepts_negative_axes():
+    x = f64(np.random.default_rng(6).standard_normal((2, 3, 4)), requires_grad=True)
+    assert x.permute(-1, 0, 1).shape == (4, 2, 3)
+    assert ad.gradcheck(lambda x: x.permute(-1, 0, 1) * f64(np.arange(24.0).reshape(4, 2, 3)), [x])
