@@ -7,7 +7,6 @@ import http.server
 import socket
 import sys
 import threading
-import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,21 +175,18 @@ def test_read_idx_rejects_truncated_payload(tmp_path, compress):
 
 
 @pytest.mark.parametrize("compress", [False, True])
-def test_read_idx_rejects_huge_header_fast_without_allocating(tmp_path, compress):
+def test_read_idx_rejects_huge_header_without_allocating(tmp_path, compress):
     header = b"\x00\x00\x08\x03" + np.array([100_000] * 3, dtype=">u4").tobytes()
     data = header + bytes(range(100))
     path = tmp_path / "liar.idx"
     path.write_bytes(gzip.compress(data) if compress else data)
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         with pytest.raises(IDXError) as info:
             read_idx(path)
-        elapsed = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert elapsed < 1.0
     assert peak < 1_000_000  # the header claims 10**15 bytes
     message = str(info.value)
     assert "liar.idx" in message and "(100000, 100000, 100000)" in message
