@@ -232,45 +232,29 @@ def measure(quick: bool, threads: int) -> dict[str, Any]:
     return {"mlp": measure_mlp(points, steps), "chain": measure_chain(n, repeats, torch)}
 
 
+def _chain_row(label: str, timing: dict[str, Any], ops: int) -> list[str]:
+    """One row of the chain table: build and backward seconds, µs per op, ops per second."""
+    return [
+        label,
+        common.fmt(timing["build_s"]),
+        common.fmt(timing["backward_s"]),
+        common.fmt(timing["build_s"] * 1e6 / ops),
+        common.fmt(timing["backward_s"] * 1e6 / ops),
+        f"{timing['ops_per_s']:,.0f}",
+    ]
+
+
 def render(results: dict[str, Any]) -> str:
     m, c = results["mlp"], results["chain"]
     t = c["torch"]
     if c["recursion_error"]:
         chain_rows = [["engine", c["recursion_error"], "", "", "", ""]]
     else:
-        chain_rows = [
-            [
-                "engine",
-                common.fmt(c["build_s"]),
-                common.fmt(c["backward_s"]),
-                common.fmt(c["build_us_per_op"]),
-                common.fmt(c["backward_us_per_op"]),
-                f"{c['ops_per_s']:,.0f}",
-            ]
-        ]
+        chain_rows = [_chain_row("engine", c, c["ops"])]
     if "gc_off" in c:
-        off = c["gc_off"]
-        chain_rows.append(
-            [
-                "engine, gc off",
-                common.fmt(off["build_s"]),
-                common.fmt(off["backward_s"]),
-                common.fmt(off["build_s"] * 1e6 / c["ops"]),
-                common.fmt(off["backward_s"] * 1e6 / c["ops"]),
-                f"{off['ops_per_s']:,.0f}",
-            ]
-        )
+        chain_rows.append(_chain_row("engine, gc off", c["gc_off"], c["ops"]))
     if isinstance(t, dict):
-        chain_rows.append(
-            [
-                "torch",
-                common.fmt(t["build_s"]),
-                common.fmt(t["backward_s"]),
-                common.fmt(t["build_s"] * 1e6 / c["ops"]),
-                common.fmt(t["backward_s"] * 1e6 / c["ops"]),
-                f"{t['ops_per_s']:,.0f}",
-            ]
-        )
+        chain_rows.append(_chain_row("torch", t, c["ops"]))
     else:
         chain_rows.append(["torch", t, "", "", "", ""])
     return "\n".join(
