@@ -328,6 +328,8 @@ class Result:
 
 def main(argv: list[str] | None = None) -> Result:
     args = build_parser().parse_args(argv)
+    if args.save is not None:  # made now, so that a long training does not end in an error
+        args.save.parent.mkdir(parents=True, exist_ok=True)
     data = load_data(args.dataset, args.data_dir, download=not args.no_download)
     if args.train_limit is not None:
         data.x_train = data.x_train[: args.train_limit]

@@ -85,6 +85,8 @@ def dropout(
     """
     _check_probability(p, "dropout")
     x = autodiff.as_tensor(input)
+    if x.dtype.kind != "f":
+        raise TypeError(f"dropout: expected a floating input, got {x.dtype}")
     if not training or p == 0:
         return x
     rng = default_generator() if generator is None else generator

@@ -218,12 +218,14 @@ class Module:
         state = self.state_dict()
         path = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(f"save: cannot write {path}: no directory {directory}")
         handle, temporary = tempfile.mkstemp(
             prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
         )
         try:
             with os.fdopen(handle, "wb") as file:
-                np.savez(file, **state)
+                _write_npz(file, state)
                 file.flush()
                 os.fsync(file.fileno())
             os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it owner-only (0600)
@@ -326,6 +328,14 @@ def _as_module_list(name: str, values: list | tuple) -> Any:
             f"{len(values) - count} other values; expected only Modules (made a ModuleList)"
         )
     return ModuleList(values)
+
+
+def _write_npz(file: Any, arrays: dict[str, np.ndarray]) -> None:
+    """np.savez's format, written member by member: a parameter may be called "file"."""
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 def _umask() -> int:

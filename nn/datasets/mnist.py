@@ -302,6 +302,9 @@ def _fetch(url: str, destination: Path, expected_md5: str) -> None:
             raise _BadDownloadError(
                 f"md5 mismatch; expected {expected_md5}, got {digest.hexdigest()}"
             )
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temp_path, 0o666 & ~mask)  # mkstemp makes files owner-only; a cache is shared
         os.replace(temp_path, destination)
     finally:
         temp_path.unlink(missing_ok=True)  # gone already after a successful os.replace

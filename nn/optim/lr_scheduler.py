@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from nn.optim.optimizer import Optimizer
 
@@ -10,8 +11,10 @@ from nn.optim.optimizer import Optimizer
 class LRScheduler:
     """Base class: lr of group i after `last_epoch` steps is `_lr_at(base_lrs[i], last_epoch)`.
 
-    The base rates are the groups' rates when the scheduler is made. Schedules use their
-    closed form, so an lr set by hand is overwritten at the next step().
+    The base rates are the groups' `initial_lr`: their lr when the first scheduler was made,
+    kept in the group (as PyTorch does) so that it travels with optimizer.state_dict().
+    Schedules use their closed form, so an lr set by hand is overwritten at the next step().
+    To resume: load the optimizer's state, make the scheduler, load the scheduler's state.
     """
 
     def __init__(self, optimizer: Optimizer):
@@ -21,7 +24,9 @@ class LRScheduler:
                 f"got {type(optimizer).__name__}"
             )
         self.optimizer = optimizer
-        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+        self.base_lrs = [
+            group.setdefault("initial_lr", group["lr"]) for group in optimizer.param_groups
+        ]
         self.last_epoch = 0
         self._last_lr = list(self.base_lrs)
 
@@ -31,6 +36,24 @@ class LRScheduler:
     def step(self) -> None:
         """Advance one epoch and set each group's lr."""
         self.last_epoch += 1
+        self._last_lr = [self._lr_at(base, self.last_epoch) for base in self.base_lrs]
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+            group["lr"] = lr
+
+    def state_dict(self) -> dict[str, Any]:
+        """The scheduler's position: last_epoch and the base rates."""
+        return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume from state_dict(): sets last_epoch and the groups' lr for that epoch."""
+        base_lrs = list(state_dict["base_lrs"])
+        if len(base_lrs) != len(self.optimizer.param_groups):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: {len(base_lrs)} base rates; expected "
+                f"one per parameter group ({len(self.optimizer.param_groups)})"
+            )
+        self.base_lrs = base_lrs
+        self.last_epoch = int(state_dict["last_epoch"])
         self._last_lr = [self._lr_at(base, self.last_epoch) for base in self.base_lrs]
         for group, lr in zip(self.optimizer.param_groups, self._last_lr):
             group["lr"] = lr

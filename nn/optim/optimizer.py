@@ -64,11 +64,9 @@ class Optimizer:
         params = [group["params"]] if isinstance(group["params"], Tensor) else list(group["params"])
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         for p in params:
-            if not isinstance(p, Tensor) or not p.requires_grad or not p.is_leaf:
-                raise TypeError(
-                    f"{name}: expected leaf Tensors that require grad (Parameters), "
-                    f"got {type(p).__name__}"
-                )
+            if not isinstance(p, Tensor) or not p.is_leaf:  # frozen ones are fine: no grad
+                kind = type(p).__name__ if not isinstance(p, Tensor) else "the result of an op"
+                raise TypeError(f"{name}: expected leaf Tensors (Parameters), got {kind}")
             if id(p) in seen:
                 raise ValueError(f"{name}: a parameter of shape {p.shape} appears twice")
             seen.add(id(p))
@@ -159,7 +157,7 @@ class Optimizer:
                 f"parameters; expected groups of {sizes}"
             )
         for group, saved in zip(self.param_groups, groups):
-            if set(saved) != set(group):
+            if set(saved) - {"initial_lr"} != set(group) - {"initial_lr"}:  # a scheduler's
                 raise ValueError(
                     f"{name}.load_state_dict: group keys {sorted(saved)}; expected {sorted(group)}"
                 )

@@ -6,6 +6,7 @@ import pickle
 import numpy as np
 import pytest
 
+import autodiff
 import nn
 from autodiff import Tensor
 
@@ -282,11 +283,11 @@ def test_a_save_that_fails_midway_leaves_the_old_file_and_no_temporary(tmp_path,
     small_model().save(path)
     old = path.read_bytes()
 
-    def failing_savez(file, **arrays):
-        file.write(b"PK\x03\x04 partial archive")
+    def failing_write_array(file, array, **options):
+        file.write(b"\x93NUMPY partial array")
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez", failing_savez)
+    monkeypatch.setattr(np.lib.format, "write_array", failing_write_array)
     with pytest.raises(OSError, match="disk full"):
         small_model().save(path)
     assert path.read_bytes() == old
@@ -307,3 +308,24 @@ def test_save_gives_the_file_the_usual_permissions(tmp_path):
     plain = tmp_path / "plain"
     plain.write_bytes(b"")
     assert os.stat(path).st_mode & 0o777 == os.stat(plain).st_mode & 0o777
+
+
+def test_parameters_named_like_savez_options_round_trip(tmp_path):
+    class Odd(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.file = nn.Parameter(np.ones(2))
+            self.allow_pickle = nn.Parameter(np.full(3, 2.0))
+
+    path = tmp_path / "odd.npz"
+    Odd().save(path)
+    other = Odd()
+    with autodiff.no_grad():
+        other.file.zero_()
+    other.load(path)
+    np.testing.assert_array_equal(other.file.data, [1.0, 1.0])
+
+
+def test_save_into_a_missing_directory_names_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="save: cannot write .*model.npz: no directory"):
+        nn.Linear(2, 2).save(tmp_path / "missing" / "model.npz")

@@ -145,8 +145,10 @@ def test_optimizer_rejects_bad_parameters_and_hyperparameters():
         nn.optim.SGD([], lr=0.1)
     with pytest.raises(TypeError, match="SGD: got a single Tensor; expected an iterable"):
         nn.optim.SGD(p, lr=0.1)
-    with pytest.raises(TypeError, match="expected leaf Tensors that require grad"):
-        nn.optim.SGD([Tensor(np.ones(2))], lr=0.1)
+    with pytest.raises(TypeError, match=r"expected leaf Tensors \(Parameters\), got the result"):
+        nn.optim.SGD([p * 2], lr=0.1)
+    with pytest.raises(TypeError, match=r"expected leaf Tensors \(Parameters\), got ndarray"):
+        nn.optim.SGD([np.ones(2)], lr=0.1)
     with pytest.raises(ValueError, match=r"a parameter of shape \(2,\) appears twice"):
         nn.optim.Adam([p, p])
     with pytest.raises(ValueError, match="SGD: lr=-1; expected a value >= 0"):
@@ -272,3 +274,45 @@ def test_optimizers_update_float32_parameters_in_float32():
     with autodiff.no_grad():
         optimizer.step()
     assert p.dtype == np.float32
+
+
+def test_frozen_parameters_are_accepted_and_left_alone():
+    model = nn.MLP([2, 3, 2], dtype=np.float64)
+    model.layers[0].weight.requires_grad = False
+    frozen = model.layers[0].weight.data.copy()
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+    loss = nn.functional.cross_entropy(model(np.ones((4, 2))), np.array([0, 1, 1, 0]))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    np.testing.assert_array_equal(model.layers[0].weight.data, frozen)
+
+
+@pytest.mark.parametrize("make", [
+    lambda opt: nn.optim.StepLR(opt, step_size=3, gamma=0.5),
+    lambda opt: nn.optim.CosineAnnealingLR(opt, T_max=5),
+])  # fmt: skip
+def test_a_schedule_resumes_from_the_state_dicts(make):
+    def run(steps, resume_at=None):
+        nn.manual_seed(0)
+        model = nn.Linear(3, 1, dtype=np.float64)
+        optimizer = nn.optim.Adam(model.parameters(), lr=0.1)
+        scheduler = make(optimizer)
+        for step in range(steps):
+            if step == resume_at:  # a fresh optimizer and scheduler, loaded from the dicts
+                states = (model.state_dict(), optimizer.state_dict(), scheduler.state_dict())
+                model = nn.Linear(3, 1, dtype=np.float64)
+                model.load_state_dict(states[0])
+                optimizer = nn.optim.Adam(model.parameters(), lr=0.1)
+                optimizer.load_state_dict(states[1])
+                scheduler = make(optimizer)
+                scheduler.load_state_dict(states[2])
+            optimizer.zero_grad()
+            (model(np.ones((2, 3))) ** 2).mean().backward()
+            optimizer.step()
+            scheduler.step()
+        return model.weight.data, scheduler.get_last_lr()
+
+    straight, resumed = run(8), run(8, resume_at=5)
+    np.testing.assert_array_equal(straight[0], resumed[0])
+    assert straight[1] == resumed[1]
