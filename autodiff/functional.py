@@ -45,16 +45,7 @@ def _gradients(
     """d(out · seed)/d(wrt) without touching any .grad; zeros where out does not depend."""
     if not out.requires_grad:
         return [Tensor(np.zeros(x.shape, x.dtype)) for x in wrt]
-    g = out._seed(seed, "grad", create_graph)
-    with tape.enable_grad() if create_graph else tape.no_grad():
-        found = tape.backward(
-            out,
-            g,
-            retain_graph=retain_graph or create_graph,
-            create_graph=create_graph,
-            inputs=wrt,
-            wrap=Tensor._wrap,
-        )
+    found = out._backpropagate(seed, "grad", retain_graph, create_graph, inputs=wrt)
     return [g if g is not None else Tensor(np.zeros(x.shape, x.dtype)) for g, x in zip(found, wrt)]
 
 

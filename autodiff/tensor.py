@@ -298,13 +298,30 @@ class Tensor:
             create_graph: record the backward pass too, for gradients of gradients.
             retain_all_grads: keep the gradient of every intermediate value in its .grad.
         """
-        g = self._seed(gradient, "backward", create_graph)
+        self._backpropagate(
+            gradient, "backward", retain_graph, create_graph, retain_all_grads=retain_all_grads
+        )
+
+    def _backpropagate(
+        self,
+        gradient: Any,
+        op: str,
+        retain_graph: bool,
+        create_graph: bool,
+        inputs: Sequence[Tensor] | None = None,
+        retain_all_grads: bool = False,
+    ) -> list[Any] | None:
+        """The walk behind backward() and the functional transforms: seed it, set grad mode
+        (recording only under create_graph), and run the tape; see tape.backward.
+        """
+        g = self._seed(gradient, op, create_graph)
         with tape.enable_grad() if create_graph else tape.no_grad():
-            tape.backward(
+            return tape.backward(
                 self,
                 g,
                 retain_graph=retain_graph or create_graph,
                 create_graph=create_graph,
+                inputs=inputs,
                 retain_all_grads=retain_all_grads,
                 wrap=Tensor._wrap,
             )

@@ -71,8 +71,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size={step_size!r}; expected a positive integer")
+        _check_positive_int(step_size, "StepLR: step_size")
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer)
@@ -89,8 +88,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max={T_max!r}; expected a positive integer")
+        _check_positive_int(T_max, "CosineAnnealingLR: T_max")
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer)
@@ -98,3 +96,8 @@ class CosineAnnealingLR(LRScheduler):
     def _lr_at(self, base_lr: float, epoch: int) -> float:
         cosine = (1 + math.cos(math.pi * epoch / self.T_max)) / 2
         return self.eta_min + (base_lr - self.eta_min) * cosine
+
+
+def _check_positive_int(value: Any, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what}={value!r}; expected a positive integer")
