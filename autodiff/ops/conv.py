@@ -415,13 +415,22 @@ def _pool_geometry(
     return Geometry(kernel, strides, pair(dilation, "dilation", op, 1), (ph, ph, pw, pw))
 
 
+def _image(shape: tuple[int, ...], like: Array, value: float = 0.0) -> Array:
+    """A new (N, C, H, W) array filled with `value`, laid out in memory channels-last when
+    `like` is: then the ops that follow (relu, the next conv's window copy) read it in order."""
+    if like.strides[1] < like.strides[3]:  # channels-last memory, as conv2d's output
+        n, c, h, w = shape
+        return np.full((n, h, w, c), value, like.dtype).transpose(0, 3, 1, 2)
+    return np.full(shape, value, like.dtype)
+
+
 def _padded(x: Array, geometry: Geometry, value: float) -> Array:
     """x with `value` around its two spatial axes (x itself when there is no padding)."""
     top, bottom, left, right = geometry.padding
     if not (top or left):
         return x
     n, c, h, w = x.shape
-    out = np.full((n, c, h + top + bottom, w + left + right), value, x.dtype)
+    out = _image((n, c, h + top + bottom, w + left + right), x, value)
     out[:, :, top : top + h, left : left + w] = x
     return out
 
@@ -453,8 +462,8 @@ def max_pool2d(
     for i, j, (rows, cols) in geometry.taps(size):
         window = padded[:, :, rows, cols]
         if out is None:
-            out = window.copy()
-            index = np.zeros(out.shape, np.int32)
+            out = window.copy(order="K")  # keeps x's memory layout
+            index = np.zeros_like(out, np.int32)
             continue
         take = (window > out) | np.isnan(window)  # PyTorch's CPU kernel takes a later NaN
         np.copyto(out, window, where=take)
@@ -484,7 +493,7 @@ def max_pool2d_transpose(
 ) -> tuple[Array, Saved]:
     """out = zeros(input_size) with g[n, c, h, w] added at the tap index[n, c, h, w] of its
     window: the adjoint of max_pool2d_gather."""
-    out = np.zeros(_padded_size(input_size, geometry), g.dtype)
+    out = _image(_padded_size(input_size, geometry), g)
     for i, j, (rows, cols) in geometry.taps(g.shape[2:]):
         out[:, :, rows, cols] += np.where(index == i * geometry.kernel[1] + j, g, 0)
     return _cropped(out, geometry, input_size), (index, geometry)
@@ -508,7 +517,7 @@ def max_pool2d_gather(x: Array, *, index: Array, geometry: Geometry) -> tuple[Ar
     """out[n, c, h, w] = x at tap index[n, c, h, w] of window (h, w): max_pool2d with the
     choice of tap fixed (what second derivatives of max_pool2d differentiate)."""
     padded = _padded(x, geometry, 0.0)
-    out = np.zeros(index.shape, x.dtype)
+    out = np.zeros_like(index, x.dtype)
     for i, j, (rows, cols) in geometry.taps(index.shape[2:]):
         out += np.where(index == i * geometry.kernel[1] + j, padded[:, :, rows, cols], 0)
     return out, (index, x.shape, geometry)
@@ -570,7 +579,7 @@ def avg_pool2d(
     size = geometry.out_size(x.shape[2:], "avg_pool2d")
     divisor = _avg_divisor(x.shape[2:], size, geometry, count_include_pad, divisor_override)
     padded = _padded(x, geometry, 0.0)
-    out = np.zeros((*x.shape[:2], *size), x.dtype)
+    out = _image((*x.shape[:2], *size), x)
     for _, _, (rows, cols) in geometry.taps(size):
         out += padded[:, :, rows, cols]
     return (out / divisor).astype(x.dtype, copy=False), (x.shape, geometry, divisor)
@@ -605,7 +614,7 @@ def avg_pool2d_transpose(
     """out = zeros(input_size) with g / divisor added to every pixel of each window: the
     adjoint of avg_pool2d."""
     share = (g / divisor).astype(g.dtype, copy=False)
-    out = np.zeros(_padded_size(input_size, geometry), g.dtype)
+    out = _image(_padded_size(input_size, geometry), g)
     for _, _, (rows, cols) in geometry.taps(g.shape[2:]):
         out[:, :, rows, cols] += share
     return _cropped(out, geometry, input_size), (geometry, divisor)

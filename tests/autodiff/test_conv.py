@@ -52,6 +52,22 @@ def test_float32_stays_float32():
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
 
 
+@pytest.mark.parametrize("op", ["max_pool2d", "avg_pool2d"])
+def test_pooling_gives_the_same_on_channels_last_memory(op):
+    """conv2d's output lies channels-last in memory; pooling keeps that layout, same values."""
+    data = np.random.default_rng(6).standard_normal((2, 3, 6, 5))
+    strided = np.ascontiguousarray(data.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    results = []
+    for array in (data, strided):
+        x = ad.Tensor(array, requires_grad=True)
+        out = getattr(ad, op)(x, kernel_size=3, stride=2, padding=1)
+        (out * out).sum().backward()
+        results.append((out.data, x.grad.data))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert results[1][0].strides[1] < results[1][0].strides[3]  # still channels-last
+
+
 def test_conv2d_rejects_mixed_dtypes_and_bad_shapes():
     x32 = ad.Tensor(np.zeros((1, 2, 4, 4), np.float32))
     w64 = ad.Tensor(np.zeros((3, 2, 2, 2)))
