@@ -2,9 +2,11 @@
 
     python examples/graph.py [--out DIR]
 
-Writes expression.svg/.png and mlp.svg/.png (with their .dot sources) into DIR (default
-examples/output/), then prints the neuron's tape listing and a trace of its backward pass.
-Rendering needs Graphviz's `dot` program (apt-get install graphviz / brew install graphviz).
+Prints the neuron's tape listing and a trace of its backward pass, then writes
+expression.svg/.png and mlp.svg/.png (with their .dot sources) into DIR (default
+examples/output/). Without Graphviz's `dot` program the SVG pictures are drawn in-process
+and each PNG is skipped with a line saying why (apt-get install graphviz / brew install
+graphviz brings it).
 """
 
 from __future__ import annotations
@@ -74,7 +76,11 @@ def main() -> None:
         ("mlp", ad.draw_graph(loss, rankdir="TB")),
     ]:
         for format in ("svg", "png"):
-            path = ad.render_graph(digraph, args.out / f"{stem}.{format}")
+            try:
+                path = ad.render_graph(digraph, args.out / f"{stem}.{format}")
+            except ad.GraphvizNotFoundError as error:
+                print(f"no picture: {error}")
+                break  # SVG comes first: where it cannot be drawn, PNG cannot either
             print(f"wrote {path}")
 
 
