@@ -41,9 +41,7 @@ def neuron() -> ad.Tensor:
 def mlp_loss(seed: int = 0) -> ad.Tensor:
     """The mean cross-entropy of a 4→8→3 MLP (ReLU) on a batch of 5 random samples."""
     nn.manual_seed(seed)
-    model = nn.MLP([4, 8, 3])
-    for name, parameter in model.named_parameters():
-        parameter.name = name  # the picture then says layers.0.weight rather than t1
+    model = nn.MLP([4, 8, 3])  # its parameters are called layers.0.weight, ... in the picture
     rng = np.random.default_rng(seed)
     x = ad.Tensor(rng.standard_normal((5, 4)).astype(np.float32), name="x")
     target = rng.integers(0, 3, size=5)
