@@ -318,12 +318,18 @@ def _picture_class() -> type[graphviz.Digraph]:
             self, include: Any = None, exclude: Any = None, **_: Any
         ) -> dict[str, str]:
             try:
-                bundle = {"image/svg+xml": _svg(self)}
+                bundle = {"image/svg+xml": _svg(self), "text/plain": repr(self)}
             except RuntimeError as error:
                 bundle = {"text/plain": f"No picture: {error}\nIts DOT source:\n{self.source}"}
             if include is not None:
                 bundle = {key: value for key, value in bundle.items() if key in include}
             return {key: value for key, value in bundle.items() if key not in (exclude or ())}
+
+        def __repr__(self) -> str:
+            return (
+                f"<GraphPicture {self.name!r}: a graphviz.Digraph; .source holds its DOT text, "
+                f"autodiff.render_graph writes it to a file>"
+            )
 
         def _repr_image_svg_xml(self) -> str:
             return _svg(self)

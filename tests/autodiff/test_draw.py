@@ -270,13 +270,14 @@ def test_digraph_displays_itself_in_jupyter_as_svg(renderer):
     o.backward()
     digraph = ad.draw_graph(o)
     bundle = digraph._repr_mimebundle_()
-    assert list(bundle) == ["image/svg+xml"]
+    assert list(bundle) == ["image/svg+xml", "text/plain"]
+    assert bundle["text/plain"].startswith("<GraphPicture 'autodiff': a graphviz.Digraph;")
     texts = svg_texts(bundle["image/svg+xml"])
     assert "tanh" in texts and "no grad (constant)" in texts
     assert "leaf that requires grad" in texts and "after backward" in texts  # the legend
     assert digraph._repr_svg_() == digraph._repr_image_svg_xml() == bundle["image/svg+xml"]
     assert digraph._repr_mimebundle_(include=["image/png"]) == {}
-    assert digraph._repr_mimebundle_(exclude=["image/svg+xml"]) == {}
+    assert list(digraph._repr_mimebundle_(exclude=["image/svg+xml"])) == ["text/plain"]
 
 
 def test_without_any_renderer_jupyter_shows_the_dot_source_and_why(no_renderer):
