@@ -11,6 +11,7 @@ from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.primitive import Sample, primitive
 from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
+from autodiff.threads import get_num_threads, set_num_threads
 
 __all__ = [
     "DTypeError",
@@ -29,6 +30,7 @@ __all__ = [
     "value_and_grad",
     "vjp",
     "get_default_dtype",
+    "get_num_threads",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
@@ -37,6 +39,7 @@ __all__ = [
     "render_graph",
     "scope",
     "set_default_dtype",
+    "set_num_threads",
     "tape_listing",
     "trace_backward",
     *_functions,
