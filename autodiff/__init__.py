@@ -12,6 +12,7 @@ from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, 
 from autodiff.primitive import Sample, primitive
 from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
+from autodiff.threads import get_num_threads, set_num_threads
 
 __all__ = [
     "DTypeError",
@@ -35,6 +36,7 @@ __all__ = [
     "value_and_grad",
     "vjp",
     "get_default_dtype",
+    "get_num_threads",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
@@ -43,6 +45,7 @@ __all__ = [
     "render_graph",
     "scope",
     "set_default_dtype",
+    "set_num_threads",
     "tape_listing",
     "trace_backward",
     *_functions,

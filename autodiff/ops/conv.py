@@ -19,6 +19,8 @@ from autodiff.errors import DTypeError, ShapeError
 from autodiff.ops import reduce
 from autodiff.primitive import Array, Sample, Saved, primitive
 
+Grads = tuple[Array | None, ...]
+Params = dict[str, Any]
 Pair = tuple[int, int]
 Padding = tuple[int, int, int, int]  # (top, bottom, left, right)
 
@@ -221,13 +223,16 @@ def conv2d(
     size = geometry.out_size(x.shape[2:], "conv2d")
     rows = _columns(x, geometry, groups, size) @ _weight_matrix(weight, groups)
     out = _images(rows, (x.shape[0], o, *size), bias)
-    return out, (x, weight, geometry, groups)
+    return out, (geometry, groups)
 
 
 @conv2d.defvjp
-def conv2d_vjp(saved: Saved, g: Array, needs: tuple[bool, ...]) -> tuple[Array | None, ...]:
+def conv2d_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = conv_transpose2d(g, weight);  gweight = conv2d_weight(x, g);  gbias = Σ_{n,h,w} g."""
-    x, weight, geometry, groups = saved
+    x, weight = inputs[:2]
+    geometry, groups = saved
     params = {"stride": geometry.stride, "dilation": geometry.dilation, "groups": groups}
     gx = gweight = gbias = None
     if needs[0]:
@@ -311,15 +316,16 @@ def conv_transpose2d(
     out = out[:, top : top + size[0], left : left + size[1]].reshape(n, *size, c)
     if bias is not None:
         out += bias
-    return out.transpose(0, 3, 1, 2), (x, weight, geometry, groups)
+    return out.transpose(0, 3, 1, 2), (geometry, groups)
 
 
 @conv_transpose2d.defvjp
 def conv_transpose2d_vjp(
-    saved: Saved, g: Array, needs: tuple[bool, ...]
-) -> tuple[Array | None, ...]:
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = conv2d(g, weight);  gweight = conv2d_weight(g, x);  gbias = Σ_{n,h,w} g."""
-    x, weight, geometry, groups = saved
+    x, weight = inputs[:2]
+    geometry, groups = saved
     params = {
         "stride": geometry.stride,
         "dilation": geometry.dilation,
@@ -371,13 +377,16 @@ def conv2d_weight(
     columns = _columns(x, geometry, groups, size)
     products = columns.transpose(0, 2, 1) @ _rows(g, groups)  # (G, kh·kw·C/G, O/G)
     out = products.reshape(groups, kh, kw, cg, o // groups).transpose(0, 4, 3, 1, 2)
-    return out.reshape(weight_size), (x, g, geometry, groups)
+    return out.reshape(weight_size), (geometry, groups)
 
 
 @conv2d_weight.defvjp
-def conv2d_weight_vjp(saved: Saved, v: Array, needs: tuple[bool, ...]) -> tuple[Array | None, ...]:
+def conv2d_weight_vjp(
+    inputs: tuple, out: Array, v: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = conv_transpose2d(g, v);  gg = conv2d(x, v)  (v: the cotangent, weight-shaped)."""
-    x, g, geometry, groups = saved
+    x, g = inputs
+    geometry, groups = saved
     params = {"stride": geometry.stride, "dilation": geometry.dilation, "groups": groups}
     gx = gg = None
     if needs[0]:
@@ -448,7 +457,8 @@ _POOL_INDEX = np.array([[[[0, 3], [1, 2]]], [[[2, 0], [3, 3]]]])  # taps of a 2�
         Sample((1, 2, 4, 4), kernel_size=2),
         Sample((2, 1, 5, 4), kernel_size=(3, 2), stride=(2, 1), padding=1),
         Sample((1, 1, 5, 5), kernel_size=2, stride=1, dilation=2),
-    ]
+    ],
+    reads_values=False,  # the VJP reads only shapes, the saved index and params
 )
 def max_pool2d(
     x: Array, *, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1
@@ -468,13 +478,16 @@ def max_pool2d(
         take = (window > out) | np.isnan(window)  # PyTorch's CPU kernel takes a later NaN
         np.copyto(out, window, where=take)
         np.copyto(index, i * geometry.kernel[1] + j, where=take)
-    return out, (index, x.shape, geometry)
+    return out, (index, geometry)
 
 
 @max_pool2d.defvjp
-def max_pool2d_vjp(saved: Saved, g: Array) -> tuple[Array]:
+def max_pool2d_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g added at the tap each window took (zero elsewhere)."""
-    index, shape, geometry = saved
+    index, geometry = saved
+    shape = inputs[0].shape
     return (max_pool2d_transpose(g, index=index, input_size=shape, geometry=geometry),)
 
 
@@ -486,7 +499,8 @@ def max_pool2d_vjp(saved: Saved, g: Array) -> tuple[Array]:
             input_size=(2, 1, 3, 3),
             geometry=Geometry((2, 2), (1, 1), (1, 1), (0, 0, 0, 0)),
         ),
-    ]
+    ],
+    reads_values=False,  # the VJP reads only shapes, the saved index and params
 )
 def max_pool2d_transpose(
     g: Array, *, index: Array, input_size: tuple[int, ...], geometry: Geometry
@@ -496,14 +510,15 @@ def max_pool2d_transpose(
     out = _image(_padded_size(input_size, geometry), g)
     for i, j, (rows, cols) in geometry.taps(g.shape[2:]):
         out[:, :, rows, cols] += np.where(index == i * geometry.kernel[1] + j, g, 0)
-    return _cropped(out, geometry, input_size), (index, geometry)
+    return _cropped(out, geometry, input_size), None
 
 
 @max_pool2d_transpose.defvjp
-def max_pool2d_transpose_vjp(saved: Saved, v: Array) -> tuple[Array]:
+def max_pool2d_transpose_vjp(
+    inputs: tuple, out: Array, v: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gg = v at the tap each window took: max_pool2d_gather(v)."""
-    index, geometry = saved
-    return (max_pool2d_gather(v, index=index, geometry=geometry),)
+    return (max_pool2d_gather(v, index=params["index"], geometry=params["geometry"]),)
 
 
 @primitive(
@@ -511,7 +526,8 @@ def max_pool2d_transpose_vjp(saved: Saved, v: Array) -> tuple[Array]:
         Sample(
             (2, 1, 3, 3), index=_POOL_INDEX, geometry=Geometry((2, 2), (1, 1), (1, 1), (0, 0, 0, 0))
         ),
-    ]
+    ],
+    reads_values=False,  # the VJP reads only shapes, the saved index and params
 )
 def max_pool2d_gather(x: Array, *, index: Array, geometry: Geometry) -> tuple[Array, Saved]:
     """out[n, c, h, w] = x at tap index[n, c, h, w] of window (h, w): max_pool2d with the
@@ -520,13 +536,16 @@ def max_pool2d_gather(x: Array, *, index: Array, geometry: Geometry) -> tuple[Ar
     out = np.zeros_like(index, x.dtype)
     for i, j, (rows, cols) in geometry.taps(index.shape[2:]):
         out += np.where(index == i * geometry.kernel[1] + j, padded[:, :, rows, cols], 0)
-    return out, (index, x.shape, geometry)
+    return out, (index, geometry)
 
 
 @max_pool2d_gather.defvjp
-def max_pool2d_gather_vjp(saved: Saved, g: Array) -> tuple[Array]:
+def max_pool2d_gather_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = max_pool2d_transpose(g)."""
-    index, shape, geometry = saved
+    index, geometry = saved
+    shape = inputs[0].shape
     return (max_pool2d_transpose(g, index=index, input_size=shape, geometry=geometry),)
 
 
@@ -558,7 +577,8 @@ def _avg_divisor(
         Sample((2, 1, 5, 4), kernel_size=(3, 2), stride=(2, 1), padding=1),
         Sample((1, 1, 4, 5), kernel_size=3, stride=2, padding=1, count_include_pad=False),
         Sample((1, 1, 3, 3), kernel_size=2, stride=1, divisor_override=3),
-    ]
+    ],
+    reads_values=False,  # the VJP reads only shapes, the saved index and params
 )
 def avg_pool2d(
     x: Array,
@@ -582,13 +602,16 @@ def avg_pool2d(
     out = _image((*x.shape[:2], *size), x)
     for _, _, (rows, cols) in geometry.taps(size):
         out += padded[:, :, rows, cols]
-    return (out / divisor).astype(x.dtype, copy=False), (x.shape, geometry, divisor)
+    return (out / divisor).astype(x.dtype, copy=False), (geometry, divisor)
 
 
 @avg_pool2d.defvjp
-def avg_pool2d_vjp(saved: Saved, g: Array) -> tuple[Array]:
+def avg_pool2d_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g / divisor spread over each window's pixels: avg_pool2d_transpose(g)."""
-    shape, geometry, divisor = saved
+    geometry, divisor = saved
+    shape = inputs[0].shape
     return (avg_pool2d_transpose(g, input_size=shape, geometry=geometry, divisor=divisor),)
 
 
@@ -606,7 +629,8 @@ def avg_pool2d_vjp(saved: Saved, g: Array) -> tuple[Array]:
             geometry=Geometry((2, 2), (2, 2), (1, 1), (1, 1, 1, 1)),
             divisor=np.array([[1, 2, 1], [2, 4, 2]]),
         ),
-    ]
+    ],
+    reads_values=False,  # the VJP reads only shapes, the saved index and params
 )
 def avg_pool2d_transpose(
     g: Array, *, input_size: tuple[int, ...], geometry: Geometry, divisor: Any
@@ -617,14 +641,15 @@ def avg_pool2d_transpose(
     out = _image(_padded_size(input_size, geometry), g)
     for _, _, (rows, cols) in geometry.taps(g.shape[2:]):
         out[:, :, rows, cols] += share
-    return _cropped(out, geometry, input_size), (geometry, divisor)
+    return _cropped(out, geometry, input_size), None
 
 
 @avg_pool2d_transpose.defvjp
-def avg_pool2d_transpose_vjp(saved: Saved, v: Array) -> tuple[Array]:
+def avg_pool2d_transpose_vjp(
+    inputs: tuple, out: Array, v: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gg = Σ window of v / divisor: the pooling itself, with the same windows and divisor."""
-    geometry, divisor = saved
-    return (_avg_pool(v, geometry=geometry, divisor=divisor),)
+    return (_avg_pool(v, geometry=params["geometry"], divisor=params["divisor"]),)
 
 
 def _avg_pool(v: Any, geometry: Geometry, divisor: Any) -> Any:
@@ -661,7 +686,8 @@ def _pad_widths(shape: tuple[int, ...], pad: tuple[int, ...]) -> list[tuple[int,
         Sample((2, 3), pad=(1, 2)),
         Sample((2, 3, 4), pad=(0, 1, 2, 0, 1, 1), value=0.5),
         Sample((3, 4), pad=(-1, 2, 1, -1)),
-    ]
+    ],
+    reads_values=False,  # the VJP reads only shapes, the saved index and params
 )
 def pad(x: Array, *, pad: tuple[int, ...], value: float = 0.0) -> tuple[Array, Saved]:
     """out = x with `value` added around its last dims (PyTorch's F.pad, constant mode);
@@ -675,10 +701,12 @@ def pad(x: Array, *, pad: tuple[int, ...], value: float = 0.0) -> tuple[Array, S
     source = tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, widths))
     target = tuple(slice(max(b, 0), m - max(a, 0)) for m, (b, a) in zip(shape, widths))
     out[target] = x[source]
-    return out, pad
+    return out, None
 
 
 @pad.defvjp
-def pad_vjp(widths: Saved, g: Array) -> tuple[Array]:
+def pad_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g with the padding cropped off: pad(g, -widths) (and cropped rows re-zeroed)."""
-    return (pad(g, pad=tuple(-w for w in widths)),)
+    return (pad(g, pad=tuple(-int(w) for w in params["pad"])),)
