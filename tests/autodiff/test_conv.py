@@ -162,6 +162,25 @@ def test_conv_transpose2d_matches_torch(x_shape, w_shape, params):
         np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), atol=1e-12)
 
 
+@pytest.mark.parametrize("params", [{"stride": 2, "padding": 1, "groups": 2}, {"dilation": 2}])
+def test_conv2d_in_many_batch_chunks_matches_torch(monkeypatch, params):
+    """Large batches are done a few images at a time; force one image per chunk here."""
+    from autodiff.ops import conv
+
+    monkeypatch.setattr(conv, "_CHUNK_BYTES", 1)
+    rng = np.random.default_rng(8)
+    x, w = _leaf(rng, (5, 4, 7, 6)), _leaf(rng, (6, 4 // params.get("groups", 1), 3, 3))
+    out = ad.conv2d(x, w, **params)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    tx, tw = (torch.tensor(t.data, requires_grad=True) for t in (x, w))
+    expected = F.conv2d(tx, tw, **params)
+    expected.backward(torch.tensor(g))
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(w.grad.data, tw.grad.numpy(), atol=1e-12)
+
+
 POOL_CASES = [
     {"kernel_size": 2},
     {"kernel_size": 3, "stride": 2, "padding": 1},
