@@ -9,6 +9,7 @@ from autodiff.functions import __all__ as _functions
 from autodiff.gradcheck import gradcheck
 from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.primitive import Sample, primitive
+from autodiff.serialization import load, load_arrays, save
 from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
 
@@ -26,6 +27,9 @@ __all__ = [
     "hessian",
     "jacobian",
     "jvp",
+    "load",
+    "load_arrays",
+    "save",
     "value_and_grad",
     "vjp",
     "get_default_dtype",
