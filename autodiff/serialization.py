@@ -151,7 +151,7 @@ def _add_array(arrays: dict[str, np.ndarray], path: str, array: np.ndarray) -> s
         )
     name = path or "array"
     suffix = 1
-    while name in arrays or name == _NPZ_STRUCTURE[:-4]:
+    while name in arrays:
         suffix += 1
         name = f"{path or 'array'}#{suffix}"
     arrays[name] = array
@@ -405,6 +405,8 @@ def _npz_entry(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, size:
     with archive.open(info) as member:
         shape, fortran_order, dtype = _npy_header(member, path, where)
         header_size = member.tell()
+    if any(n < 0 for n in shape):
+        raise _unreadable(path, f"{where}'s header claims shape {shape}")
     data_size = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     if dtype.kind in _REAL_KINDS and header_size + data_size != info.file_size:
         raise _unreadable(

@@ -240,6 +240,7 @@ def test_step_lr_decays_every_step_size_epochs():
     scheduler = nn.optim.StepLR(optimizer, step_size=2, gamma=0.5)
     rates = [scheduler.get_last_lr()[0]]
     for _ in range(5):
+        optimizer.step()  # no gradients: nothing moves, but the order is PyTorch's
         scheduler.step()
         rates.append(optimizer.param_groups[0]["lr"])
     assert rates == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
@@ -251,6 +252,7 @@ def test_cosine_annealing_goes_from_base_to_eta_min_in_t_max_epochs():
     scheduler = nn.optim.CosineAnnealingLR(optimizer, T_max=4, eta_min=0.02)
     rates = [optimizer.lr]
     for _ in range(4):
+        optimizer.step()
         scheduler.step()
         rates.append(optimizer.lr)
     expected = [0.02 + 0.08 * (1 + math.cos(math.pi * t / 4)) / 2 for t in range(5)]
