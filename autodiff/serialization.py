@@ -86,7 +86,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     if path.endswith(".safetensors"):  # its metadata keeps the order of a plain dict too
         import safetensors.numpy
 
-        metadata = None if structure is None else {_SAFETENSORS_STRUCTURE: json.dumps(structure)}
+        metadata = {_SAFETENSORS_STRUCTURE: json.dumps(structure)}
         arrays = {key: np.require(array, requirements="C") for key, array in arrays.items()}
         data = safetensors.numpy.save(arrays, metadata=metadata)
         _write_atomically(path, lambda file: file.write(data))
@@ -133,7 +133,7 @@ def _flatten(obj: Any, arrays: dict[str, np.ndarray], path: str, open_ids: set[i
         encoded: Any = {"dict": items}
     else:
         values = [_flatten(v, arrays, _join(path, i), open_ids) for i, v in enumerate(obj)]
-        encoded = {type(obj).__name__: values}
+        encoded = {"tuple" if isinstance(obj, tuple) else "list": values}  # named ones too
     open_ids.discard(id(obj))
     return encoded
 
@@ -245,7 +245,7 @@ def load(path: str | os.PathLike, map_location: Any = None, weights_only: bool =
     used: set[str] = set()
     try:
         obj = _unflatten(json.loads(structure), arrays, used)
-    except (ValueError, KeyError, TypeError, IndexError) as error:
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as error:
         raise ValueError(
             f"load: cannot read {path!r}: its structure is damaged ({error}); expected "
             f"{_EXPECTED_FILE}"
@@ -268,6 +268,8 @@ def load_arrays(
     """
     path = os.fspath(path)
     entries, _ = _open_entries(path)
+    if not strict:  # entries that will not be loaded are not read, nor judged
+        entries = {key: entry for key, entry in entries.items() if key in expected}
     problems = _kind_problems(entries)
     for key, entry in entries.items():
         if key in expected and entry.shape != expected[key].shape:
@@ -281,7 +283,7 @@ def load_arrays(
         problems += [f"unexpected key {key!r}" for key in entries if key not in expected]
     if problems:
         raise ValueError(_problem_message(path, problems))
-    return _read_entries(path, {k: e for k, e in entries.items() if k in expected})
+    return _read_entries(path, entries)
 
 
 def _problem_message(path: str, problems: list[str]) -> str:
@@ -403,8 +405,9 @@ def _npz_entry(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, size:
     ):
         raise _unreadable(path, f"{where} claims {info.file_size} bytes from {info.compress_size}")
     with archive.open(info) as member:
-        shape, fortran_order, dtype = _npy_header(member, path, where)
+        header = _npy_header(member, path, where)
         header_size = member.tell()
+    shape, fortran_order, dtype = header
     if any(n < 0 for n in shape):
         raise _unreadable(path, f"{where}'s header claims shape {shape}")
     data_size = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
@@ -418,7 +421,8 @@ def _npz_entry(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, size:
     def read(archive: zipfile.ZipFile) -> np.ndarray:
         data = np.empty(data_size, np.uint8)
         with archive.open(info.filename) as member:
-            member.read(header_size)
+            if _npy_header(member, path, where) != header or member.tell() != header_size:
+                raise ValueError(f"{where} changed while it was read")
             _read_into(member, data)
             if member.read(1):  # also makes zipfile check the member's CRC
                 raise ValueError(f"{where} holds more than {data_size} bytes of data")
