@@ -12,6 +12,7 @@ from autodiff.primitive import Sample, primitive
 from autodiff.serialization import load, load_arrays, save
 from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
+from autodiff.threads import get_num_threads, set_num_threads
 
 __all__ = [
     "DTypeError",
@@ -33,6 +34,7 @@ __all__ = [
     "value_and_grad",
     "vjp",
     "get_default_dtype",
+    "get_num_threads",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
@@ -41,6 +43,7 @@ __all__ = [
     "render_graph",
     "scope",
     "set_default_dtype",
+    "set_num_threads",
     "tape_listing",
     "trace_backward",
     *_functions,

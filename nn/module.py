@@ -63,8 +63,11 @@ class Module:
             self._modules.pop(name, None)
             if isinstance(value, Parameter):
                 parameters[name] = value
+                if value.name is None:
+                    value.name = name
             elif isinstance(value, Module):
                 self._modules[name] = value
+                _extend_names(value, name)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -272,7 +275,9 @@ class ModuleList(Module):
             raise TypeError(
                 f"{type(self).__name__}.append: expected a Module, got {type(module).__name__}"
             )
-        self._modules[str(len(self._modules))] = module
+        key = str(len(self._modules))
+        self._modules[key] = module
+        _extend_names(module, key)
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
@@ -300,6 +305,15 @@ class ModuleList(Module):
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
+
+
+def _extend_names(module: Module, key: str) -> None:
+    """`module` was registered under `key`: a parameter below it still named by its path in
+    `module` becomes `key.path`, so graph pictures and tape listings name parameters as the
+    outermost module's named_parameters() does. A name the user gave stays."""
+    for path, p in module.named_parameters():
+        if p.name == path:
+            p.name = f"{key}.{path}"
 
 
 def _as_module_list(name: str, values: list | tuple) -> Any:
