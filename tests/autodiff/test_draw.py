@@ -280,6 +280,24 @@ def test_digraph_displays_itself_in_jupyter_as_svg(renderer):
     assert list(digraph._repr_mimebundle_(exclude=["image/svg+xml"])) == ["text/plain"]
 
 
+@needs_in_process
+def test_in_process_renderer_compiles_graphviz_once_per_process(no_dot, monkeypatch):
+    import wasmtime
+
+    compiled = []
+    from_file = wasmtime.Module.from_file
+
+    def counting_from_file(*args, **kwargs):
+        compiled.append(args)
+        return from_file(*args, **kwargs)
+
+    monkeypatch.setattr(wasmtime.Module, "from_file", counting_from_file)
+    _, _, _, o = expression()
+    for _ in range(3):  # a notebook redrawing a graph
+        assert "<svg" in ad.draw_graph(o)._repr_svg_()
+    assert len(compiled) <= 1  # none if an earlier test compiled it
+
+
 def test_without_any_renderer_jupyter_shows_the_dot_source_and_why(no_renderer):
     _, _, _, o = expression()
     digraph = ad.draw_graph(o)
