@@ -312,6 +312,20 @@ def test_without_any_renderer_jupyter_shows_the_dot_source_and_why(no_renderer):
         digraph._repr_image_svg_xml()
 
 
+def test_a_failing_dot_shows_the_dot_source_and_its_error_in_jupyter(tmp_path, monkeypatch):
+    broken = tmp_path / "dot"
+    broken.write_text("#!/bin/sh\necho 'Error: no layout plugins' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{path_without_dot()}")
+    _, _, _, o = expression()
+    digraph = ad.draw_graph(o)
+    bundle = digraph._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert bundle["text/plain"].startswith("No picture: ")
+    assert "no layout plugins" in bundle["text/plain"].splitlines()[0]
+    assert digraph._repr_svg_() is None
+
+
 def png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()
     assert data[:8] == PNG_SIGNATURE
