@@ -10,6 +10,7 @@ from autodiff.gradcheck import gradcheck
 from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, pad
 from autodiff.primitive import Sample, primitive
+from autodiff.serialization import load, load_arrays, save
 from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
 from autodiff.threads import get_num_threads, set_num_threads
@@ -33,6 +34,9 @@ __all__ = [
     "hessian",
     "jacobian",
     "jvp",
+    "load",
+    "load_arrays",
+    "save",
     "value_and_grad",
     "vjp",
     "get_default_dtype",

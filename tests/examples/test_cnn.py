@@ -1,6 +1,8 @@
 """The CNN example: pytorch/examples' Net, its state_dict PyTorch's, a short run that learns."""
 
 import importlib
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -48,3 +50,27 @@ def test_net_state_dict_is_pytorch_examples_net():
     theirs = TorchNet().state_dict()
     assert list(ours) == list(theirs)
     assert [v.shape for v in ours.values()] == [tuple(v.shape) for v in theirs.values()]
+
+
+def test_without_matplotlib_it_trains_and_says_which_pictures_it_skips(tmp_path):
+    out = tmp_path / "out"
+    args = ["--dataset", "sample", "--train-limit", "64", "--test-limit", "100"]
+    hide_matplotlib = (
+        "import runpy, sys; sys.modules['matplotlib'] = None; "  # import raises ImportError
+        f"sys.path.insert(0, {str(EXAMPLES)!r}); "
+        f"sys.argv = ['cnn.py', *{[*args, '--epochs', '1', '--out', str(out)]!r}]; "
+        f"runpy.run_path({str(EXAMPLES / 'cnn.py')!r}, run_name='__main__')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(EXAMPLES.parent)}
+    completed = subprocess.run(
+        [sys.executable, "-c", hide_matplotlib],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "test accuracy" in completed.stdout
+    (why,) = [line for line in completed.stdout.splitlines() if line.startswith("no pictures")]
+    assert "cnn_mnist-sample_curves.png" in why and "matplotlib cannot be imported" in why
+    assert not out.exists() or not any(out.iterdir())
