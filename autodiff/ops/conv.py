@@ -322,15 +322,18 @@ def conv_transpose2d(
             f"conv_transpose2d: input {x.shape} with padding {geometry.padding} gives an "
             f"output of spatial size {size}; expected a positive size"
         )
-    matrix = _weight_matrix(weight, groups).transpose(0, 2, 1)
-    g_rows = _rows(x, groups)
+    kh, kw = geometry.kernel
+    # one (O/G, C/G) matrix per group and tap, so that each tap's product is one contiguous
+    # block: its strided add then runs over whole image rows, not over runs of C/G values
+    per_tap = weight.reshape(groups, o // groups, cg, kh * kw).transpose(0, 3, 1, 2)
+    g_rows = _rows(x, groups)[:, None]  # (G, 1, N·Ho·Wo, O/G)
     out = np.zeros((n, *padded, groups, cg), x.dtype)
-    for part in _chunks(n, ho * wo * matrix.shape[2] * groups * x.itemsize):
-        products = g_rows[:, part.start * ho * wo : part.stop * ho * wo] @ matrix
-        taps = products.reshape(groups, -1, ho, wo, *geometry.kernel, cg)
+    for part in _chunks(n, ho * wo * kh * kw * c * x.itemsize):
+        products = g_rows[:, :, part.start * ho * wo : part.stop * ho * wo] @ per_tap
+        taps = products.reshape(groups, kh * kw, -1, ho, wo, cg)
         target = out[part]
         for i, j, (rows, cols) in geometry.taps((ho, wo)):
-            target[:, rows, cols] += taps[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)
+            target[:, rows, cols] += taps[:, i * kw + j].transpose(1, 2, 3, 0, 4)
     out = out[:, top : top + size[0], left : left + size[1]].reshape(n, *size, c)
     if bias is not None:
         out += bias
