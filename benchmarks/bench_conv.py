@@ -1,6 +1,8 @@
 """7. Convolutions: one conv layer, and the demo CNN's training step and memory, vs PyTorch.
 
-Each measurement runs in a fresh subprocess of this script (``--worker IMPL``), one thread:
+One thread each. Times come from interleaved rounds in one process (engine, then PyTorch,
+in every round; the ratio is the median of the rounds' ratios); memory from a fresh
+subprocess per implementation (``--worker IMPL``):
 
 - layer: conv2d forward + backward w.r.t. input, weight and bias; batch 64, 32 → 64 channels,
   3×3, 26×26 input, float32 (the second conv of pytorch/examples' MNIST Net).
@@ -13,9 +15,11 @@ Each measurement runs in a fresh subprocess of this script (``--worker IMPL``), 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import common
@@ -87,8 +91,9 @@ def torch_net(torch: Any) -> Any:
     return Net()
 
 
-def worker(impl: str, quick: bool, data: Any, threads: int) -> dict[str, Any]:
-    """Time the layer and the step, and measure an epoch's memory, in this process."""
+def setup(impl: str, quick: bool, data: Any) -> tuple[Callable, Callable, list[int]]:
+    """(layer, step, batch starts) for `impl`: layer() runs the conv layer forward and
+    backward, step(start) one training step on the batch at `start`."""
     sizes = QUICK if quick else FULL
     x_train, y_train, _, _ = common.load_data(data)
     images = x_train[: sizes["epoch_images"]].reshape(-1, 1, 28, 28)
@@ -100,9 +105,9 @@ def worker(impl: str, quick: bool, data: Any, threads: int) -> dict[str, Any]:
     b = np.zeros(64, np.float32)
     g = np.ones((batch, 64, 24, 24), np.float32)
     state = initial_state(common.SEED)
+    starts = list(range(0, len(images) - batch + 1, batch))
     if impl == "torch":
         torch = common.import_torch()
-        common.pin_threads(threads)
         tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
         tg = torch.from_numpy(g)
 
@@ -121,74 +126,112 @@ def worker(impl: str, quick: bool, data: Any, threads: int) -> dict[str, Any]:
             )
             loss.backward()
             optimizer.step()
-    else:
-        common.pin_threads(threads)
-        import autodiff as ad
-        import nn
-        import nn.functional as F
 
-        ax, aw, ab = (ad.Tensor(a, requires_grad=True) for a in (x, w, b))
+        return layer, step, starts
+    import autodiff as ad
+    import nn
+    import nn.functional as F
 
-        def layer() -> None:
-            ad.conv2d(ax, aw, ab).backward(g)
+    ax, aw, ab = (ad.Tensor(a, requires_grad=True) for a in (x, w, b))
 
-        model = engine_net()
-        model.load_state_dict(state)
-        optimizer = nn.optim.Adadelta(model.parameters(), lr=1.0)
+    def engine_layer() -> None:
+        ad.conv2d(ax, aw, ab).backward(g)
 
-        def step(start: int) -> None:
-            optimizer.zero_grad()
-            out = model(ad.Tensor(images[start : start + batch]))
-            loss = F.nll_loss(out, labels[start : start + batch])
-            loss.backward()
-            optimizer.step()
+    engine = engine_net()
+    engine.load_state_dict(state)
+    engine_optimizer = nn.optim.Adadelta(engine.parameters(), lr=1.0)
 
+    def engine_step(start: int) -> None:
+        engine_optimizer.zero_grad()
+        out = engine(ad.Tensor(images[start : start + batch]))
+        loss = F.nll_loss(out, labels[start : start + batch])
+        loss.backward()
+        engine_optimizer.step()
+
+    return engine_layer, engine_step, starts
+
+
+def memory_worker(impl: str, quick: bool, data: Any, threads: int) -> dict[str, Any]:
+    """Peak RSS of one epoch of training steps above this process's baseline."""
+    common.pin_threads(threads)
+    _, step, starts = setup(impl, quick, data)
+    common.pin_threads(threads)
     baseline = common.peak_rss_mb()
-    starts = list(range(0, len(images) - batch + 1, batch))
-    for start in starts:  # one epoch; its peak RSS is the memory measure
+    for start in starts:
         step(start)
-    epoch_peak = common.peak_rss_mb()
-    layer()
-    layer_s = []
-    for _ in range(sizes["layer_reps"]):
-        t0 = common.clock()
-        layer()
-        layer_s.append(common.clock() - t0)
-    step_s = []
-    for k in range(sizes["steps"]):
-        start = starts[k % len(starts)]
-        t0 = common.clock()
-        step(start)
-        step_s.append(common.clock() - t0)
+    peak = common.peak_rss_mb()
     return {
-        "layer_ms": 1000 * common.median(layer_s),
-        "step_ms": 1000 * common.median(step_s),
         "baseline_mb": baseline,
-        "epoch_peak_mb": epoch_peak,
-        "epoch_over_baseline_mb": epoch_peak - baseline,
-        "epoch_steps": len(starts),
+        "epoch_peak_mb": peak,
+        "epoch_over_baseline_mb": peak - baseline,
     }
+
+
+def timings(quick: bool, data: Any, threads: int) -> dict[str, Any]:
+    """Layer and step times of both, in interleaved rounds in this process: each round times
+    the engine, then PyTorch, so a change in the machine's load hits both alike."""
+    sizes = QUICK if quick else FULL
+    impls = [impl for impl in IMPLS if impl == "engine" or common.import_torch() is not None]
+    setups = {impl: setup(impl, quick, data) for impl in impls}
+    common.pin_threads(threads)
+    times: dict[str, dict[str, list[float]]] = {impl: {"layer": [], "step": []} for impl in impls}
+    for impl in impls:  # warm up
+        layer, step, starts = setups[impl]
+        layer()
+        step(starts[0])
+    for k in range(max(sizes["layer_reps"], sizes["steps"])):
+        for impl in impls:
+            layer, step, starts = setups[impl]
+            if k < sizes["layer_reps"]:
+                t0 = common.clock()
+                layer()
+                times[impl]["layer"].append(common.clock() - t0)
+            if k < sizes["steps"]:
+                t0 = common.clock()
+                step(starts[k % len(starts)])
+                times[impl]["step"].append(common.clock() - t0)
+    results: dict[str, Any] = {}
+    for impl in IMPLS:
+        if impl not in times:
+            results[impl] = common.NOT_INSTALLED
+            continue
+        results[impl] = {
+            "layer_ms": 1000 * common.median(times[impl]["layer"]),
+            "step_ms": 1000 * common.median(times[impl]["step"]),
+            "epoch_steps": len(setups[impl][2]),
+        }
+    if "torch" in times:
+        results["round_ratios"] = {
+            key: [e / t for e, t in zip(times["engine"][key], times["torch"][key])]
+            for key in ("layer", "step")
+        }
+    return results
 
 
 def measure(quick: bool, data: Any, threads: int) -> dict[str, Any]:
     sizes = QUICK if quick else FULL
     results: dict[str, Any] = {"sizes": sizes, "dataset": common.data_meta(data)}
-    for impl in IMPLS:
-        if impl == "torch" and common.import_torch() is None:
-            results[impl] = common.NOT_INSTALLED
+    memory = {}
+    for impl in IMPLS:  # first: a child's peak RSS starts from its parent's at the fork
+        if impl == "torch" and importlib.util.find_spec("torch") is None:  # not imported here
             continue
-        common.log(f"conv: {impl}")
+        common.log(f"conv: an epoch's memory, {impl}")
         command = [sys.executable, __file__, "--worker", impl, "--data", str(data)]
         command += ["--threads", str(threads)] + (["--quick"] if quick else [])
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
         if done.returncode != 0:
             raise RuntimeError(f"bench_conv --worker {impl} failed:\n{done.stderr[-4000:]}")
-        results[impl] = json.loads(done.stdout.strip().splitlines()[-1])
+        memory[impl] = json.loads(done.stdout.strip().splitlines()[-1])
+    common.log("conv: timing, engine and PyTorch in interleaved rounds")
+    results.update(timings(quick, data, threads))
+    for impl, numbers in memory.items():
+        results[impl].update(numbers)
     engine, torch = results["engine"], results["torch"]
     if isinstance(torch, dict):
+        ratios = results["round_ratios"]
         results["ratio"] = {
-            "layer": engine["layer_ms"] / torch["layer_ms"],
-            "step": engine["step_ms"] / torch["step_ms"],
+            "layer": common.median(ratios["layer"]),
+            "step": common.median(ratios["step"]),
             "memory": engine["epoch_over_baseline_mb"] / max(torch["epoch_over_baseline_mb"], 1e-9),
         }
     else:
@@ -217,9 +260,11 @@ def render(results: dict[str, Any]) -> str:
             "",
             f"pytorch/examples' MNIST Net, float32, one thread; the epoch is {steps} steps over "
             f"the first {sizes['epoch_images']:,} training images of "
-            f"{results['dataset']['dataset']}. Times are medians.",
+            f"{results['dataset']['dataset']}.",
             "",
             common.table(["measure", "engine", "PyTorch", "engine / PyTorch"], rows),
+            "",
+            "Times are medians; the ratios are medians of each round's ratio.",
             "",
         ]
     )
@@ -252,7 +297,7 @@ def main() -> None:
     args = p.parse_args()
     data = common.ensure_data(args)
     if args.worker is not None:
-        print(json.dumps(worker(args.worker, args.quick, data, args.threads)))
+        print(json.dumps(memory_worker(args.worker, args.quick, data, args.threads)))
         return
     common.finish(measure(args.quick, data, args.threads), args, render)
 
