@@ -43,11 +43,11 @@ class Graph:
         if not isinstance(root, Tensor):
             raise TypeError(f"expected a Tensor as the root of a graph, got {type(root).__name__}")
         self.root = root
-        self.nodes = _nodes_behind(root)  # forward order
+        self.nodes, self._outputs = _nodes_behind(root)  # forward order
         self.values: list[Tensor] = []  # every value once: first use, in forward order
         seen: set[int] = set()
         for node in self.nodes:
-            for t in (*node.inputs, node.out()):
+            for t in (*node.inputs, self.out(node)):
                 if t is not None and id(t) not in seen:
                     seen.add(id(t))
                     self.values.append(t)
@@ -60,6 +60,10 @@ class Graph:
         if t is None:
             return CONSTANT
         return self._names[id(t)]
+
+    def out(self, node: tape.Node) -> Tensor | tape.Freed:
+        """The value `node` made: its Tensor, or the record left once backward freed it."""
+        return self._outputs[id(node)]
 
     def __contains__(self, t: Tensor) -> bool:
         return id(t) in self._names
@@ -83,22 +87,26 @@ class Graph:
         """``out = op(inputs, params)``, e.g. ``t3 = sum(t2, axis=1)``."""
         args = [self.name(t) for t in node.inputs]
         args += [f"{key}={tape.short(value)}" for key, value in node.shown_params.items()]
-        return f"{self.name(node.out())} = {node.prim.name}({', '.join(args)})"
+        return f"{self.name(self.out(node))} = {node.prim.name}({', '.join(args)})"
 
 
-def _nodes_behind(root: Tensor) -> list[tape.Node]:
-    """The nodes `root` depends on, in creation (= forward) order; iterative, no recursion."""
+def _nodes_behind(root: Tensor) -> tuple[list[tape.Node], dict[int, Any]]:
+    """The nodes `root` depends on, in creation (= forward) order, and the value each made
+    (id(node) -> Tensor or Freed record); iterative, no recursion."""
     found: dict[int, tape.Node] = {}
-    stack = [root._node] if root._node is not None else []
+    outputs: dict[int, Any] = {}
+    stack = [root] if root._node is not None else []
     while stack:
-        node = stack.pop()
+        value = stack.pop()
+        node = value._node
         if id(node) in found:
             continue
         found[id(node)] = node
+        outputs[id(node)] = value
         for t in node.inputs:
             if t is not None and t._node is not None and id(t._node) not in found:
-                stack.append(t._node)
-    return sorted(found.values(), key=lambda node: node.seq)
+                stack.append(t)
+    return sorted(found.values(), key=lambda node: node.seq), outputs
 
 
 def _name_values(values: list[Tensor]) -> dict[int, str]:
@@ -138,7 +146,7 @@ def tape_listing(root: Tensor) -> str:
     lines = []
     for node in graph.nodes:
         shapes = " ".join(_shape(t) for t in node.inputs)
-        lines.append(f"{graph.line(node).ljust(width)}  {shapes} -> {node.out().shape}")
+        lines.append(f"{graph.line(node).ljust(width)}  {shapes} -> {graph.out(node).shape}")
     return "\n".join(lines)
 
 

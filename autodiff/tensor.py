@@ -53,6 +53,19 @@ _PLAIN = (np.ndarray, np.generic, bool, int, float, type(None))  # passed to for
 _NO_INPUT_GRAD = "made by {} from inputs that do not require grad"
 _UNDER_NO_GRAD = "made by {} under no_grad()"
 _NO_GRADIENT = "made by {}, whose result carries no gradient"
+_DETACHED = "made by {}"
+_FROM_CUT = "made by {} from a value {}"  # the second {}: the cut it traces back to
+_CUTS = (_UNDER_NO_GRAD, _DETACHED, _FROM_CUT)
+
+
+def _cause_from(prim: Primitive, inputs: list[Any]) -> tuple[Any, ...]:
+    """Why the result of inputs that need no gradient needs none. An input cut from a graph
+    (made under no_grad, or by detach) is named as the cause, however many ops back."""
+    for t in inputs:
+        cause = t._cause if t is not None else None
+        if cause is not None and cause[0] in _CUTS:
+            return (_FROM_CUT, prim.name, cause if len(cause) == 2 else cause[2])
+    return (_NO_INPUT_GRAD, prim.name)
 
 
 class Tensor:
@@ -93,7 +106,7 @@ class Tensor:
         self._version = 0
         self._hooks: list[Callable] | None = None
         self._retains_grad = False
-        self._cause: tuple[str, str] | None = None  # why it does not require grad
+        self._cause: tuple[Any, ...] | None = None  # why it does not require grad
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -147,7 +160,7 @@ class Tensor:
         if not prim.differentiable:
             result._cause = (_NO_GRADIENT, prim.name)
         elif True not in needs:
-            result._cause = (_NO_INPUT_GRAD, prim.name)
+            result._cause = _cause_from(prim, inputs)
         elif not tape.state.enabled:
             result._cause = (_UNDER_NO_GRAD, prim.name)
         else:
@@ -241,10 +254,12 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set whether this leaf collects a gradient; returns self."""
-        if requires_grad and self.dtype.kind not in "fc":
+        if requires_grad and self.dtype.kind != "f":
+            kind = "complex derivatives are not supported" if self.dtype.kind == "c" else ""
             raise DTypeError(
-                f"requires_grad: only floating tensors can require gradients, got {self.dtype}; "
-                f"convert first, e.g. Tensor(x, dtype=np.float32, requires_grad=True)"
+                f"requires_grad: only floating tensors can require gradients, got "
+                f"{self.dtype}{' (' + kind + ')' if kind else ''}; convert first, e.g. "
+                f"Tensor(x, dtype=np.float32, requires_grad=True)"
             )
         if not requires_grad and self._node is not None:
             raise GradientError(
@@ -256,7 +271,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data (shared), cut from the graph."""
         t = Tensor._wrap(self.data)
-        t._cause = ("made by {}", "detach()")
+        t._cause = (_DETACHED, "detach()")
         return t
 
     def retain_grad(self) -> None:
@@ -358,8 +373,12 @@ class Tensor:
 
     def _why_no_grad(self) -> str:
         if self._cause is not None:
-            template, op = self._cause
-            why = template.format(op)
+            template, op, *origin = self._cause
+            if origin:
+                (origin_template, origin_op) = origin[0]
+                why = template.format(op, origin_template.format(origin_op))
+            else:
+                why = template.format(op)
         else:
             why = "a leaf created without requires_grad=True (e.g. from a numpy array or .data)"
         return (
@@ -561,8 +580,8 @@ class Tensor:
         return (deviation * deviation).sum(axis, keepdims) / (self._count(axis) - ddof)
 
     def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """Square root of var."""
-        return self.var(axis, keepdims, ddof).sqrt()
+        """Square root of var (one primitive: its gradient is 0 where all values are equal)."""
+        return Tensor.apply(reduce.std, self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def _count(self, axis: Axis) -> int:
         count = 1
