@@ -354,7 +354,7 @@ def _value_clusters(
         cluster = node_cluster.get(id(node))
         if cluster is not None:
             where[id(graph.out(node))] = cluster
-        for t in node.inputs:
+        for t in graph.inputs(node):
             if t is not None and t._node is None and t.requires_grad:
                 users.setdefault(id(t), []).append(cluster)
     for key, clusters in users.items():
@@ -399,7 +399,7 @@ def _nearest(
             key = op_ids[id(item)]
             if key not in shown:
                 shown.add(key)
-                queue.extend(t for t in item.inputs if t is not None)
+                queue.extend(t for t in graph.inputs(item) if t is not None)
     return shown
 
 
@@ -422,9 +422,10 @@ def _add_edges(
             dot.edge("more", out_id, style="dashed")
         return
     dot.edge(op_id, out_id)
-    numbered = node.prim.name not in _COMMUTATIVE and sum(t is not None for t in node.inputs) > 1
+    inputs = graph.inputs(node)
+    numbered = node.prim.name not in _COMMUTATIVE and sum(t is not None for t in inputs) > 1
     hidden_input = False
-    for position, t in enumerate(node.inputs):
+    for position, t in enumerate(inputs):
         if t is None:
             continue
         if value_ids[id(t)] not in shown:

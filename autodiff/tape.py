@@ -5,8 +5,9 @@ arguments its forward was given, its parameters, what the forward saved, and a w
 to its output. Nothing refers back from a Node to its own output strongly, so a graph is freed
 by reference counting as soon as its last Tensor goes. A backward without retain_graph lets go,
 node by node, of what it no longer needs: the saved values, the forward's arguments, and the
-input Tensors made by other ops (each replaced by a `Freed` record of its name, shape and op),
-so a step's activations die during backward, even while the loss is still bound.
+input Tensors made by other ops (each replaced in `inputs` by the Node that made it, which
+keeps the value's name, shape and dtype), so a step's activations die during backward, even
+while the loss is still bound.
 """
 
 from __future__ import annotations
@@ -37,6 +38,18 @@ class _State(threading.local):
 
 state = _State()
 _clock = itertools.count()  # orders nodes and in-place changes on one time line
+_anomaly_threads = 0  # how many threads have anomaly mode on: Nodes skip the check at 0
+_anomaly_lock = threading.Lock()
+
+
+def set_anomaly(mode: Any) -> None:
+    """Set this thread's anomaly mode (an object with capture() and check(), or None)."""
+    global _anomaly_threads
+    with _anomaly_lock:
+        _anomaly_threads += (mode is not None) - (state.anomaly is not None)
+        state.anomaly = mode
+
+
 _clock_lock = threading.Lock()
 last_inplace = -1  # the clock reading of the latest in-place change, made by any thread
 
@@ -80,29 +93,33 @@ class Node:
         "scope",
         "trace",
         "watched",
+        "freed",
     )
 
     def __init__(
         self,
         prim: Primitive,
         params: dict[str, Any],
-        inputs: tuple[Any, ...],
-        args: tuple[Any, ...],
-        needs: tuple[bool, ...],
+        inputs: list[Any],
+        args: list[Any],
+        needs: list[bool],
         saved: Saved,
         out: Any,
     ):
         self.prim = prim
         self.params = params
-        self.inputs = inputs  # the Tensor inputs (None for other arguments)
+        self.inputs = inputs  # the Tensor inputs (None for other arguments); see release
         self.args = args  # what the forward was given: the inputs' arrays, and the others
         self.needs = needs  # which inputs need a gradient
         self.saved = saved
         self.seq = next(_clock)  # creation order: a consumer always comes after its inputs
         self.out = weakref.ref(out)
         self.scope = state.scope
-        self.trace = state.anomaly.capture() if state.anomaly is not None else None
+        self.trace = None
+        if _anomaly_threads and state.anomaly is not None:
+            self.trace = state.anomaly.capture()
         self.watched = False  # the output has hooks or keeps its gradient
+        self.freed: tuple[Any, ...] | None = None  # (name, shape, dtype), see _Walk.release
 
     @property
     def shown_params(self) -> dict[str, Any]:
@@ -134,8 +151,8 @@ class Node:
 
 
 class Freed:
-    """A value made by an op, as the graph keeps it once backward has released the array:
-    its name, shape, dtype and op remain (for pictures and listings), its data is gone."""
+    """A value made by an op, once backward has released its array: what remains of it (its
+    name, shape, dtype and op) for pictures and listings. Made from its Node on demand."""
 
     __slots__ = ("_node", "name", "shape", "dtype")
     data = None
@@ -144,11 +161,9 @@ class Freed:
     _hooks = None
     _retains_grad = False
 
-    def __init__(self, t: Any):
-        self._node = t._node
-        self.name = t.name
-        self.shape = t.shape
-        self.dtype = t.dtype
+    def __init__(self, node: Node):
+        self._node = node
+        self.name, self.shape, self.dtype = node.freed
 
     @property
     def ndim(self) -> int:
@@ -317,7 +332,6 @@ class _Walk:
         "create_graph",
         "keep_values",
         "released",
-        "freed",
     )
 
     def __init__(
@@ -338,7 +352,6 @@ class _Walk:
         self.create_graph = create_graph
         self.keep_values = retain_all_grads  # intermediate values stay, with their grads
         self.released = _Released()  # what each node this walk releases keeps instead
-        self.freed: dict[Node, Freed] = {}  # one record per released value
         if root._node is None or (self.wanted is not None and id(root) in self.wanted):
             self.leaf_grads[id(root)] = [root, g]
         else:
@@ -348,9 +361,10 @@ class _Walk:
     def route(self, node: Node, grads: tuple[Any, ...]) -> None:
         """Send each input's gradient on: into the pending sum of the node that made the
         input, or of the leaf; the first to arrive is kept as it is, later ones are added."""
-        pending, wanted = self.pending, self.wanted
-        for i, (t, gi, needed) in enumerate(zip(node.inputs, grads, node.needs)):
-            if not needed or gi is None:
+        pending, wanted, needs = self.pending, self.wanted, node.needs
+        for i, t in enumerate(node.inputs):
+            gi = grads[i]
+            if gi is None or not needs[i]:
                 continue
             if gi.shape != t.shape:
                 raise ShapeError(
@@ -379,26 +393,21 @@ class _Walk:
 
     def release(self, node: Node) -> None:
         """Let go of what the node held for its VJP: saved values, the forward's arguments,
-        and the input Tensors made by other ops (kept as `Freed` records; kept whole where
-        the user watches them, or asked for every gradient)."""
+        and the input Tensors made by other ops, each replaced by its own Node (which keeps
+        the value's name, shape and dtype), except where the user watches it or asked for
+        every gradient."""
         node.saved = self.released
         node.args = None
         if self.keep_values:
             return
         inputs = node.inputs
-        for t in inputs:
-            if t is not None and t._node is not None and not t._node.watched:
-                node.inputs = tuple(self._freed(t) for t in inputs)
-                return
-
-    def _freed(self, t: Any) -> Any:
-        """The record that replaces t in its consumers, or t itself where it stays."""
-        if t is None or t._node is None or t._node.watched or type(t) is Freed:
-            return t
-        record = self.freed.get(t._node)
-        if record is None:
-            record = self.freed[t._node] = Freed(t)
-        return record
+        for i, t in enumerate(inputs):
+            below = t._node if t is not None else None
+            if below is not None and not below.watched:
+                if below.freed is None:
+                    data = t.data
+                    below.freed = (t.name, data.shape, data.dtype)
+                inputs[i] = below
 
     def deliver(self, wrap: Callable[[Any], Any]) -> list[Any] | None:
         """Hand the leaves their gradients: through their hooks, into .grad or the result."""
@@ -449,7 +458,7 @@ def _run_vjp(node: Node, out: Any, g: Any, create_graph: bool) -> tuple[Any, ...
     recorded Tensors (numbers and other constant arguments as they were given).
     """
     prim = node.prim
-    if isinstance(node.saved, _Released):
+    if node.args is None:  # released
         raise GradientError(
             f"backward: the graph through {prim.name} {node.saved.reason}{node.where()}"
         )

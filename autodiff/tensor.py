@@ -145,7 +145,6 @@ class Tensor:
                 datas.append(a if isinstance(a, _PLAIN) else _to_array(a))
                 inputs.append(None)
                 needs.append(False)
-        datas = tuple(datas)
         try:
             out, saved = prim.forward(*datas, **params)
         except ValueError as err:
@@ -156,7 +155,16 @@ class Tensor:
                 f"{prim.name}: cannot broadcast shapes {shapes}; expected each pair of "
                 f"trailing dims to be equal or 1"
             ) from None
-        result = Tensor._wrap(out)
+        result = object.__new__(Tensor)  # Tensor._wrap(out), inlined: the hottest line
+        result.data = out
+        result.requires_grad = False
+        result.grad = None
+        result.name = None
+        result._node = None
+        result._version = 0
+        result._hooks = None
+        result._retains_grad = False
+        result._cause = None
         if not prim.differentiable:
             result._cause = (_NO_GRADIENT, prim.name)
         elif True not in needs:
@@ -164,9 +172,7 @@ class Tensor:
         elif not tape.state.enabled:
             result._cause = (_UNDER_NO_GRAD, prim.name)
         else:
-            result._node = tape.Node(
-                prim, params, tuple(inputs), datas, tuple(needs), saved, result
-            )
+            result._node = tape.Node(prim, params, inputs, datas, needs, saved, result)
             result.requires_grad = True
         return result
 
