@@ -277,7 +277,7 @@ class trace_backward:
         return "\n".join(step.format(width) for step in self.steps)
 
     def _observe(self, node: tape.Node, g: Any, grads: tuple[Any, ...]) -> None:
-        out = node.out()
+        out = tape.state.current_out  # the output of the node backward just ran
         if self._graph is None or out is None or out not in self._graph:
             # the first VJP of a backward pass is the root's op: name values as its graph does
             self._graph = Graph(out) if out is not None else None

@@ -17,8 +17,8 @@ import heapq
 import inspect
 import itertools
 import threading
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from autodiff.errors import GradientError, ShapeError
@@ -34,6 +34,7 @@ class _State(threading.local):
         self.anomaly: Any = None  # an object with capture() and check(node, grads), or None
         self.observer: Callable[..., None] | None = None  # sees each VJP as backward runs
         self.scope: tuple[str, ...] = ()  # labels of the nn.Module calls now running
+        self.current_out: Any = None  # for the observer: the output of the node it sees
 
 
 state = _State()
@@ -78,8 +79,25 @@ class _Released:
         )
 
 
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})  # shared by every op without parameters
+_NEEDS = [
+    [tuple(bool(mask >> i & 1) for i in range(n)) for mask in range(1 << n)] for n in range(5)
+]  # shared tuples of needs: _NEEDS[n][mask]
+
+
+def _needs(mask: int, count: int) -> tuple[bool, ...]:
+    """The tuple saying which of `count` inputs need a gradient (bit i of mask: input i)."""
+    if count < len(_NEEDS):
+        return _NEEDS[count][mask]
+    return tuple(bool(mask >> i & 1) for i in range(count))
+
+
 class Node:
-    """One recorded op: its primitive, parameters, inputs and saved values."""
+    """One recorded op: its primitive, parameters, inputs and saved values.
+
+    It does not refer to its output: the backward walk reaches a node through the output
+    Tensor (the root, or an input of a node that ran before), so nothing forms a cycle.
+    """
 
     __slots__ = (
         "prim",
@@ -89,7 +107,6 @@ class Node:
         "needs",
         "saved",
         "seq",
-        "out",
         "scope",
         "trace",
         "watched",
@@ -99,21 +116,19 @@ class Node:
     def __init__(
         self,
         prim: Primitive,
-        params: dict[str, Any],
+        params: Mapping[str, Any],
         inputs: list[Any],
         args: list[Any],
-        needs: list[bool],
+        needs: int,
         saved: Saved,
-        out: Any,
     ):
         self.prim = prim
-        self.params = params
+        self.params = params or _NO_PARAMS
         self.inputs = inputs  # the Tensor inputs (None for other arguments); see release
         self.args = args  # what the forward was given: the inputs' arrays, and the others
-        self.needs = needs  # which inputs need a gradient
+        self.needs = _needs(needs, len(inputs))  # which inputs need a gradient
         self.saved = saved
         self.seq = next(_clock)  # creation order: a consumer always comes after its inputs
-        self.out = weakref.ref(out)
         self.scope = state.scope
         self.trace = None
         if _anomaly_threads and state.anomaly is not None:
@@ -306,7 +321,9 @@ def backward(
             if anomaly is not None:
                 anomaly.check(node, grads)
             if observer is not None:
+                state.current_out = out
                 observer(node, g, grads)
+                state.current_out = None
             walk.route(node, grads)
             if not retain_graph:
                 walk.release(node)

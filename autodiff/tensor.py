@@ -135,16 +135,18 @@ class Tensor:
         """
         datas = []
         inputs = []
-        needs = []
+        needs = 0  # bit i set: input i requires grad
+        bit = 1
         for a in args:
             if isinstance(a, Tensor):
                 datas.append(a.data)
                 inputs.append(a)
-                needs.append(a.requires_grad)
+                if a.requires_grad:
+                    needs |= bit
             else:
                 datas.append(a if isinstance(a, _PLAIN) else _to_array(a))
                 inputs.append(None)
-                needs.append(False)
+            bit <<= 1
         try:
             out, saved = prim.forward(*datas, **params)
         except ValueError as err:
@@ -167,12 +169,12 @@ class Tensor:
         result._cause = None
         if not prim.differentiable:
             result._cause = (_NO_GRADIENT, prim.name)
-        elif True not in needs:
+        elif not needs:
             result._cause = _cause_from(prim, inputs)
         elif not tape.state.enabled:
             result._cause = (_UNDER_NO_GRAD, prim.name)
         else:
-            result._node = tape.Node(prim, params, inputs, datas, needs, saved, result)
+            result._node = tape.Node(prim, params, inputs, datas, needs, saved)
             result.requires_grad = True
         return result
 

@@ -516,3 +516,26 @@ def test_std_gradient_at_zero_variance_is_zero_as_in_pytorch():
         warnings.simplefilter("error")
         x.std().backward()
     np.testing.assert_array_equal(x.grad.data, np.zeros(4))
+
+
+@pytest.mark.parametrize(
+    "op",
+    [lambda y, m: y * m, lambda y, m: y + 1.0, lambda y, m: y.tanh(), lambda y, m: y @ m],
+    ids=["mul", "add-number", "tanh", "matmul"],
+)
+def test_recording_an_op_keeps_at_most_four_tracked_objects(op):
+    """The Tensor, its Node, and the Node's inputs and arguments: each object the cyclic
+    collector tracks is work for it as a graph grows (needs and parameters are shared)."""
+    x = f64(np.ones((2, 2)), requires_grad=True)
+    m = f64(np.eye(2), requires_grad=True)
+    gc.collect()
+    gc.disable()
+    try:
+        y = op(x, m)  # warm up
+        before = gc.get_count()[0]
+        for _ in range(200):
+            y = op(y, m)
+        per_op = (gc.get_count()[0] - before) / 200
+    finally:
+        gc.enable()
+    assert per_op < 4.5
