@@ -255,6 +255,24 @@ class _GradSwitch:
         return wrapper
 
 
+class grad_mode:
+    """Set this thread's grad mode inside (`enabled`), restoring it on exit: the lean switch
+    that backward itself uses."""
+
+    __slots__ = ("enabled", "previous")
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __enter__(self) -> None:
+        here = state
+        self.previous = here.enabled
+        here.enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        state.enabled = self.previous
+
+
 def no_grad() -> _GradSwitch:
     """Record nothing inside: ``with autodiff.no_grad(): ...`` (also a decorator)."""
     return _GradSwitch(False)
@@ -380,16 +398,20 @@ class _Walk:
         input, or of the leaf; the first to arrive is kept as it is, later ones are added."""
         pending, wanted, needs = self.pending, self.wanted, node.needs
         for i, t in enumerate(node.inputs):
-            gi = grads[i]
-            if gi is None or not needs[i]:
+            if not needs[i]:
                 continue
-            if gi.shape != t.shape:
+            gi = grads[i]
+            if gi is None:
+                continue
+            data = t.data
+            if gi.shape != data.shape:
                 raise ShapeError(
                     f"{node.prim.name}: VJP returned a gradient of shape {gi.shape} for input "
-                    f"{i} of shape {t.shape}"
+                    f"{i} of shape {data.shape}"
                 )
-            if gi.dtype != t.dtype:  # e.g. float32 weights times a float64 batch
-                gi = gi.astype(t.dtype)  # a gradient has the dtype of its variable
+            dtype = gi.dtype
+            if dtype is not data.dtype and dtype != data.dtype:  # float32 weights times a
+                gi = gi.astype(data.dtype)  # float64 batch: a gradient has its variable's dtype
             below = t._node
             if below is None or (wanted is not None and id(t) in wanted):  # a leaf: sum here
                 entry = self.leaf_grads.get(id(t))

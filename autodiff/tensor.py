@@ -58,6 +58,20 @@ _FROM_CUT = "made by {} from a value {}"  # the second {}: the cut it traces bac
 _CUTS = (_UNDER_NO_GRAD, _DETACHED, _FROM_CUT)
 
 
+_ONES: dict[tuple[np.dtype, Shape], np.ndarray] = {}
+
+
+def _ones(dtype: np.dtype, shape: Shape) -> np.ndarray:
+    """A read-only array of ones: the seed of backward on a one-element tensor, made once."""
+    ones = _ONES.get((dtype, shape))
+    if ones is None:
+        ones = np.ones(shape, dtype)
+        ones.flags.writeable = False  # backward copies it before handing it out as a .grad
+        if len(_ONES) < 64:
+            _ONES[(dtype, shape)] = ones
+    return ones
+
+
 def _cause_from(prim: Primitive, inputs: list[Any]) -> tuple[Any, ...]:
     """Why the result of inputs that need no gradient needs none. An input cut from a graph
     (made under no_grad, or by detach) is named as the cause, however many ops back."""
@@ -341,9 +355,8 @@ class Tensor:
         (recording only under create_graph), and run the tape; see tape.backward.
         """
         g = self._seed(gradient, op, create_graph)
-        mode = tape.enable_grad() if create_graph else tape.no_grad()
-        with mode, np.errstate(all="ignore"):  # inf and NaN where the math has them, no warnings
-            return tape.backward(
+        with tape.grad_mode(create_graph), np.errstate(all="ignore"):  # inf and NaN where the
+            return tape.backward(  # math has them, without warnings
                 self,
                 g,
                 retain_graph=retain_graph or create_graph,
@@ -367,7 +380,7 @@ class Tensor:
                     f"{op}: called on a Tensor of shape {self.shape}; expected a scalar, "
                     f"or pass gradient= of shape {self.shape}"
                 )
-            g = np.ones(self.shape, dtype=self.dtype)
+            g = _ones(self.data.dtype, self.data.shape)
         elif create_graph and isinstance(gradient, Tensor) and gradient.requires_grad:
             g = gradient
         else:
