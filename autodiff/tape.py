@@ -118,7 +118,7 @@ class Node:
         prim: Primitive,
         params: Mapping[str, Any],
         inputs: list[Any],
-        args: list[Any],
+        args: tuple[Any, ...],
         needs: int,
         saved: Saved,
     ):

@@ -188,7 +188,9 @@ class Tensor:
         elif not tape.state.enabled:
             result._cause = (_UNDER_NO_GRAD, prim.name)
         else:
-            result._node = tape.Node(prim, params, inputs, datas, needs, saved)
+            # args as a tuple of arrays and numbers: the collector stops tracking it after
+            # its first pass, so a large graph costs each later pass one object less per op
+            result._node = tape.Node(prim, params, inputs, tuple(datas), needs, saved)
             result.requires_grad = True
         return result
 
