@@ -2,7 +2,8 @@
 
 nn composes autodiff's public ops and never differentiates by hand: no function named like a
 backward pass, no @primitive or defvjp, no import of the engine's internals, and only the
-optimisers, gradient clipping (nn.utils) and zero_grad touch a parameter's .grad.
+optimisers, gradient clipping (nn.utils), zero_grad and Module's dtype conversion touch a
+parameter's .grad.
 """
 
 import ast
@@ -29,7 +30,7 @@ def violations(source: str, relative: str) -> list[str]:
         grad_clearers = {
             id(node)
             for fn in ast.walk(tree)
-            if isinstance(fn, ast.FunctionDef) and fn.name == "zero_grad"
+            if isinstance(fn, ast.FunctionDef) and fn.name in ("zero_grad", "_cast")
             for node in ast.walk(fn)
         }
     for node in ast.walk(tree):
