@@ -440,9 +440,9 @@ class Tensor:
         try:
             ufunc(self.data, value, out=self.data)
         except TypeError as error:  # numpy's UFuncTypeError: the result cannot be stored
-            value_dtype = np.result_type(value)
+            stored = np.result_type(ufunc(self.data, value))
             raise DTypeError(
-                f"{op}: cannot store the {value_dtype} result in place in a {self.dtype} tensor; "
+                f"{op}: cannot store the {stored} result in place in a {self.dtype} tensor; "
                 f"expected a value of the tensor's kind, or write x = x {op[0]} y"
             ) from error
         except ValueError:
@@ -1083,9 +1083,9 @@ def _promoted(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
         kind = a.data.dtype.kind
         if a.data.dtype == b.data.dtype and (kind in "fc" or not true_divide):
             return a, b
-    elif isinstance(b, float) and isinstance(a, Tensor) and a.data.dtype.kind in "fc":
+    elif type(b) is float and isinstance(a, Tensor) and a.data.dtype.kind in "fc":
         return a, b
-    elif isinstance(a, float) and isinstance(b, Tensor) and b.data.dtype.kind in "fc":
+    elif type(a) is float and isinstance(b, Tensor) and b.data.dtype.kind in "fc":
         return a, b
     if not isinstance(a, (Tensor, np.ndarray, *_NUMBERS)):
         a = _to_array(a)
