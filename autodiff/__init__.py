@@ -32,9 +32,11 @@ from autodiff.gradcheck import gradcheck
 from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.primitive import Sample, primitive
 from autodiff.random import default_generator, manual_seed, rand, randint, randn
+from autodiff.serialization import load, load_arrays, save
 from autodiff.size import Size
 from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
+from autodiff.threads import get_num_threads, set_num_threads
 
 # autodiff.float, autodiff.int, autodiff.bool: PyTorch's dtype names, kept out of `import *`
 # so that they never shadow Python's builtins.
@@ -65,7 +67,10 @@ __all__ = [
     "is_grad_enabled",
     "jacobian",
     "jvp",
+    "get_num_threads",
     "linspace",
+    "load",
+    "load_arrays",
     "manual_seed",
     "no_grad",
     "ones",
@@ -77,7 +82,9 @@ __all__ = [
     "randn",
     "render_graph",
     "scope",
+    "save",
     "set_default_dtype",
+    "set_num_threads",
     "tape_listing",
     "tensor",
     "trace_backward",

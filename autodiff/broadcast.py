@@ -30,8 +30,9 @@ def unbroadcast(g: Any, shape: Shape) -> Any:
 
 
 def shape_of(x: Any) -> Shape:
-    """x.shape, or () for a Python number (forwards receive numbers as they are)."""
-    return x.shape if isinstance(x, np.ndarray | np.generic) else ()
+    """x.shape (an array's or a Tensor's), or () for a Python number (ops receive numbers
+    as they are)."""
+    return getattr(x, "shape", ())
 
 
 def normalize_axes(axis: Axis, ndim: int, op: str = "reduce") -> tuple[int, ...]:

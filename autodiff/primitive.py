@@ -1,28 +1,43 @@
 """@primitive and .defvjp: how an op's forward and its VJP are declared, and their registry.
 
 A primitive's forward takes numpy arrays (positional) and parameters (keywords) and returns
-``(out, saved)``. Its VJP takes ``(saved, g)`` and returns one gradient per positional input,
-``None`` where there is none. A VJP of several inputs may take a third argument, ``needs``:
-a tuple of booleans saying which inputs need a gradient, so that it can skip the others.
+``(out, saved)``. Its VJP is handed what it needs to be right at every order:
+
+    vjp(inputs, out, g, needs, saved, params) -> one gradient per positional input
+
+- `inputs`: the forward's positional arguments and `out` its result: numpy arrays (or the
+  numbers given) in a plain backward, the recorded Tensors under ``create_graph=True``;
+- `g`: the gradient w.r.t. `out`, of out's shape;
+- `needs`: a tuple of booleans, which inputs need a gradient (return None for the others,
+  and skip computing them);
+- `saved`: constants only (shapes, masks, indices, normalised axes), never a value computed
+  from an input that the VJP then differentiates;
+- `params`: the keyword parameters the forward was called with.
 
 VJPs are written with operators, the methods numpy arrays and Tensors share, and calls of
 other primitives (a Primitive called on arrays computes with numpy, on Tensors it records),
-so the same VJP runs on arrays (plain backward) and on Tensors
-(``backward(create_graph=True)``, which records it).
+so the same VJP runs on arrays (plain backward) and on Tensors (create_graph, which records
+it): second and higher derivatives are right by construction.
 
 Example, a user-defined op::
 
     @primitive(samples=[Sample((3,))])
     def cube(x):
         \"\"\"out = x**3.\"\"\"
-        return x**3, x
+        return x**3, None
 
     @cube.defvjp
-    def cube_vjp(x, g):
+    def cube_vjp(inputs, out, g, needs, saved, params):
         \"\"\"gx = 3 x**2 g.\"\"\"
+        (x,) = inputs
         return (3 * x * x * g,)
 
     y = cube(t)  # a Tensor, recorded on the tape; cube(array) returns an array
+
+A VJP of the older form ``vjp(saved, g)`` or ``vjp(saved, g, needs)`` is still accepted and
+adapted once, here: it computes first derivatives as before; under ``create_graph`` it runs
+only while `saved` holds no floating-point values (which it could not differentiate) and
+raises otherwise, saying how to declare it in the form above.
 """
 
 from __future__ import annotations
@@ -34,13 +49,17 @@ from typing import Any
 import numpy as np
 
 from autodiff.broadcast import Axis, Shape
+from autodiff.errors import GradientError
 
 Array = np.ndarray
 Saved = Any
+Vjp = Callable[..., tuple[Any, ...]]
 
-__all__ = ["Array", "Axis", "Primitive", "Sample", "Saved", "Shape", "primitive", "registry"]
+__all__ = ["Array", "Axis", "Primitive", "Sample", "Saved", "Shape", "Vjp", "primitive", "registry"]
 
 registry: dict[str, Primitive] = {}
+
+_VJP_PARAMETERS = ("inputs", "out", "g", "needs", "saved", "params")
 
 
 class Sample:
@@ -71,13 +90,15 @@ class Primitive:
         forward: Callable[..., tuple[Any, Saved]],
         samples: list[Sample],
         differentiable: bool = True,
+        reads_values: bool = True,
     ):
         self.name = forward.__name__
         self.forward = forward
         self.samples = samples
         self.differentiable = differentiable
-        self.vjp: Callable[..., tuple[Any, ...]] | None = None
-        self.vjp_takes_needs = False
+        self.reads_values = reads_values  # False: the VJP uses only shapes and `saved`
+        self.vjp: Vjp | None = None
+        self.legacy = False  # the VJP takes (saved, g) or (saved, g, needs): see _adapt
         self.defaults = {  # keyword defaults, left out where the op is shown
             name: p.default
             for name, p in inspect.signature(forward).parameters.items()
@@ -85,10 +106,23 @@ class Primitive:
         }
         self.__doc__ = forward.__doc__
 
-    def defvjp(self, vjp: Callable[..., tuple[Any, ...]]) -> Callable[..., tuple[Any, ...]]:
-        """Attach the VJP `vjp(saved, g)` or `vjp(saved, g, needs)`; usable as a decorator."""
-        self.vjp = vjp
-        self.vjp_takes_needs = len(inspect.signature(vjp).parameters) == 3
+    def defvjp(self, vjp: Vjp) -> Vjp:
+        """Attach the VJP ``vjp(inputs, out, g, needs, saved, params)``; usable as a decorator.
+
+        The older ``vjp(saved, g)`` and ``vjp(saved, g, needs)`` are adapted (see the module).
+        """
+        count = len(inspect.signature(vjp).parameters)
+        if count == len(_VJP_PARAMETERS):
+            self.vjp = vjp
+        elif count in (2, 3):
+            self.vjp = _adapt(self, vjp, takes_needs=count == 3)
+            self.legacy = True
+            self.reads_values = False  # the version check looks at what it saved instead
+        else:
+            raise TypeError(
+                f"{self.name}.defvjp: {getattr(vjp, '__name__', vjp)} takes {count} "
+                f"parameters; expected vjp({', '.join(_VJP_PARAMETERS)})"
+            )
         return vjp
 
     def __call__(self, *args: Any, **params: Any) -> Any:
@@ -107,17 +141,65 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
+def _adapt(prim: Primitive, vjp: Vjp, takes_needs: bool) -> Vjp:
+    """A VJP of the contract above around a VJP of the older (saved, g[, needs]) form.
+
+    Such a VJP computes with `saved`, which holds arrays, not the recorded Tensors: under
+    create_graph its result would treat them as constants, and a Hessian through a saved
+    value derived from an input (``return x * x, 2 * x``) would come out silently wrong. So
+    under create_graph it runs only when `saved` holds no floating-point value.
+    """
+
+    def adapted(
+        inputs: tuple[Any, ...],
+        out: Any,
+        g: Any,
+        needs: tuple[bool, ...],
+        saved: Saved,
+        params: dict[str, Any],
+    ) -> tuple[Any, ...]:
+        if not isinstance(g, np.ndarray | np.generic):  # create_graph: g is a Tensor
+            _refuse_float_values(prim, saved)
+        return vjp(saved, g, needs) if takes_needs else vjp(saved, g)
+
+    adapted.__name__ = getattr(vjp, "__name__", "vjp")
+    adapted.__doc__ = vjp.__doc__
+    return adapted
+
+
+def _refuse_float_values(prim: Primitive, saved: Saved) -> None:
+    """Raise if `saved` holds a floating-point array or number (see _adapt)."""
+    items = saved if isinstance(saved, tuple | list) else (saved,)
+    for item in items:
+        if (
+            isinstance(item, np.ndarray | np.generic | float)
+            and np.asarray(item).dtype.kind in "fc"
+        ):
+            raise GradientError(
+                f"{prim.name}: create_graph needs the VJP to compute with the op's inputs and "
+                f"output, but its VJP takes (saved, g) and the forward saved a floating-point "
+                f"value, which it cannot differentiate; declare the VJP as "
+                f"vjp({', '.join(_VJP_PARAMETERS)}) and compute from `inputs` and `out` "
+                f"(see help(autodiff.primitive))"
+            )
+
+
 def primitive(
-    forward: Callable | None = None, *, samples: list[Sample] | None = None
+    forward: Callable | None = None,
+    *,
+    samples: list[Sample] | None = None,
+    reads_values: bool = True,
 ) -> Primitive | Callable[[Callable], Primitive]:
     """Declare a differentiable op from its forward; add its VJP with ``.defvjp``.
 
     `samples` are the inputs the generic test gradchecks it on; every differentiable
-    primitive needs at least one.
+    primitive needs at least one. `reads_values=False` says the VJP uses only the shapes
+    of its inputs and output (and `saved`), so an in-place change to them after the op
+    ran does not make backward refuse.
     """
 
     def make(fn: Callable) -> Primitive:
-        prim = Primitive(fn, samples or [])
+        prim = Primitive(fn, samples or [], reads_values=reads_values)
         registry[prim.name] = prim
         return prim
 

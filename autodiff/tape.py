@@ -47,6 +47,7 @@ class Node:
         "prim",
         "params",
         "inputs",
+        "args",
         "needs",
         "saved",
         "seq",
@@ -62,6 +63,7 @@ class Node:
         prim: Primitive,
         params: dict[str, Any],
         inputs: tuple[Any, ...],
+        args: tuple[Any, ...],
         needs: tuple[bool, ...],
         saved: Saved,
         out: Any,
@@ -69,6 +71,7 @@ class Node:
         self.prim = prim
         self.params = params
         self.inputs = inputs  # the Tensor inputs (None for other arguments)
+        self.args = args  # what the forward was given: the inputs' arrays, and the others
         self.needs = needs  # which inputs need a gradient
         self.saved = saved
         self.seq = next(_clock)  # creation order: a consumer always comes after its inputs
@@ -171,46 +174,36 @@ class scope:
         state.scope = state.scope[:-1]
 
 
-def _check_versions(node: Node, saved: Saved) -> None:
-    """Raise if a Tensor whose array the op saved was modified in place after the op ran."""
-    items = saved if isinstance(saved, tuple) else (saved,)
-    for t in (*node.inputs, node.out()):
-        if t is not None and t._version > node.seq and any(s is t.data for s in items):
+def _check_versions(node: Node) -> None:
+    """Raise if an input or the output whose values the VJP reads changed in place since."""
+    prim = node.prim
+    if prim.legacy:  # an older VJP reads what its forward saved: those arrays only
+        items = node.saved if isinstance(node.saved, tuple) else (node.saved,)
+        read = [t for t in (*node.inputs, node.out()) if t is not None]
+        read = [t for t in read if any(s is t.data for s in items)]
+    elif prim.reads_values:
+        read = [t for t in (*node.inputs, node.out()) if t is not None]
+    else:
+        return
+    for t in read:
+        if t._version > node.seq:
             raise GradientError(
-                f"backward: an input of {node.prim.name} was modified by an in-place "
-                f"operation after the forward pass; {node.prim.name} saved it for its "
-                f"gradient, so backward would compute with the new values{node.where()}"
+                f"backward: an input of {prim.name} was modified by an in-place operation "
+                f"after the forward pass; {prim.name}'s VJP reads it, so backward would "
+                f"compute with the new values{node.where()}"
             )
 
 
-def _saved_as_tensors(node: Node, saved: Saved) -> Saved:
-    """For create_graph: the saved arrays that are an input's or the output's data, as Tensors.
+def _run_vjp(
+    node: Node, out: Any, g: Any, retain_graph: bool, create_graph: bool
+) -> tuple[Any, ...]:
+    """The node's VJP applied to g, after checking that what it reads is still good.
 
-    The VJP then computes with Tensors that are part of the graph, so its own ops are
-    recorded and second derivatives reach the inputs. A saved item matches the input in its
-    own position first (two inputs may share one array, as in x.detach() * x), then any
-    input or the output holding that very array.
+    The VJP gets the op's inputs and output as arrays, or under create_graph as the
+    recorded Tensors (numbers and other constant arguments as they were given).
     """
-    inputs = node.inputs
-    by_id = {id(t.data): t for t in reversed(inputs) if t is not None}  # first input wins
-    out = node.out()
-    if out is not None:
-        by_id.setdefault(id(out.data), out)
-    if not isinstance(saved, tuple):
-        return by_id.get(id(saved), saved)
-    mapped = []
-    for k, item in enumerate(saved):
-        if k < len(inputs) and inputs[k] is not None and inputs[k].data is item:
-            mapped.append(inputs[k])
-        else:
-            mapped.append(by_id.get(id(item), item))
-    return tuple(mapped)
-
-
-def _run_vjp(node: Node, g: Any, retain_graph: bool, create_graph: bool) -> tuple[Any, ...]:
-    """The node's VJP applied to g, after checking that its saved values are still good."""
-    prim, saved = node.prim, node.saved
-    if saved is _RELEASED:
+    prim = node.prim
+    if node.saved is _RELEASED:
         raise GradientError(
             f"backward: the graph through {prim.name} was already freed by an earlier "
             f"backward(); call backward(retain_graph=True) the first time to backpropagate "
@@ -219,15 +212,23 @@ def _run_vjp(node: Node, g: Any, retain_graph: bool, create_graph: bool) -> tupl
     if prim.vjp is None:
         raise NotImplementedError(f"{prim.name}: no VJP defined")
     if state.last_inplace > node.seq:  # something changed in place since this op ran
-        _check_versions(node, saved)
+        _check_versions(node)
     if create_graph:
-        saved = _saved_as_tensors(node, saved)
-    if prim.vjp_takes_needs:
-        grads = prim.vjp(saved, g, node.needs)
+        inputs = tuple(a if t is None else t for t, a in zip(node.inputs, node.args))
+        grads = prim.vjp(inputs, out, g, node.needs, node.saved, node.params)
+        for i, gi in enumerate(grads):
+            if gi is not None and not isinstance(gi, type(g)):  # an array: not recorded
+                raise GradientError(
+                    f"{prim.name}: under create_graph the VJP returned a "
+                    f"{type(gi).__name__} for input {i}, so the gradient's dependence on "
+                    f"g and the inputs is lost; compute it with operators, Tensor methods "
+                    f"and primitives, not numpy functions{node.where()}"
+                )
     else:
-        grads = prim.vjp(saved, g)
+        grads = prim.vjp(node.args, out.data, g, node.needs, node.saved, node.params)
     if not retain_graph:
         node.saved = _RELEASED
+        node.args = None
     if len(grads) != len(node.inputs):
         raise GradientError(
             f"{prim.name}: VJP returned {len(grads)} gradients for {len(node.inputs)} inputs"
@@ -269,14 +270,13 @@ def backward(
     while heap:
         node = heappop(heap)[1]
         g = pending.pop(node)
+        out = node.out()  # alive: the root, or an input of a node that ran before
         if node.watched or retain_all_grads:
-            out = node.out()
-            if out is not None:
-                if out._hooks:
-                    g = _run_hooks(out, g, wrap, create_graph)
-                if out._retains_grad or retain_all_grads:  # its own copy: g travels on to
-                    _store(out, g if create_graph else g.copy(), wrap, create_graph)  # leaves
-        grads = _run_vjp(node, g, retain_graph, create_graph)
+            if out._hooks:
+                g = _run_hooks(out, g, wrap, create_graph)
+            if out._retains_grad or retain_all_grads:  # its own copy: g travels on to
+                _store(out, g if create_graph else g.copy(), wrap, create_graph)  # leaves
+        grads = _run_vjp(node, out, g, retain_graph, create_graph)
         if anomaly is not None:
             anomaly.check(node, grads)
         if observer is not None:

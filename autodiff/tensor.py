@@ -139,6 +139,7 @@ class Tensor:
                 datas.append(a if isinstance(a, _PLAIN) else _to_array(a))
                 inputs.append(None)
                 needs.append(False)
+        datas = tuple(datas)
         try:
             out, saved = prim.forward(*datas, **params)
         except ValueError as err:
@@ -157,7 +158,9 @@ class Tensor:
         elif not tape.state.enabled:
             result._cause = (_UNDER_NO_GRAD, prim.name)
         else:
-            result._node = tape.Node(prim, params, tuple(inputs), tuple(needs), saved, result)
+            result._node = tape.Node(
+                prim, params, tuple(inputs), datas, tuple(needs), saved, result
+            )
             result.requires_grad = True
         return result
 
@@ -320,7 +323,8 @@ class Tensor:
         (recording only under create_graph), and run the tape; see tape.backward.
         """
         g = self._seed(gradient, op, create_graph)
-        with tape.enable_grad() if create_graph else tape.no_grad():
+        mode = tape.enable_grad() if create_graph else tape.no_grad()
+        with mode, np.errstate(all="ignore"):  # inf and NaN where the math has them, no warnings
             return tape.backward(
                 self,
                 g,

@@ -6,8 +6,8 @@ The weight and the bias are two 0-d Parameters; the loss is the mean squared err
 Celsius values from -50 to 49; the engine's backward() gives the gradients and nn.optim.SGD
 takes plain gradient-descent steps. Writes into DIR (default examples/output/):
 celsius_to_fahrenheit.png (the true line, the untrained and the trained neuron, the loss) and
-celsius_to_fahrenheit_graph.png/.svg (the graph of the first step's loss, with its .dot
-source).
+celsius_to_fahrenheit_graph.svg/.png (the graph of the first step's loss, with its .dot
+source; the PNG only where Graphviz's `dot` is installed).
 """
 
 from __future__ import annotations
@@ -129,10 +129,10 @@ def _equation(weight: float, bias: float, digits: int) -> str:
 
 def draw_loss_graph(fit: Fit, out: Path) -> list[Path]:
     """Render the graph of the loss at the first step (the untrained neuron), with every
-    gradient, as PNG and SVG.
+    gradient, as SVG and PNG (with its .dot source); returns the paths written.
 
-    If Graphviz's `dot` program is missing, say how to install it and return no paths (the
-    .dot source is still written).
+    Without Graphviz's `dot` program the SVG is drawn in-process and the PNG is skipped, with
+    one line saying why.
     """
     w = nn.Parameter(np.float32(fit.initial_weight * SCALE))
     b = nn.Parameter(np.float32(fit.initial_bias))
@@ -141,11 +141,12 @@ def draw_loss_graph(fit: Fit, out: Path) -> list[Path]:
     loss = mse(w, b, ad.Tensor(celsius, name="celsius"), ad.Tensor(fahrenheit, name="fahrenheit"))
     loss.backward(retain_all_grads=True)  # keep every gradient, so the picture shows them all
     paths = []
-    try:
-        for format in ("png", "svg"):
+    for format in ("svg", "png"):
+        try:
             paths.append(ad.render_graph(loss, out / f"celsius_to_fahrenheit_graph.{format}"))
-    except ad.GraphvizNotFoundError as error:
-        print(f"no graph picture: {error}")
+        except ad.GraphvizNotFoundError as error:
+            print(f"no graph picture: {error}")
+            break  # SVG comes first: where it cannot be drawn, PNG cannot either
     return paths
 
 

@@ -2,9 +2,11 @@
 
     python examples/graph.py [--out DIR]
 
-Writes expression.svg/.png and mlp.svg/.png (with their .dot sources) into DIR (default
-examples/output/), then prints the neuron's tape listing and a trace of its backward pass.
-Rendering needs Graphviz's `dot` program (apt-get install graphviz / brew install graphviz).
+Prints the neuron's tape listing and a trace of its backward pass, then writes
+expression.svg/.png and mlp.svg/.png (with their .dot sources) into DIR (default
+examples/output/). Without Graphviz's `dot` program the SVG pictures are drawn in-process
+and each PNG is skipped with a line saying why (apt-get install graphviz / brew install
+graphviz brings it).
 """
 
 from __future__ import annotations
@@ -39,9 +41,7 @@ def neuron() -> ad.Tensor:
 def mlp_loss(seed: int = 0) -> ad.Tensor:
     """The mean cross-entropy of a 4→8→3 MLP (ReLU) on a batch of 5 random samples."""
     nn.manual_seed(seed)
-    model = nn.MLP([4, 8, 3])
-    for name, parameter in model.named_parameters():
-        parameter.name = name  # the picture then says layers.0.weight rather than t1
+    model = nn.MLP([4, 8, 3])  # its parameters are called layers.0.weight, ... in the picture
     rng = np.random.default_rng(seed)
     x = ad.Tensor(rng.standard_normal((5, 4)).astype(np.float32), name="x")
     target = rng.integers(0, 3, size=5)
@@ -74,7 +74,11 @@ def main() -> None:
         ("mlp", ad.draw_graph(loss, rankdir="TB")),
     ]:
         for format in ("svg", "png"):
-            path = ad.render_graph(digraph, args.out / f"{stem}.{format}")
+            try:
+                path = ad.render_graph(digraph, args.out / f"{stem}.{format}")
+            except ad.GraphvizNotFoundError as error:
+                print(f"no picture: {error}")
+                break  # SVG comes first: where it cannot be drawn, PNG cannot either
             print(f"wrote {path}")
 
 

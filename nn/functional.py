@@ -175,15 +175,22 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     finite loss. The gradient is finite there too: below max(e**-100, the dtype's smallest
     normal number) each log is the constant -100 (gradient 0), and above it 1/input is finite.
     So in float32 an input below ~1.2e-38 gives -100 where PyTorch gives max(log input, -100).
+    A NaN probability gives a NaN loss and gradient (PyTorch raises an error there).
     """
     _check_reduction(reduction, "binary_cross_entropy")
     p, y = _same_shape(input, target, "binary_cross_entropy")
-    if p.size and (p.data.min() < 0 or p.data.max() > 1):
+    outside = (p.data < 0) | (p.data > 1)  # NaN is neither: it gives a NaN loss
+    if outside.any():
         raise ValueError(
-            f"binary_cross_entropy: input holds {p.data.min()}..{p.data.max()}; expected "
-            f"probabilities in [0, 1] (for logits use binary_cross_entropy_with_logits)"
+            f"binary_cross_entropy: input holds {p.data[outside].min()}..{p.data[outside].max()}"
+            f" outside [0, 1]; expected probabilities in [0, 1] (for logits use "
+            f"binary_cross_entropy_with_logits)"
         )
+    nan = np.isnan(p.data)
     losses = -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p))
+    if nan.any():  # the clamped logs take NaN for "below the floor": add log(NaN) there, so
+        # that the loss and its gradient are NaN, and log(1) = 0 (gradient 0) elsewhere
+        losses = losses + autodiff.where(nan, p, 1.0).log()
     return _reduce(losses, reduction)
 
 

@@ -4,11 +4,7 @@ names them, switches train/eval mode, and moves their values to and from state d
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
-import zipfile
-import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -75,8 +71,11 @@ class Module:
             self._modules.pop(name, None)
             if isinstance(value, Parameter):
                 parameters[name] = value
+                if value.name is None:
+                    value.name = name
             elif isinstance(value, Module):
                 self._modules[name] = value
+                _extend_names(value, name)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -219,34 +218,36 @@ class Module:
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
         """Copy values from `state` (name -> array or Tensor) into the parameters.
 
-        All or nothing: every key, shape and dtype is checked before any value is copied. With
-        strict=True missing and unexpected keys are errors; with strict=False they are skipped
-        and returned. Shapes must match either way.
+        All or nothing: every entry of state_dict() that `state` names is checked (shape,
+        real-valued dtype that casts to the entry's) and converted before any value is copied,
+        so a failed load changes nothing. A float of another width is cast (float64 weights load
+        into a float32 model) unless a value does not fit (overflows to inf). With strict=True
+        missing and unexpected keys are errors; with strict=False they are skipped and returned.
         """
         if not isinstance(state, Mapping):
             raise TypeError(
                 f"load_state_dict: expected a mapping of names to arrays, "
                 f"got {type(state).__name__}"
             )
-        table = self._parameter_table()
+        current = self.state_dict()
         ready: dict[str, np.ndarray] = {}
         problems: list[str] = []
-        unexpected = [key for key in state if key not in table]
-        missing = [key for key in table if key not in state]
+        unexpected = [key for key in state if key not in current]
+        missing = [key for key in current if key not in state]
         for key, value in state.items():
-            if key not in table:
-                continue
-            array = np.asarray(value.data if isinstance(value, autodiff.Tensor) else value)
-            p = table[key]
-            if array.shape != p.shape:
-                problems.append(f"key {key!r} has shape {array.shape}; expected {p.shape}")
-            elif not np.can_cast(array.dtype, p.dtype, "same_kind"):
-                problems.append(f"key {key!r} has dtype {array.dtype}; expected {p.dtype}")
-            else:
-                ready[key] = array
+            if key in current:
+                converted = convert_checked(f"key {key!r}", value, current[key])
+                if isinstance(converted, str):
+                    problems.append(converted)
+                else:
+                    ready[key] = converted
         if strict:
-            problems += [f"missing key {key!r} of shape {table[key].shape}" for key in missing]
+            problems += [f"missing key {key!r} of shape {current[key].shape}" for key in missing]
             problems += [f"unexpected key {key!r}" for key in unexpected]
+        targets = {key: self._state_target(key) for key in ready}
+        for key, target in targets.items():
+            if not np.asarray(target).flags.writeable:
+                problems.append(f"key {key!r}: the array it loads into is read-only")
         if problems:
             raise ValueError(
                 f"load_state_dict: the state does not fit {type(self).__name__}; expected its "
@@ -254,42 +255,38 @@ class Module:
             )
         with autodiff.no_grad():
             for key, array in ready.items():
-                table[key].copy_(array)
+                target = targets[key]
+                if isinstance(target, autodiff.Tensor):
+                    target.copy_(array)
+                else:
+                    np.copyto(target, array)
         return LoadResult(missing, unexpected)
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write state_dict() to `path` as an .npz file, atomically.
+    def _state_target(self, key: str) -> Any:
+        """What state_dict()[key] was copied from: the attribute the key's last part names."""
+        *path, name = key.split(".")
+        module = self
+        for part in path:
+            module = module._modules[part]
+        return getattr(module, name)
 
-        The file is written beside `path` under a temporary name, then renamed over it: a
-        save that fails midway leaves the previous file as it was.
+    def save(self, path: str | os.PathLike) -> None:
+        """Write state_dict() to `path`: safetensors for a name ending in `.safetensors`
+        (safetensors.torch.load_file reads it for a torch.nn twin), else .npz under exactly
+        that name. Atomic, as autodiff.save: a failed save leaves the previous file as it was.
         """
-        state = self.state_dict()
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(directory):
-            raise FileNotFoundError(f"save: cannot write {path}: no directory {directory}")
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
-        )
-        try:
-            with os.fdopen(handle, "wb") as file:
-                _write_npz(file, state)
-                file.flush()
-                os.fsync(file.fileno())
-            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it owner-only (0600)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
+        autodiff.save(self.state_dict(), path)
 
     def load(self, path: str | os.PathLike, strict: bool = True) -> LoadResult:
-        """Load a file written by save() into the parameters (as load_state_dict does).
+        """Load a .safetensors or .npz file (recognised by its first bytes) into the parameters,
+        as load_state_dict does.
 
-        Pickled objects are refused (allow_pickle=False: unpickling can run code), and so is a
-        corrupt or truncated file; either way no parameter changes.
+        Every entry's name, dtype and shape is checked before any data is read, so a corrupt,
+        hostile or mismatched file is refused without allocating for it; pickles are refused
+        (unpickling can run code). Either way no parameter changes.
         """
-        return self.load_state_dict(_read_npz(os.fspath(path)), strict=strict)
+        arrays = autodiff.load_arrays(path, self.state_dict(), strict=strict)
+        return self.load_state_dict(arrays, strict=strict)
 
     # ----- printing ---------------------------------------------------------------------------
 
@@ -326,7 +323,9 @@ class ModuleList(Module):
             raise TypeError(
                 f"{type(self).__name__}.append: expected a Module, got {type(module).__name__}"
             )
-        self._modules[str(len(self._modules))] = module
+        key = str(len(self._modules))
+        self._modules[key] = module
+        _extend_names(module, key)
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
@@ -373,6 +372,15 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
+def _extend_names(module: Module, key: str) -> None:
+    """`module` was registered under `key`: a parameter below it still named by its path in
+    `module` becomes `key.path`, so graph pictures and tape listings name parameters as the
+    outermost module's named_parameters() does. A name the user gave stays."""
+    for path, p in module.named_parameters():
+        if p.name == path:
+            p.name = f"{key}.{path}"
+
+
 def _as_module_list(name: str, values: list | tuple) -> Any:
     """A list or tuple of Modules as a ModuleList (so it is registered); other lists as they are.
 
@@ -395,31 +403,36 @@ def _as_module_list(name: str, values: list | tuple) -> Any:
     return ModuleList(values)
 
 
-def _write_npz(file: Any, arrays: dict[str, np.ndarray]) -> None:
-    """np.savez's format, written member by member: a parameter may be called "file"."""
-    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
-        for name, array in arrays.items():
-            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
-
-
-def _umask() -> int:
-    """The process's file-creation mask (reading it means setting it, so set it back)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _read_npz(path: str) -> dict[str, np.ndarray]:
-    """Every array in the .npz file at `path`, read in full before anything uses them."""
+def convert_checked(what: str, value: Any, like: np.ndarray) -> np.ndarray | str:
+    """`value` as an array of like's shape and dtype, or a message saying why it cannot be:
+    not real-valued, another shape, a dtype that does not cast (float to int), or values that
+    the cast would change into inf or NaN, or wrap around (int64 to int8).
+    """
+    if isinstance(value, autodiff.Tensor):
+        value = value.data
     try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f"it holds a single array of shape {archive.shape}")
-        with archive:
-            return {key: archive[key] for key in archive.files}
-    except (ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-        raise ValueError(
-            f"load: cannot read {path!r} ({type(error).__name__}: {error}); expected an .npz "
-            f"file of plain numeric arrays, as Module.save writes (pickled objects are refused)"
-        ) from error
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        return f"{what} is not an array ({type(value).__name__}: {error})"
+    if array.dtype.kind not in "biuf" or not np.can_cast(array.dtype, like.dtype, "same_kind"):
+        return f"{what} has dtype {array.dtype}; expected {like.dtype}"
+    if array.shape != like.shape:
+        return f"{what} has shape {array.shape}; expected {like.shape}"
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = array.astype(like.dtype)
+    if like.dtype.kind == "f" and array.dtype.kind == "f":
+        changed = (np.isinf(converted) & ~np.isinf(array)) | (
+            np.isnan(converted) & ~np.isnan(array)
+        )
+        if changed.any():
+            bad = array[changed].flat[0]
+            return (
+                f"{what} holds {np.count_nonzero(changed)} values that {like.dtype} cannot hold "
+                f"(e.g. {bad}); expected values within ±{np.finfo(like.dtype).max}"
+            )
+    elif like.dtype.kind in "iu" and array.size:
+        info = np.iinfo(like.dtype)
+        low, high = int(array.min()), int(array.max())
+        if low < info.min or high > info.max:
+            return f"{what} holds {low}..{high}; expected values within {info.min}..{info.max}"
+    return converted

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from autodiff.broadcast import unbroadcast
 from autodiff.errors import ShapeError
 from autodiff.primitive import Array, Sample, Saved, primitive
+
+Grads = tuple[Array | None, ...]
+Params = dict[str, Any]
 
 
 @primitive(
@@ -28,17 +33,19 @@ def matmul(a: Array, b: Array) -> tuple[Array, Saved]:
             f"matmul: cannot contract a{a.shape} @ b{b.shape}; expected a.shape[-1] == "
             f"b.shape[-2], got {a.shape[-1]} and {b.shape[-2 if b.ndim > 1 else 0]}"
         )
-    return np.matmul(a, b), (a, b)
+    return np.matmul(a, b), None
 
 
 @matmul.defvjp
-def matmul_vjp(saved: Saved, g: Array, needs: tuple[bool, ...]) -> tuple[Array | None, ...]:
+def matmul_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """ga = g @ bᵀ;  gb = aᵀ @ g  (each summed over broadcast batch dims).
 
     A 1-D a acts as a row (1, k) and a 1-D b as a column (k, 1); g gets the matching
     size-1 axis back before the products, which are then reshaped to the operand's shape.
     """
-    a, b = saved
+    a, b = inputs
     a2 = a.reshape(1, -1) if a.ndim == 1 else a
     b2 = b.reshape(-1, 1) if b.ndim == 1 else b
     if a.ndim == 1 and b.ndim == 1:
@@ -81,13 +88,15 @@ def linear(x: Array, weight: Array, bias: Array | None = None) -> tuple[Array, S
     out = x @ weight.T
     if bias is not None:
         out += bias  # out is a fresh array: adding in place saves an allocation
-    return out, (x, weight)
+    return out, None
 
 
 @linear.defvjp
-def linear_vjp(saved: Saved, g: Array, needs: tuple[bool, ...]) -> tuple[Array | None, ...]:
+def linear_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g @ weight;  gweight = Σ_batch gᵀ x;  gbias = Σ_batch g."""
-    x, weight = saved
+    x, weight, _ = inputs
     gx = g @ weight if needs[0] else None
     g2 = g.reshape(-1, g.shape[-1])  # batch dims flattened: (N, out_features)
     gweight = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None

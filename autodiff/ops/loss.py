@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from autodiff.errors import ShapeError
 from autodiff.ops.reduce import softmax
 from autodiff.primitive import Array, Sample, Saved, primitive
+
+Params = dict[str, Any]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -47,23 +51,24 @@ def softmax_cross_entropy(
     exps = np.exp(shifted)
     totals = exps.sum(axis=1, keepdims=True)
     losses = np.log(totals[:, 0]) - shifted[np.arange(len(target)), target]
-    probs = exps / totals  # kept for the VJP: softmax(logits), computed once
-    saved = (logits, target, reduction, probs)
     if reduction == "mean":  # sum / N: ndarray.mean costs several times more on small arrays
-        return losses.sum() / len(target), saved
+        return losses.sum() / len(target), None
     if reduction == "sum":
-        return losses.sum(), saved
-    return losses, saved
+        return losses.sum(), None
+    return losses, None
 
 
 @softmax_cross_entropy.defvjp
-def softmax_cross_entropy_vjp(saved: Saved, g: Array) -> tuple[Array, None]:
+def softmax_cross_entropy_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> tuple[Array, None]:
     """glogits = g_n * (softmax(logits) - one_hot(target)), g_n = g[n], g / N or g."""
-    logits, target, reduction, probs = saved
-    if not isinstance(logits, np.ndarray):  # create_graph: softmax of the logits Tensor, so
-        probs = softmax(logits, axis=1)  # that second derivatives see it depend on them
+    logits, target = inputs
+    target = np.asarray(target)  # class indices: a constant, whatever the mode
+    reduction = params.get("reduction", "none")
     one_hot = np.zeros(logits.shape, dtype=logits.dtype)
     one_hot[np.arange(len(target)), target] = 1
+    probs = softmax(logits, axis=1)
     if reduction == "none":
         g = g.reshape(-1, 1)
     elif reduction == "mean":

@@ -5,12 +5,17 @@ mean, var and std are composed from these by Tensor, not primitives of their own
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from autodiff.broadcast import Axis, keepdims_shape, normalize_axes, reduced_shape
 from autodiff.ops.shape import broadcast_to
 from autodiff.ops.unary import exp
 from autodiff.primitive import Array, Sample, Saved, primitive
+
+Grads = tuple[Array | None, ...]
+Params = dict[str, Any]
 
 _AXES = [
     Sample((2, 3, 4)),
@@ -21,19 +26,21 @@ _AXES = [
 ]
 
 
-@primitive(samples=_AXES)
+@primitive(samples=_AXES, reads_values=False)
 def sum(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Saved]:
     """out = x.sum(axis, keepdims)."""
     normalize_axes(axis, x.ndim, "sum")
-    return x.sum(axis=axis, keepdims=keepdims), (x.shape, axis, keepdims)
+    return x.sum(axis=axis, keepdims=keepdims), None
 
 
 @sum.defvjp
-def sum_vjp(saved: Saved, g: Array) -> tuple[Array]:
+def sum_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g copied along every summed axis, i.e. g broadcast back to x.shape."""
-    shape, axis, keepdims = saved
-    if not keepdims:  # re-insert the summed axes as size 1 so g can broadcast
-        g = g.reshape(keepdims_shape(shape, axis))
+    shape = inputs[0].shape
+    if not params.get("keepdims"):  # re-insert the summed axes as size 1 so g can broadcast
+        g = g.reshape(keepdims_shape(shape, params.get("axis")))
     return (broadcast_to(g, shape=shape),)
 
 
@@ -47,16 +54,16 @@ def _extreme(x: Array, axis: Axis, keepdims: bool, pick: np.ufunc) -> tuple[Arra
     weights = hits / hits.sum(axis=axis, keepdims=True)  # ties share the gradient equally
     if not keepdims:
         out = out.reshape(reduced_shape(x.shape, axis))
-    return out, (weights.astype(x.dtype), axis, keepdims)
+    return out, weights.astype(x.dtype)
 
 
-@primitive(samples=_AXES)
+@primitive(samples=_AXES, reads_values=False)
 def max(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Saved]:
     """out = x.max(axis, keepdims)."""
     return _extreme(x, axis, keepdims, np.maximum)
 
 
-@primitive(samples=_AXES)
+@primitive(samples=_AXES, reads_values=False)
 def min(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Saved]:
     """out = x.min(axis, keepdims)."""
     return _extreme(x, axis, keepdims, np.minimum)
@@ -64,11 +71,14 @@ def min(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Sav
 
 @max.defvjp
 @min.defvjp
-def extreme_vjp(saved: Saved, g: Array) -> tuple[Array]:
-    """gx = g * w, w = 1/k on each of the k entries equal to the extreme, 0 elsewhere."""
-    weights, axis, keepdims = saved
-    if not keepdims:
-        g = g.reshape(keepdims_shape(weights.shape, axis))
+def extreme_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = g * w, w (saved: a constant) = 1/k on each of the k entries equal to the extreme,
+    0 elsewhere."""
+    weights = saved
+    if not params.get("keepdims"):
+        g = g.reshape(keepdims_shape(weights.shape, params.get("axis")))
     return (g * weights,)
 
 
@@ -81,15 +91,17 @@ def logsumexp(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Arra
     out = np.log(np.exp(x - shift).sum(axis=axis, keepdims=True)) + shift
     if not keepdims:
         out = out.reshape(reduced_shape(x.shape, axis))
-    return out, (x, out, axis, keepdims)
+    return out, None
 
 
 @logsumexp.defvjp
-def logsumexp_vjp(saved: Saved, g: Array) -> tuple[Array]:
+def logsumexp_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g * e**(x - out) = g * softmax(x)."""
-    x, out, axis, keepdims = saved
-    if not keepdims:
-        shape = keepdims_shape(x.shape, axis)
+    (x,) = inputs
+    if not params.get("keepdims"):
+        shape = keepdims_shape(x.shape, params.get("axis"))
         g = g.reshape(shape)
         out = out.reshape(shape)
     return (g * exp(x - out),)
@@ -104,13 +116,15 @@ def softmax(x: Array, axis: int = -1) -> tuple[Array, Saved]:
     normalize_axes(axis, x.ndim, "softmax")
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     out = e / e.sum(axis=axis, keepdims=True)
-    return out, (out, axis)
+    return out, None
 
 
 @softmax.defvjp
-def softmax_vjp(saved: Saved, g: Array) -> tuple[Array]:
+def softmax_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = out * (g - Σ g*out) along `axis`."""
-    out, axis = saved
+    axis = params.get("axis", -1)
     return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
 
@@ -120,11 +134,13 @@ def log_softmax(x: Array, axis: int = -1) -> tuple[Array, Saved]:
     normalize_axes(axis, x.ndim, "log_softmax")
     shifted = x - x.max(axis=axis, keepdims=True)
     out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-    return out, (out, axis)
+    return out, None
 
 
 @log_softmax.defvjp
-def log_softmax_vjp(saved: Saved, g: Array) -> tuple[Array]:
+def log_softmax_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g - e**out * Σ g along `axis`."""
-    out, axis = saved
+    axis = params.get("axis", -1)
     return (g - exp(out) * g.sum(axis=axis, keepdims=True),)

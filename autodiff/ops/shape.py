@@ -10,12 +10,17 @@ from typing import Any
 
 import numpy as np
 
-from autodiff.broadcast import Shape, normalize_axes, unbroadcast
+from autodiff.broadcast import Shape, normalize_axes, shape_of, unbroadcast
 from autodiff.errors import ShapeError
 from autodiff.primitive import Array, Sample, Saved, primitive
 
+Grads = tuple[Array | None, ...]
+Params = dict[str, Any]
 
-@primitive(samples=[Sample((3, 4), shape=(2, 6)), Sample((2, 3, 2), shape=(-1,))])
+
+@primitive(
+    samples=[Sample((3, 4), shape=(2, 6)), Sample((2, 3, 2), shape=(-1,))], reads_values=False
+)
 def reshape(x: Array, shape: Shape) -> tuple[Array, Saved]:
     """out = x with the same values in `shape`."""
     try:
@@ -24,13 +29,15 @@ def reshape(x: Array, shape: Shape) -> tuple[Array, Saved]:
         raise ShapeError(
             f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}"
         ) from None
-    return out, x.shape
+    return out, None
 
 
 @reshape.defvjp
-def reshape_vjp(shape: Saved, g: Array) -> tuple[Array]:
+def reshape_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g reshaped back to x.shape."""
-    return (g.reshape(shape),)
+    return (g.reshape(inputs[0].shape),)
 
 
 @primitive(
@@ -38,7 +45,8 @@ def reshape_vjp(shape: Saved, g: Array) -> tuple[Array]:
         Sample((3, 4), axes=None),
         Sample((2, 3, 4), axes=(1, 2, 0)),
         Sample((2, 3, 4), axes=(-1, 0, 1)),
-    ]
+    ],
+    reads_values=False,
 )
 def transpose(x: Array, axes: tuple[int, ...] | None = None) -> tuple[Array, Saved]:
     """out = x with its axes permuted (reversed when `axes` is None)."""
@@ -54,12 +62,14 @@ def transpose(x: Array, axes: tuple[int, ...] | None = None) -> tuple[Array, Sav
 
 
 @transpose.defvjp
-def transpose_vjp(axes: Saved, g: Array) -> tuple[Array]:
-    """gx = g transposed by the inverse permutation."""
-    return (g.transpose(tuple(np.argsort(axes))),)
+def transpose_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = g transposed by the inverse permutation (saved: the axes, made non-negative)."""
+    return (g.transpose(tuple(np.argsort(saved))),)
 
 
-@primitive(samples=[Sample((3, 1), shape=(2, 3, 4)), Sample((), shape=(2,))])
+@primitive(samples=[Sample((3, 1), shape=(2, 3, 4)), Sample((), shape=(2,))], reads_values=False)
 def broadcast_to(x: Array, shape: Shape) -> tuple[Array, Saved]:
     """out = x broadcast to `shape` (a read-only view)."""
     try:
@@ -68,16 +78,20 @@ def broadcast_to(x: Array, shape: Shape) -> tuple[Array, Saved]:
         raise ShapeError(
             f"broadcast_to: cannot broadcast a tensor of shape {x.shape} to {shape}"
         ) from None
-    return out, x.shape
+    return out, None
 
 
 @broadcast_to.defvjp
-def broadcast_to_vjp(shape: Saved, g: Array) -> tuple[Array]:
+def broadcast_to_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = unbroadcast(g, x.shape): summed over every axis broadcasting created or stretched."""
-    return (unbroadcast(g, shape),)
+    return (unbroadcast(g, shape_of(inputs[0])),)
 
 
-@primitive(samples=[Sample((2, 3), (4, 3)), Sample((2, 3), (2, 1), (2, 2), axis=1)])
+@primitive(
+    samples=[Sample((2, 3), (4, 3)), Sample((2, 3), (2, 1), (2, 2), axis=1)], reads_values=False
+)
 def concatenate(*xs: Array, axis: int = 0) -> tuple[Array, Saved]:
     """out = the inputs joined along an existing `axis`."""
     try:
@@ -88,23 +102,26 @@ def concatenate(*xs: Array, axis: int = 0) -> tuple[Array, Saved]:
             f"concatenate: cannot join shapes {shapes} along axis {axis}: {err}"
         ) from None
     axis = normalize_axes(axis, out.ndim, "concatenate")[0]
-    return out, (axis, tuple(x.shape[axis] for x in xs))
+    return out, axis
 
 
 @concatenate.defvjp
-def concatenate_vjp(saved: Saved, g: Array) -> tuple[Array, ...]:
-    """gx_i = the slice of g that x_i filled."""
-    axis, sizes = saved
+def concatenate_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx_i = the slice of g that x_i filled (saved: the axis, made non-negative)."""
+    axis = saved
     grads = []
     start = 0
-    for size in sizes:
+    for x in inputs:
+        size = x.shape[axis]
         index = (slice(None),) * axis + (slice(start, start + size),)
         grads.append(g[index])
         start += size
     return tuple(grads)
 
 
-@primitive(samples=[Sample((2, 3), (2, 3)), Sample((2,), (2,), (2,), axis=-1)])
+@primitive(samples=[Sample((2, 3), (2, 3)), Sample((2,), (2,), (2,), axis=-1)], reads_values=False)
 def stack(*xs: Array, axis: int = 0) -> tuple[Array, Saved]:
     """out = the inputs joined along a new `axis`."""
     try:
@@ -113,14 +130,16 @@ def stack(*xs: Array, axis: int = 0) -> tuple[Array, Saved]:
         shapes = ", ".join(str(x.shape) for x in xs)
         raise ShapeError(f"stack: cannot stack shapes {shapes}: {err}") from None
     axis = normalize_axes(axis, out.ndim, "stack")[0]
-    return out, (axis, len(xs))
+    return out, axis
 
 
 @stack.defvjp
-def stack_vjp(saved: Saved, g: Array) -> tuple[Array, ...]:
-    """gx_i = g at position i of the new axis."""
-    axis, count = saved
-    return tuple(g[(slice(None),) * axis + (i,)] for i in range(count))
+def stack_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx_i = g at position i of the new axis (saved: the axis, made non-negative)."""
+    lead = (slice(None),) * saved
+    return tuple(g[(*lead, i)] for i in range(len(inputs)))
 
 
 Index = Any  # what numpy accepts between [ ]: ints, slices, None, Ellipsis, arrays
@@ -142,7 +161,8 @@ _REPEATS = np.array([0, 2, 0, 1])
         Sample((4, 2), index=_REPEATS),  # repeated rows: their gradients add up
         Sample((3, 4), index=np.array([[True, False, True, False]] * 3)),
         Sample((3, 4), index=(np.array([0, 2, 2]), np.array([1, 3, 3]))),
-    ]
+    ],
+    reads_values=False,
 )
 def getitem(x: Array, index: Index) -> tuple[Array, Saved]:
     """out = x[index]."""
@@ -152,21 +172,23 @@ def getitem(x: Array, index: Index) -> tuple[Array, Saved]:
         raise IndexError(
             f"getitem: index {index!r} on a tensor of shape {x.shape}: {err}"
         ) from None
-    return out, (x.shape, index)
+    return out, None
 
 
 @getitem.defvjp
-def getitem_vjp(saved: Saved, g: Array) -> tuple[Array]:
+def getitem_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = zeros of x.shape with g added at `index` (repeated indices accumulate)."""
-    shape, index = saved
-    return (scatter_add(g, shape=shape, index=index),)
+    return (scatter_add(g, shape=inputs[0].shape, index=params["index"]),)
 
 
 @primitive(
     samples=[
         Sample((3,), shape=(3, 4), index=(slice(None), 1)),
         Sample((4, 2), shape=(3, 2), index=_REPEATS),
-    ]
+    ],
+    reads_values=False,
 )
 def scatter_add(g: Array, shape: Shape, index: Index) -> tuple[Array, Saved]:
     """out = zeros(shape) with g added at `index`, repeated indices accumulating."""
@@ -175,13 +197,15 @@ def scatter_add(g: Array, shape: Shape, index: Index) -> tuple[Array, Saved]:
         np.add.at(out, index, g)
     else:
         out[index] = g  # basic indexing never repeats an element
-    return out, index
+    return out, None
 
 
 @scatter_add.defvjp
-def scatter_add_vjp(index: Saved, g: Array) -> tuple[Array]:
+def scatter_add_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gg = g[index]."""
-    return (getitem(g, index=index),)
+    return (getitem(g, index=params["index"]),)
 
 
 def along_axis_index(shape: Shape, indices: Array, axis: int) -> tuple[Array, ...]:

@@ -7,10 +7,14 @@ value; the README's table lists them.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from autodiff.primitive import Array, Sample, Saved, primitive
+
+Grads = tuple[Array | None, ...]
+Params = dict[str, Any]
 
 _ANY = [Sample((3, 4)), Sample(())]
 _POSITIVE = [Sample((3, 4), domain=(0.2, 3.0)), Sample((), domain=(0.2, 3.0))]
@@ -20,12 +24,13 @@ _AWAY_FROM_ZERO = [Sample((3, 4), domain=(0.1, 2.0)), Sample((5,), domain=(-2.0,
 @primitive(samples=_ANY)
 def exp(x: Array) -> tuple[Array, Saved]:
     """out = e**x."""
-    out = np.exp(x)
-    return out, out
+    return np.exp(x), None
 
 
 @exp.defvjp
-def exp_vjp(out: Saved, g: Array) -> tuple[Array]:
+def exp_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g * out."""
     return (g * out,)
 
@@ -33,128 +38,182 @@ def exp_vjp(out: Saved, g: Array) -> tuple[Array]:
 @primitive(samples=_POSITIVE)
 def log(x: Array) -> tuple[Array, Saved]:
     """out = ln x."""
-    return np.log(x), x
+    return np.log(x), None
 
 
 @log.defvjp
-def log_vjp(x: Saved, g: Array) -> tuple[Array]:
+def log_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g / x."""
+    (x,) = inputs
     return (g / x,)
 
 
 @primitive(samples=_POSITIVE)
 def sqrt(x: Array) -> tuple[Array, Saved]:
     """out = √x."""
-    out = np.sqrt(x)
-    return out, out
+    return np.sqrt(x), None
 
 
 @sqrt.defvjp
-def sqrt_vjp(out: Saved, g: Array) -> tuple[Array]:
+def sqrt_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g / (2 out); inf at x = 0, as in PyTorch."""
     return (g / (2 * out),)
 
 
-@primitive(samples=_AWAY_FROM_ZERO)
+@primitive(samples=_AWAY_FROM_ZERO, reads_values=False)
 def abs(x: Array) -> tuple[Array, Saved]:
     """out = |x|."""
     return np.abs(x), np.sign(x)
 
 
 @abs.defvjp
-def abs_vjp(sign: Saved, g: Array) -> tuple[Array]:
-    """gx = g * sign(x); 0 at x = 0 (PyTorch's subgradient)."""
-    return (g * sign,)
+def abs_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = g * sign(x); 0 at x = 0 (PyTorch's subgradient). saved: sign(x), a constant."""
+    return (g * saved,)
 
 
 @primitive(samples=_ANY)
 def sin(x: Array) -> tuple[Array, Saved]:
     """out = sin x."""
-    return np.sin(x), x
+    return np.sin(x), None
 
 
 @sin.defvjp
-def sin_vjp(x: Saved, g: Array) -> tuple[Array]:
+def sin_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g * cos x."""
+    (x,) = inputs
     return (g * cos(x),)
 
 
 @primitive(samples=_ANY)
 def cos(x: Array) -> tuple[Array, Saved]:
     """out = cos x."""
-    return np.cos(x), x
+    return np.cos(x), None
 
 
 @cos.defvjp
-def cos_vjp(x: Saved, g: Array) -> tuple[Array]:
+def cos_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = -g * sin x."""
+    (x,) = inputs
     return (-g * sin(x),)
+
+
+@primitive(samples=_ANY)
+def cosh(x: Array) -> tuple[Array, Saved]:
+    """out = cosh x = (e**x + e**-x) / 2."""
+    return np.cosh(x), None
+
+
+@cosh.defvjp
+def cosh_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = g * sinh x."""
+    (x,) = inputs
+    return (g * sinh(x),)
+
+
+@primitive(samples=_ANY)
+def sinh(x: Array) -> tuple[Array, Saved]:
+    """out = sinh x = (e**x - e**-x) / 2."""
+    return np.sinh(x), None
+
+
+@sinh.defvjp
+def sinh_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = g * cosh x."""
+    (x,) = inputs
+    return (g * cosh(x),)
 
 
 @primitive(samples=_ANY)
 def tanh(x: Array) -> tuple[Array, Saved]:
     """out = tanh x."""
-    out = np.tanh(x)
-    return out, out
+    return np.tanh(x), None
 
 
 @tanh.defvjp
-def tanh_vjp(out: Saved, g: Array) -> tuple[Array]:
-    """gx = g * (1 - out²)."""
-    return (g * (1 - out * out),)
+def tanh_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = g / cosh² x  (= g (1 - out²), which loses every digit once out rounds to ±1)."""
+    (x,) = inputs
+    c = cosh(x)
+    return (g / (c * c),)
 
 
 @primitive(samples=_ANY)
 def sigmoid(x: Array) -> tuple[Array, Saved]:
     """out = 1 / (1 + e**-x), as exp(-softplus(-x)) so that no exp overflows."""
-    out = np.exp(-np.logaddexp(0, -x))
-    return out, out
+    return np.exp(-np.logaddexp(0, -x)), None
 
 
 @sigmoid.defvjp
-def sigmoid_vjp(out: Saved, g: Array) -> tuple[Array]:
-    """gx = g * out * (1 - out)."""
-    return (g * out * (1 - out),)
+def sigmoid_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = g * out * sigmoid(-x)  (= g out (1 - out), which cancels once out nears 1)."""
+    (x,) = inputs
+    return (g * out * sigmoid(-x),)
 
 
 @primitive(samples=_ANY)
 def softplus(x: Array) -> tuple[Array, Saved]:
     """out = ln(1 + e**x), as logaddexp(0, x): no overflow at x = 1000."""
-    return np.logaddexp(0, x), x
+    return np.logaddexp(0, x), None
 
 
 @softplus.defvjp
-def softplus_vjp(x: Saved, g: Array) -> tuple[Array]:
+def softplus_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g * sigmoid(x)  (1/2 at 0)."""
+    (x,) = inputs
     return (g * sigmoid(x),)
 
 
 @primitive(samples=_ANY)
 def log_sigmoid(x: Array) -> tuple[Array, Saved]:
     """out = ln sigmoid(x) = -softplus(-x)."""
-    return -np.logaddexp(0, -x), x
+    return -np.logaddexp(0, -x), None
 
 
 @log_sigmoid.defvjp
-def log_sigmoid_vjp(x: Saved, g: Array) -> tuple[Array]:
+def log_sigmoid_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g * sigmoid(-x)  (1/2 at 0)."""
+    (x,) = inputs
     return (g * sigmoid(-x),)
 
 
 @primitive(samples=_AWAY_FROM_ZERO)
 def relu(x: Array) -> tuple[Array, Saved]:
     """out = max(x, 0)."""
-    out = np.maximum(x, 0)
-    return out, out
+    return np.maximum(x, 0), None
 
 
 @relu.defvjp
-def relu_vjp(out: Saved, g: Array) -> tuple[Array]:
+def relu_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g where x > 0, else 0 (0 at x = 0, as in PyTorch)."""
     return (g * (out > 0),)
 
 
-@primitive(samples=[*_AWAY_FROM_ZERO, Sample((4,), negative_slope=0.2)])
+@primitive(samples=[*_AWAY_FROM_ZERO, Sample((4,), negative_slope=0.2)], reads_values=False)
 def leaky_relu(x: Array, negative_slope: float = 0.01) -> tuple[Array, Saved]:
     """out = x where x > 0, else negative_slope * x."""
     positive = x > 0
@@ -163,9 +222,12 @@ def leaky_relu(x: Array, negative_slope: float = 0.01) -> tuple[Array, Saved]:
 
 
 @leaky_relu.defvjp
-def leaky_relu_vjp(slope: Saved, g: Array) -> tuple[Array]:
-    """gx = g * (1 if x > 0 else negative_slope)  (negative_slope at 0, as in PyTorch)."""
-    return (g * slope,)
+def leaky_relu_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = g * slope, slope (saved) = 1 where x > 0, else negative_slope (also at 0, as in
+    PyTorch)."""
+    return (g * saved,)
 
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)  # a Python float: keeps float32 float32
@@ -189,22 +251,30 @@ def erf(x: Array) -> tuple[Array, Saved]:
         + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
         + t * (-0.82215223 + t * 0.17087277))))))))  # fmt: skip
     fitted = np.sign(x) * (1.0 - t * np.exp(-square + poly))
-    return np.where(np.abs(x) < 0.5, series, fitted).astype(x.dtype, copy=False), x
+    return np.where(np.abs(x) < 0.5, series, fitted).astype(x.dtype, copy=False), None
 
 
 @erf.defvjp
-def erf_vjp(x: Saved, g: Array) -> tuple[Array]:
+def erf_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g * 2/√π e^(-x²)."""
+    (x,) = inputs
     return (g * _TWO_OVER_SQRT_PI * exp(-x * x),)
 
 
-@primitive(samples=[Sample((3,), dtype=np.longdouble)])  # exact enough for finite differences
+@primitive(  # longdouble: exact enough for finite differences
+    samples=[Sample((3,), dtype=np.longdouble)], reads_values=False
+)
 def astype(x: Array, dtype: np.dtype) -> tuple[Array, Saved]:
     """out = x converted to `dtype`."""
-    return x.astype(dtype), x.dtype
+    return x.astype(dtype), None
 
 
 @astype.defvjp
-def astype_vjp(dtype: Saved, g: Array) -> tuple[Array]:
+def astype_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
     """gx = g converted back to x's dtype."""
-    return (g.astype(dtype),)
+    (x,) = inputs
+    return (g.astype(x.dtype),)

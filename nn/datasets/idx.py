@@ -24,6 +24,7 @@ DTYPES: dict[int, np.dtype] = {
 }
 
 _CHUNK_BYTES = 1 << 20
+_TRAILING_MARGIN = 1 << 12  # how far past the payload the reader looks for trailing data
 # Deflate never compresses better than about 1032:1, so a header claiming more than that many
 # bytes per byte of gzip file is a lie that can be refused before reading anything.
 _MAX_DEFLATE_RATIO = 1032
@@ -115,12 +116,15 @@ def _read_stream(stream: BinaryIO, path: Path, file_size: int, compressed: bool)
             f"read_idx: {path} is truncated: its header claims {what}; "
             f"expected {payload_size} payload bytes after decompression, got {len(payload)}"
         )
-    extra = _count_remaining(stream)
+    # Read at most a small margin past the payload (this also makes gzip check its CRC at the
+    # end): a gzip bomb of trailing zeros is refused without decompressing it.
+    extra = len(stream.read(_TRAILING_MARGIN + 1))
     if extra:
+        got = header_size + payload_size + min(extra, _TRAILING_MARGIN)
         raise IDXError(
             f"read_idx: {path} has trailing bytes after the payload of {what}; "
             f"expected {header_size + payload_size} bytes after decompression, "
-            f"got {header_size + payload_size + extra}"
+            f"got {'more than ' if extra > _TRAILING_MARGIN else ''}{got}"
         )
     array = np.frombuffer(payload, dtype=dtype).reshape(shape)
     return array.astype(dtype.newbyteorder("="), copy=False)
@@ -135,11 +139,3 @@ def _read_up_to(stream: BinaryIO, size: int) -> bytearray:
             break
         buffer += chunk
     return buffer
-
-
-def _count_remaining(stream: BinaryIO) -> int:
-    """Count the bytes left in `stream` without keeping them."""
-    count = 0
-    while chunk := stream.read(_CHUNK_BYTES):
-        count += len(chunk)
-    return count

@@ -4,7 +4,7 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
+import time
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +25,8 @@ FILES = (
 
 # Module attributes, read at call time, so tests and users can point them elsewhere.
 DATA_ENV_VAR = "AUTODIFF_DATA"
-DOWNLOAD_TIMEOUT_S = 30.0
+DOWNLOAD_TIMEOUT_S = 30.0  # for the connection and for each read
+DOWNLOAD_DEADLINE_S = 600.0  # for each whole file, however slowly the server trickles it
 MNIST_MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -47,6 +48,20 @@ FASHION_MNIST_MD5: dict[str, str] = {
     "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
     "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
     "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+# Size in bytes of each gzipped file: a download is cut off past it, so no server can fill the
+# disk, and a Content-Length that differs is refused before anything is read.
+MNIST_SIZES: dict[str, int] = {
+    "train-images-idx3-ubyte.gz": 9912422,
+    "train-labels-idx1-ubyte.gz": 28881,
+    "t10k-images-idx3-ubyte.gz": 1648877,
+    "t10k-labels-idx1-ubyte.gz": 4542,
+}
+FASHION_MNIST_SIZES: dict[str, int] = {
+    "train-images-idx3-ubyte.gz": 26421880,
+    "train-labels-idx1-ubyte.gz": 29515,
+    "t10k-images-idx3-ubyte.gz": 4422102,
+    "t10k-labels-idx1-ubyte.gz": 5148,
 }
 # Where Debian's dataset-fashion-mnist package installs the four .gz files.
 FASHION_MNIST_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -85,7 +100,9 @@ def load_mnist(
     then `$AUTODIFF_DATA/mnist`, `$AUTODIFF_DATA`, then the cache dir (`cache_dir`, by
     default `$XDG_CACHE_HOME/autodiff/mnist` or `~/.cache/autodiff/mnist`). If none has all
     four and `download` is true, the missing ones are downloaded into `root` (or the cache
-    dir) from `mirrors` (default `MNIST_MIRRORS`), each checked against its published md5.
+    dir) from `mirrors` (default `MNIST_MIRRORS`; a sequence of base URLs, or one URL), each
+    checked against its published size and md5. A download is cut off past the file's size or
+    `DOWNLOAD_DEADLINE_S` seconds; a `.part` file that a killed download left is replaced.
 
     Raises:
         DatasetNotFoundError: no place has the files and they could not be downloaded.
@@ -98,6 +115,7 @@ def load_mnist(
         download,
         mirrors=MNIST_MIRRORS if mirrors is None else mirrors,
         md5=MNIST_MD5,
+        sizes=MNIST_SIZES,
         cache_dir=default_cache_dir("mnist") if cache_dir is None else Path(cache_dir),
         system_dirs=(),
         hint="",
@@ -124,6 +142,7 @@ def load_fashion_mnist(
         download,
         mirrors=FASHION_MNIST_MIRRORS if mirrors is None else mirrors,
         md5=FASHION_MNIST_MD5,
+        sizes=FASHION_MNIST_SIZES,
         cache_dir=default_cache_dir("fashion-mnist") if cache_dir is None else Path(cache_dir),
         system_dirs=(FASHION_MNIST_SYSTEM_DIR,),
         hint="or install Debian's package: apt-get install dataset-fashion-mnist",
@@ -171,11 +190,19 @@ def _load(
     *,
     mirrors: Sequence[str],
     md5: dict[str, str],
+    sizes: dict[str, int],
     cache_dir: Path,
     system_dirs: Sequence[Path],
     hint: str,
 ) -> Split:
     """Search the places in order, use the first with all four files, else download."""
+    if isinstance(mirrors, str):
+        mirrors = (mirrors,)  # one URL, not a sequence of one-letter mirrors
+    if not isinstance(mirrors, Sequence) or not all(isinstance(m, str) for m in mirrors):
+        raise TypeError(
+            f"{op}: mirrors={mirrors!r}; expected a sequence of base URLs, e.g. "
+            f"['https://example.org/mnist/']"
+        )
     places = _search_places(name, root, cache_dir, system_dirs)
     for _, directory in places:
         found = _find_files(directory)
@@ -189,7 +216,8 @@ def _load(
     present = _find_files(target)
     for stem in FILES:
         if stem not in present:
-            failure = _download(f"{stem}.gz", target, mirrors, md5[f"{stem}.gz"])
+            name = f"{stem}.gz"
+            failure = _download(name, target, mirrors, md5[name], sizes[name])
             if failure:
                 message = _not_found_message(op, places, hint, download_failure=failure)
                 raise DatasetNotFoundError(message)
@@ -252,7 +280,9 @@ def _not_found_message(
     return "\n".join(lines)
 
 
-def _download(filename: str, target: Path, mirrors: Sequence[str], expected_md5: str) -> str:
+def _download(
+    filename: str, target: Path, mirrors: Sequence[str], expected_md5: str, size: int
+) -> str:
     """Fetch `filename` into `target` from the first mirror that works; return '' on success.
 
     On failure, return a description of every mirror tried and why it failed.
@@ -261,7 +291,7 @@ def _download(filename: str, target: Path, mirrors: Sequence[str], expected_md5:
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + filename
         try:
-            _fetch(url, target / filename, expected_md5)
+            _fetch(url, target / filename, expected_md5, size)
             return ""
         except (OSError, http.client.HTTPException, ValueError, _BadDownloadError) as err:
             failures.append(f"    {url}: {err}")
@@ -270,41 +300,60 @@ def _download(filename: str, target: Path, mirrors: Sequence[str], expected_md5:
     return f"Downloading {filename} failed from every mirror:\n" + "\n".join(failures)
 
 
-def _fetch(url: str, destination: Path, expected_md5: str) -> None:
-    """Download `url` to a temporary file beside `destination`; rename it only once verified."""
-    handle, temp_name = tempfile.mkstemp(
-        dir=destination.parent, prefix=f".{destination.name}.", suffix=".part"
-    )
-    temp_path = Path(temp_name)
+def _fetch(url: str, destination: Path, expected_md5: str, size: int) -> None:
+    """Download `url` to `.<name>.part` beside `destination`; rename it only once verified.
+
+    The .part name is fixed, so a download killed midway leaves one file, which the next run
+    replaces. At most `size` bytes are read, within DOWNLOAD_DEADLINE_S seconds in all.
+    """
+    temp_path = destination.parent / f".{destination.name}.part"
+    temp_path.unlink(missing_ok=True)  # left by a killed download
+    deadline = time.monotonic() + DOWNLOAD_DEADLINE_S
+    handle = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         digest = hashlib.md5()
+        timeout = min(DOWNLOAD_TIMEOUT_S, DOWNLOAD_DEADLINE_S)
         with (
             os.fdopen(handle, "wb") as out,
-            urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response,
+            urllib.request.urlopen(url, timeout=timeout) as response,
         ):
             length = response.headers.get("Content-Length", "")
             total = int(length) if length.isdigit() else None
+            if total is not None and total != size:
+                raise _BadDownloadError(
+                    f"the server announces {total} bytes; expected the file's {size} bytes"
+                )
+            received = 0
             progress = _Progress(destination.name, total)
             try:
-                while chunk := response.read(_CHUNK_BYTES):
+                while chunk := response.read1(_CHUNK_BYTES):
+                    if received == 0 and chunk[:2] != GZIP_MAGIC[: len(chunk)]:
+                        raise _BadDownloadError(
+                            f"not a gzip file; expected magic bytes 1f 8b, got {chunk[:16]!r}"
+                        )
+                    received += len(chunk)
+                    if received > size:
+                        raise _BadDownloadError(f"more than the file's {size} bytes; cut off")
+                    if time.monotonic() > deadline:
+                        raise _BadDownloadError(
+                            f"{received} of {size} bytes after {DOWNLOAD_DEADLINE_S} s; expected "
+                            f"the whole file within DOWNLOAD_DEADLINE_S"
+                        )
                     out.write(chunk)
                     digest.update(chunk)
                     progress.update(len(chunk))
             finally:
                 progress.close()
-        with open(temp_path, "rb") as written:
-            head = written.read(2)
-        if head != GZIP_MAGIC:
+        if received < 2:
             raise _BadDownloadError(
-                f"not a gzip file; expected magic bytes 1f 8b, got {head.hex(' ') or 'no bytes'}"
+                f"not a gzip file; expected magic bytes 1f 8b, got {received} bytes"
             )
+        if received != size:
+            raise _BadDownloadError(f"got {received} bytes; expected the file's {size} bytes")
         if digest.hexdigest() != expected_md5:
             raise _BadDownloadError(
                 f"md5 mismatch; expected {expected_md5}, got {digest.hexdigest()}"
             )
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temp_path, 0o666 & ~mask)  # mkstemp makes files owner-only; a cache is shared
         os.replace(temp_path, destination)
     finally:
         temp_path.unlink(missing_ok=True)  # gone already after a successful os.replace

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autodiff import Tensor
-from nn.optim.optimizer import Optimizer, ParamsArg
+from nn.optim.optimizer import Optimizer, ParamsArg, state_dtype
 
 
 class Adam(Optimizer):
@@ -47,8 +47,8 @@ class Adam(Optimizer):
         lr, eps, decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
         state = self.state.get(id(p))
-        if state is None:
-            zeros = np.zeros_like(p.data)
+        if state is None:  # float32 for float16 parameters, whose eps=1e-8 would round to 0
+            zeros = np.zeros(p.shape, state_dtype(p.dtype))
             state = {"step": 0, "exp_avg": zeros, "exp_avg_sq": zeros.copy()}
             self.state[id(p)] = state
         state["step"] += 1
@@ -56,9 +56,12 @@ class Adam(Optimizer):
         decayed, update = self._buffers(p)
         if decay and self.decoupled:
             p.mul_(1 - lr * decay)
-        elif decay:
+        if decay and not self.decoupled:
             np.multiply(p.data, decay, out=decayed)
             np.add(grad, decayed, out=decayed)
+            grad = decayed
+        elif grad.dtype != decayed.dtype:
+            np.copyto(decayed, grad)  # float16 gradients: the arithmetic runs in float32
             grad = decayed
         np.multiply(m, beta1, out=m)
         np.multiply(grad, 1 - beta1, out=update)

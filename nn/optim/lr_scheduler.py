@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 from typing import Any
 
 from nn.optim.optimizer import Optimizer
@@ -29,12 +31,21 @@ class LRScheduler:
         ]
         self.last_epoch = 0
         self._last_lr = list(self.base_lrs)
+        self._optimizer_steps_at_start = optimizer._step_count
 
     def _lr_at(self, base_lr: float, epoch: int) -> float:
         raise NotImplementedError(f"{type(self).__name__}: no schedule defined")
 
     def step(self) -> None:
         """Advance one epoch and set each group's lr."""
+        if self.last_epoch == 0 and self.optimizer._step_count == self._optimizer_steps_at_start:
+            warnings.warn(
+                f"{type(self).__name__}.step() was called before the optimizer's step(): the "
+                f"first learning rate of the schedule is skipped; expected optimizer.step() "
+                f"first in each epoch, then scheduler.step(), as in PyTorch",
+                UserWarning,
+                stacklevel=2,
+            )
         self.last_epoch += 1
         self._last_lr = [self._lr_at(base, self.last_epoch) for base in self.base_lrs]
         for group, lr in zip(self.optimizer.param_groups, self._last_lr):
@@ -45,15 +56,30 @@ class LRScheduler:
         return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Resume from state_dict(): sets last_epoch and the groups' lr for that epoch."""
-        base_lrs = list(state_dict["base_lrs"])
+        """Resume from state_dict(): sets last_epoch and the groups' lr for that epoch.
+
+        Checked before anything changes: a whole last_epoch >= 0 and one number per group.
+        """
+        op = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or set(state_dict) != {"last_epoch", "base_lrs"}:
+            raise TypeError(
+                f"{op}: expected a dict with keys 'last_epoch' and 'base_lrs' (from "
+                f"state_dict()), got {state_dict!r}"
+            )
+        epoch, base_lrs = state_dict["last_epoch"], state_dict["base_lrs"]
+        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
+            raise TypeError(f"{op}: last_epoch={epoch!r}; expected a whole number >= 0")
+        if not isinstance(base_lrs, (list, tuple)) or not all(
+            isinstance(lr, numbers.Real) and not isinstance(lr, bool) for lr in base_lrs
+        ):
+            raise TypeError(f"{op}: base_lrs={base_lrs!r}; expected a list of numbers")
         if len(base_lrs) != len(self.optimizer.param_groups):
             raise ValueError(
-                f"{type(self).__name__}.load_state_dict: {len(base_lrs)} base rates; expected "
+                f"{op}: {len(base_lrs)} base rates; expected "
                 f"one per parameter group ({len(self.optimizer.param_groups)})"
             )
-        self.base_lrs = base_lrs
-        self.last_epoch = int(state_dict["last_epoch"])
+        self.base_lrs = list(base_lrs)
+        self.last_epoch = int(epoch)
         self._last_lr = [self._lr_at(base, self.last_epoch) for base in self.base_lrs]
         for group, lr in zip(self.optimizer.param_groups, self._last_lr):
             group["lr"] = lr

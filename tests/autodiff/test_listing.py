@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+import nn
 from autodiff import tape
 from autodiff.listing import Graph
 
@@ -175,3 +176,47 @@ def test_trace_backward_under_create_graph_records_arrays():
         (x * x * x).backward(create_graph=True)
     assert isinstance(trace.steps[-1].sent[0].grad, np.ndarray)
     assert x.grad.item() == 12.0
+
+
+class Net(nn.Module):
+    """A gain of the user's naming, a scale of none, a Sequential inside an MLP, and a layer
+    used twice."""
+
+    def __init__(self):
+        super().__init__()
+        gain = nn.Parameter(np.float32(2.0))
+        gain.name = "gain"
+        self.own = gain
+        self.scale = nn.Parameter(np.ones(4, dtype=np.float32))
+        self.mlp = nn.MLP([4, 5, 3])
+        self.head = nn.Linear(3, 3)
+
+    def forward(self, x):
+        return self.head(self.head(self.mlp(x * self.scale) * self.own))
+
+
+def test_nn_parameters_are_named_as_named_parameters_names_them():
+    nn.manual_seed(0)
+    model = Net()
+    names = [name for name, _ in model.named_parameters()]
+    assert names == [
+        "own", "scale", "mlp.layers.0.weight", "mlp.layers.0.bias", "mlp.layers.2.weight",
+        "mlp.layers.2.bias", "head.weight", "head.bias",
+    ]  # fmt: skip
+    assert [p.name for p in model.parameters()] == ["gain", *names[1:]]  # the user's name stays
+    loss = model(ad.Tensor(np.ones((2, 4), dtype=np.float32))).sum()
+    listing = ad.tape_listing(loss)
+    assert "mul(t1, scale)" in listing
+    assert "linear(t2, mlp.layers.0.weight, mlp.layers.0.bias)" in listing
+    assert listing.count("head.weight") == 2 and "head.weight.2" not in listing  # one value
+    assert "gain" in listing and "own" not in listing
+    source = ad.draw_graph(loss).source
+    assert all(f"{{ {name}\\n" in source for name in ["gain", *names[1:]])
+
+
+def test_a_model_inside_another_is_named_from_the_outer_one():
+    inner = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))
+    assert [p.name for p in inner.parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    outer = nn.Sequential(inner, nn.Sigmoid())
+    assert [p.name for p in outer.parameters()] == [n for n, _ in outer.named_parameters()]
+    assert [p.name for p in inner[:1].parameters()] == ["0.0.weight", "0.0.bias"]  # kept

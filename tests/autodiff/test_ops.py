@@ -200,3 +200,11 @@ def test_transpose_accepts_negative_axes():
     x = f64(np.random.default_rng(6).standard_normal((2, 3, 4)), requires_grad=True)
     assert x.permute(-1, 0, 1).shape == (4, 2, 3)
     assert ad.gradcheck(lambda x: x.permute(-1, 0, 1) * f64(np.arange(24.0).reshape(4, 2, 3)), [x])
+
+
+def test_pow_exponent_gradient_at_a_negative_base_is_nan_as_in_pytorch():
+    b = f64(2.0, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no RuntimeWarning on the way
+        (f64([-2.0, 3.0]) ** b).sum().backward()
+    assert np.isnan(b.grad.item())

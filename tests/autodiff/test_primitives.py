@@ -63,3 +63,103 @@ def _merge(xs, tensors):
     """xs with its Tensors replaced, in order, by `tensors`."""
     it = iter(tensors)
     return [next(it) if isinstance(x, ad.Tensor) else x for x in xs]
+
+
+def _unregistered(prim):
+    """`prim` taken out of the registry, so the generic tests above see real primitives only."""
+    del registry[prim.name]
+    return prim
+
+
+def test_a_user_primitive_gets_its_inputs_and_output_and_exact_second_derivatives():
+    @_unregistered
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def square(x):
+        """out = x²."""
+        return x * x, None
+
+    @square.defvjp
+    def square_vjp(inputs, out, g, needs, saved, params):
+        """gx = 2 x g."""
+        (x,) = inputs
+        return (2 * x * g,)
+
+    x = np.array([1.0, -2.0, 3.0])
+    hessian = ad.hessian(lambda x: square(x).sum())(x)
+    np.testing.assert_array_equal(hessian.data, 2 * np.eye(3))
+
+
+def test_an_older_vjp_of_saved_and_g_still_gives_first_derivatives():
+    @_unregistered
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def square(x):
+        return x * x, 2 * x
+
+    @square.defvjp
+    def square_vjp(saved, g):
+        return (saved * g,)
+
+    x = ad.Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    square(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, -4.0, 6.0])
+    assert ad.gradcheck(lambda x: square(x).sum(), [x])
+
+
+def test_an_older_vjp_that_saved_a_derived_value_refuses_create_graph():
+    """Its Hessian would silently come out 0: the saved 2x is an array, not a Tensor."""
+
+    @_unregistered
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def square(x):
+        return x * x, 2 * x
+
+    @square.defvjp
+    def square_vjp(saved, g):
+        return (saved * g,)
+
+    with pytest.raises(
+        ad.GradientError,
+        match=r"square: create_graph .* declare the VJP as vjp\(inputs, out, g, needs, saved, "
+        r"params\)",
+    ):
+        ad.hessian(lambda x: square(x).sum())(np.array([1.0, 2.0]))
+
+
+def test_an_older_vjp_that_saved_only_constants_gives_second_derivatives():
+    @_unregistered
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def tripled(x):
+        """out = 3x; the VJP needs only the shape."""
+        return 3 * x, x.shape
+
+    @tripled.defvjp
+    def tripled_vjp(shape, g, needs):
+        return (3 * g.reshape(shape),)
+
+    hessian = ad.hessian(lambda x: (tripled(x) * tripled(x)).sum())(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(hessian.data, 18 * np.eye(2))  # d²/dx² (3x)² = 18
+
+
+def test_defvjp_rejects_a_vjp_of_another_signature():
+    @_unregistered
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def double(x):
+        return 2 * x, None
+
+    with pytest.raises(TypeError, match=r"double.defvjp: .* takes 4 parameters; expected vjp\("):
+        double.defvjp(lambda inputs, out, g, needs: (2 * g,))
+
+
+def test_a_vjp_that_leaves_the_graph_under_create_graph_is_refused():
+    @_unregistered
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def tripled(x):
+        return 3 * x, None
+
+    @tripled.defvjp
+    def tripled_vjp(shape, g):
+        return (np.asarray(g) * 3,)  # numpy computes: nothing is recorded
+
+    x = ad.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(ad.GradientError, match="tripled: under create_graph the VJP returned"):
+        tripled(x).sum().backward(create_graph=True)

@@ -7,6 +7,7 @@ import http.server
 import socket
 import sys
 import threading
+import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,6 +71,15 @@ def assert_loaded(result: tuple[np.ndarray, ...], expected: tuple[np.ndarray, ..
 
 def md5_table(directory: Path) -> dict[str, str]:
     return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in directory.glob("*.gz")}
+
+
+def publish(monkeypatch: pytest.MonkeyPatch, directory: Path, prefix: str = "MNIST") -> dict:
+    """Make the .gz files in `directory` the published ones: their md5 and sizes; return md5s."""
+    table = md5_table(directory)
+    monkeypatch.setattr(mnist_module, f"{prefix}_MD5", table)
+    sizes = {p.name: p.stat().st_size for p in directory.glob("*.gz")}
+    monkeypatch.setattr(mnist_module, f"{prefix}_SIZES", sizes)
+    return table
 
 
 @pytest.fixture(autouse=True)
@@ -226,6 +236,7 @@ def test_shipped_sample_files_match_published_md5():
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         digest = hashlib.md5((SHIPPED / name).read_bytes()).hexdigest()
         assert digest == mnist_module.MNIST_MD5[name]
+        assert (SHIPPED / name).stat().st_size == mnist_module.MNIST_SIZES[name]
 
 
 def test_load_mnist_sample_splits_the_test_set_8000_2000():
@@ -369,7 +380,7 @@ def leftovers(directory: Path) -> list[str]:
 
 def test_download_writes_verified_files_and_loads_them(tmp_path, serve, monkeypatch):
     expected = write_dataset(tmp_path / "served", 4, 3)
-    monkeypatch.setattr(mnist_module, "MNIST_MD5", md5_table(tmp_path / "served"))
+    publish(monkeypatch, tmp_path / "served")
     cache = tmp_path / "xdg-cache" / "autodiff" / "mnist"
     assert_loaded(load_mnist(mirrors=[serve]), expected)
     assert leftovers(cache) == sorted(f"{stem}.gz" for stem in FILES)
@@ -379,7 +390,7 @@ def test_download_writes_verified_files_and_loads_them(tmp_path, serve, monkeypa
 
 def test_download_goes_into_root_when_given(tmp_path, serve, monkeypatch):
     expected = write_dataset(tmp_path / "served", 4, 3)
-    monkeypatch.setattr(mnist_module, "FASHION_MNIST_MD5", md5_table(tmp_path / "served"))
+    publish(monkeypatch, tmp_path / "served", "FASHION_MNIST")
     monkeypatch.setattr(mnist_module, "FASHION_MNIST_MIRRORS", (serve,))
     assert_loaded(load_fashion_mnist(root=tmp_path / "root"), expected)
     assert leftovers(tmp_path / "root") == sorted(f"{stem}.gz" for stem in FILES)
@@ -388,9 +399,8 @@ def test_download_goes_into_root_when_given(tmp_path, serve, monkeypatch):
 
 def test_download_with_bad_checksum_leaves_no_file(tmp_path, serve, monkeypatch):
     write_dataset(tmp_path / "served", 4, 3)
-    table = md5_table(tmp_path / "served")
+    table = publish(monkeypatch, tmp_path / "served")
     table[f"{FILES[0]}.gz"] = "0" * 32
-    monkeypatch.setattr(mnist_module, "MNIST_MD5", table)
     with pytest.raises(DatasetNotFoundError) as info:
         load_mnist(root=tmp_path / "root", mirrors=[serve])
     message = str(info.value)
@@ -400,7 +410,7 @@ def test_download_with_bad_checksum_leaves_no_file(tmp_path, serve, monkeypatch)
 
 def test_download_falls_through_a_dead_mirror(tmp_path, serve, monkeypatch):
     expected = write_dataset(tmp_path / "served", 4, 3)
-    monkeypatch.setattr(mnist_module, "MNIST_MD5", md5_table(tmp_path / "served"))
+    publish(monkeypatch, tmp_path / "served")
     assert_loaded(load_mnist(mirrors=[closed_port_url(), serve]), expected)
 
 
@@ -408,7 +418,7 @@ def test_download_rejects_a_non_gzip_payload(tmp_path, serve, monkeypatch):
     write_dataset(tmp_path / "served", 4, 3, compress=False)
     for stem in FILES:  # raw IDX served under the .gz name, with a matching md5
         (tmp_path / "served" / stem).rename(tmp_path / "served" / f"{stem}.gz")
-    monkeypatch.setattr(mnist_module, "MNIST_MD5", md5_table(tmp_path / "served"))
+    publish(monkeypatch, tmp_path / "served")
     with pytest.raises(DatasetNotFoundError, match=r"not a gzip file; expected magic bytes 1f 8b"):
         load_mnist(root=tmp_path / "root", mirrors=[serve])
     assert leftovers(tmp_path / "root") == []
@@ -427,7 +437,7 @@ def test_download_failure_lists_every_mirror_and_reason(tmp_path, serve, monkeyp
 
 def test_download_progress_without_tqdm_is_a_text_line(tmp_path, serve, monkeypatch, capsys):
     expected = write_dataset(tmp_path / "served", 4, 3)
-    monkeypatch.setattr(mnist_module, "MNIST_MD5", md5_table(tmp_path / "served"))
+    publish(monkeypatch, tmp_path / "served")
     monkeypatch.setitem(sys.modules, "tqdm", None)  # makes `import tqdm` fail
     assert_loaded(load_mnist(mirrors=[serve]), expected)
     size = (tmp_path / "served" / f"{FILES[0]}.gz").stat().st_size
@@ -435,3 +445,144 @@ def test_download_progress_without_tqdm_is_a_text_line(tmp_path, serve, monkeypa
         f"\r{FILES[0]}.gz: {size / 1e6:.1f} MB / {size / 1e6:.1f} MB (100%)"
         in capsys.readouterr().err
     )
+
+
+# --- downloads from hostile or broken servers: each bounded in time and size -----------------
+
+BODY = gzip.compress(idx_bytes(np.arange(2000, dtype=np.uint8)))  # 2 kB of a valid .gz
+
+
+class HostileHandler(http.server.BaseHTTPRequestHandler):
+    """Serves BODY badly, in the way named by the `mode` class attribute."""
+
+    mode = "trickle"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        try:
+            getattr(self, f"_{self.mode.replace('-', '_')}")()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should
+
+    def _head(self, status: int = 200, length: int | None = len(BODY), kind: str = "") -> None:
+        self.send_response(status)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        self.send_header("Content-Type", kind or "application/gzip")
+        self.end_headers()
+
+    def _trickle(self) -> None:  # a byte every 50 ms: never idle long enough for a read timeout
+        self._head()
+        for byte in BODY:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(0.05)
+
+    def _endless(self) -> None:  # no Content-Length, and no end
+        self._head(length=None)
+        self.wfile.write(BODY[:10])
+        while True:
+            self.wfile.write(bytes(1 << 16))
+
+    def _long_announced(self) -> None:
+        self._head(length=10**12)
+        self.wfile.write(BODY)
+
+    def _short(self) -> None:  # announces the right length, then hangs up halfway
+        self._head()
+        self.wfile.write(BODY[: len(BODY) // 2])
+        self.close_connection = True
+
+    def _html(self) -> None:
+        page = b"<!DOCTYPE html><html><body>Please log in</body></html>"
+        self._head(length=None, kind="text/html")  # a length would be refused before reading
+        self.wfile.write(page)
+
+    def _error_page(self) -> None:
+        page = b"<html><body>503 Service Unavailable</body></html>"
+        self._head(status=503, length=len(page), kind="text/html")
+        self.wfile.write(page)
+
+
+@pytest.fixture
+def hostile(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[HostileHandler]]:
+    """A HostileHandler server on 127.0.0.1 as the only mirror, with short limits."""
+    handler = type("Handler", (HostileHandler,), {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    names = [f"{stem}.gz" for stem in FILES]
+    monkeypatch.setattr(mnist_module, "MNIST_MIRRORS", (f"http://127.0.0.1:{server.server_port}/",))
+    monkeypatch.setattr(mnist_module, "MNIST_SIZES", dict.fromkeys(names, len(BODY)))
+    monkeypatch.setattr(
+        mnist_module, "MNIST_MD5", dict.fromkeys(names, hashlib.md5(BODY).hexdigest())
+    )
+    monkeypatch.setattr(mnist_module, "DOWNLOAD_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(mnist_module, "DOWNLOAD_DEADLINE_S", 0.6)
+    yield handler
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("trickle", "bytes after 0.6 s; expected the whole file within DOWNLOAD_DEADLINE_S"),
+        ("endless", f"more than the file's {len(BODY)} bytes; cut off"),
+        ("long-announced", "the server announces 1000000000000 bytes; expected the file's"),
+        ("short", f"got {len(BODY) // 2} bytes; expected the file's {len(BODY)} bytes"),
+        ("html", "not a gzip file; expected magic bytes 1f 8b, got b'<!DOCTYPE html><'"),
+        ("error-page", "HTTP Error 503"),
+    ],
+)  # fmt: skip
+def test_a_bad_download_is_cut_off_with_its_reason_and_leaves_nothing(
+    tmp_path, hostile, mode, reason
+):
+    hostile.mode = mode
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_mnist(root=tmp_path / "root")
+    assert reason in str(info.value)
+    assert leftovers(tmp_path / "root") == []
+
+
+def test_a_part_file_left_by_a_killed_download_is_replaced(tmp_path, serve, monkeypatch):
+    expected = write_dataset(tmp_path / "served", 4, 3)
+    publish(monkeypatch, tmp_path / "served")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / f".{FILES[0]}.gz.part").write_bytes(b"\x1f\x8b half of an old download")
+    assert_loaded(load_mnist(root=root, mirrors=[serve]), expected)
+    assert leftovers(root) == sorted(f"{stem}.gz" for stem in FILES)
+
+
+def test_mirrors_given_as_one_string_is_one_mirror(tmp_path, serve, monkeypatch):
+    expected = write_dataset(tmp_path / "served", 4, 3)
+    publish(monkeypatch, tmp_path / "served")
+    assert_loaded(load_mnist(root=tmp_path / "root", mirrors=serve), expected)
+
+
+@pytest.mark.parametrize("mirrors", [[b"http://127.0.0.1/"], 42, [None]])
+def test_mirrors_that_are_not_urls_are_a_clear_error(tmp_path, mirrors):
+    with pytest.raises(
+        TypeError, match=r"load_mnist: mirrors=.*; expected a sequence of base URLs"
+    ):
+        load_mnist(root=tmp_path / "root", mirrors=mirrors)
+
+
+def test_trailing_data_is_refused_after_reading_only_a_small_margin(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.array([7], np.uint8)) + bytes(50_000_000)))
+    read = []
+    original = gzip.GzipFile.read
+
+    def counting_read(self, size=-1):
+        data = original(self, size)
+        read.append(len(data))
+        return data
+
+    monkeypatch.setattr(gzip.GzipFile, "read", counting_read)
+    with pytest.raises(IDXError, match=r"has trailing bytes .* got more than 4105"):
+        read_idx(path)
+    assert sum(read) < 10_000  # of 50 MB behind the 1-byte payload

@@ -4,6 +4,7 @@ test_torch_parity.py compares with PyTorch itself), their state dicts, and their
 
 import math
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -239,6 +240,7 @@ def test_step_lr_decays_every_step_size_epochs():
     scheduler = nn.optim.StepLR(optimizer, step_size=2, gamma=0.5)
     rates = [scheduler.get_last_lr()[0]]
     for _ in range(5):
+        optimizer.step()  # no gradients: nothing moves, but the order is PyTorch's
         scheduler.step()
         rates.append(optimizer.param_groups[0]["lr"])
     assert rates == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
@@ -250,6 +252,7 @@ def test_cosine_annealing_goes_from_base_to_eta_min_in_t_max_epochs():
     scheduler = nn.optim.CosineAnnealingLR(optimizer, T_max=4, eta_min=0.02)
     rates = [optimizer.lr]
     for _ in range(4):
+        optimizer.step()
         scheduler.step()
         rates.append(optimizer.lr)
     expected = [0.02 + 0.08 * (1 + math.cos(math.pi * t / 4)) / 2 for t in range(5)]
@@ -316,3 +319,152 @@ def test_a_schedule_resumes_from_the_state_dicts(make):
     straight, resumed = run(8), run(8, resume_at=5)
     np.testing.assert_array_equal(straight[0], resumed[0])
     assert straight[1] == resumed[1]
+
+
+# ----- low-precision parameters, allocations, argument checks ---------------------------------
+
+
+@pytest.mark.parametrize("optimizer_class", [nn.optim.Adam, nn.optim.AdamW])
+def test_adam_on_float16_never_makes_nan_or_inf_and_tracks_float32(optimizer_class):
+    start = np.array([0.1, -0.2, 0.3, 0.05], np.float32)
+    grads = [np.array([0.0, 1e-3, 1e-6, -2e-4]), np.array([0.0, 1e-4, -1e-7, 3e-3])] * 3
+    lr = 1e-2
+    half = nn.Parameter(start.astype(np.float16))
+    full = nn.Parameter(start.copy())
+    optimizers = [optimizer_class([half], lr=lr), optimizer_class([full], lr=lr)]
+    for g in grads:
+        before = half.data.astype(np.float32)
+        half.grad, full.grad = Tensor(g.astype(np.float16)), Tensor(g.astype(np.float32))
+        for optimizer in optimizers:
+            optimizer.step()
+        assert half.dtype == np.float16 and np.all(np.isfinite(half.data))
+        ulp = np.spacing(np.abs(half.data)).astype(np.float32)
+        assert np.all(np.abs(half.data - before) <= 1.01 * lr + ulp)  # at most about lr
+    assert half.data[0] == np.float16(start[0]) or optimizer_class is nn.optim.AdamW
+    state = optimizers[0].state[id(half)]
+    assert state["exp_avg"].dtype == state["exp_avg_sq"].dtype == np.float32
+    ulp = np.spacing(np.abs(half.data)).astype(np.float32)
+    assert np.all(np.abs(half.data - full.data) <= len(grads) * ulp)
+
+
+def test_a_zero_gradient_never_moves_a_float16_parameter():
+    p = nn.Parameter(np.array([0.5, -1.0, 1e-3, 0.0], np.float16))
+    optimizer = nn.optim.Adam([p], lr=0.1)
+    for _ in range(3):
+        p.grad = Tensor(np.zeros(4, np.float16))
+        optimizer.step()
+    np.testing.assert_array_equal(p.data, np.array([0.5, -1.0, 1e-3, 0.0], np.float16))
+
+
+def test_sgd_on_float16_keeps_its_momentum_in_float32():
+    p = nn.Parameter(np.ones(3, np.float16))
+    optimizer = nn.optim.SGD([p], lr=1e-3, momentum=0.9)
+    for _ in range(3):
+        p.grad = Tensor(np.full(3, 1e-5, np.float16))  # lr * g is below float16's smallest step
+        optimizer.step()
+    buffer = optimizer.state[id(p)]["momentum_buffer"]
+    assert buffer.dtype == np.float32
+    g = float(np.float16(1e-5))
+    np.testing.assert_allclose(buffer, g * (1 + 0.9 + 0.81), rtol=1e-6)
+    assert p.dtype == np.float16
+
+
+def test_plain_sgd_keeps_no_scratch_buffers():
+    params = [nn.Parameter(np.ones((250, 100))), nn.Parameter(np.ones((100, 250)))]  # 400 kB
+    optimizer = nn.optim.SGD(params, lr=0.1)
+    for p in params:
+        p.grad = Tensor(np.full(p.shape, 0.01))
+    tracemalloc.start()
+    try:
+        optimizer.step()
+        kept, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert kept < 20_000, f"a plain SGD step kept {kept} bytes"
+    np.testing.assert_allclose(params[0].data, 0.999)
+
+
+@pytest.mark.parametrize("lr", ["0.1", None, Tensor(0.1), np.array(0.1), True])
+def test_an_lr_that_is_not_a_number_is_a_clear_error(lr):
+    p = nn.Parameter(np.ones(2))
+    with pytest.raises(TypeError, match=r"SGD: lr=.* is a \w+; expected a number, e.g. lr=0.01"):
+        nn.optim.SGD([p], lr=lr)
+    optimizer = nn.optim.SGD([p], lr=0.1)
+    with pytest.raises(TypeError, match="expected a number"):
+        optimizer.lr = lr
+    assert optimizer.lr == 0.1
+    assert nn.optim.Adam([p], lr=np.float32(0.5)).lr == 0.5  # numpy numbers are numbers
+
+
+def test_a_scheduler_stepped_before_the_optimizer_warns():
+    optimizer = nn.optim.SGD([nn.Parameter(np.ones(1))], lr=1.0)
+    scheduler = nn.optim.StepLR(optimizer, step_size=1)
+    with pytest.warns(UserWarning, match=r"StepLR.step\(\) was called before the optimizer's"):
+        scheduler.step()
+    optimizer = nn.optim.SGD([nn.Parameter(np.ones(1))], lr=1.0)
+    scheduler = nn.optim.StepLR(optimizer, step_size=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        optimizer.step()
+        scheduler.step()
+        scheduler.step()
+
+
+def adam_state(shape=(3,)):
+    p = nn.Parameter(np.ones(shape))
+    optimizer = nn.optim.Adam([p], lr=0.01)
+    p.grad = Tensor(np.full(shape, 0.5))
+    optimizer.step()
+    return optimizer.state_dict()
+
+
+def test_optimizer_load_state_dict_converts_array_likes_to_its_state():
+    state = adam_state()
+    state["state"][0]["exp_avg"] = [0.1, 0.2, 0.3]  # a list is what was meant: an array
+    p = nn.Parameter(np.ones(3, np.float16))
+    optimizer = nn.optim.Adam([p])
+    optimizer.load_state_dict(state)
+    loaded = optimizer.state[id(p)]
+    assert loaded["exp_avg"].dtype == np.float32 and loaded["exp_avg"].tolist() == pytest.approx(
+        [0.1, 0.2, 0.3]
+    )
+    p.grad = Tensor(np.ones(3, np.float16))
+    optimizer.step()
+    assert loaded["step"] == 2 and np.all(np.isfinite(p.data))
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (lambda s: s["state"][0].update(exp_avg=[0.1, 0.2]), ValueError, r"shape \(2,\)"),
+        (lambda s: s["state"][0].update(exp_avg="abc"), ValueError, "exp_avg of parameter 0 has"),
+        (lambda s: s["state"][0].update(exp_avg_sq=np.full(3, 1e300)), ValueError, "cannot hold"),
+        (lambda s: s["state"][0].update(step=-1), ValueError, "step of parameter 0"),
+        (lambda s: s["state"][0].update(step="3"), ValueError, "expected a count"),
+        (lambda s: s["state"][0].pop("exp_avg"), ValueError, "has state"),
+        (lambda s: s["state"].update({5: s["state"][0]}), ValueError, "state for parameter 5"),
+        (lambda s: s["param_groups"][0].update(lr="fast"), TypeError, "expected a number"),
+        (lambda s: s["param_groups"][0].update(betas=(0.9, 2.0)), ValueError, "betas"),
+        (lambda s: s["param_groups"][0].update(params=["0"]), ValueError, "distinct integers"),
+        (lambda s: s.pop("state"), TypeError, "keys 'state' and 'param_groups'"),
+        (lambda s: s.update(state=[1]), TypeError, "state is a list"),
+    ],
+)
+def test_optimizer_load_state_dict_checks_every_value_and_changes_nothing(change, error, message):
+    state = adam_state()
+    change(state)
+    p = nn.Parameter(np.ones(3, np.float32))
+    optimizer = nn.optim.Adam([p], lr=0.5)
+    with pytest.raises(error, match=message):
+        optimizer.load_state_dict(state)
+    assert optimizer.state == {} and optimizer.param_groups[0]["lr"] == 0.5
+
+
+def test_a_scheduler_state_with_bad_values_changes_nothing():
+    optimizer = nn.optim.SGD([nn.Parameter(np.ones(1))], lr=1.0)
+    scheduler = nn.optim.StepLR(optimizer, step_size=1)
+    for bad in ({"last_epoch": "2", "base_lrs": [1.0]}, {"last_epoch": 2, "base_lrs": ["x"]}):
+        with pytest.raises((TypeError, ValueError)):
+            scheduler.load_state_dict(bad)
+        assert scheduler.last_epoch == 0 and scheduler.base_lrs == [1.0]
+        assert optimizer.lr == 1.0

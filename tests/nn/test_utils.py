@@ -10,7 +10,7 @@ GRADS = [np.array([[3.0, -4.0], [0.5, 2.0]]), np.array([12.0, -1.0])]
 
 
 def with_grads(lib, grads):
-    params = [lib.tensor(np.zeros_like(g), requires_grad=True) for g in grads]
+    params = [lib.tensor(np.ones_like(g), requires_grad=True) for g in grads]
     for p, g in zip(params, grads):
         (p * lib.tensor(g)).sum().backward()
     return params

@@ -1,0 +1,26 @@
+"""How many threads numpy's BLAS may use: PyTorch's set_num_threads / get_num_threads."""
+
+from __future__ import annotations
+
+import numbers
+
+from threadpoolctl import threadpool_info, threadpool_limits
+
+__all__ = ["get_num_threads", "set_num_threads"]
+
+
+def set_num_threads(n: int) -> None:
+    """Let the thread pools numpy uses (its BLAS, and any OpenMP pool) run at most `n` threads.
+
+    It holds for the rest of the process. One thread is often the fastest for a tape's small
+    matrices on a machine that runs other work too: a BLAS thread that waits for a busy core
+    holds up every matmul.
+    """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
+    threadpool_limits(limits=int(n))
+
+
+def get_num_threads() -> int:
+    """The most threads any of those pools may run now (1 where threadpoolctl finds none)."""
+    return max((pool["num_threads"] for pool in threadpool_info()), default=1)
