@@ -1,12 +1,13 @@
 """A PyTorch program with its imports changed: pytorch/examples' MNIST `train` and `test`.
 
-    python examples/pytorch_port.py [--epochs 1] [--train-size 8000] [--log-interval 10]
+    python examples/pytorch_port.py [--epochs 1] [--train-size 8000] [--save-model PATH]
 
 `train` and `test` below are those of pytorch/examples (mnist/main.py, BSD-3-Clause licence,
 Copyright (c) 2017 the PyTorch examples contributors), unchanged: only the imports differ. The
 model is an MLP while the convolution layers are not in nn yet, the optimiser Adam while
 Adadelta is not; the data is the MNIST sample shipped with nn.datasets, normalised as the
-original's transforms do.
+original's transforms do. The state dict is saved with torch.save, i.e. autodiff.save: an
+.npz file, no pickle.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def main(argv: list[str] | None = None) -> nn.Module:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--log-interval", type=int, default=10)
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--save-model", metavar="PATH", help="write the state dict to PATH")
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -123,6 +125,9 @@ def main(argv: list[str] | None = None) -> nn.Module:
         train(args, model, device, train_loader, optimizer, epoch)
         test(model, device, test_loader)
         scheduler.step()
+
+    if args.save_model:
+        torch.save(model.state_dict(), args.save_model)
     return model
 
 

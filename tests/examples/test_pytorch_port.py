@@ -17,8 +17,10 @@ if str(EXAMPLES) not in sys.path:
 port = importlib.import_module("pytorch_port")
 
 
-def test_one_epoch_on_a_subset_reaches_85_percent_on_held_out_digits(capsys):
-    model = port.main(["--train-size", "4000", "--epochs", "1", "--log-interval", "20"])
+def test_one_epoch_on_a_subset_reaches_85_percent_on_held_out_digits(capsys, tmp_path):
+    path = tmp_path / "mnist_mlp.pt"
+    args = ["--train-size", "4000", "--epochs", "1", "--log-interval", "20"]
+    model = port.main([*args, "--save-model", str(path)])
     out = capsys.readouterr().out
     assert "Train Epoch: 1 [0/4000 (0%)]" in out
     correct, total = map(int, re.search(r"Accuracy: (\d+)/(\d+)", out).groups())
@@ -26,6 +28,11 @@ def test_one_epoch_on_a_subset_reaches_85_percent_on_held_out_digits(capsys):
     losses = [float(v) for v in re.findall(r"Loss: ([\d.]+)", out)]
     assert losses[-1] < losses[0] / 2
     assert all(p.dtype == np.float32 for p in model.parameters())  # no silent float64
+    reloaded = port.Net()
+    reloaded.load_state_dict(autodiff.load(path, map_location="cpu", weights_only=True))
+    for (name, p), (other, q) in zip(model.named_parameters(), reloaded.named_parameters()):
+        assert name == other
+        np.testing.assert_array_equal(p.data, q.data)
 
 
 def test_the_ported_functions_see_pytorch_semantics():
