@@ -1083,14 +1083,16 @@ def _promoted(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
     """a and b cast so that numpy computes in the dtype PyTorch gives (promotion.py); true
     division of integers gives the default float dtype. The common cases pass untouched.
     """
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
+    if isinstance(a, Tensor):
         kind = a.data.dtype.kind
-        if a.data.dtype == b.data.dtype and (kind in "fc" or not true_divide):
+        if isinstance(b, Tensor):
+            if a.data.dtype == b.data.dtype and (kind in "fc" or not true_divide):
+                return a, b
+        elif (type(b) is float or type(b) is int) and _keeps(kind, type(b), true_divide):
             return a, b
-    elif type(b) is float and isinstance(a, Tensor) and a.data.dtype.kind in "fc":
-        return a, b
-    elif type(a) is float and isinstance(b, Tensor) and b.data.dtype.kind in "fc":
-        return a, b
+    elif type(a) is float or type(a) is int:
+        if isinstance(b, Tensor) and _keeps(b.data.dtype.kind, type(a), true_divide):
+            return a, b
     if not isinstance(a, (Tensor, np.ndarray, *_NUMBERS)):
         a = _to_array(a)
     if not isinstance(b, (Tensor, np.ndarray, *_NUMBERS)):
@@ -1099,6 +1101,13 @@ def _promoted(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
     if true_divide and dtype.kind in "biu":
         dtype = _default_dtype
     return _cast(a, dtype), _cast(b, dtype)
+
+
+def _keeps(kind: str, number: type, true_divide: bool) -> bool:
+    """Whether numpy already gives PyTorch's dtype for a tensor of `kind` with a Python number:
+    a float tensor with any number, an integer tensor with an int (unless dividing).
+    """
+    return kind in "fc" or (number is int and kind in "iu" and not true_divide)
 
 
 def _check_same_dtype(op: str, *operands: Any) -> None:
