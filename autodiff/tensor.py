@@ -525,22 +525,22 @@ class Tensor:
         return self**exponent
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor.apply(compare.equal, self, other)
+        return Tensor.apply(compare.equal, *_promoted(self, other))
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor.apply(compare.not_equal, self, other)
+        return Tensor.apply(compare.not_equal, *_promoted(self, other))
 
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor.apply(compare.less, self, other)
+        return Tensor.apply(compare.less, *_promoted(self, other))
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor.apply(compare.less_equal, self, other)
+        return Tensor.apply(compare.less_equal, *_promoted(self, other))
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor.apply(compare.greater, self, other)
+        return Tensor.apply(compare.greater, *_promoted(self, other))
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor.apply(compare.greater_equal, self, other)
+        return Tensor.apply(compare.greater_equal, *_promoted(self, other))
 
     eq = __eq__
     ne = __ne__

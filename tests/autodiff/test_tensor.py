@@ -283,3 +283,10 @@ def test_matmul_and_linear_refuse_mixed_float_dtypes():
         ad.linear(x64, w)
     assert (x64.float() @ w.T).dtype == np.float32
     assert ad.numpy.matmul(x64, w.T).dtype == np.float64  # numpy's promotion
+
+
+def test_comparisons_promote_as_pytorch_does():
+    x = ad.tensor([0.1, 0.2])  # float32
+    np.testing.assert_array_equal((x == np.float64(0.1)).data, [True, False])  # in float32
+    np.testing.assert_array_equal(x.eq(ad.tensor([0.1, 0.3], dtype=np.float64)).data, [0, 0])
+    np.testing.assert_array_equal((ad.tensor([1, 2]) < 1.5).data, [True, False])
