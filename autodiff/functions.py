@@ -14,7 +14,7 @@ from autodiff.broadcast import Axis, Shape
 from autodiff.creation import as_tensor
 from autodiff.ops import elementwise, linalg, loss
 from autodiff.ops import shape as shape_ops
-from autodiff.tensor import Tensor, _check_same_dtype, _promoted
+from autodiff.tensor import Tensor, check_same_dtype, promoted
 
 __all__ = [
     "abs",
@@ -152,17 +152,17 @@ clip = clamp
 
 def maximum(input: Any, other: Any) -> Tensor:
     """Elementwise max; at ties each side gets half the gradient."""
-    return Tensor.apply(elementwise.maximum, *_promoted(input, other))
+    return Tensor.apply(elementwise.maximum, *promoted(input, other))
 
 
 def minimum(input: Any, other: Any) -> Tensor:
     """Elementwise min; at ties each side gets half the gradient."""
-    return Tensor.apply(elementwise.minimum, *_promoted(input, other))
+    return Tensor.apply(elementwise.minimum, *promoted(input, other))
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """input where condition, else other (condition carries no gradient)."""
-    return Tensor.apply(elementwise.where, condition, *_promoted(input, other))
+    return Tensor.apply(elementwise.where, condition, *promoted(input, other))
 
 
 def eq(input: Any, other: Any) -> Tensor:
@@ -202,7 +202,7 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     All three must share one dtype: a float64 batch into a float32 layer raises a DTypeError
     (as in PyTorch) instead of silently computing the whole network in float64.
     """
-    _check_same_dtype("linear", input, weight, bias)
+    check_same_dtype("linear", input, weight, bias)
     return Tensor.apply(linalg.linear, input, weight, bias)
 
 

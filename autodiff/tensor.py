@@ -471,34 +471,34 @@ class Tensor:
     # ----- arithmetic (operands promoted as PyTorch does, see autodiff/promotion.py) --------
 
     def __add__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.add, *_promoted(self, other))
+        return Tensor.apply(elementwise.add, *promoted(self, other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.add, *_promoted(other, self))
+        return Tensor.apply(elementwise.add, *promoted(other, self))
 
     def __sub__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.sub, *_promoted(self, other))
+        return Tensor.apply(elementwise.sub, *promoted(self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.sub, *_promoted(other, self))
+        return Tensor.apply(elementwise.sub, *promoted(other, self))
 
     def __mul__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.mul, *_promoted(self, other))
+        return Tensor.apply(elementwise.mul, *promoted(self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.mul, *_promoted(other, self))
+        return Tensor.apply(elementwise.mul, *promoted(other, self))
 
     def __truediv__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.div, *_promoted(self, other, true_divide=True))
+        return Tensor.apply(elementwise.div, *promoted(self, other, true_divide=True))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.div, *_promoted(other, self, true_divide=True))
+        return Tensor.apply(elementwise.div, *promoted(other, self, true_divide=True))
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return Tensor.apply(elementwise.pow, *_promoted(self, exponent))
+        return Tensor.apply(elementwise.pow, *promoted(self, exponent))
 
     def __rpow__(self, base: Any) -> Tensor:
-        base, exponent = _promoted(base, self)
+        base, exponent = promoted(base, self)
         if isinstance(base, (int, float)) and exponent.dtype.kind == "f":
             base = exponent.dtype.type(base)  # so that log(base) in the VJP keeps the dtype
         return Tensor.apply(elementwise.pow, base, exponent)
@@ -510,11 +510,11 @@ class Tensor:
         return self
 
     def __matmul__(self, other: Any) -> Tensor:
-        _check_same_dtype("matmul", self, other)
+        check_same_dtype("matmul", self, other)
         return Tensor.apply(linalg.matmul, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        _check_same_dtype("matmul", other, self)
+        check_same_dtype("matmul", other, self)
         return Tensor.apply(linalg.matmul, other, self)
 
     def matmul(self, other: Any) -> Tensor:
@@ -525,22 +525,22 @@ class Tensor:
         return self**exponent
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor.apply(compare.equal, *_promoted(self, other))
+        return Tensor.apply(compare.equal, *promoted(self, other))
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor.apply(compare.not_equal, *_promoted(self, other))
+        return Tensor.apply(compare.not_equal, *promoted(self, other))
 
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor.apply(compare.less, *_promoted(self, other))
+        return Tensor.apply(compare.less, *promoted(self, other))
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor.apply(compare.less_equal, *_promoted(self, other))
+        return Tensor.apply(compare.less_equal, *promoted(self, other))
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor.apply(compare.greater, *_promoted(self, other))
+        return Tensor.apply(compare.greater, *promoted(self, other))
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor.apply(compare.greater_equal, *_promoted(self, other))
+        return Tensor.apply(compare.greater_equal, *promoted(self, other))
 
     eq = __eq__
     ne = __ne__
@@ -597,14 +597,14 @@ class Tensor:
     clip = clamp
 
     def maximum(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.maximum, *_promoted(self, other))
+        return Tensor.apply(elementwise.maximum, *promoted(self, other))
 
     def minimum(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.minimum, *_promoted(self, other))
+        return Tensor.apply(elementwise.minimum, *promoted(self, other))
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """self where `condition`, else `other` (PyTorch's Tensor.where)."""
-        return Tensor.apply(elementwise.where, condition, *_promoted(self, other))
+        return Tensor.apply(elementwise.where, condition, *promoted(self, other))
 
     # ----- dtype and device -----------------------------------------------------------------
 
@@ -1079,7 +1079,7 @@ def _cast(x: Any, dtype: np.dtype) -> Any:
     return x
 
 
-def _promoted(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
+def promoted(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
     """a and b cast so that numpy computes in the dtype PyTorch gives (promotion.py); true
     division of integers gives the default float dtype. The common cases pass untouched.
     """
@@ -1110,7 +1110,7 @@ def _keeps(kind: str, number: type, true_divide: bool) -> bool:
     return kind in "fc" or (number is int and kind in "iu" and not true_divide)
 
 
-def _check_same_dtype(op: str, *operands: Any) -> None:
+def check_same_dtype(op: str, *operands: Any) -> None:
     """Raise unless the tensors and arrays among `operands` share one dtype (as PyTorch's
     matmul and linear do: a float64 batch must not silently run a float32 model in float64).
     """

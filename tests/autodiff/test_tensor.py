@@ -290,3 +290,34 @@ def test_comparisons_promote_as_pytorch_does():
     np.testing.assert_array_equal((x == np.float64(0.1)).data, [True, False])  # in float32
     np.testing.assert_array_equal(x.eq(ad.tensor([0.1, 0.3], dtype=np.float64)).data, [0, 0])
     np.testing.assert_array_equal((ad.tensor([1, 2]) < 1.5).data, [True, False])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: x.norm(),
+        lambda x: x.norm(dim=1, keepdim=True),
+        lambda x: x.norm(p=3, dim=0),
+        lambda x: x.prod(dim=0),
+        lambda x: x.prod(),
+        lambda x: x.max(1).values,
+        lambda x: x.min(dim=0, keepdim=True).values,
+        lambda x: x.std(1),
+        lambda x: x.var(correction=0),
+        lambda x: x.clone() * x,
+        lambda x: ad.cat(x.split([1, 3], dim=1)[::-1], dim=1),
+    ],
+)
+def test_composed_pytorch_methods_match_finite_differences(fn):
+    rng = np.random.default_rng(5)
+    x = ad.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    assert ad.gradcheck(lambda x: (fn(x) * fn(x)).sum(), [x])
+
+
+def test_norm_and_prod_gradients_by_hand_at_zeros():
+    x = ad.tensor([0.0, 0.0], dtype=np.float64, requires_grad=True)
+    x.norm().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])  # PyTorch's subgradient at 0
+    y = ad.tensor([2.0, 0.0, 3.0], dtype=np.float64, requires_grad=True)
+    y.prod().backward()
+    np.testing.assert_array_equal(y.grad.data, [0.0, 6.0, 0.0])  # products of the others
