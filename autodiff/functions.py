@@ -202,8 +202,19 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     All three must share one dtype: a float64 batch into a float32 layer raises a DTypeError
     (as in PyTorch) instead of silently computing the whole network in float64.
     """
-    check_same_dtype("linear", input, weight, bias)
+    if not _one_dtype(input, weight, bias):
+        check_same_dtype("linear", input, weight, bias)
     return Tensor.apply(linalg.linear, input, weight, bias)
+
+
+def _one_dtype(input: Any, weight: Any, bias: Any) -> bool:
+    """The common case, checked cheaply: three Tensors (or no bias) of one dtype."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
+        return False
+    dtype = weight.data.dtype
+    if input.data.dtype != dtype:
+        return False
+    return bias is None or (isinstance(bias, Tensor) and bias.data.dtype == dtype)
 
 
 def sum(input: Any, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:

@@ -510,7 +510,8 @@ class Tensor:
         return self
 
     def __matmul__(self, other: Any) -> Tensor:
-        check_same_dtype("matmul", self, other)
+        if not (isinstance(other, Tensor) and other.data.dtype == self.data.dtype):
+            check_same_dtype("matmul", self, other)
         return Tensor.apply(linalg.matmul, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
