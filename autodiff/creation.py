@@ -32,7 +32,7 @@ def sizes(size: Sequence[Any], op: str) -> tuple[int, ...]:
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new Tensor holding a copy of `data` (a number, nested lists, an array or a Tensor)."""
-    _check_device(device)
+    check_device(device)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
@@ -47,7 +47,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """`data` as a Tensor without copying where possible: a Tensor (or an ndarray) of the
     requested dtype is used as it is; anything else is converted.
     """
-    _check_device(device)
+    check_device(device)
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
@@ -55,32 +55,45 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     return Tensor(data, dtype=dtype)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: zeros(2, 3) or zeros((2, 3)); the default float dtype unless given."""
+    check_device(device)
     return _filled(np.zeros, size, dtype, requires_grad, "zeros")
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones: ones(2, 3) or ones((2, 3)); the default float dtype unless given."""
+    check_device(device)
     return _filled(np.ones, size, dtype, requires_grad, "ones")
 
 
-def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    x: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Zeros of x's shape and (unless given) dtype."""
+    check_device(device)
     x = as_tensor(x)
     return zeros(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
 
 
-def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(x: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones of x's shape and (unless given) dtype."""
+    check_device(device)
     x = as_tensor(x)
     return ones(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
 
 
-def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(
+    size: Any,
+    fill_value: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of `size` filled with `fill_value`; the dtype follows the value as in PyTorch
     (a bool gives bool, an int int64, a float the default float dtype) unless given.
     """
+    check_device(device)
     if isinstance(size, (int, np.integer)):
         size = (size,)
     if dtype is None:
@@ -89,10 +102,17 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
     return Tensor._wrap(values).requires_grad_(requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    device: Any = None,
+) -> Tensor:
     """start, start + step, ... below end (arange(end) starts at 0): int64 when every bound is
     an integer, else the default float dtype, as in PyTorch.
     """
+    check_device(device)
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -103,8 +123,9 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
     return Tensor._wrap(np.arange(start, end, step).astype(dtype))
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None) -> Tensor:
     """`steps` evenly spaced values from start to end, both included (default float dtype)."""
+    check_device(device)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"linspace: steps={steps!r}; expected a non-negative integer")
     dtype = get_default_dtype() if dtype is None else as_dtype(dtype, "linspace")
@@ -116,6 +137,7 @@ def _filled(make: Any, size: Any, dtype: Any, requires_grad: bool, op: str) -> T
     return Tensor._wrap(make(sizes(size, op), dtype)).requires_grad_(requires_grad)
 
 
-def _check_device(device: Any) -> None:
+def check_device(device: Any) -> None:
+    """Refuse any device but the CPU (None means the CPU)."""
     if device is not None:
         as_device(device)  # raises for anything but the CPU

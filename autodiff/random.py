@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from autodiff.creation import sizes
+from autodiff.creation import check_device, sizes
 from autodiff.dtypes import as_dtype
 from autodiff.errors import DTypeError
 from autodiff.tensor import Tensor, get_default_dtype
@@ -53,10 +53,12 @@ def _float_dtype(dtype: Any, op: str) -> np.dtype:
 def rand(
     *size: Any,
     generator: np.random.Generator | None = None,
+    device: Any = None,
     dtype: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """Values drawn uniformly from [0, 1): rand(2, 3) or rand((2, 3))."""
+    check_device(device)
     dtype = _float_dtype(dtype, "rand")
     values = _pick(generator).random(sizes(size, "rand"), dtype=np.float64).astype(dtype)
     return Tensor._wrap(values).requires_grad_(requires_grad)
@@ -65,10 +67,12 @@ def rand(
 def randn(
     *size: Any,
     generator: np.random.Generator | None = None,
+    device: Any = None,
     dtype: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """Values drawn from the standard normal distribution: randn(2, 3) or randn((2, 3))."""
+    check_device(device)
     dtype = _float_dtype(dtype, "randn")
     values = _pick(generator).standard_normal(sizes(size, "randn")).astype(dtype)
     return Tensor._wrap(values).requires_grad_(requires_grad)
@@ -77,12 +81,14 @@ def randn(
 def randint(
     *bounds_and_size: Any,
     generator: np.random.Generator | None = None,
+    device: Any = None,
     dtype: Any = None,
     size: Any = None,
 ) -> Tensor:
     """Integers drawn uniformly from [low, high): randint(high, size) or randint(low, high, size),
     int64 unless `dtype` says otherwise (PyTorch's argument order).
     """
+    check_device(device)
     if size is not None:
         bounds_and_size = (*bounds_and_size, size)
     if len(bounds_and_size) == 2:

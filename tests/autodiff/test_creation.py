@@ -95,3 +95,24 @@ def test_device_and_cuda():
     assert not autodiff.cuda.is_available() and autodiff.cuda.device_count() == 0
     with pytest.raises(RuntimeError, match="device: 'mps' is not available"):
         autodiff.device("mps")
+
+
+def test_creation_functions_take_a_device_as_pytorch_code_passes_one():
+    cpu = autodiff.device("cpu")
+    made = [
+        autodiff.zeros(2, device=cpu),
+        autodiff.ones(2, device="cpu"),
+        autodiff.zeros_like(autodiff.ones(2), device=cpu),
+        autodiff.ones_like(autodiff.ones(2), device=cpu),
+        autodiff.full((2,), 1.0, device=cpu),
+        autodiff.arange(2, device=cpu),
+        autodiff.linspace(0, 1, 2, device=cpu),
+        autodiff.rand(2, device=cpu),
+        autodiff.randn(2, device=cpu),
+        autodiff.randint(3, (2,), device=cpu),
+    ]
+    assert all(t.shape == (2,) for t in made)
+    with pytest.raises(RuntimeError, match="device: 'cuda' is not available"):
+        autodiff.zeros(2, device="cuda")
+    with pytest.raises(RuntimeError, match="device: 'cuda' is not available"):
+        autodiff.randn(2, device="cuda")
