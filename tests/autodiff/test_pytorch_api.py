@@ -93,6 +93,27 @@ CASES = {
     "softmax": (lambda lib, x: lib.softmax(x, dim=0) + x.log_softmax(dim=1), [A]),
     "maximum_where": (lambda lib, x: lib.where(x > 0, x, x * 0.1) + lib.maximum(x, x.T.T), [A]),
     "gather": (lambda lib, x: x.gather(1, lib.tensor([[0], [2], [1]])), [A]),
+    "expand_as": (lambda lib, x, y: x.expand_as(y), [A[:1], A]),
+    "reshape_as": (lambda lib, x, y: x.reshape_as(y), [A, A.reshape(6, 2)]),
+    "mT": (lambda lib, x: x.reshape(3, 2, 2).mT, [A]),
+    "half": (lambda lib, x: x.half().double(), [A]),
+    "contiguous": (lambda lib, x: x.T.contiguous(), [A]),
+    "functions": (
+        lambda lib, x: [
+            lib.clone(x),
+            lib.squeeze(lib.unsqueeze(x, 0), 0),
+            lib.permute(x, (1, 0)),
+            lib.min(x, 0).values,
+            lib.minimum(x, x * -0.5),
+            lib.amin(x, 1, keepdim=True),
+            lib.norm(x, 2, 1),
+            lib.var(x, 0),
+            lib.argmin(x, 1),
+            lib.eq(x, x),
+            lib.gt(x, 0),
+        ],
+        [A],
+    ),
 }
 
 
@@ -105,7 +126,7 @@ def test_values_gradients_and_dtypes_match_pytorch(name):
 def test_item_tolist_numel_dim_and_size_match_pytorch():
     for lib in (autodiff, torch):
         x = lib.tensor(A)
-        assert x.numel() == 12 and x.dim() == 2
+        assert x.numel() == lib.numel(x) == 12 and x.dim() == 2 and lib.is_tensor(x)
         assert tuple(x.size()) == (3, 4) and x.size(1) == 4 and x.size(-2) == 3
         assert x.tolist() == A.tolist() and x[0, 0].item() == A[0, 0]
 
