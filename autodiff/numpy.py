@@ -33,9 +33,13 @@ __all__ = [
     "clip",
     "concatenate",
     "cos",
+    "erf",
     "exp",
     "expand_dims",
+    "leaky_relu",
     "log",
+    "log_sigmoid",
+    "log_softmax",
     "logsumexp",
     "matmul",
     "max",
@@ -45,8 +49,12 @@ __all__ = [
     "minimum",
     "ones",
     "prod",
+    "relu",
     "reshape",
+    "sigmoid",
     "sin",
+    "softmax",
+    "softplus",
     "split",
     "sqrt",
     "squeeze",
@@ -112,6 +120,40 @@ def cos(x: Any) -> Tensor:
 
 def tanh(x: Any) -> Tensor:
     return as_tensor(x).tanh()
+
+
+def sigmoid(x: Any) -> Tensor:
+    return as_tensor(x).sigmoid()
+
+
+def softplus(x: Any) -> Tensor:
+    return as_tensor(x).softplus()
+
+
+def log_sigmoid(x: Any) -> Tensor:
+    return as_tensor(x).log_sigmoid()
+
+
+def relu(x: Any) -> Tensor:
+    return as_tensor(x).relu()
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    return as_tensor(x).leaky_relu(negative_slope)
+
+
+def erf(x: Any) -> Tensor:
+    return as_tensor(x).erf()
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """e**x / Σ e**x along `axis` (scipy.special's name and argument)."""
+    return as_tensor(x).softmax(axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along `axis` (scipy.special's name and argument)."""
+    return as_tensor(x).log_softmax(axis=axis)
 
 
 def clip(a: Any, a_min: float | None, a_max: float | None) -> Tensor:

@@ -31,6 +31,8 @@ CASES = {
     "clip": (lambda m, x: m.clip(x, -0.5, 0.5), {}),
     "where": (lambda m, x: m.where(x > 0, x, -x), {}),
     "exp_log": (lambda m, x: m.log(m.exp(x) + 1.0), {}),
+    "tanh_sin_cos_sqrt": (lambda m, x: m.tanh(x) + m.sin(x) * m.cos(x) + m.sqrt(m.abs(x) + 1), {}),
+    "maximum_minimum": (lambda m, x: m.maximum(x, 0.3) + m.minimum(x, -0.3), {}),
     "expand_squeeze": (lambda m, x: m.squeeze(m.expand_dims(x, 1), 1), {}),
     "take_along_axis": (lambda m, x: m.take_along_axis(x, np.zeros((2, 1, 4), int), 1), {}),
 }
@@ -86,3 +88,13 @@ def test_the_two_namespaces_differ_where_numpy_and_pytorch_do():
     np.testing.assert_array_equal(indices.data, X[0].argmax(1))
     assert [p.shape for p in anp.split(x, 2, axis=1)] == [(3, 2), (3, 2)]
     assert [p.shape for p in autodiff.split(x, 3, dim=1)] == [(3, 3), (3, 1)]
+
+
+def test_activations_and_softmax_match_scipys_meanings():
+    x = autodiff.tensor(X)
+    np.testing.assert_allclose(anp.sigmoid(x).data, 1 / (1 + np.exp(-X)), rtol=1e-12)
+    np.testing.assert_allclose(anp.relu(x).data, np.maximum(X, 0))
+    softmax = np.exp(X) / np.exp(X).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(anp.softmax(x, axis=1).data, softmax, rtol=1e-12)
+    np.testing.assert_allclose(anp.log_softmax(x, axis=1).data, np.log(softmax), rtol=1e-12)
+    np.testing.assert_allclose(anp.softplus(x).data, np.log1p(np.exp(X)), rtol=1e-12)
