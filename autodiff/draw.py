@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 from collections import deque
@@ -251,12 +252,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def _svg(digraph: graphviz.Digraph) -> str:
     """The picture as SVG: drawn by Graphviz's `dot` where it is on PATH, else in-process."""
-    graphviz = _import_graphviz()
     if shutil.which(digraph.engine):
-        try:
-            return graphviz.pipe_string(digraph.engine, "svg", digraph.source, encoding="utf-8")
-        except graphviz.CalledProcessError:
-            pass  # a broken Graphviz install: the in-process renderer may still draw it
+        graphviz = _import_graphviz()
+        return graphviz.pipe_string(digraph.engine, "svg", digraph.source, encoding="utf-8")
     return _svg_in_process(_in_process_source(digraph), digraph.engine)
 
 
@@ -303,6 +301,11 @@ def _svg_in_process(source: str, engine: str) -> str:
     return svg.decode("utf-8")
 
 
+# what _svg raises where no picture can be made: no renderer (GraphvizNotFoundError), one
+# that failed (RuntimeError from the in-process Graphviz, CalledProcessError from `dot`)
+_CANNOT_DRAW = (RuntimeError, subprocess.CalledProcessError)
+
+
 @functools.cache
 def _picture_class() -> type[graphviz.Digraph]:
     """The Digraph subclass draw_graph returns, made on first use (graphviz loads only then)."""
@@ -319,7 +322,7 @@ def _picture_class() -> type[graphviz.Digraph]:
         ) -> dict[str, str]:
             try:
                 bundle = {"image/svg+xml": _svg(self), "text/plain": repr(self)}
-            except RuntimeError as error:
+            except _CANNOT_DRAW as error:
                 bundle = {"text/plain": f"No picture: {error}\nIts DOT source:\n{self.source}"}
             if include is not None:
                 bundle = {key: value for key, value in bundle.items() if key in include}
@@ -338,7 +341,7 @@ def _picture_class() -> type[graphviz.Digraph]:
             """The SVG, or None (IPython's "no such picture") where none can be made."""
             try:
                 return _svg(self)
-            except RuntimeError:
+            except _CANNOT_DRAW:
                 return None
 
     return GraphPicture

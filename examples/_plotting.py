@@ -1,22 +1,37 @@
 """Pictures for the examples: matplotlib figures drawn by the Agg backend (no screen needed).
 
 The figures are made with matplotlib's object API (Figure, not pyplot), so no global backend
-state is touched and nothing ever tries to open a window.
+state is touched and nothing ever tries to open a window. matplotlib is imported when the
+first figure is made: where it is missing, `new_figure` raises PictureUnavailable, and each
+example says so in one line and goes on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+class PictureUnavailable(RuntimeError):
+    """A picture cannot be made here: matplotlib is not installed."""
 
 
 def new_figure(width: float, height: float) -> Figure:
     """An empty figure of width × height inches, drawn by Agg."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise PictureUnavailable(
+            f"matplotlib cannot be imported ({error}); `pip install matplotlib` brings it"
+        ) from None
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
     return figure

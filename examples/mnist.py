@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from _plotting import new_figure, save
+from _plotting import PictureUnavailable, new_figure, save
 from tqdm import tqdm
 
 import autodiff as ad
@@ -359,15 +359,19 @@ def main(argv: list[str] | None = None) -> Result:
         model.save(args.save)
         print(f"saved the model to {args.save}")
     title = f"{data.name}, {description}"
-    pictures = [
-        plot_curves(history, title, args.out / f"{data.stem}_curves.png"),
-        plot_misclassified(
-            data,
-            predict(model, data.x_test),
-            data.name,
-            args.out / f"{data.stem}_misclassified.png",
-        ),
-    ]
+    try:
+        pictures = [
+            plot_curves(history, title, args.out / f"{data.stem}_curves.png"),
+            plot_misclassified(
+                data,
+                predict(model, data.x_test),
+                data.name,
+                args.out / f"{data.stem}_misclassified.png",
+            ),
+        ]
+    except PictureUnavailable as error:
+        print(f"no pictures {data.stem}_curves.png, {data.stem}_misclassified.png: {error}")
+        pictures = []
     for path in pictures:
         print(f"wrote {path}")
     return Result(data.name, history, pictures)

@@ -280,6 +280,24 @@ def test_digraph_displays_itself_in_jupyter_as_svg(renderer):
     assert list(digraph._repr_mimebundle_(exclude=["image/svg+xml"])) == ["text/plain"]
 
 
+@needs_in_process
+def test_in_process_renderer_compiles_graphviz_once_per_process(no_dot, monkeypatch):
+    import wasmtime
+
+    compiled = []
+    from_file = wasmtime.Module.from_file
+
+    def counting_from_file(*args, **kwargs):
+        compiled.append(args)
+        return from_file(*args, **kwargs)
+
+    monkeypatch.setattr(wasmtime.Module, "from_file", counting_from_file)
+    _, _, _, o = expression()
+    for _ in range(3):  # a notebook redrawing a graph
+        assert "<svg" in ad.draw_graph(o)._repr_svg_()
+    assert len(compiled) <= 1  # none if an earlier test compiled it
+
+
 def test_without_any_renderer_jupyter_shows_the_dot_source_and_why(no_renderer):
     _, _, _, o = expression()
     digraph = ad.draw_graph(o)
@@ -292,6 +310,20 @@ def test_without_any_renderer_jupyter_shows_the_dot_source_and_why(no_renderer):
     assert digraph._repr_svg_() is None
     with pytest.raises(ad.GraphvizNotFoundError, match="Python 3.11"):
         digraph._repr_image_svg_xml()
+
+
+def test_a_failing_dot_shows_the_dot_source_and_its_error_in_jupyter(tmp_path, monkeypatch):
+    broken = tmp_path / "dot"
+    broken.write_text("#!/bin/sh\necho 'Error: no layout plugins' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{path_without_dot()}")
+    _, _, _, o = expression()
+    digraph = ad.draw_graph(o)
+    bundle = digraph._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert bundle["text/plain"].startswith("No picture: ")
+    assert "no layout plugins" in bundle["text/plain"].splitlines()[0]
+    assert digraph._repr_svg_() is None
 
 
 def png_size(path: Path) -> tuple[int, int]:

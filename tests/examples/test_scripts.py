@@ -102,6 +102,43 @@ def test_mnist_script_falls_back_to_the_sample_and_writes_its_pictures(tmp_path)
     assert model.is_file()
 
 
+@pytest.mark.parametrize(
+    ("script", "args", "pictures"),
+    [
+        ("celsius_to_fahrenheit.py", ["--steps", "20"], ["celsius_to_fahrenheit.png"]),
+        ("xor.py", ["--steps", "50"], ["xor.png"]),
+        ("moons.py", ["--samples", "50", "--steps", "20"], ["moons.png"]),
+        (
+            "mnist.py",
+            ["--dataset", "sample", "--epochs", "1", "--train-limit", "500"],
+            ["mnist-sample_curves.png", "mnist-sample_misclassified.png"],
+        ),
+    ],
+)
+def test_scripts_without_matplotlib_say_why_and_exit_0(tmp_path, script, args, pictures):
+    out = tmp_path / "out"
+    hide_matplotlib = (
+        "import runpy, sys; sys.modules['matplotlib'] = None; "  # import raises ImportError
+        f"sys.path.insert(0, {str(EXAMPLES)!r}); "
+        f"sys.argv = [{script!r}, *{[*args, '--out', str(out)]!r}]; "
+        f"runpy.run_path({str(EXAMPLES / script)!r}, run_name='__main__')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    completed = subprocess.run(
+        [sys.executable, "-c", hide_matplotlib],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    (why,) = [line for line in completed.stdout.splitlines() if line.startswith("no picture")]
+    assert all(name in why for name in pictures)
+    assert "matplotlib cannot be imported" in why and "pip install matplotlib" in why
+    assert not any((out / name).exists() for name in pictures)
+
+
 def test_mnist_script_refuses_zero_epochs(tmp_path):
     completed = subprocess.run(
         [sys.executable, str(EXAMPLES / "mnist.py"), "--epochs", "0"],
