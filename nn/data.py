@@ -108,7 +108,7 @@ class DataLoader:
 
     Batches of a TensorDataset (or of an array) are cut from its arrays directly: one copy per
     batch, none per sample. num_workers is accepted for PyTorch code; samples are always loaded
-    in the calling process.
+    in the calling process; pin_memory, which only speeds copies to a GPU, changes nothing.
 
     >>> loader = nn.data.DataLoader(nn.data.TensorDataset(x, y), batch_size=64, shuffle=True)
     >>> for inputs, targets in loader:
@@ -124,6 +124,7 @@ class DataLoader:
         generator: np.random.Generator | None = None,
         num_workers: int = 0,
         collate_fn: Callable[[list[Any]], Any] | None = None,
+        pin_memory: bool = False,
         *,
         seed: int | None = None,
     ):
@@ -147,6 +148,7 @@ class DataLoader:
         self.generator = np.random.default_rng(seed) if seed is not None else generator
         self.num_workers = num_workers
         self.collate_fn = default_collate if collate_fn is None else collate_fn
+        self.pin_memory = pin_memory
 
     def __len__(self) -> int:
         if self.drop_last:

@@ -78,9 +78,9 @@ def test_drop_last_and_len():
     assert DataLoader(TensorDataset(X, Y)).batch_size == 1
 
 
-def test_loader_exposes_its_dataset_and_accepts_num_workers():
+def test_loader_exposes_its_dataset_and_accepts_num_workers_and_pin_memory():
     dataset = TensorDataset(X, Y)
-    loader = DataLoader(dataset, batch_size=4, num_workers=2)
+    loader = DataLoader(dataset, batch_size=4, num_workers=2, pin_memory=True)
     assert loader.dataset is dataset and len(loader.dataset) == 10
     assert sum(len(y) for _, y in loader) == 10
 
