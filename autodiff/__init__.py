@@ -5,7 +5,7 @@ numpy (`import autodiff.numpy as np`).
 """
 
 from autodiff import cuda
-from autodiff import numpy as numpy  # noqa: PLC0414 - the numpy-speaking namespace
+from autodiff import numpy as numpy  # the numpy-speaking namespace, kept out of `import *`
 from autodiff.anomaly import detect_anomaly
 from autodiff.creation import (
     arange,
