@@ -2,12 +2,11 @@
 
     python examples/pytorch_port.py [--epochs 1] [--train-size 8000] [--save-model PATH]
 
-`train` and `test` below are those of pytorch/examples (mnist/main.py, BSD-3-Clause licence,
-Copyright (c) 2017 the PyTorch examples contributors), unchanged: only the imports differ. The
-model is an MLP while the convolution layers are not in nn yet, the optimiser Adam while
-Adadelta is not; the data is the MNIST sample shipped with nn.datasets, normalised as the
-original's transforms do. The state dict is saved with torch.save, i.e. autodiff.save: an
-.npz file, no pickle.
+`train` and `test` below are those of pytorch/examples (mnist/main.py; its BSD-3-Clause
+licence is quoted above them), unchanged: only the imports differ. The model is an MLP while
+the convolution layers are not in nn yet, the optimiser Adam while Adadelta is not; the data
+is the MNIST sample shipped with nn.datasets, normalised as the original's transforms do. The
+state dict is saved with torch.save, i.e. autodiff.save: an .npz file, no pickle.
 """
 
 from __future__ import annotations
@@ -44,6 +43,37 @@ class Net(nn.Module):
         return output
 
 
+# train and test are from pytorch/examples (mnist/main.py), under this licence:
+#
+# BSD 3-Clause License
+#
+# Copyright (c) 2017 Pytorch contributors,
+# All rights reserved.
+#
+# Redistribution and use in source and binary forms, with or without
+# modification, are permitted provided that the following conditions are met:
+#
+# * Redistributions of source code must retain the above copyright notice, this
+#   list of conditions and the following disclaimer.
+#
+# * Redistributions in binary form must reproduce the above copyright notice,
+#   this list of conditions and the following disclaimer in the documentation
+#   and/or other materials provided with the distribution.
+#
+# * Neither the name of the copyright holder nor the names of its
+#   contributors may be used to endorse or promote products derived from
+#   this software without specific prior written permission.
+#
+# THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS"
+# AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE
+# IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+# DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+# FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+# DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+# SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+# CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+# OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+# OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
 # fmt: off
 def train(args, model, device, train_loader, optimizer, epoch):
     model.train()
