@@ -124,7 +124,9 @@ class Engine:
         return [p.data for p in self.model.parameters()]
 
     def loader(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> Any:
-        return self.nn.data.DataLoader(x, y, batch_size=batch_size, shuffle=True, seed=seed)
+        return self.nn.data.DataLoader(
+            self.nn.data.TensorDataset(x, y), batch_size=batch_size, shuffle=True, seed=seed
+        )
 
     def epoch(self, loader: Any) -> list:
         model, optimizer = self.model, self.optimizer
@@ -172,7 +174,9 @@ def warm_up(impl: str, x: np.ndarray, y: np.ndarray, run: dict, seed: int) -> No
     trainer = make(impl, run, seed)
     count = min(len(x), WARMUP_STEPS * run["batch_size"])
     if isinstance(trainer, Engine):
-        loader = trainer.nn.data.DataLoader(x[:count], y[:count], batch_size=run["batch_size"])
+        loader = trainer.nn.data.DataLoader(
+            trainer.nn.data.TensorDataset(x[:count], y[:count]), batch_size=run["batch_size"]
+        )
         trainer.epoch(loader)
     else:
         trainer.epoch(x, y, np.arange(count), run["batch_size"])

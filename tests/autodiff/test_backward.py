@@ -247,12 +247,13 @@ def test_in_place_methods_under_no_grad_bump_the_version():
 
 
 def test_augmented_assignment_rebinds_to_a_recorded_tensor():
-    c = f64(2.0, requires_grad=True)
+    leaf = f64(2.0, requires_grad=True)
+    c = leaf * 1.0
     original = c
     c += c + 1
     assert c is not original and c.op == "add"
     c.backward()
-    assert original.grad.item() == 2.0
+    assert leaf.grad.item() == 2.0
 
 
 def test_anomaly_mode_names_the_op_and_the_users_line():
@@ -305,7 +306,7 @@ def test_second_derivative_tells_apart_inputs_that_share_an_array():
 
 def test_gradients_take_the_dtype_of_their_variable():
     w = ad.Tensor(np.ones((2, 3), np.float32), requires_grad=True)
-    ad.linear(np.ones((4, 3)), w).sum().backward()  # a float64 batch
+    ad.numpy.matmul(np.ones((4, 3)), w.T).sum().backward()  # float64 batch, promoted
     assert w.grad.dtype == np.float32
 
 
