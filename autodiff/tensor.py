@@ -57,6 +57,33 @@ _PLAIN = (np.ndarray, np.generic, bool, int, float, type(None))  # passed to for
 _NO_INPUT_GRAD = "made by {} from inputs that do not require grad"
 _UNDER_NO_GRAD = "made by {} under no_grad()"
 _NO_GRADIENT = "made by {}, whose result carries no gradient"
+_DETACHED = "made by {}"
+_FROM_CUT = "made by {} from a value {}"  # the second {}: the cut it traces back to
+_CUTS = (_UNDER_NO_GRAD, _DETACHED, _FROM_CUT)
+
+
+_ONES: dict[tuple[np.dtype, Shape], np.ndarray] = {}
+
+
+def _ones(dtype: np.dtype, shape: Shape) -> np.ndarray:
+    """A read-only array of ones: the seed of backward on a one-element tensor, made once."""
+    ones = _ONES.get((dtype, shape))
+    if ones is None:
+        ones = np.ones(shape, dtype)
+        ones.flags.writeable = False  # backward copies it before handing it out as a .grad
+        if len(_ONES) < 64:
+            _ONES[(dtype, shape)] = ones
+    return ones
+
+
+def _cause_from(prim: Primitive, inputs: list[Any]) -> tuple[Any, ...]:
+    """Why the result of inputs that need no gradient needs none. An input cut from a graph
+    (made under no_grad, or by detach) is named as the cause, however many ops back."""
+    for t in inputs:
+        cause = t._cause if t is not None else None
+        if cause is not None and cause[0] in _CUTS:
+            return (_FROM_CUT, prim.name, cause if len(cause) == 2 else cause[2])
+    return (_NO_INPUT_GRAD, prim.name)
 
 
 class Tensor:
@@ -100,7 +127,7 @@ class Tensor:
         self._version = 0
         self._hooks: list[Callable] | None = None
         self._retains_grad = False
-        self._cause: tuple[str, str] | None = None  # why it does not require grad
+        self._cause: tuple[Any, ...] | None = None  # why it does not require grad
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -129,17 +156,18 @@ class Tensor:
         """
         datas = []
         inputs = []
-        needs = []
+        needs = 0  # bit i set: input i requires grad
+        bit = 1
         for a in args:
             if isinstance(a, Tensor):
                 datas.append(a.data)
                 inputs.append(a)
-                needs.append(a.requires_grad)
+                if a.requires_grad:
+                    needs |= bit
             else:
                 datas.append(a if isinstance(a, _PLAIN) else _to_array(a))
                 inputs.append(None)
-                needs.append(False)
-        datas = tuple(datas)
+            bit <<= 1
         try:
             out, saved = prim.forward(*datas, **params)
         except ValueError as err:
@@ -150,17 +178,26 @@ class Tensor:
                 f"{prim.name}: cannot broadcast shapes {shapes}; expected each pair of "
                 f"trailing dims to be equal or 1"
             ) from None
-        result = Tensor._wrap(out)
+        result = object.__new__(Tensor)  # Tensor._wrap(out), inlined: the hottest line
+        result.data = out
+        result.requires_grad = False
+        result.grad = None
+        result.name = None
+        result._node = None
+        result._version = 0
+        result._hooks = None
+        result._retains_grad = False
+        result._cause = None
         if not prim.differentiable:
             result._cause = (_NO_GRADIENT, prim.name)
-        elif True not in needs:
-            result._cause = (_NO_INPUT_GRAD, prim.name)
+        elif not needs:
+            result._cause = _cause_from(prim, inputs)
         elif not tape.state.enabled:
             result._cause = (_UNDER_NO_GRAD, prim.name)
         else:
-            result._node = tape.Node(
-                prim, params, tuple(inputs), datas, tuple(needs), saved, result
-            )
+            # args as a tuple of arrays and numbers: the collector stops tracking it after
+            # its first pass, so a large graph costs each later pass one object less per op
+            result._node = tape.Node(prim, params, inputs, tuple(datas), needs, saved)
             result.requires_grad = True
         return result
 
@@ -246,10 +283,12 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set whether this leaf collects a gradient; returns self."""
-        if requires_grad and self.dtype.kind not in "fc":
+        if requires_grad and self.dtype.kind != "f":
+            kind = "complex derivatives are not supported" if self.dtype.kind == "c" else ""
             raise DTypeError(
-                f"requires_grad: only floating tensors can require gradients, got {self.dtype}; "
-                f"convert first, e.g. Tensor(x, dtype=np.float32, requires_grad=True)"
+                f"requires_grad: only floating tensors can require gradients, got "
+                f"{self.dtype}{' (' + kind + ')' if kind else ''}; convert first, e.g. "
+                f"Tensor(x, dtype=np.float32, requires_grad=True)"
             )
         if not requires_grad and self._node is not None:
             raise GradientError(
@@ -261,7 +300,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data (shared), cut from the graph."""
         t = Tensor._wrap(self.data)
-        t._cause = ("made by {}", "detach()")
+        t._cause = (_DETACHED, "detach()")
         return t
 
     def retain_grad(self) -> None:
@@ -323,9 +362,8 @@ class Tensor:
         (recording only under create_graph), and run the tape; see tape.backward.
         """
         g = self._seed(gradient, op, create_graph)
-        mode = tape.enable_grad() if create_graph else tape.no_grad()
-        with mode, np.errstate(all="ignore"):  # inf and NaN where the math has them, no warnings
-            return tape.backward(
+        with tape.grad_mode(create_graph), np.errstate(all="ignore"):  # inf and NaN where the
+            return tape.backward(  # math has them, without warnings
                 self,
                 g,
                 retain_graph=retain_graph or create_graph,
@@ -349,7 +387,7 @@ class Tensor:
                     f"{op}: called on a Tensor of shape {self.shape}; expected a scalar, "
                     f"or pass gradient= of shape {self.shape}"
                 )
-            g = np.ones(self.shape, dtype=self.dtype)
+            g = _ones(self.data.dtype, self.data.shape)
         elif create_graph and isinstance(gradient, Tensor) and gradient.requires_grad:
             g = gradient
         else:
@@ -363,8 +401,12 @@ class Tensor:
 
     def _why_no_grad(self) -> str:
         if self._cause is not None:
-            template, op = self._cause
-            why = template.format(op)
+            template, op, *origin = self._cause
+            if origin:
+                (origin_template, origin_op) = origin[0]
+                why = template.format(op, origin_template.format(origin_op))
+            else:
+                why = template.format(op)
         else:
             why = "a leaf created without requires_grad=True (e.g. from a numpy array or .data)"
         return (
@@ -746,11 +788,12 @@ class Tensor:
         keepdims: Any = None,
         ddof: float | None = None,
     ) -> Tensor:
-        """Square root of var (unbiased by default, as in PyTorch)."""
-        variance = self.var(
-            dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims, ddof=ddof
-        )
-        return variance.sqrt()
+        """Square root of var, unbiased by default as in PyTorch (one primitive: its gradient
+        is 0 where all values are equal).
+        """
+        axis, keepdims = _dims("std", dim, keepdim, axis, keepdims)
+        correction = _correction(unbiased, correction, ddof)
+        return Tensor.apply(reduce.std, self, axis=axis, keepdims=keepdims, ddof=correction)
 
     def _count(self, axis: Axis) -> int:
         count = 1
