@@ -1,7 +1,29 @@
-"""autodiff: reverse-mode automatic differentiation on numpy arrays."""
+"""autodiff: reverse-mode automatic differentiation on numpy arrays.
 
+The top-level namespace speaks PyTorch (`import autodiff as torch`); `autodiff.numpy` speaks
+numpy (`import autodiff.numpy as np`).
+"""
+
+from autodiff import cuda
+from autodiff import numpy as numpy  # the numpy-speaking namespace, kept out of `import *`
 from autodiff.anomaly import detect_anomaly
+from autodiff.creation import (
+    arange,
+    as_tensor,
+    from_numpy,
+    full,
+    linspace,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from autodiff.device import device
 from autodiff.draw import GraphvizNotFoundError, draw_graph, render_graph
+from autodiff.dtypes import *  # noqa: F403 - float32, long, ...
+from autodiff.dtypes import BUILTIN_NAMES as _BUILTIN_NAMES
+from autodiff.dtypes import __all__ as _dtypes
 from autodiff.errors import DTypeError, GradientError, ShapeError
 from autodiff.functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from autodiff.functions import *  # noqa: F403 - the ops as free functions
@@ -10,10 +32,16 @@ from autodiff.gradcheck import gradcheck
 from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, pad
 from autodiff.primitive import Sample, primitive
+from autodiff.random import default_generator, manual_seed, rand, randint, randn
 from autodiff.serialization import load, load_arrays, save
+from autodiff.size import Size
 from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
 from autodiff.threads import get_num_threads, set_num_threads
+
+# autodiff.float, autodiff.int, autodiff.bool: PyTorch's dtype names, kept out of `import *`
+# so that they never shadow Python's builtins.
+globals().update(_BUILTIN_NAMES)
 
 __all__ = [
     "DTypeError",
@@ -21,36 +49,55 @@ __all__ = [
     "GraphvizNotFoundError",
     "Sample",
     "ShapeError",
+    "Size",
     "Tensor",
+    "arange",
+    "as_tensor",
     "avg_pool2d",
     "conv2d",
     "conv_transpose2d",
-    "max_pool2d",
-    "pad",
+    "cuda",
+    "default_generator",
     "detect_anomaly",
+    "device",
     "draw_graph",
     "enable_grad",
+    "from_numpy",
+    "full",
+    "get_default_dtype",
     "grad",
+    "gradcheck",
     "hessian",
+    "is_grad_enabled",
     "jacobian",
     "jvp",
+    "get_num_threads",
+    "linspace",
     "load",
     "load_arrays",
-    "save",
-    "value_and_grad",
-    "vjp",
-    "get_default_dtype",
-    "get_num_threads",
-    "gradcheck",
-    "is_grad_enabled",
+    "manual_seed",
+    "max_pool2d",
     "no_grad",
+    "ones",
+    "ones_like",
+    "pad",
     "primitive",
     "print_tape",
+    "rand",
+    "randint",
+    "randn",
     "render_graph",
     "scope",
+    "save",
     "set_default_dtype",
     "set_num_threads",
     "tape_listing",
+    "tensor",
     "trace_backward",
+    "value_and_grad",
+    "vjp",
+    "zeros",
+    "zeros_like",
+    *_dtypes,
     *_functions,
 ]

@@ -26,11 +26,11 @@ class detect_anomaly:
 
     def __enter__(self) -> detect_anomaly:
         self.previous = tape.state.anomaly
-        tape.state.anomaly = self
+        tape.set_anomaly(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        tape.state.anomaly = self.previous
+        tape.set_anomaly(self.previous)
 
     @staticmethod
     def capture() -> str | None:

@@ -426,7 +426,10 @@ def _value_fields(
     shape = "scalar" if t.ndim == 0 else str(t.shape)
     fields = [f"{_record_text(graph.name(t))}\\n{shape} {t.dtype}"]
     if show_data:
-        fields.append(_record_text(f"data {_summary(t.data)}"))
+        if t.data is None:
+            fields.append("data freed by backward")
+        else:
+            fields.append(_record_text(f"data {_summary(t.data)}"))
     if show_grad:
         fields.append(_record_text(_grad_text(t, backward_ran)))
     return fields
@@ -499,8 +502,8 @@ def _value_clusters(
     for node in graph.nodes:
         cluster = node_cluster.get(id(node))
         if cluster is not None:
-            where[id(node.out())] = cluster
-        for t in node.inputs:
+            where[id(graph.out(node))] = cluster
+        for t in graph.inputs(node):
             if t is not None and t._node is None and t.requires_grad:
                 users.setdefault(id(t), []).append(cluster)
     for key, clusters in users.items():
@@ -532,10 +535,10 @@ def _nearest(
     if max_nodes is None or max_nodes >= len(graph.values) + len(graph.nodes):
         return set(value_ids.values()) | set(op_ids.values())
     shown: set[str] = set()
-    queue: deque[Tensor | tape.Node] = deque([graph.root])
+    queue: deque[Tensor | tape.Freed | tape.Node] = deque([graph.root])
     while queue and len(shown) < max_nodes:  # breadth first, backwards from the root
         item = queue.popleft()
-        if isinstance(item, Tensor):
+        if not isinstance(item, tape.Node):  # a value
             key = value_ids[id(item)]
             if key not in shown:
                 shown.add(key)
@@ -545,7 +548,7 @@ def _nearest(
             key = op_ids[id(item)]
             if key not in shown:
                 shown.add(key)
-                queue.extend(t for t in item.inputs if t is not None)
+                queue.extend(t for t in graph.inputs(item) if t is not None)
     return shown
 
 
@@ -562,15 +565,16 @@ def _add_edges(
     shown: set[str],
 ) -> None:
     """Edges into `node` from its inputs and out of it to its result (or to and from "more")."""
-    out_id = value_ids[id(node.out())]
+    out_id = value_ids[id(graph.out(node))]
     if op_id not in shown:
         if out_id in shown:
             dot.edge("more", out_id, style="dashed")
         return
     dot.edge(op_id, out_id)
-    numbered = node.prim.name not in _COMMUTATIVE and sum(t is not None for t in node.inputs) > 1
+    inputs = graph.inputs(node)
+    numbered = node.prim.name not in _COMMUTATIVE and sum(t is not None for t in inputs) > 1
     hidden_input = False
-    for position, t in enumerate(node.inputs):
+    for position, t in enumerate(inputs):
         if t is None:
             continue
         if value_ids[id(t)] not in shown:

@@ -1,242 +1,334 @@
-"""The ops as free functions with numpy's names: autodiff.exp(x), autodiff.stack([a, b])."""
+"""The ops as free functions with PyTorch's names and meanings: autodiff.exp(x),
+autodiff.cat([a, b], dim=1), autodiff.max(x, dim) giving (values, indices), ...
+
+So `import autodiff as torch` runs PyTorch code with its meaning unchanged. Reductions also
+accept numpy's axis/keepdims spellings, with the same meaning; autodiff.numpy has numpy's.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from autodiff.broadcast import Axis, Shape
-from autodiff.ops import elementwise, linalg, loss, shape
-from autodiff.tensor import Tensor, get_default_dtype
+from autodiff.creation import as_tensor
+from autodiff.ops import elementwise, linalg, loss
+from autodiff.ops import shape as shape_ops
+from autodiff.tensor import Tensor, check_same_dtype, promoted
 
 __all__ = [
-    "tensor",
-    "as_tensor",
-    "zeros",
-    "ones",
-    "exp",
-    "log",
-    "sqrt",
     "abs",
-    "sin",
-    "cos",
-    "tanh",
-    "sigmoid",
-    "softplus",
-    "log_sigmoid",
-    "relu",
-    "leaky_relu",
-    "erf",
-    "clip",
-    "maximum",
-    "minimum",
-    "where",
-    "matmul",
-    "linear",
-    "sum",
-    "mean",
-    "var",
-    "std",
-    "max",
-    "min",
-    "logsumexp",
-    "softmax",
-    "log_softmax",
+    "amax",
+    "amin",
     "argmax",
     "argmin",
-    "reshape",
-    "transpose",
-    "swapaxes",
     "broadcast_to",
+    "cat",
+    "clamp",
+    "clip",
+    "clone",
     "concatenate",
-    "stack",
-    "split",
-    "take_along_axis",
-    "astype",
+    "cos",
+    "eq",
+    "erf",
+    "exp",
+    "flatten",
+    "ge",
+    "gt",
+    "is_tensor",
+    "le",
+    "leaky_relu",
+    "linear",
+    "log",
+    "log_sigmoid",
+    "log_softmax",
+    "logsumexp",
+    "lt",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "ne",
+    "norm",
+    "numel",
+    "permute",
+    "prod",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "sin",
+    "softmax",
     "softmax_cross_entropy",
+    "softplus",
+    "split",
+    "sqrt",
+    "squeeze",
+    "stack",
+    "std",
+    "sum",
+    "swapaxes",
+    "tanh",
+    "transpose",
+    "unsqueeze",
+    "var",
+    "where",
 ]
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """Tensor(data, ...), PyTorch's spelling."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
 
 
-def as_tensor(x: Any) -> Tensor:
-    """x itself if it is a Tensor, else a new Tensor around it."""
-    return x if isinstance(x, Tensor) else Tensor(x)
+def numel(input: Any) -> int:
+    return as_tensor(input).numel()
 
 
-def zeros(shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros(shape, dtype or get_default_dtype()), requires_grad=requires_grad)
+def clone(input: Any) -> Tensor:
+    """A copy of the values, recorded: gradients flow back to input."""
+    return as_tensor(input).clone()
 
 
-def ones(shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones(shape, dtype or get_default_dtype()), requires_grad=requires_grad)
+def exp(input: Any) -> Tensor:
+    return as_tensor(input).exp()
 
 
-def exp(x: Any) -> Tensor:
-    return as_tensor(x).exp()
+def log(input: Any) -> Tensor:
+    return as_tensor(input).log()
 
 
-def log(x: Any) -> Tensor:
-    return as_tensor(x).log()
+def sqrt(input: Any) -> Tensor:
+    return as_tensor(input).sqrt()
 
 
-def sqrt(x: Any) -> Tensor:
-    return as_tensor(x).sqrt()
+def abs(input: Any) -> Tensor:
+    return as_tensor(input).abs()
 
 
-def abs(x: Any) -> Tensor:
-    return as_tensor(x).abs()
+def sin(input: Any) -> Tensor:
+    return as_tensor(input).sin()
 
 
-def sin(x: Any) -> Tensor:
-    return as_tensor(x).sin()
+def cos(input: Any) -> Tensor:
+    return as_tensor(input).cos()
 
 
-def cos(x: Any) -> Tensor:
-    return as_tensor(x).cos()
+def tanh(input: Any) -> Tensor:
+    return as_tensor(input).tanh()
 
 
-def tanh(x: Any) -> Tensor:
-    return as_tensor(x).tanh()
+def sigmoid(input: Any) -> Tensor:
+    return as_tensor(input).sigmoid()
 
 
-def sigmoid(x: Any) -> Tensor:
-    return as_tensor(x).sigmoid()
+def softplus(input: Any) -> Tensor:
+    return as_tensor(input).softplus()
 
 
-def softplus(x: Any) -> Tensor:
-    return as_tensor(x).softplus()
+def log_sigmoid(input: Any) -> Tensor:
+    return as_tensor(input).log_sigmoid()
 
 
-def log_sigmoid(x: Any) -> Tensor:
-    return as_tensor(x).log_sigmoid()
+def relu(input: Any) -> Tensor:
+    return as_tensor(input).relu()
 
 
-def relu(x: Any) -> Tensor:
-    return as_tensor(x).relu()
+def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
+    return as_tensor(input).leaky_relu(negative_slope)
 
 
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
-    return as_tensor(x).leaky_relu(negative_slope)
+def erf(input: Any) -> Tensor:
+    return as_tensor(input).erf()
 
 
-def erf(x: Any) -> Tensor:
-    return as_tensor(x).erf()
+def clamp(input: Any, min: float | None = None, max: float | None = None) -> Tensor:
+    """Values limited to [min, max]; either bound may be None."""
+    return as_tensor(input).clamp(min, max)
 
 
-def clip(x: Any, low: float | None = None, high: float | None = None) -> Tensor:
-    return as_tensor(x).clip(low, high)
+clip = clamp
 
 
-def maximum(a: Any, b: Any) -> Tensor:
+def maximum(input: Any, other: Any) -> Tensor:
     """Elementwise max; at ties each side gets half the gradient."""
-    return Tensor.apply(elementwise.maximum, a, b)
+    return Tensor.apply(elementwise.maximum, *promoted(input, other))
 
 
-def minimum(a: Any, b: Any) -> Tensor:
+def minimum(input: Any, other: Any) -> Tensor:
     """Elementwise min; at ties each side gets half the gradient."""
-    return Tensor.apply(elementwise.minimum, a, b)
+    return Tensor.apply(elementwise.minimum, *promoted(input, other))
 
 
-def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """a where condition, else b (condition carries no gradient)."""
-    return Tensor.apply(elementwise.where, condition, a, b)
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """input where condition, else other (condition carries no gradient)."""
+    return Tensor.apply(elementwise.where, condition, *promoted(input, other))
 
 
-def matmul(a: Any, b: Any) -> Tensor:
-    return as_tensor(a) @ b
+def eq(input: Any, other: Any) -> Tensor:
+    return as_tensor(input) == other
 
 
-def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
-    """x @ weightᵀ + bias in one recorded op; weight is (out_features, in_features)."""
-    return Tensor.apply(linalg.linear, x, weight, bias)
+def ne(input: Any, other: Any) -> Tensor:
+    return as_tensor(input) != other
 
 
-def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    return as_tensor(x).sum(axis, keepdims)
+def lt(input: Any, other: Any) -> Tensor:
+    return as_tensor(input) < other
 
 
-def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    return as_tensor(x).mean(axis, keepdims)
+def le(input: Any, other: Any) -> Tensor:
+    return as_tensor(input) <= other
 
 
-def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    return as_tensor(x).var(axis, keepdims, ddof)
+def gt(input: Any, other: Any) -> Tensor:
+    return as_tensor(input) > other
 
 
-def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    return as_tensor(x).std(axis, keepdims, ddof)
+def ge(input: Any, other: Any) -> Tensor:
+    return as_tensor(input) >= other
 
 
-def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    return as_tensor(x).max(axis, keepdims)
+def matmul(input: Any, other: Any) -> Tensor:
+    """input @ other; both of one dtype (float32 with float64 raises a DTypeError, as in
+    PyTorch; autodiff.numpy.matmul promotes instead).
+    """
+    return as_tensor(input) @ other
 
 
-def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    return as_tensor(x).min(axis, keepdims)
+def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
+    """input @ weightᵀ + bias in one recorded op; weight is (out_features, in_features).
+
+    All three must share one dtype: a float64 batch into a float32 layer raises a DTypeError
+    (as in PyTorch) instead of silently computing the whole network in float64.
+    """
+    if not _one_dtype(input, weight, bias):
+        check_same_dtype("linear", input, weight, bias)
+    return Tensor.apply(linalg.linear, input, weight, bias)
 
 
-def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    return as_tensor(x).logsumexp(axis, keepdims)
+def _one_dtype(input: Any, weight: Any, bias: Any) -> bool:
+    """The common case, checked cheaply: three Tensors (or no bias) of one dtype."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
+        return False
+    dtype = weight.data.dtype
+    if input.data.dtype != dtype:
+        return False
+    return bias is None or (isinstance(bias, Tensor) and bias.data.dtype == dtype)
 
 
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    return as_tensor(x).softmax(axis)
+def sum(input: Any, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    return as_tensor(input).sum(dim, keepdim, **spelling)
 
 
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    return as_tensor(x).log_softmax(axis)
+def mean(input: Any, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    return as_tensor(input).mean(dim, keepdim, **spelling)
 
 
-def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    return as_tensor(x).argmax(axis, keepdims)
+def var(input: Any, dim: Axis = None, *args: Any, **kwargs: Any) -> Tensor:
+    """Unbiased (correction=1) by default, as PyTorch; see Tensor.var."""
+    return as_tensor(input).var(dim, *args, **kwargs)
 
 
-def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    return as_tensor(x).argmin(axis, keepdims)
+def std(input: Any, dim: Axis = None, *args: Any, **kwargs: Any) -> Tensor:
+    """Unbiased (correction=1) by default, as PyTorch; see Tensor.std."""
+    return as_tensor(input).std(dim, *args, **kwargs)
 
 
-def reshape(x: Any, shape: Shape) -> Tensor:
-    return as_tensor(x).reshape(shape)
+def max(input: Any, dim: Any = None, keepdim: bool = False, **spelling: Any) -> Any:
+    """max(x): the largest value; max(x, dim): (values, indices); max(x, other): elementwise."""
+    return as_tensor(input).max(dim, keepdim, **spelling)
 
 
-def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
-    return as_tensor(x).transpose(axes)
+def min(input: Any, dim: Any = None, keepdim: bool = False, **spelling: Any) -> Any:
+    """min(x): the smallest value; min(x, dim): (values, indices); min(x, other): elementwise."""
+    return as_tensor(input).min(dim, keepdim, **spelling)
 
 
-def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
-    return as_tensor(x).swapaxes(axis1, axis2)
+def amax(input: Any, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    return as_tensor(input).amax(dim, keepdim, **spelling)
 
 
-def broadcast_to(x: Any, shape: Shape) -> Tensor:
-    return as_tensor(x).broadcast_to(shape)
+def amin(input: Any, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    return as_tensor(input).amin(dim, keepdim, **spelling)
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """The tensors joined along an existing axis."""
-    return Tensor.apply(shape.concatenate, *tensors, axis=axis)
+def prod(input: Any, dim: int | None = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    return as_tensor(input).prod(dim, keepdim, **spelling)
 
 
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """The tensors joined along a new axis."""
-    return Tensor.apply(shape.stack, *tensors, axis=axis)
+def norm(input: Any, p: float | str = 2, dim: Axis = None, keepdim: bool = False) -> Tensor:
+    return as_tensor(input).norm(p, dim, keepdim)
 
 
-def split(x: Any, sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-    return as_tensor(x).split(sections, axis)
+def logsumexp(input: Any, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    return as_tensor(input).logsumexp(dim, keepdim, **spelling)
 
 
-def take_along_axis(x: Any, indices: Any, axis: int) -> Tensor:
-    return as_tensor(x).take_along_axis(indices, axis)
+def softmax(input: Any, dim: int = -1, **spelling: Any) -> Tensor:
+    return as_tensor(input).softmax(dim, **spelling)
 
 
-def astype(x: Any, dtype: Any) -> Tensor:
-    return as_tensor(x).astype(dtype)
+def log_softmax(input: Any, dim: int = -1, **spelling: Any) -> Tensor:
+    return as_tensor(input).log_softmax(dim, **spelling)
+
+
+def argmax(input: Any, dim: int | None = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    return as_tensor(input).argmax(dim, keepdim, **spelling)
+
+
+def argmin(input: Any, dim: int | None = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    return as_tensor(input).argmin(dim, keepdim, **spelling)
+
+
+def reshape(input: Any, shape: Shape) -> Tensor:
+    return as_tensor(input).reshape(shape)
+
+
+def transpose(input: Any, dim0: int, dim1: int) -> Tensor:
+    """dims dim0 and dim1 swapped (PyTorch's meaning; autodiff.numpy.transpose permutes)."""
+    return as_tensor(input).transpose(dim0, dim1)
+
+
+swapaxes = transpose
+
+
+def permute(input: Any, dims: Sequence[int]) -> Tensor:
+    return as_tensor(input).permute(dims)
+
+
+def squeeze(input: Any, dim: Axis = None) -> Tensor:
+    return as_tensor(input).squeeze(dim)
+
+
+def unsqueeze(input: Any, dim: int) -> Tensor:
+    return as_tensor(input).unsqueeze(dim)
+
+
+def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return as_tensor(input).flatten(start_dim, end_dim)
+
+
+def broadcast_to(input: Any, size: Shape) -> Tensor:
+    return as_tensor(input).broadcast_to(size)
+
+
+def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """The tensors joined along an existing dim."""
+    return Tensor.apply(shape_ops.concatenate, *tensors, axis=dim if axis is None else axis)
+
+
+concatenate = cat
+
+
+def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """The tensors joined along a new dim."""
+    return Tensor.apply(shape_ops.stack, *tensors, axis=dim if axis is None else axis)
+
+
+def split(tensor: Any, split_size_or_sections: int | Sequence[int], dim: int = 0) -> list[Tensor]:
+    """Pieces of the given size (an int) or sizes (a list) along dim, as PyTorch."""
+    return as_tensor(tensor).split(split_size_or_sections, dim)
 
 
 def softmax_cross_entropy(logits: Any, target: Any, reduction: str = "none") -> Tensor:

@@ -14,19 +14,27 @@ from autodiff.tensor import Tensor
 
 def gradcheck(
     f: Callable[..., Tensor],
-    inputs: Sequence[Tensor],
+    inputs: Sequence[Any],
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
 ) -> bool:
     """Compare backward's gradients of f(*inputs) with central differences.
 
-    Every input that requires grad must be float64. A non-scalar output is checked through
-    its whole Jacobian, one backward per output element. Returns True, or raises
-    GradientError naming the input, the worst element's index, the analytic and the
+    The gradient is checked w.r.t. every Tensor input that requires grad and every float64
+    numpy array (passed to f as a Tensor that requires grad, as JAX's check_grads does);
+    other inputs are constants. The inputs checked must be float64. A non-scalar output is
+    checked through its whole Jacobian, one backward per output element. Returns True, or
+    raises GradientError naming the input, the worst element's index, the analytic and the
     numeric value.
     """
+    inputs = [_as_variable(x, i) for i, x in enumerate(inputs)]
     wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not wrt:
+        raise GradientError(
+            "gradcheck: no input requires grad, so there is nothing to check; pass Tensors "
+            "made with requires_grad=True, or float64 numpy arrays"
+        )
     for i in wrt:
         if inputs[i].dtype != np.float64:
             raise DTypeError(
@@ -34,6 +42,11 @@ def gradcheck(
                 f"(finite differences in float32 are too coarse to check anything)"
             )
     out = f(*inputs)
+    if not isinstance(out, Tensor):
+        raise GradientError(
+            f"gradcheck: f returned {type(out).__name__}; expected a Tensor computed from the "
+            f"inputs"
+        )
     kept = [inputs[i].grad for i in wrt]  # the caller's gradients, put back afterwards
     try:
         analytic = _analytic_jacobians(out, [inputs[i] for i in wrt])
@@ -53,6 +66,18 @@ def gradcheck(
                 f"numeric {numeric[worst]:.8g}"
             )
     return True
+
+
+def _as_variable(x: Any, i: int) -> Any:
+    """A float numpy array as a Tensor (a copy) that requires grad; anything else as it is."""
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        if x.dtype != np.float64:
+            raise DTypeError(
+                f"gradcheck: input {i} is a {x.dtype} array; expected float64 (finite "
+                f"differences in {x.dtype} are too coarse to check anything)"
+            )
+        return Tensor(x.copy(), requires_grad=True)
+    return x
 
 
 def _analytic_jacobians(out: Tensor, wrt: list[Tensor]) -> list[np.ndarray]:

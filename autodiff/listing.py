@@ -43,11 +43,11 @@ class Graph:
         if not isinstance(root, Tensor):
             raise TypeError(f"expected a Tensor as the root of a graph, got {type(root).__name__}")
         self.root = root
-        self.nodes = _nodes_behind(root)  # forward order
+        self.nodes, self._outputs, self._inputs = _nodes_behind(root)  # forward order
         self.values: list[Tensor] = []  # every value once: first use, in forward order
         seen: set[int] = set()
         for node in self.nodes:
-            for t in (*node.inputs, node.out()):
+            for t in (*self.inputs(node), self.out(node)):
                 if t is not None and id(t) not in seen:
                     seen.add(id(t))
                     self.values.append(t)
@@ -60,6 +60,14 @@ class Graph:
         if t is None:
             return CONSTANT
         return self._names[id(t)]
+
+    def out(self, node: tape.Node) -> Tensor | tape.Freed:
+        """The value `node` made: its Tensor, or what remains once backward freed it."""
+        return self._outputs[id(node)]
+
+    def inputs(self, node: tape.Node) -> list[Tensor | tape.Freed | None]:
+        """The values `node` took (None for an argument that is no Tensor)."""
+        return self._inputs[id(node)]
 
     def __contains__(self, t: Tensor) -> bool:
         return id(t) in self._names
@@ -81,24 +89,46 @@ class Graph:
 
     def line(self, node: tape.Node) -> str:
         """``out = op(inputs, params)``, e.g. ``t3 = sum(t2, axis=1)``."""
-        args = [self.name(t) for t in node.inputs]
+        args = [self.name(t) for t in self.inputs(node)]
         args += [f"{key}={tape.short(value)}" for key, value in node.shown_params.items()]
-        return f"{self.name(node.out())} = {node.prim.name}({', '.join(args)})"
+        return f"{self.name(self.out(node))} = {node.prim.name}({', '.join(args)})"
 
 
-def _nodes_behind(root: Tensor) -> list[tape.Node]:
-    """The nodes `root` depends on, in creation (= forward) order; iterative, no recursion."""
+def _nodes_behind(root: Tensor) -> tuple[list[tape.Node], dict[int, Any], dict[int, list]]:
+    """The nodes `root` depends on, in creation (= forward) order, the value each made and
+    the values each took (by id(node)); iterative, no recursion.
+
+    A value backward has freed appears in its consumers' inputs as the Node that made it;
+    here it becomes a `tape.Freed` record, the same object wherever the value is used (its
+    Tensor, if some consumer still holds it, stands for it everywhere).
+    """
     found: dict[int, tape.Node] = {}
-    stack = [root._node] if root._node is not None else []
+    outputs: dict[int, Any] = {}
+    inputs: dict[int, list] = {}
+    stack: list[Any] = [root] if root._node is not None else []
     while stack:
-        node = stack.pop()
+        value = stack.pop()
+        node = value._node
         if id(node) in found:
             continue
         found[id(node)] = node
-        for t in node.inputs:
-            if t is not None and t._node is not None and id(t._node) not in found:
-                stack.append(t._node)
-    return sorted(found.values(), key=lambda node: node.seq)
+        values = [tape.Freed(t) if isinstance(t, tape.Node) else t for t in node.inputs]
+        inputs[id(node)] = values
+        for t in values:
+            if t is not None and t._node is not None:
+                key = id(t._node)
+                if key not in outputs or isinstance(outputs[key], tape.Freed):
+                    outputs[key] = t  # a Tensor wins over a Freed record of the same value
+                if key not in found:
+                    stack.append(t)
+    if root._node is not None:
+        outputs[id(root._node)] = root
+    for values in inputs.values():  # one object per value
+        for k, t in enumerate(values):
+            if t is not None and t._node is not None:
+                values[k] = outputs[id(t._node)]
+    nodes = sorted(found.values(), key=lambda node: node.seq)
+    return nodes, outputs, inputs
 
 
 def _name_values(values: list[Tensor]) -> dict[int, str]:
@@ -137,8 +167,8 @@ def tape_listing(root: Tensor) -> str:
     width = graph.width
     lines = []
     for node in graph.nodes:
-        shapes = " ".join(_shape(t) for t in node.inputs)
-        lines.append(f"{graph.line(node).ljust(width)}  {shapes} -> {node.out().shape}")
+        shapes = " ".join(_shape(t) for t in graph.inputs(node))
+        lines.append(f"{graph.line(node).ljust(width)}  {shapes} -> {graph.out(node).shape}")
     return "\n".join(lines)
 
 
@@ -247,7 +277,7 @@ class trace_backward:
         return "\n".join(step.format(width) for step in self.steps)
 
     def _observe(self, node: tape.Node, g: Any, grads: tuple[Any, ...]) -> None:
-        out = node.out()
+        out = tape.state.current_out  # the output of the node backward just ran
         if self._graph is None or out is None or out not in self._graph:
             # the first VJP of a backward pass is the root's op: name values as its graph does
             self._graph = Graph(out) if out is not None else None

@@ -1,47 +1,103 @@
-"""The tape: one Node per recorded op, the grad-mode switches, and the backward walk.
+"""The tape: one Node per recorded op, the per-thread grad mode, and the backward walk.
 
-Each Tensor made by a recorded op holds its Node; the Node holds the op's inputs, what the
-forward saved, and a weak reference to its output. Nothing refers back from a Node to its
-own output strongly, so a graph is freed by reference counting as soon as its last Tensor goes.
+Each Tensor made by a recorded op holds its Node; the Node holds the op's input Tensors, the
+arguments its forward was given, its parameters, what the forward saved, and a weak reference
+to its output. Nothing refers back from a Node to its own output strongly, so a graph is freed
+by reference counting as soon as its last Tensor goes. A backward without retain_graph lets go,
+node by node, of what it no longer needs: the saved values, the forward's arguments, and the
+input Tensors made by other ops (each replaced in `inputs` by the Node that made it, which
+keeps the value's name, shape and dtype), so a step's activations die during backward, even
+while the loss is still bound.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
+import inspect
 import itertools
-import weakref
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from autodiff.errors import GradientError, ShapeError
 from autodiff.primitive import Primitive, Saved
 
-_RELEASED = object()  # stands in for the saved values once backward has used them
 
-
-class GradMode:
-    """Switches the whole tape consults: recording, anomaly checks, tracing, module scope."""
+class _State(threading.local):
+    """The switches the tape consults, one set per thread (as PyTorch's grad mode is)."""
 
     def __init__(self) -> None:
-        self.enabled = True
+        self.enabled = True  # whether ops are recorded
+        self.modes: list[bool] = []  # the modes that enclosing grad switches will restore
         self.anomaly: Any = None  # an object with capture() and check(node, grads), or None
         self.observer: Callable[..., None] | None = None  # sees each VJP as backward runs
         self.scope: tuple[str, ...] = ()  # labels of the nn.Module calls now running
-        self.last_inplace = -1  # the clock reading of the latest in-place change
+        self.current_out: Any = None  # for the observer: the output of the node it sees
 
 
-state = GradMode()
+state = _State()
 _clock = itertools.count()  # orders nodes and in-place changes on one time line
+_anomaly_threads = 0  # how many threads have anomaly mode on: Nodes skip the check at 0
+_anomaly_lock = threading.Lock()
+
+
+def set_anomaly(mode: Any) -> None:
+    """Set this thread's anomaly mode (an object with capture() and check(), or None)."""
+    global _anomaly_threads
+    with _anomaly_lock:
+        _anomaly_threads += (mode is not None) - (state.anomaly is not None)
+        state.anomaly = mode
+
+
+_clock_lock = threading.Lock()
+last_inplace = -1  # the clock reading of the latest in-place change, made by any thread
 
 
 def mark_inplace() -> int:
-    """Note an in-place change now; returns the clock reading, the tensor's new _version."""
-    state.last_inplace = next(_clock)
-    return state.last_inplace
+    """Note an in-place change now; returns the clock reading, the tensor's new _version.
+
+    Shared by all threads: a tensor changed in place by one thread must still be caught by
+    a backward in another.
+    """
+    global last_inplace
+    with _clock_lock:  # so that last_inplace never moves backwards
+        last_inplace = next(_clock)
+        return last_inplace
+
+
+class _Released:
+    """Stands in for a node's saved values once its VJP has run; says why they are gone."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self) -> None:
+        self.reason = (
+            "was already freed by an earlier backward(); call backward(retain_graph=True) "
+            "the first time to backpropagate through it twice"
+        )
+
+
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})  # shared by every op without parameters
+_NEEDS = [
+    [tuple(bool(mask >> i & 1) for i in range(n)) for mask in range(1 << n)] for n in range(5)
+]  # shared tuples of needs: _NEEDS[n][mask]
+
+
+def _needs(mask: int, count: int) -> tuple[bool, ...]:
+    """The tuple saying which of `count` inputs need a gradient (bit i of mask: input i)."""
+    if count < len(_NEEDS):
+        return _NEEDS[count][mask]
+    return tuple(bool(mask >> i & 1) for i in range(count))
 
 
 class Node:
-    """One recorded op: its primitive, parameters, inputs and saved values."""
+    """One recorded op: its primitive, parameters, inputs and saved values.
+
+    It does not refer to its output: the backward walk reaches a node through the output
+    Tensor (the root, or an input of a node that ran before), so nothing forms a cycle.
+    """
 
     __slots__ = (
         "prim",
@@ -51,34 +107,34 @@ class Node:
         "needs",
         "saved",
         "seq",
-        "out",
         "scope",
         "trace",
         "watched",
-        "__weakref__",
+        "freed",
     )
 
     def __init__(
         self,
         prim: Primitive,
-        params: dict[str, Any],
-        inputs: tuple[Any, ...],
+        params: Mapping[str, Any],
+        inputs: list[Any],
         args: tuple[Any, ...],
-        needs: tuple[bool, ...],
+        needs: int,
         saved: Saved,
-        out: Any,
     ):
         self.prim = prim
-        self.params = params
-        self.inputs = inputs  # the Tensor inputs (None for other arguments)
+        self.params = params or _NO_PARAMS
+        self.inputs = inputs  # the Tensor inputs (None for other arguments); see release
         self.args = args  # what the forward was given: the inputs' arrays, and the others
-        self.needs = needs  # which inputs need a gradient
+        self.needs = _needs(needs, len(inputs))  # which inputs need a gradient
         self.saved = saved
         self.seq = next(_clock)  # creation order: a consumer always comes after its inputs
-        self.out = weakref.ref(out)
         self.scope = state.scope
-        self.trace = state.anomaly.capture() if state.anomaly is not None else None
+        self.trace = None
+        if _anomaly_threads and state.anomaly is not None:
+            self.trace = state.anomaly.capture()
         self.watched = False  # the output has hooks or keeps its gradient
+        self.freed: tuple[Any, ...] | None = None  # (name, shape, dtype), see _Walk.release
 
     @property
     def shown_params(self) -> dict[str, Any]:
@@ -102,11 +158,34 @@ class Node:
     @property
     def released(self) -> bool:
         """Whether backward has used and dropped the saved values."""
-        return self.saved is _RELEASED
+        return isinstance(self.saved, _Released)
 
     def where(self) -> str:
         """The user's line that made this op, when anomaly mode recorded it."""
         return f"\n  made at {self.trace}" if self.trace else ""
+
+
+class Freed:
+    """A value made by an op, once backward has released its array: what remains of it (its
+    name, shape, dtype and op) for pictures and listings. Made from its Node on demand."""
+
+    __slots__ = ("_node", "name", "shape", "dtype")
+    data = None
+    grad = None
+    requires_grad = True
+    _hooks = None
+    _retains_grad = False
+
+    def __init__(self, node: Node):
+        self._node = node
+        self.name, self.shape, self.dtype = node.freed
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<freed result of {self._node.prim.name}, shape {self.shape}>"
 
 
 def short(value: Any) -> str:
@@ -120,28 +199,78 @@ def _unset(value: Any, default: Any) -> bool:
     return value is default and (default is None or default is False)
 
 
+# ----- grad mode ----------------------------------------------------------------------------
+
+
 class _GradSwitch:
-    """Context manager (and decorator) that sets grad mode and restores it on exit."""
+    """Context manager (and decorator) that sets this thread's grad mode, restoring it on exit.
+
+    On a generator function, the generator's own code runs in the mode, and the caller keeps
+    its mode between the items (as in PyTorch).
+    """
 
     def __init__(self, enabled: bool):
         self.mode = enabled
-        self.previous: list[bool] = []
 
     def __enter__(self) -> None:
-        self.previous.append(state.enabled)
+        state.modes.append(state.enabled)
         state.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        state.enabled = self.previous.pop()
+        state.enabled = state.modes.pop()
 
     def __call__(self, fn: Callable) -> Callable:
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
+
+        @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self:
                 return fn(*args, **kwargs)
 
-        wrapper.__name__ = fn.__name__
-        wrapper.__doc__ = fn.__doc__
         return wrapper
+
+    def _wrap_generator(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            generator = fn(*args, **kwargs)
+            resume = functools.partial(generator.send, None)
+            while True:
+                try:
+                    with self:
+                        item = resume()
+                except StopIteration as stop:
+                    return stop.value
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    with self:
+                        generator.close()
+                    raise
+                except BaseException as err:  # thrown in by the caller: on to the generator
+                    resume = functools.partial(generator.throw, err)
+                else:
+                    resume = functools.partial(generator.send, sent)
+
+        return wrapper
+
+
+class grad_mode:
+    """Set this thread's grad mode inside (`enabled`), restoring it on exit: the lean switch
+    that backward itself uses."""
+
+    __slots__ = ("enabled", "previous")
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __enter__(self) -> None:
+        here = state
+        self.previous = here.enabled
+        here.enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        state.enabled = self.previous
 
 
 def no_grad() -> _GradSwitch:
@@ -155,7 +284,7 @@ def enable_grad() -> _GradSwitch:
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops are being recorded now."""
+    """Whether ops are being recorded now, in this thread."""
     return state.enabled
 
 
@@ -174,66 +303,7 @@ class scope:
         state.scope = state.scope[:-1]
 
 
-def _check_versions(node: Node) -> None:
-    """Raise if an input or the output whose values the VJP reads changed in place since."""
-    prim = node.prim
-    if prim.legacy:  # an older VJP reads what its forward saved: those arrays only
-        items = node.saved if isinstance(node.saved, tuple) else (node.saved,)
-        read = [t for t in (*node.inputs, node.out()) if t is not None]
-        read = [t for t in read if any(s is t.data for s in items)]
-    elif prim.reads_values:
-        read = [t for t in (*node.inputs, node.out()) if t is not None]
-    else:
-        return
-    for t in read:
-        if t._version > node.seq:
-            raise GradientError(
-                f"backward: an input of {prim.name} was modified by an in-place operation "
-                f"after the forward pass; {prim.name}'s VJP reads it, so backward would "
-                f"compute with the new values{node.where()}"
-            )
-
-
-def _run_vjp(
-    node: Node, out: Any, g: Any, retain_graph: bool, create_graph: bool
-) -> tuple[Any, ...]:
-    """The node's VJP applied to g, after checking that what it reads is still good.
-
-    The VJP gets the op's inputs and output as arrays, or under create_graph as the
-    recorded Tensors (numbers and other constant arguments as they were given).
-    """
-    prim = node.prim
-    if node.saved is _RELEASED:
-        raise GradientError(
-            f"backward: the graph through {prim.name} was already freed by an earlier "
-            f"backward(); call backward(retain_graph=True) the first time to backpropagate "
-            f"through it twice{node.where()}"
-        )
-    if prim.vjp is None:
-        raise NotImplementedError(f"{prim.name}: no VJP defined")
-    if state.last_inplace > node.seq:  # something changed in place since this op ran
-        _check_versions(node)
-    if create_graph:
-        inputs = tuple(a if t is None else t for t, a in zip(node.inputs, node.args))
-        grads = prim.vjp(inputs, out, g, node.needs, node.saved, node.params)
-        for i, gi in enumerate(grads):
-            if gi is not None and not isinstance(gi, type(g)):  # an array: not recorded
-                raise GradientError(
-                    f"{prim.name}: under create_graph the VJP returned a "
-                    f"{type(gi).__name__} for input {i}, so the gradient's dependence on "
-                    f"g and the inputs is lost; compute it with operators, Tensor methods "
-                    f"and primitives, not numpy functions{node.where()}"
-                )
-    else:
-        grads = prim.vjp(node.args, out.data, g, node.needs, node.saved, node.params)
-    if not retain_graph:
-        node.saved = _RELEASED
-        node.args = None
-    if len(grads) != len(node.inputs):
-        raise GradientError(
-            f"{prim.name}: VJP returned {len(grads)} gradients for {len(node.inputs)} inputs"
-        )
-    return grads
+# ----- the backward walk ----------------------------------------------------------------------
 
 
 def backward(
@@ -249,77 +319,210 @@ def backward(
     """Backpropagate `g` (the gradient of the loss w.r.t. `root`) through the tape.
 
     Nodes run in reverse creation order (a heap on their sequence numbers), each exactly once,
-    after every gradient that flows into it has been summed. Without `inputs`, leaves
-    accumulate their gradient in ``.grad``; with `inputs`, their gradients are returned instead
-    and no ``.grad`` changes. `wrap` turns an array into a Tensor (for ``.grad`` and hooks).
+    after every gradient that flows into it has been summed: seed, then for each node run its
+    VJP, route each gradient to an input's pending sum or to a leaf, release what the node
+    held; finally deliver the leaves' gradients. Without `inputs`, leaves accumulate their
+    gradient in ``.grad``; with `inputs`, their gradients are returned instead and no
+    ``.grad`` changes. `wrap` turns an array into a Tensor (for ``.grad`` and hooks).
     """
-    wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
-    found: list[Any] = [None] * (len(inputs) if inputs is not None else 0)
-    leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]
-    pending: dict[Node, Any] = {}
-    owned: set[Node] = set()  # pending buffers we allocated and may add into in place
-    heap: list[tuple[int, Node]] = []
-
-    heappush, heappop = heapq.heappush, heapq.heappop
+    walk = _Walk(root, g, inputs, create_graph, retain_all_grads)
     anomaly, observer = state.anomaly, state.observer
-    if root._node is None or (wanted is not None and id(root) in wanted):
-        leaf_grads[id(root)] = [root, g]
-    else:
-        pending[root._node] = g
-        heap.append((-root._node.seq, root._node))
-    while heap:
-        node = heappop(heap)[1]
-        g = pending.pop(node)
-        out = node.out()  # alive: the root, or an input of a node that ran before
-        if node.watched or retain_all_grads:
-            if out._hooks:
-                g = _run_hooks(out, g, wrap, create_graph)
-            if out._retains_grad or retain_all_grads:  # its own copy: g travels on to
-                _store(out, g if create_graph else g.copy(), wrap, create_graph)  # leaves
-        grads = _run_vjp(node, out, g, retain_graph, create_graph)
-        if anomaly is not None:
-            anomaly.check(node, grads)
-        if observer is not None:
-            observer(node, g, grads)
-        for i, (t, gi, needed) in enumerate(zip(node.inputs, grads, node.needs)):
-            if not needed or gi is None:
+    heap, pending, heappop = walk.heap, walk.pending, heapq.heappop
+    try:
+        while heap:
+            out = heappop(heap)[1]
+            node = out._node
+            g = pending.pop(node)
+            if node.watched or retain_all_grads:
+                g = _watch(out, g, wrap, create_graph, retain_all_grads)
+            grads = _run_vjp(node, out, g, create_graph)
+            if anomaly is not None:
+                anomaly.check(node, grads)
+            if observer is not None:
+                state.current_out = out
+                observer(node, g, grads)
+                state.current_out = None
+            walk.route(node, grads)
+            if not retain_graph:
+                walk.release(node)
+    except BaseException:
+        walk.released.reason = (
+            "was freed by an earlier backward() that stopped with an error before it "
+            "finished; run the forward pass again to build a new graph"
+        )
+        raise
+    return walk.deliver(wrap)
+
+
+class _Walk:
+    """The state of one backward pass: the heap of nodes to run, the gradients on their way."""
+
+    __slots__ = (
+        "heap",
+        "pending",
+        "owned",
+        "leaf_grads",
+        "wanted",
+        "found",
+        "create_graph",
+        "keep_values",
+        "released",
+    )
+
+    def __init__(
+        self,
+        root: Any,
+        g: Any,
+        inputs: Sequence[Any] | None,
+        create_graph: bool,
+        retain_all_grads: bool,
+    ):
+        """Seed the walk: g waits at the root's node, or at the root itself if it is a leaf."""
+        self.heap: list[tuple[int, Any]] = []  # (-seq, the node's output Tensor)
+        self.pending: dict[Node, Any] = {}  # the summed gradient of each node's output
+        self.owned: set[Node] = set()  # pending sums we allocated and may add into in place
+        self.leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]
+        self.wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
+        self.found: list[Any] | None = [None] * len(inputs) if inputs is not None else None
+        self.create_graph = create_graph
+        self.keep_values = retain_all_grads  # intermediate values stay, with their grads
+        self.released = _Released()  # what each node this walk releases keeps instead
+        if root._node is None or (self.wanted is not None and id(root) in self.wanted):
+            self.leaf_grads[id(root)] = [root, g]
+        else:
+            self.pending[root._node] = g
+            self.heap.append((-root._node.seq, root))
+
+    def route(self, node: Node, grads: tuple[Any, ...]) -> None:
+        """Send each input's gradient on: into the pending sum of the node that made the
+        input, or of the leaf; the first to arrive is kept as it is, later ones are added."""
+        pending, wanted, needs = self.pending, self.wanted, node.needs
+        for i, t in enumerate(node.inputs):
+            if not needs[i]:
                 continue
-            if gi.shape != t.shape:
+            gi = grads[i]
+            if gi is None:
+                continue
+            data = t.data
+            if gi.shape != data.shape:
                 raise ShapeError(
                     f"{node.prim.name}: VJP returned a gradient of shape {gi.shape} for input "
-                    f"{i} of shape {t.shape}"
+                    f"{i} of shape {data.shape}"
                 )
-            if gi.dtype != t.dtype:  # e.g. float32 weights times a float64 batch
-                gi = gi.astype(t.dtype)  # a gradient has the dtype of its variable
+            dtype = gi.dtype
+            if dtype is not data.dtype and dtype != data.dtype:  # float32 weights times a
+                gi = gi.astype(data.dtype)  # float64 batch: a gradient has its variable's dtype
             below = t._node
             if below is None or (wanted is not None and id(t) in wanted):  # a leaf: sum here
-                entry = leaf_grads.get(id(t))
+                entry = self.leaf_grads.get(id(t))
                 if entry is None:
-                    leaf_grads[id(t)] = [t, gi]
+                    self.leaf_grads[id(t)] = [t, gi]
                 else:
                     entry[1] = entry[1] + gi
             elif below not in pending:  # the first gradient to reach it: kept as it is
                 pending[below] = gi
-                heappush(heap, (-below.seq, below))
-            elif below in owned:
+                heapq.heappush(self.heap, (-below.seq, t))
+            elif below in self.owned:
                 acc = pending[below]
                 acc += gi  # in place for arrays; for Tensors (create_graph) a recorded add
                 pending[below] = acc
             else:  # the second: a new buffer, which later ones may add into in place
                 pending[below] = pending[below] + gi
-                owned.add(below)
+                self.owned.add(below)
 
-    stored: set[int] = set()  # ids of the arrays handed out as gradients so far
-    for t, gi in leaf_grads.values():
-        if not create_graph:
-            gi = _unshared(gi, stored)
-        if t._hooks:
-            gi = _run_hooks(t, gi, wrap, create_graph)
-        if wanted is not None and id(t) in wanted:
-            found[wanted[id(t)]] = gi if create_graph else wrap(gi)
-        else:
-            _store(t, gi, wrap, create_graph)
-    return found if inputs is not None else None
+    def release(self, node: Node) -> None:
+        """Let go of what the node held for its VJP: saved values, the forward's arguments,
+        and the input Tensors made by other ops, each replaced by its own Node (which keeps
+        the value's name, shape and dtype), except where the user watches it or asked for
+        every gradient."""
+        node.saved = self.released
+        node.args = None
+        if self.keep_values:
+            return
+        inputs = node.inputs
+        for i, t in enumerate(inputs):
+            below = t._node if t is not None else None
+            if below is not None and not below.watched:
+                if below.freed is None:
+                    data = t.data
+                    below.freed = (t.name, data.shape, data.dtype)
+                inputs[i] = below
+
+    def deliver(self, wrap: Callable[[Any], Any]) -> list[Any] | None:
+        """Hand the leaves their gradients: through their hooks, into .grad or the result."""
+        create_graph, wanted, found = self.create_graph, self.wanted, self.found
+        stored: set[int] = set()  # ids of the arrays handed out as gradients so far
+        for t, gi in self.leaf_grads.values():
+            if not create_graph:
+                gi = _unshared(gi, stored)
+            if t._hooks:
+                gi = _run_hooks(t, gi, wrap, create_graph)
+            if wanted is not None and id(t) in wanted:
+                found[wanted[id(t)]] = gi if create_graph else wrap(gi)
+            else:
+                _store(t, gi, wrap, create_graph)
+        return found
+
+
+def _watch(out: Any, g: Any, wrap: Callable, create_graph: bool, keep_all: bool) -> Any:
+    """Run the hooks of an intermediate value on its gradient, and keep it if asked to."""
+    if out._hooks:
+        g = _run_hooks(out, g, wrap, create_graph)
+    if out._retains_grad or keep_all:  # its own copy: g travels on to the leaves
+        _store(out, g if create_graph else g.copy(), wrap, create_graph)
+    return g
+
+
+def _check_versions(node: Node, out: Any) -> None:
+    """Raise if an input or the output whose values the VJP reads changed in place since."""
+    prim = node.prim
+    candidates = [t for t in (*node.inputs, out) if t is not None and t._version > node.seq]
+    if prim.legacy:  # an older VJP reads what its forward saved: those arrays only
+        items = node.saved if isinstance(node.saved, tuple) else (node.saved,)
+        candidates = [t for t in candidates if any(s is t.data for s in items)]
+    elif not prim.reads_values:
+        candidates = []
+    if candidates:
+        raise GradientError(
+            f"backward: an input of {prim.name} was modified by an in-place operation "
+            f"after the forward pass; {prim.name}'s VJP reads it, so backward would "
+            f"compute with the new values{node.where()}"
+        )
+
+
+def _run_vjp(node: Node, out: Any, g: Any, create_graph: bool) -> tuple[Any, ...]:
+    """The node's VJP applied to g, after checking that what it reads is still good.
+
+    The VJP gets the op's inputs and output as arrays, or under create_graph as the
+    recorded Tensors (numbers and other constant arguments as they were given).
+    """
+    prim = node.prim
+    if node.args is None:  # released
+        raise GradientError(
+            f"backward: the graph through {prim.name} {node.saved.reason}{node.where()}"
+        )
+    if prim.vjp is None:
+        raise NotImplementedError(f"{prim.name}: no VJP defined")
+    if last_inplace > node.seq:  # something changed in place since this op ran
+        _check_versions(node, out)
+    if create_graph:
+        inputs = tuple(a if t is None else t for t, a in zip(node.inputs, node.args))
+        grads = prim.vjp(inputs, out, g, node.needs, node.saved, node.params)
+        for i, gi in enumerate(grads):
+            if gi is not None and not isinstance(gi, type(g)):  # an array: not recorded
+                raise GradientError(
+                    f"{prim.name}: under create_graph the VJP returned a "
+                    f"{type(gi).__name__} for input {i}, so the gradient's dependence on "
+                    f"g and the inputs is lost; compute it with operators, Tensor methods "
+                    f"and primitives, not numpy functions{node.where()}"
+                )
+    else:
+        grads = prim.vjp(node.args, out.data, g, node.needs, node.saved, node.params)
+    if len(grads) != len(node.inputs):
+        raise GradientError(
+            f"{prim.name}: VJP returned {len(grads)} gradients for {len(node.inputs)} inputs"
+        )
+    return grads
 
 
 def _unshared(g: Any, stored: set[int]) -> Any:

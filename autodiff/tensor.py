@@ -7,16 +7,20 @@ arrays and, when grad mode is on and an input requires grad, records a Node on t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from autodiff import tape
 from autodiff.broadcast import Axis, Shape, normalize_axes
+from autodiff.device import device as Device
+from autodiff.device import is_device
 from autodiff.errors import DTypeError, GradientError, ShapeError
 from autodiff.ops import compare, elementwise, linalg, reduce, unary
 from autodiff.ops import shape as shape_ops
 from autodiff.primitive import Primitive
+from autodiff.promotion import DIMENSIONED, NUMBER, ZERO_DIM, number_dtype, result_dtype
+from autodiff.size import ElementCount
 
 _default_dtype = np.dtype(np.float32)
 
@@ -53,13 +57,40 @@ _PLAIN = (np.ndarray, np.generic, bool, int, float, type(None))  # passed to for
 _NO_INPUT_GRAD = "made by {} from inputs that do not require grad"
 _UNDER_NO_GRAD = "made by {} under no_grad()"
 _NO_GRADIENT = "made by {}, whose result carries no gradient"
+_DETACHED = "made by {}"
+_FROM_CUT = "made by {} from a value {}"  # the second {}: the cut it traces back to
+_CUTS = (_UNDER_NO_GRAD, _DETACHED, _FROM_CUT)
+
+
+_ONES: dict[tuple[np.dtype, Shape], np.ndarray] = {}
+
+
+def _ones(dtype: np.dtype, shape: Shape) -> np.ndarray:
+    """A read-only array of ones: the seed of backward on a one-element tensor, made once."""
+    ones = _ONES.get((dtype, shape))
+    if ones is None:
+        ones = np.ones(shape, dtype)
+        ones.flags.writeable = False  # backward copies it before handing it out as a .grad
+        if len(_ONES) < 64:
+            _ONES[(dtype, shape)] = ones
+    return ones
+
+
+def _cause_from(prim: Primitive, inputs: list[Any]) -> tuple[Any, ...]:
+    """Why the result of inputs that need no gradient needs none. An input cut from a graph
+    (made under no_grad, or by detach) is named as the cause, however many ops back."""
+    for t in inputs:
+        cause = t._cause if t is not None else None
+        if cause is not None and cause[0] in _CUTS:
+            return (_FROM_CUT, prim.name, cause if len(cause) == 2 else cause[2])
+    return (_NO_INPUT_GRAD, prim.name)
 
 
 class Tensor:
     """An n-dimensional array (0-d for a scalar) that can record the ops made from it.
 
-    A numpy array given to the constructor is used as it is, not copied (like
-    torch.from_numpy): in-place methods change the caller's array too.
+    The constructor copies its data, as torch.tensor does, so that a later change to the
+    caller's array cannot change this tensor; autodiff.from_numpy(array) shares it instead.
 
     >>> x = Tensor([1.0, 2.0], requires_grad=True)
     >>> (x * x).sum().backward()
@@ -86,14 +117,17 @@ class Tensor:
     ):
         if isinstance(data, Tensor):
             data = data.data
-        self.data = _to_array(data, dtype)
+        array = _to_array(data, dtype)
+        if array is data or array.base is not None:  # it may share the caller's memory
+            array = array.copy()
+        self.data = array
         self.grad: Tensor | None = None
         self.name = name
         self._node: tape.Node | None = None
         self._version = 0
         self._hooks: list[Callable] | None = None
         self._retains_grad = False
-        self._cause: tuple[str, str] | None = None  # why it does not require grad
+        self._cause: tuple[Any, ...] | None = None  # why it does not require grad
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -122,17 +156,18 @@ class Tensor:
         """
         datas = []
         inputs = []
-        needs = []
+        needs = 0  # bit i set: input i requires grad
+        bit = 1
         for a in args:
             if isinstance(a, Tensor):
                 datas.append(a.data)
                 inputs.append(a)
-                needs.append(a.requires_grad)
+                if a.requires_grad:
+                    needs |= bit
             else:
                 datas.append(a if isinstance(a, _PLAIN) else _to_array(a))
                 inputs.append(None)
-                needs.append(False)
-        datas = tuple(datas)
+            bit <<= 1
         try:
             out, saved = prim.forward(*datas, **params)
         except ValueError as err:
@@ -143,17 +178,26 @@ class Tensor:
                 f"{prim.name}: cannot broadcast shapes {shapes}; expected each pair of "
                 f"trailing dims to be equal or 1"
             ) from None
-        result = Tensor._wrap(out)
+        result = object.__new__(Tensor)  # Tensor._wrap(out), inlined: the hottest line
+        result.data = out
+        result.requires_grad = False
+        result.grad = None
+        result.name = None
+        result._node = None
+        result._version = 0
+        result._hooks = None
+        result._retains_grad = False
+        result._cause = None
         if not prim.differentiable:
             result._cause = (_NO_GRADIENT, prim.name)
-        elif True not in needs:
-            result._cause = (_NO_INPUT_GRAD, prim.name)
+        elif not needs:
+            result._cause = _cause_from(prim, inputs)
         elif not tape.state.enabled:
             result._cause = (_UNDER_NO_GRAD, prim.name)
         else:
-            result._node = tape.Node(
-                prim, params, tuple(inputs), datas, tuple(needs), saved, result
-            )
+            # args as a tuple of arrays and numbers: the collector stops tracking it after
+            # its first pass, so a large graph costs each later pass one object less per op
+            result._node = tape.Node(prim, params, inputs, tuple(datas), needs, saved)
             result.requires_grad = True
         return result
 
@@ -168,8 +212,11 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> ElementCount:
+        """The number of elements (numpy's x.size), callable as PyTorch's: x.size() is the
+        shape, x.size(d) the size of dim d.
+        """
+        return ElementCount(self.data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -184,11 +231,6 @@ class Tensor:
     def op(self) -> str | None:
         """The name of the recorded op that made this tensor (None for a leaf)."""
         return self._node.prim.name if self._node is not None else None
-
-    @property
-    def T(self) -> Tensor:
-        """The tensor with its axes reversed."""
-        return self.transpose()
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
@@ -241,10 +283,12 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set whether this leaf collects a gradient; returns self."""
-        if requires_grad and self.dtype.kind not in "fc":
+        if requires_grad and self.dtype.kind != "f":
+            kind = "complex derivatives are not supported" if self.dtype.kind == "c" else ""
             raise DTypeError(
-                f"requires_grad: only floating tensors can require gradients, got {self.dtype}; "
-                f"convert first, e.g. Tensor(x, dtype=np.float32, requires_grad=True)"
+                f"requires_grad: only floating tensors can require gradients, got "
+                f"{self.dtype}{' (' + kind + ')' if kind else ''}; convert first, e.g. "
+                f"Tensor(x, dtype=np.float32, requires_grad=True)"
             )
         if not requires_grad and self._node is not None:
             raise GradientError(
@@ -256,7 +300,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data (shared), cut from the graph."""
         t = Tensor._wrap(self.data)
-        t._cause = ("made by {}", "detach()")
+        t._cause = (_DETACHED, "detach()")
         return t
 
     def retain_grad(self) -> None:
@@ -318,9 +362,8 @@ class Tensor:
         (recording only under create_graph), and run the tape; see tape.backward.
         """
         g = self._seed(gradient, op, create_graph)
-        mode = tape.enable_grad() if create_graph else tape.no_grad()
-        with mode, np.errstate(all="ignore"):  # inf and NaN where the math has them, no warnings
-            return tape.backward(
+        with tape.grad_mode(create_graph), np.errstate(all="ignore"):  # inf and NaN where the
+            return tape.backward(  # math has them, without warnings
                 self,
                 g,
                 retain_graph=retain_graph or create_graph,
@@ -344,7 +387,7 @@ class Tensor:
                     f"{op}: called on a Tensor of shape {self.shape}; expected a scalar, "
                     f"or pass gradient= of shape {self.shape}"
                 )
-            g = np.ones(self.shape, dtype=self.dtype)
+            g = _ones(self.data.dtype, self.data.shape)
         elif create_graph and isinstance(gradient, Tensor) and gradient.requires_grad:
             g = gradient
         else:
@@ -358,8 +401,12 @@ class Tensor:
 
     def _why_no_grad(self) -> str:
         if self._cause is not None:
-            template, op = self._cause
-            why = template.format(op)
+            template, op, *origin = self._cause
+            if origin:
+                (origin_template, origin_op) = origin[0]
+                why = template.format(op, origin_template.format(origin_op))
+            else:
+                why = template.format(op)
         else:
             why = "a leaf created without requires_grad=True (e.g. from a numpy array or .data)"
         return (
@@ -418,39 +465,85 @@ class Tensor:
             ) from None
         return self
 
-    # ----- arithmetic -----------------------------------------------------------------------
+    # ----- augmented assignment (x += y): in place where PyTorch would be ---------------------
+
+    def _augmented(self, other: Any, op: str, method: Callable, ufunc: np.ufunc) -> Tensor:
+        """x op= y as PyTorch does it: in place (same object, same array, version bumped) under
+        no_grad or when no operand requires grad; an error on a leaf that requires grad (an
+        update of a weight belongs under no_grad); otherwise recorded as x op y.
+        """
+        other_requires_grad = isinstance(other, Tensor) and other.requires_grad
+        if tape.state.enabled and (self.requires_grad or other_requires_grad):
+            if self.requires_grad and self._node is None:
+                raise GradientError(
+                    f"{op}: in-place update of a leaf Tensor of shape {self.shape} that requires "
+                    f"grad; expected it under `with autodiff.no_grad():` (as an optimiser step "
+                    f"is), or write x = x {op[0]} y for a new recorded tensor"
+                )
+            return method(other)
+        self._inplace(op)
+        value = other.data if isinstance(other, Tensor) else other
+        try:
+            ufunc(self.data, value, out=self.data)
+        except TypeError as error:  # numpy's UFuncTypeError: the result cannot be stored
+            stored = np.result_type(ufunc(self.data, value))
+            raise DTypeError(
+                f"{op}: cannot store the {stored} result in place in a {self.dtype} tensor; "
+                f"expected a value of the tensor's kind, or write x = x {op[0]} y"
+            ) from error
+        except ValueError:
+            raise ShapeError(
+                f"{op}: cannot update a tensor of shape {self.shape} in place with a value of "
+                f"shape {np.shape(value)}; expected a shape that broadcasts to {self.shape}"
+            ) from None
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._augmented(other, "+=", self.__add__, np.add)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._augmented(other, "-=", self.__sub__, np.subtract)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._augmented(other, "*=", self.__mul__, np.multiply)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._augmented(other, "/=", self.__truediv__, np.true_divide)
+
+    # ----- arithmetic (operands promoted as PyTorch does, see autodiff/promotion.py) --------
 
     def __add__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.add, self, other)
+        return Tensor.apply(elementwise.add, *promoted(self, other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.add, other, self)
+        return Tensor.apply(elementwise.add, *promoted(other, self))
 
     def __sub__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.sub, self, other)
+        return Tensor.apply(elementwise.sub, *promoted(self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.sub, other, self)
+        return Tensor.apply(elementwise.sub, *promoted(other, self))
 
     def __mul__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.mul, self, other)
+        return Tensor.apply(elementwise.mul, *promoted(self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.mul, other, self)
+        return Tensor.apply(elementwise.mul, *promoted(other, self))
 
     def __truediv__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.div, self, other)
+        return Tensor.apply(elementwise.div, *promoted(self, other, true_divide=True))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.div, other, self)
+        return Tensor.apply(elementwise.div, *promoted(other, self, true_divide=True))
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return Tensor.apply(elementwise.pow, self, exponent)
+        return Tensor.apply(elementwise.pow, *promoted(self, exponent))
 
     def __rpow__(self, base: Any) -> Tensor:
-        if isinstance(base, (int, float)) and self.dtype.kind == "f":
-            base = self.dtype.type(base)  # so that log(base) in the VJP keeps self's dtype
-        return Tensor.apply(elementwise.pow, base, self)
+        base, exponent = promoted(base, self)
+        if isinstance(base, (int, float)) and exponent.dtype.kind == "f":
+            base = exponent.dtype.type(base)  # so that log(base) in the VJP keeps the dtype
+        return Tensor.apply(elementwise.pow, base, exponent)
 
     def __neg__(self) -> Tensor:
         return Tensor.apply(elementwise.neg, self)
@@ -459,28 +552,45 @@ class Tensor:
         return self
 
     def __matmul__(self, other: Any) -> Tensor:
+        if not (isinstance(other, Tensor) and other.data.dtype == self.data.dtype):
+            check_same_dtype("matmul", self, other)
         return Tensor.apply(linalg.matmul, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
+        check_same_dtype("matmul", other, self)
         return Tensor.apply(linalg.matmul, other, self)
 
+    def matmul(self, other: Any) -> Tensor:
+        """self @ other; both must have one dtype (float32 @ float64 raises, as in PyTorch)."""
+        return self @ other
+
+    def pow(self, exponent: Any) -> Tensor:
+        return self**exponent
+
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor.apply(compare.equal, self, other)
+        return Tensor.apply(compare.equal, *promoted(self, other))
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor.apply(compare.not_equal, self, other)
+        return Tensor.apply(compare.not_equal, *promoted(self, other))
 
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor.apply(compare.less, self, other)
+        return Tensor.apply(compare.less, *promoted(self, other))
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor.apply(compare.less_equal, self, other)
+        return Tensor.apply(compare.less_equal, *promoted(self, other))
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor.apply(compare.greater, self, other)
+        return Tensor.apply(compare.greater, *promoted(self, other))
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor.apply(compare.greater_equal, self, other)
+        return Tensor.apply(compare.greater_equal, *promoted(self, other))
+
+    eq = __eq__
+    ne = __ne__
+    lt = __lt__
+    le = __le__
+    gt = __gt__
+    ge = __ge__
 
     # ----- elementwise functions ------------------------------------------------------------
 
@@ -523,19 +633,23 @@ class Tensor:
     def erf(self) -> Tensor:
         return Tensor.apply(unary.erf, self)
 
-    def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
-        """Values limited to [low, high]; either bound may be None."""
-        return Tensor.apply(elementwise.clip, self, low=low, high=high)
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Values limited to [min, max]; either bound may be None."""
+        return Tensor.apply(elementwise.clip, self, low=min, high=max)
+
+    clip = clamp
 
     def maximum(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.maximum, self, other)
+        return Tensor.apply(elementwise.maximum, *promoted(self, other))
 
     def minimum(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.minimum, self, other)
+        return Tensor.apply(elementwise.minimum, *promoted(self, other))
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """self where `condition`, else `other` (PyTorch's Tensor.where)."""
-        return Tensor.apply(elementwise.where, condition, self, other)
+        return Tensor.apply(elementwise.where, condition, *promoted(self, other))
+
+    # ----- dtype and device -----------------------------------------------------------------
 
     def astype(self, dtype: Any) -> Tensor:
         """The values converted to `dtype` (recorded, so gradients flow back)."""
@@ -546,23 +660,140 @@ class Tensor:
             return Tensor.apply(compare.cast, self, dtype=dtype)
         return Tensor.apply(unary.astype, self, dtype=dtype)
 
-    # ----- reductions -----------------------------------------------------------------------
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, **flags: Any) -> Tensor:
+        """The tensor converted: to(dtype), to(device), to(device, dtype), to(other_tensor).
 
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        Returns self when nothing changes, as PyTorch does. The only device is the CPU.
+        """
+        unknown = set(flags) - {"non_blocking", "copy"}
+        if unknown:
+            raise TypeError(f"to: unexpected keyword arguments {sorted(unknown)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
+            Device(device)  # raises for anything but the CPU
+        result = self if dtype is None else self.astype(dtype)
+        if flags.get("copy") and result is self:
+            return self.clone()
+        return result
+
+    def float(self) -> Tensor:
+        """float32 values (recorded)."""
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        """float64 values (recorded)."""
+        return self.astype(np.float64)
+
+    def half(self) -> Tensor:
+        """float16 values (recorded)."""
+        return self.astype(np.float16)
+
+    def long(self) -> Tensor:
+        """int64 values (no gradient)."""
+        return self.astype(np.int64)
+
+    def int(self) -> Tensor:
+        """int32 values (no gradient)."""
+        return self.astype(np.int32)
+
+    def bool(self) -> Tensor:
+        """Boolean values (no gradient)."""
+        return self.astype(np.bool_)
+
+    def cpu(self) -> Tensor:
+        """self: the values already live on the CPU."""
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Always an error: autodiff computes on the CPU only."""
+        raise RuntimeError(
+            "cuda: no GPU backend (autodiff.cuda.is_available() is False); expected .to('cpu')"
+        )
+
+    @property
+    def device(self) -> Device:
+        return Device("cpu")
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def clone(self) -> Tensor:
+        """A copy of the values, recorded: gradients flow back to self."""
+        if self.dtype.kind not in "fc":
+            return Tensor._wrap(self.data.copy())
+        return Tensor.apply(unary.astype, self, dtype=self.dtype)  # astype copies
+
+    def contiguous(self) -> Tensor:
+        """self (every tensor is laid out as numpy chooses)."""
+        return self
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return self.data.size
+
+    def dim(self) -> int:
+        """The number of dims."""
+        return self.data.ndim
+
+    # ----- reductions: PyTorch's dim/keepdim, numpy's axis/keepdims, one meaning --------------
+
+    def sum(
+        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+    ) -> Tensor:
+        axis, keepdims = _dims("sum", dim, keepdim, axis, keepdims)
         return Tensor.apply(reduce.sum, self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    def mean(
+        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+    ) -> Tensor:
         """The sum divided by the number of elements summed."""
-        return self.sum(axis, keepdims) / self._count(axis)
+        axis, keepdims = _dims("mean", dim, keepdim, axis, keepdims)
+        return self.sum(axis=axis, keepdims=keepdims) / self._count(axis)
 
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """Mean squared deviation from the mean, divided by (n - ddof) as numpy does."""
-        deviation = self - self.mean(axis, keepdims=True)
-        return (deviation * deviation).sum(axis, keepdims) / (self._count(axis) - ddof)
+    def var(
+        self,
+        dim: Axis = None,
+        unbiased: bool | None = None,
+        keepdim: bool = False,
+        *,
+        correction: float | None = None,
+        axis: Axis = None,
+        keepdims: Any = None,
+        ddof: float | None = None,
+    ) -> Tensor:
+        """Σ(x - mean)² / (n - correction): unbiased (correction=1) by default, as in PyTorch;
+        unbiased=False, correction=0 or ddof=0 for the population variance.
+        """
+        axis, keepdims = _dims("var", dim, keepdim, axis, keepdims)
+        correction = _correction(unbiased, correction, ddof)
+        deviation = self - self.mean(axis=axis, keepdims=True)
+        squares = (deviation * deviation).sum(axis=axis, keepdims=keepdims)
+        return squares / (self._count(axis) - correction)
 
-    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """Square root of var."""
-        return self.var(axis, keepdims, ddof).sqrt()
+    def std(
+        self,
+        dim: Axis = None,
+        unbiased: bool | None = None,
+        keepdim: bool = False,
+        *,
+        correction: float | None = None,
+        axis: Axis = None,
+        keepdims: Any = None,
+        ddof: float | None = None,
+    ) -> Tensor:
+        """Square root of var, unbiased by default as in PyTorch (one primitive: its gradient
+        is 0 where all values are equal).
+        """
+        axis, keepdims = _dims("std", dim, keepdim, axis, keepdims)
+        correction = _correction(unbiased, correction, ddof)
+        return Tensor.apply(reduce.std, self, axis=axis, keepdims=keepdims, ddof=correction)
 
     def _count(self, axis: Axis) -> int:
         count = 1
@@ -570,93 +801,274 @@ class Tensor:
             count *= self.shape[a]
         return count
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    def max(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+    ) -> Any:
+        """max() is the largest value (0-d); max(dim) is (values, indices) along dim, as in
+        PyTorch; max(other_tensor) is the elementwise maximum. amax reduces several dims.
+        """
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        return self._extreme("max", dim, keepdim, axis, keepdims)
+
+    def min(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+    ) -> Any:
+        """min() is the smallest value (0-d); min(dim) is (values, indices) along dim, as in
+        PyTorch; min(other_tensor) is the elementwise minimum. amin reduces several dims.
+        """
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        return self._extreme("min", dim, keepdim, axis, keepdims)
+
+    def _extreme(self, op: str, dim: Any, keepdim: bool, axis: Axis, keepdims: Any) -> Any:
+        axis, keepdims = _dims(op, dim, keepdim, axis, keepdims)
+        if axis is None:
+            return Tensor.apply(reduce.max if op == "max" else reduce.min, self)
+        if not isinstance(axis, (int, np.integer)):
+            raise ShapeError(
+                f"{op}: dim {axis!r}; expected one integer dim (amax/amin reduce several)"
+            )
+        x = self.reshape(1) if self.ndim == 0 else self
+        axis = normalize_axes(axis, x.ndim, op)[0]
+        pick = compare.argmax if op == "max" else compare.argmin
+        indices = pick.forward(x.data, axis=axis, keepdims=True)[0]
+        values = x.take_along_axis(indices, axis)  # the gradient goes to that one element
+        if self.ndim == 0:
+            return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
+        if not keepdims:
+            values, indices = values.squeeze(axis), indices.squeeze(axis)
+        return ValuesIndices(values, Tensor._wrap(indices))
+
+    def amax(
+        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+    ) -> Tensor:
+        """The largest values over `dim` (one or several dims); ties share the gradient."""
+        axis, keepdims = _dims("amax", dim, keepdim, axis, keepdims)
         return Tensor.apply(reduce.max, self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    def amin(
+        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+    ) -> Tensor:
+        """The smallest values over `dim` (one or several dims); ties share the gradient."""
+        axis, keepdims = _dims("amin", dim, keepdim, axis, keepdims)
         return Tensor.apply(reduce.min, self, axis=axis, keepdims=keepdims)
 
-    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    def prod(
+        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+    ) -> Tensor:
+        """The product over `dim` (all elements if None), by halving: log₂(n) recorded
+        multiplications, so the gradient is exact even where elements are 0.
+        """
+        axis, keepdims = _dims("prod", dim, keepdim, axis, keepdims)
+        if axis is None:
+            x, axis = self.reshape(-1), 0
+            keepdims = False
+        else:
+            x = self
+            axis = normalize_axes(axis, self.ndim, "prod")
+            if len(axis) != 1:
+                raise ShapeError(f"prod: dim {dim!r}; expected one integer dim")
+            axis = axis[0]
+        lead = (slice(None),) * axis
+        if x.shape[axis] == 0:
+            return Tensor._wrap(np.prod(x.data, axis=axis, keepdims=keepdims))
+        while x.shape[axis] > 1:
+            half = x.shape[axis] // 2
+            pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]
+            if x.shape[axis] % 2:
+                pairs = Tensor.apply(
+                    shape_ops.concatenate, pairs, x[(*lead, slice(-1, None))], axis=axis
+                )
+            x = pairs
+        return x if keepdims else x.squeeze(axis)
+
+    def norm(
+        self,
+        p: float | str = 2,
+        dim: Axis = None,
+        keepdim: bool = False,
+        *,
+        axis: Axis = None,
+        keepdims: Any = None,
+    ) -> Tensor:
+        """The p-norm over `dim` (all elements if None): (Σ|x|^p)^(1/p); p may be inf or 'fro'.
+
+        At a zero vector the gradient is 0, as in PyTorch (the root's derivative is infinite
+        there, times an inner gradient of 0).
+        """
+        axis, keepdims = _dims("norm", dim, keepdim, axis, keepdims)
+        if p == "fro":
+            p = 2
+        if not isinstance(p, (int, float)) or isinstance(p, bool) or p <= 0:
+            raise ValueError(f"norm: p={p!r}; expected a positive number, inf or 'fro'")
+        magnitude = self.abs()
+        if p == np.inf:
+            return magnitude.amax(axis=axis, keepdims=keepdims)
+        if p == 1:
+            return magnitude.sum(axis=axis, keepdims=keepdims)
+        power = self * self if p == 2 else magnitude**p
+        total = power.sum(axis=axis, keepdims=keepdims)
+        zero = total.data == 0  # shifted to 1 and back, so that the root stays differentiable
+        root = (total + zero).sqrt() if p == 2 else (total + zero) ** (1.0 / p)
+        return root - zero
+
+    def logsumexp(
+        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+    ) -> Tensor:
+        axis, keepdims = _dims("logsumexp", dim, keepdim, axis, keepdims)
         return Tensor.apply(reduce.logsumexp, self, axis=axis, keepdims=keepdims)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return Tensor.apply(reduce.softmax, self, axis=axis)
+    def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        """e**x / Σ e**x along `dim` (`axis` is numpy's spelling of it)."""
+        return Tensor.apply(reduce.softmax, self, axis=dim if axis is None else axis)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return Tensor.apply(reduce.log_softmax, self, axis=axis)
+    def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        """x - logsumexp(x) along `dim` (`axis` is numpy's spelling of it)."""
+        return Tensor.apply(reduce.log_softmax, self, axis=dim if axis is None else axis)
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    def argmax(
+        self,
+        dim: int | None = None,
+        keepdim: bool = False,
+        *,
+        axis: int | None = None,
+        keepdims: Any = None,
+    ) -> Tensor:
+        """Index of the largest value along `dim` (of the flattened tensor if None)."""
+        axis, keepdims = _dims("argmax", dim, keepdim, axis, keepdims)
         return Tensor.apply(compare.argmax, self, axis=axis, keepdims=keepdims)
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    def argmin(
+        self,
+        dim: int | None = None,
+        keepdim: bool = False,
+        *,
+        axis: int | None = None,
+        keepdims: Any = None,
+    ) -> Tensor:
+        """Index of the smallest value along `dim` (of the flattened tensor if None)."""
+        axis, keepdims = _dims("argmin", dim, keepdim, axis, keepdims)
         return Tensor.apply(compare.argmin, self, axis=axis, keepdims=keepdims)
 
     # ----- shape ----------------------------------------------------------------------------
 
     def reshape(self, *shape: Any) -> Tensor:
         """The same values in a new shape: x.reshape(2, 3) or x.reshape((2, 3))."""
-        if len(shape) == 1 and not isinstance(shape[0], int):
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
             shape = tuple(shape[0])
         return Tensor.apply(shape_ops.reshape, self, shape=shape)
 
-    def transpose(self, *axes: Any) -> Tensor:
-        """Axes permuted as numpy does: reversed with no arguments."""
-        if len(axes) == 1 and not isinstance(axes[0], int):
-            axes = tuple(axes[0]) if axes[0] is not None else ()
-        return Tensor.apply(shape_ops.transpose, self, axes=axes or None)
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's name for reshape (the result may or may not share memory, as numpy's)."""
+        return self.reshape(*shape)
 
-    def permute(self, *axes: int) -> Tensor:
-        """PyTorch's name for transpose with explicit axes."""
-        return self.transpose(*axes)
+    def view_as(self, other: Tensor) -> Tensor:
+        """The values in other's shape."""
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """The values in other's shape."""
+        return self.reshape(other.shape)
+
+    def transpose(self, *dims: Any) -> Tensor:
+        """x.transpose(d0, d1) swaps two dims, as in PyTorch. numpy's spellings that cannot
+        be mistaken for it also work: x.transpose() reverses the dims, and x.transpose(axes)
+        with one sequence permutes them (as permute does).
+        """
+        if len(dims) == 2:
+            axes = list(range(self.ndim))
+            d0, d1 = (normalize_axes(d, self.ndim, "transpose")[0] for d in dims)
+            axes[d0], axes[d1] = axes[d1], axes[d0]
+            return Tensor.apply(shape_ops.transpose, self, axes=tuple(axes))
+        if not dims or (len(dims) == 1 and dims[0] is None):
+            return Tensor.apply(shape_ops.transpose, self, axes=None)
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            return Tensor.apply(shape_ops.transpose, self, axes=tuple(dims[0]))
+        raise TypeError(
+            f"transpose: got dims {dims}; expected two dims to swap, as PyTorch's "
+            f"x.transpose(0, 1), or x.permute(...) to reorder them all"
+        )
+
+    def permute(self, *dims: Any) -> Tensor:
+        """The dims reordered: x.permute(2, 0, 1) or x.permute((2, 0, 1))."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        return Tensor.apply(shape_ops.transpose, self, axes=tuple(dims))
+
+    @property
+    def T(self) -> Tensor:
+        """The tensor with its dims reversed."""
+        return Tensor.apply(shape_ops.transpose, self, axes=None)
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The last two dims swapped (a batch of matrices transposed)."""
+        return self.transpose(-2, -1)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        axes = list(range(self.ndim))
-        axis1, axis2 = axis1 % self.ndim, axis2 % self.ndim
-        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-        return self.transpose(axes)
+        return self.transpose(axis1, axis2)
 
-    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
-        """Axes start_axis..end_axis merged into one."""
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Dims start_dim..end_dim merged into one."""
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_axis % self.ndim, end_axis % self.ndim
+        start, end = (normalize_axes(d, self.ndim, "flatten")[0] for d in (start_dim, end_dim))
         return self.reshape(*self.shape[:start], -1, *self.shape[end + 1 :])
 
-    def squeeze(self, axis: Axis = None) -> Tensor:
-        """Size-1 axes removed (all of them, or those in `axis`)."""
-        if axis is None:
+    def squeeze(self, dim: Axis = None) -> Tensor:
+        """Size-1 dims removed (all of them, or those in `dim`)."""
+        if dim is None:
             axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
         else:
-            axes = normalize_axes(axis, self.ndim, "squeeze")
+            axes = normalize_axes(dim, self.ndim, "squeeze")
             wrong = [a for a in axes if self.shape[a] != 1]
             if wrong:
                 raise ShapeError(
-                    f"squeeze: axis {wrong[0]} of a tensor of shape {self.shape} has size "
+                    f"squeeze: dim {wrong[0]} of a tensor of shape {self.shape} has size "
                     f"{self.shape[wrong[0]]}; expected size 1"
                 )
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
 
-    def unsqueeze(self, axis: int) -> Tensor:
-        """A size-1 axis inserted at `axis`."""
-        axis = normalize_axes(axis, self.ndim + 1, "unsqueeze")[0]
-        return self.reshape(*self.shape[:axis], 1, *self.shape[axis:])
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A size-1 dim inserted at `dim`."""
+        dim = normalize_axes(dim, self.ndim + 1, "unsqueeze")[0]
+        return self.reshape(*self.shape[:dim], 1, *self.shape[dim:])
 
     def broadcast_to(self, shape: Shape) -> Tensor:
         return Tensor.apply(shape_ops.broadcast_to, self, shape=tuple(shape))
 
-    def split(self, sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-        """Pieces along `axis`: `sections` equal parts, or cut at the given indices (numpy)."""
-        axis = normalize_axes(axis, self.ndim, "split")[0]
-        length = self.shape[axis]
-        if isinstance(sections, int):
-            if sections <= 0 or length % sections:
-                raise ShapeError(
-                    f"split: axis {axis} of size {length} cannot be split into {sections} "
-                    f"equal parts"
-                )
-            cuts = list(range(0, length + 1, length // sections))
+    def expand_as(self, other: Tensor) -> Tensor:
+        """The values broadcast to other's shape."""
+        return self.broadcast_to(other.shape)
+
+    def split(
+        self, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: Any = None
+    ) -> list[Tensor]:
+        """Pieces along `dim`, as PyTorch: an int is the size of each piece (the last may be
+        smaller), a list the sizes of the pieces (summing to the dim's size).
+        (autodiff.numpy.split has numpy's meaning: a number of parts, or cut indices.)
+        """
+        dim = normalize_axes(dim if axis is None else axis, self.ndim, "split")[0]
+        length = self.shape[dim]
+        if isinstance(split_size_or_sections, (int, np.integer)):
+            size = int(split_size_or_sections)
+            if size <= 0:
+                raise ShapeError(f"split: split_size={size}; expected a positive integer")
+            sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
         else:
-            cuts = [0, *sections, length]
+            sizes = [int(n) for n in split_size_or_sections]
+            if sum(sizes) != length or min(sizes, default=0) < 0:
+                raise ShapeError(
+                    f"split: sizes {sizes} for dim {dim} of size {length}; expected "
+                    f"non-negative sizes that sum to {length}"
+                )
+        return self.split_at(np.cumsum(sizes)[:-1].tolist(), dim)
+
+    def split_at(self, indices: Sequence[int], axis: int) -> list[Tensor]:
+        """Pieces along `axis` cut before each of `indices` (numpy's array_split cuts)."""
+        axis = normalize_axes(axis, self.ndim, "split")[0]
+        cuts = [0, *indices, self.shape[axis]]
         lead = (slice(None),) * axis
         return [self[(*lead, slice(a, b))] for a, b in zip(cuts[:-1], cuts[1:])]
 
@@ -665,9 +1077,9 @@ class Tensor:
         indices = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
         return self[shape_ops.along_axis_index(self.shape, indices, axis)]
 
-    def gather(self, axis: int, indices: Any) -> Tensor:
+    def gather(self, dim: int, index: Any) -> Tensor:
         """PyTorch's name for take_along_axis (argument order as torch.gather)."""
-        return self.take_along_axis(indices, axis)
+        return self.take_along_axis(index, dim)
 
     def __getitem__(self, index: Any) -> Tensor:
         if isinstance(index, Tensor):
@@ -677,3 +1089,105 @@ class Tensor:
         if isinstance(index, list):
             index = np.asarray(index)
         return Tensor.apply(shape_ops.getitem, self, index=index)
+
+
+class ValuesIndices(NamedTuple):
+    """What max(dim) and min(dim) return: the values and where they are (PyTorch's fields)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+# ----- helpers of the operator layer ---------------------------------------------------------
+
+_NUMBERS = (bool, int, float, complex, np.generic)
+
+
+def _priority(x: Any) -> tuple[np.dtype, int]:
+    """(dtype, priority) of an operand for promotion.result_dtype."""
+    if isinstance(x, (Tensor, np.ndarray)):  # a Tensor's 0-d data may be a numpy scalar
+        return x.dtype, (ZERO_DIM if x.ndim == 0 else DIMENSIONED)
+    return number_dtype(x, _default_dtype), NUMBER
+
+
+def _cast(x: Any, dtype: np.dtype) -> Any:
+    """x in `dtype`: a Tensor by a recorded astype, a number as a Python number (which numpy
+    treats as weak, so it takes the other operand's dtype).
+    """
+    if isinstance(x, Tensor):
+        return x.astype(dtype)
+    if isinstance(x, np.ndarray):
+        return x if x.dtype == dtype else x.astype(dtype)
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def promoted(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
+    """a and b cast so that numpy computes in the dtype PyTorch gives (promotion.py); true
+    division of integers gives the default float dtype. The common cases pass untouched.
+    """
+    if isinstance(a, Tensor):
+        kind = a.data.dtype.kind
+        if isinstance(b, Tensor):
+            if a.data.dtype == b.data.dtype and (kind in "fc" or not true_divide):
+                return a, b
+        elif (type(b) is float or type(b) is int) and _keeps(kind, type(b), true_divide):
+            return a, b
+    elif type(a) is float or type(a) is int:
+        if isinstance(b, Tensor) and _keeps(b.data.dtype.kind, type(a), true_divide):
+            return a, b
+    if not isinstance(a, (Tensor, np.ndarray, *_NUMBERS)):
+        a = _to_array(a)
+    if not isinstance(b, (Tensor, np.ndarray, *_NUMBERS)):
+        b = _to_array(b)
+    dtype = result_dtype([_priority(a), _priority(b)])
+    if true_divide and dtype.kind in "biu":
+        dtype = _default_dtype
+    return _cast(a, dtype), _cast(b, dtype)
+
+
+def _keeps(kind: str, number: type, true_divide: bool) -> bool:
+    """Whether numpy already gives PyTorch's dtype for a tensor of `kind` with a Python number:
+    a float tensor with any number, an integer tensor with an int (unless dividing).
+    """
+    return kind in "fc" or (number is int and kind in "iu" and not true_divide)
+
+
+def check_same_dtype(op: str, *operands: Any) -> None:
+    """Raise unless the tensors and arrays among `operands` share one dtype (as PyTorch's
+    matmul and linear do: a float64 batch must not silently run a float32 model in float64).
+    """
+    dtypes = [
+        x.dtype for x in operands if isinstance(x, (Tensor, np.ndarray)) and x.dtype.kind != "O"
+    ]
+    if len(set(dtypes)) > 1:
+        names = " and ".join(str(d) for d in dtypes)
+        raise DTypeError(
+            f"{op}: operands of dtypes {names}; expected one dtype: convert the input first, "
+            f"e.g. x.float() (or x.astype(np.float32)) for a float32 model, or "
+            f"model.double() to compute in float64"
+        )
+
+
+def _dims(op: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any) -> tuple[Any, bool]:
+    """(axis, keepdims) from either spelling: PyTorch's dim/keepdim or numpy's axis/keepdims."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; expected one")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    return dim, bool(keepdim)
+
+
+def _correction(unbiased: bool | None, correction: float | None, ddof: float | None) -> float:
+    """The divisor's correction of var/std: 1 (unbiased) unless one spelling says otherwise."""
+    given = [value for value in (correction, ddof) if value is not None]
+    if unbiased is not None:
+        given.append(1 if unbiased else 0)
+    if len(given) > 1:
+        raise TypeError("var: got more than one of unbiased, correction and ddof; expected one")
+    return given[0] if given else 1

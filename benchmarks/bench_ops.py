@@ -5,7 +5,10 @@ making a Tensor, recording a node, running the VJP. Each chain starts from a lea
 three parameter leaves (all requiring grad): add, mul, tanh, matmul, and a mixed chain that
 cycles through the four. Forward = building the chain; backward = ``y.sum().backward()``
 plus dropping the graph; both = the whole cycle. Plain numpy runs the same forward without
-a tape. Repeats interleave engine, PyTorch and numpy; medians are reported.
+a tape. Repeats interleave engine, PyTorch and numpy; medians are reported. Also counted: the
+objects the cyclic garbage collector tracks that each recorded op leaves alive (the growth of
+``gc.get_count()[0]`` per op, with the collector off while counting): each is work for every
+later collection while the graph lives.
 """
 
 from __future__ import annotations
@@ -61,6 +64,25 @@ def time_engine(kind: str, n: int, values: list[np.ndarray]) -> tuple[float, flo
     del y  # dropping the graph is part of the cost of every step
     done = common.clock()
     return built - start, done - built
+
+
+def tracked_objects_per_op(kind: str, n: int, values: list[np.ndarray]) -> float:
+    """Growth of gc.get_count()[0] per op while building a chain of `kind` (collector off)."""
+    import gc
+
+    from autodiff import Tensor
+
+    x, a, m, q = (Tensor(v, requires_grad=True) for v in values)
+    gc.collect()
+    gc.disable()
+    try:
+        before = gc.get_count()[0]
+        y = chain(kind, x, a, m, q, n, Tensor.tanh)
+        after = gc.get_count()[0]
+    finally:
+        gc.enable()
+    del y
+    return (after - before) / (n if kind != "mixed" else 4 * (n // 4))
 
 
 def time_torch(torch: Any, kind: str, n: int, values: list[np.ndarray]) -> tuple[float, float]:
@@ -119,6 +141,7 @@ def measure(quick: bool, threads: int, n: int, repeats: int) -> dict[str, Any]:
         else:
             us["engine/torch_both"] = common.NOT_INSTALLED
         us["engine/numpy_fwd"] = us["engine_fwd"] / us["numpy_fwd"]
+        us["tracked_objects_per_op"] = tracked_objects_per_op(kind, min(n, 400), values)
         results["kinds"][kind] = us
     return results
 
@@ -140,6 +163,7 @@ def render(results: dict[str, Any]) -> str:
                     "numpy_fwd",
                     "engine/torch_both",
                     "engine/numpy_fwd",
+                    "tracked_objects_per_op",
                 )
             ]
         )
@@ -154,6 +178,7 @@ def render(results: dict[str, Any]) -> str:
         "numpy fwd (no tape)",
         "engine/torch (both)",
         "engine/numpy (fwd)",
+        "tracked objects per op",
     ]
     return "\n".join(
         [

@@ -18,6 +18,7 @@ import argparse
 import gc
 import json
 import sys
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,9 @@ class Engine:
         return [p.data for p in self.model.parameters()]
 
     def loader(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> Any:
-        return self.nn.data.DataLoader(x, y, batch_size=batch_size, shuffle=True, seed=seed)
+        return self.nn.data.DataLoader(
+            self.nn.data.TensorDataset(x, y), batch_size=batch_size, shuffle=True, seed=seed
+        )
 
     def epoch(self, loader: Any) -> list:
         model, optimizer = self.model, self.optimizer
@@ -171,7 +174,9 @@ def warm_up(impl: str, x: np.ndarray, y: np.ndarray, run: dict, seed: int) -> No
     trainer = make(impl, run, seed)
     count = min(len(x), WARMUP_STEPS * run["batch_size"])
     if isinstance(trainer, Engine):
-        loader = trainer.nn.data.DataLoader(x[:count], y[:count], batch_size=run["batch_size"])
+        loader = trainer.nn.data.DataLoader(
+            trainer.nn.data.TensorDataset(x[:count], y[:count]), batch_size=run["batch_size"]
+        )
         trainer.epoch(loader)
     else:
         trainer.epoch(x, y, np.arange(count), run["batch_size"])
@@ -270,6 +275,40 @@ def growth(impl: str, run: dict, data: tuple, seed: int) -> dict[str, Any]:
     }
 
 
+def binding(run: dict, data: tuple) -> dict[str, Any]:
+    """Mode 'binding' (engine only): memory held between the training steps of a wide MLP
+    (and the peak) in a loop that rebinds `loss`, so that the last step's graph stays bound
+    until the next forward is done, or deletes it; backward frees the activations, so the
+    two should be equal.
+
+    Memory is what tracemalloc traces (numpy reports its arrays' data to it): RSS cannot tell
+    the two apart, since the allocator keeps freed blocks of this size for reuse.
+    """
+    import autodiff
+    import nn
+
+    x_train, y_train, _, _ = data
+    batch_size = run["batch_size"]
+    model = nn.MLP(run["sizes"], activation="relu")
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.01)
+    gc.collect()
+    tracemalloc.start()
+    held = 0  # the most memory held between two steps
+    for step in range(run["steps"]):
+        start = step * batch_size % (len(x_train) - batch_size)
+        xb = autodiff.Tensor(x_train[start : start + batch_size])
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(xb), y_train[start : start + batch_size])
+        loss.backward()
+        optimizer.step()
+        if run["binding"] == "delete":
+            del loss
+        held = max(held, tracemalloc.get_traced_memory()[0])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {**run, "held_mb": held / 2**20, "peak_traced_mb": peak / 2**20}
+
+
 def _steps(trainer: Any, x: np.ndarray, y: np.ndarray, run: dict, seed: int) -> Iterator[int]:
     """Train one batch at a time (epoch after epoch), yielding 1 after each step."""
     batch_size = run["batch_size"]
@@ -299,7 +338,7 @@ def _live_tensors() -> int | None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--impl", choices=sorted(IMPLS), required=True)
-    p.add_argument("--mode", choices=["train", "memory", "growth"], default="train")
+    p.add_argument("--mode", choices=["train", "memory", "growth", "binding"], default="train")
     p.add_argument("--runs", required=True, help="JSON list of runs")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--threads", type=int, required=True)
@@ -319,6 +358,8 @@ def main() -> None:
         out["runs"] = train(args.impl, runs, data, args.seed)
     elif args.mode == "memory":
         out["runs"] = [memory(args.impl, runs[0], data, args.seed, baseline)]
+    elif args.mode == "binding":
+        out["runs"] = [binding(runs[0], data)]
     else:
         out["runs"] = [growth(args.impl, runs[0], data, args.seed)]
     out["thread_pools"] = common.blas_info()

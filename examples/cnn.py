@@ -168,9 +168,8 @@ def main(argv: list[str] | None = None) -> Result:
     model = Net()
     optimizer = nn.optim.Adadelta(model.parameters(), lr=args.lr)
     scheduler = nn.optim.StepLR(optimizer, step_size=1, gamma=args.gamma)
-    loader = nn.data.DataLoader(
-        x_train, data.y_train, batch_size=args.batch_size, shuffle=True, seed=args.seed
-    )
+    dataset = nn.data.TensorDataset(x_train, data.y_train)
+    loader = nn.data.DataLoader(dataset, batch_size=args.batch_size, shuffle=True, seed=args.seed)
     description = f"CNN (pytorch/examples Net), Adadelta lr {args.lr:g}, StepLR γ {args.gamma:g}"
     print(f"{data.name}: {len(x_train):,} training and {len(x_test):,} test images; {description}")
     history = History()

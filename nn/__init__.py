@@ -4,7 +4,7 @@ Names follow PyTorch's torch.nn: nn.Module, nn.Linear, nn.Sequential, nn.functio
 nn.init, ... so a model's state_dict moves to its PyTorch twin and back unchanged.
 """
 
-from nn import data, datasets, functional, init, metrics, optim
+from nn import data, datasets, functional, init, metrics, optim, utils
 from nn.activations import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, Dropout2d, MaxPool2d
 from nn.embedding import Embedding
@@ -56,4 +56,5 @@ __all__ = [
     "manual_seed",
     "metrics",
     "optim",
+    "utils",
 ]

@@ -76,13 +76,18 @@ def dropout(
     input: Any,
     p: float = 0.5,
     training: bool = True,
+    inplace: bool = False,
+    *,
     generator: np.random.Generator | None = None,
 ) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout),
-    so the expected value is unchanged; the identity when not training.
+    so the expected value is unchanged; the identity when not training. PyTorch's arguments;
+    inplace=True is refused (the result is always a new tensor).
 
-    The mask is drawn from `generator`, else from the global generator (nn.manual_seed).
+    The mask is drawn from `generator`, else from the global generator (autodiff.manual_seed).
     """
+    if inplace:
+        raise ValueError("dropout: inplace=True is not supported; expected inplace=False")
     _check_probability(p, "dropout")
     x = autodiff.as_tensor(input)
     if x.dtype.kind != "f":
@@ -588,10 +593,14 @@ def dropout2d(
     input: Any,
     p: float = 0.5,
     training: bool = True,
+    inplace: bool = False,
+    *,
     generator: np.random.Generator | None = None,
 ) -> Tensor:
     """Zero whole channels (dim 1 of (N, C, H, W), dim 0 of (C, H, W)) with probability p,
-    scaling the rest by 1/(1-p); the identity when not training."""
+    scaling the rest by 1/(1-p); the identity when not training. inplace=True is refused."""
+    if inplace:
+        raise ValueError("dropout2d: inplace=True is not supported; expected inplace=False")
     _check_probability(p, "dropout2d")
     x = autodiff.as_tensor(input)
     if x.ndim not in (3, 4):

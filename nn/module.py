@@ -60,6 +60,14 @@ class Module:
                     f"before Module.__init__() has run; expected super().__init__() first"
                 )
         else:
+            if name in parameters and not isinstance(value, (Parameter, type(None))):
+                raise TypeError(
+                    f"{type(self).__name__}: cannot assign {type(value).__name__} to parameter "
+                    f"{name!r}; expected an nn.Parameter or None (to change its values in place, "
+                    f"use `with autodiff.no_grad(): {name}.copy_(...)` or {name} -= ...)"
+                )
+            if isinstance(value, (Parameter, Module)) and name not in parameters:
+                _check_new_name(self, name, value)
             parameters.pop(name, None)
             self._modules.pop(name, None)
             if isinstance(value, Parameter):
@@ -206,6 +214,47 @@ class Module:
         """Set evaluation mode (Dropout passes values through); returns self."""
         return self.train(False)
 
+    # ----- dtype and device -------------------------------------------------------------------
+
+    def to(
+        self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False
+    ) -> Module:
+        """Convert floating parameters (and their gradients) in place: to(dtype), to(device),
+        to(device, dtype), to(tensor); returns self. The Parameter objects stay the same, so an
+        optimiser made before still updates them. The only device is the CPU.
+        """
+        for arg in args:
+            if isinstance(arg, autodiff.Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, (str, autodiff.device)):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
+            autodiff.device(device)  # raises for anything but the CPU
+        return self if dtype is None else self._cast(np.dtype(dtype))
+
+    def float(self) -> Module:
+        """Floating parameters as float32, in place; returns self."""
+        return self._cast(np.dtype(np.float32))
+
+    def double(self) -> Module:
+        """Floating parameters as float64, in place; returns self."""
+        return self._cast(np.dtype(np.float64))
+
+    def _cast(self, dtype: np.dtype) -> Module:
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: expected a floating dtype, got {dtype}")
+        for module in self.modules():
+            buffers = [buffer for _, buffer in module.named_buffers(recurse=False)]
+            tensors = [*module._parameters.values(), *buffers]
+            for tensor in tensors:
+                if tensor is not None and tensor.dtype.kind == "f":
+                    tensor.data = tensor.data.astype(dtype, copy=False)
+                    if tensor.grad is not None:
+                        tensor.grad = tensor.grad.to(dtype)
+        return self
+
     # ----- state ------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -347,6 +396,23 @@ class ModuleList(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._modules.values()))
+
+
+_RESERVED = {"training", "_parameters", "_modules", "_buffers"}
+
+
+def _check_new_name(module: Module, name: str, value: Any) -> None:
+    """Refuse a parameter or child name that could not be told apart from Module's own
+    attributes or from a dotted path in named_parameters() and state_dict().
+    """
+    kind = "parameter" if isinstance(value, Parameter) else "child module"
+    if not name or "." in name:
+        raise KeyError(f"{type(module).__name__}: {kind} name {name!r}; expected no '.'")
+    if name in _RESERVED or (hasattr(Module, name) and name not in module._modules):
+        raise KeyError(
+            f"{type(module).__name__}: {kind} name {name!r} is already an attribute of "
+            f"Module; expected another name"
+        )
 
 
 def _join(prefix: str, name: str) -> str:

@@ -29,8 +29,8 @@ def add_vjp(
 ) -> Grads:
     """ga = unbroadcast(g, a.shape);  gb = unbroadcast(g, b.shape)."""
     a, b = inputs
-    ga = unbroadcast(g, shape_of(a)) if needs[0] else None
-    gb = unbroadcast(g, shape_of(b)) if needs[1] else None
+    ga = unbroadcast(g, a.shape) if needs[0] else None
+    gb = unbroadcast(g, b.shape) if needs[1] else None
     return ga, gb
 
 
@@ -46,8 +46,8 @@ def sub_vjp(
 ) -> Grads:
     """ga = unbroadcast(g, a.shape);  gb = -unbroadcast(g, b.shape)."""
     a, b = inputs
-    ga = unbroadcast(g, shape_of(a)) if needs[0] else None
-    gb = -unbroadcast(g, shape_of(b)) if needs[1] else None
+    ga = unbroadcast(g, a.shape) if needs[0] else None
+    gb = -unbroadcast(g, b.shape) if needs[1] else None
     return ga, gb
 
 
@@ -63,8 +63,8 @@ def mul_vjp(
 ) -> Grads:
     """ga = unbroadcast(g * b, a.shape);  gb = unbroadcast(g * a, b.shape)."""
     a, b = inputs
-    ga = unbroadcast(g * b, shape_of(a)) if needs[0] else None
-    gb = unbroadcast(g * a, shape_of(b)) if needs[1] else None
+    ga = unbroadcast(g * b, a.shape) if needs[0] else None
+    gb = unbroadcast(g * a, b.shape) if needs[1] else None
     return ga, gb
 
 
@@ -80,8 +80,8 @@ def div_vjp(
 ) -> Grads:
     """ga = unbroadcast(g / b, a.shape);  gb = unbroadcast(-g * a / b², b.shape)."""
     a, b = inputs
-    ga = unbroadcast(g / b, shape_of(a)) if needs[0] else None
-    gb = unbroadcast(-g * a / (b * b), shape_of(b)) if needs[1] else None
+    ga = unbroadcast(g / b, a.shape) if needs[0] else None
+    gb = unbroadcast(-g * a / (b * b), b.shape) if needs[1] else None
     return ga, gb
 
 
@@ -152,8 +152,8 @@ def select_vjp(
     """
     a, b = inputs
     weight_a = saved
-    ga = unbroadcast(g * weight_a, shape_of(a)) if needs[0] else None
-    gb = unbroadcast(g * (1 - weight_a), shape_of(b)) if needs[1] else None
+    ga = unbroadcast(g * weight_a, a.shape) if needs[0] else None
+    gb = unbroadcast(g * (1 - weight_a), b.shape) if needs[1] else None
     return ga, gb
 
 

@@ -51,24 +51,29 @@ def softmax_cross_entropy(
     exps = np.exp(shifted)
     totals = exps.sum(axis=1, keepdims=True)
     losses = np.log(totals[:, 0]) - shifted[np.arange(len(target)), target]
+    probs = exps / totals  # softmax(logits): the VJP needs it, and recomputing costs more
     if reduction == "mean":  # sum / N: ndarray.mean costs several times more on small arrays
-        return losses.sum() / len(target), None
+        return losses.sum() / len(target), probs
     if reduction == "sum":
-        return losses.sum(), None
-    return losses, None
+        return losses.sum(), probs
+    return losses, probs
 
 
 @softmax_cross_entropy.defvjp
 def softmax_cross_entropy_vjp(
     inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
 ) -> tuple[Array, None]:
-    """glogits = g_n * (softmax(logits) - one_hot(target)), g_n = g[n], g / N or g."""
+    """glogits = g_n * (softmax(logits) - one_hot(target)), g_n = g[n], g / N or g.
+
+    saved: softmax(logits) from the forward, handed to the softmax primitive as its known
+    result, so that under create_graph the softmax is still recorded as one of logits.
+    """
     logits, target = inputs
     target = np.asarray(target)  # class indices: a constant, whatever the mode
     reduction = params.get("reduction", "none")
     one_hot = np.zeros(logits.shape, dtype=logits.dtype)
     one_hot[np.arange(len(target)), target] = 1
-    probs = softmax(logits, axis=1)
+    probs = softmax(logits, axis=1, known=saved)
     if reduction == "none":
         g = g.reshape(-1, 1)
     elif reduction == "mean":

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from autodiff.broadcast import Axis, keepdims_shape, normalize_axes, reduced_shape
+from autodiff.ops.elementwise import where
 from autodiff.ops.shape import broadcast_to
 from autodiff.ops.unary import exp
 from autodiff.primitive import Array, Sample, Saved, primitive
@@ -86,6 +87,9 @@ def extreme_vjp(
 def logsumexp(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Saved]:
     """out = ln Σ e**x over `axis`, shifted by the max so that e**x never overflows."""
     normalize_axes(axis, x.ndim, "logsumexp")
+    if x.size == 0:  # a sum of no terms is 0, and ln 0 = -inf (PyTorch's value)
+        out = np.full(keepdims_shape(x.shape, axis), -np.inf, dtype=np.exp(x).dtype)
+        return (out if keepdims else out.reshape(reduced_shape(x.shape, axis))), None
     shift = x.max(axis=axis, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0)  # all -inf: nothing to shift by
     out = np.log(np.exp(x - shift).sum(axis=axis, keepdims=True)) + shift
@@ -107,13 +111,47 @@ def logsumexp_vjp(
     return (g * exp(x - out),)
 
 
+@primitive(samples=[*_AXES[:4], Sample((2, 3, 4), axis=(0, 2), ddof=1)])
+def std(x: Array, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> tuple[Array, Saved]:
+    """out = √(Σ (x - mean)² / (n - ddof)) over `axis` (numpy's std)."""
+    normalize_axes(axis, x.ndim, "std")
+    return np.std(x, axis=axis, keepdims=keepdims, ddof=ddof), None
+
+
+@std.defvjp
+def std_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = g (x - mean) / ((n - ddof) out); 0 where out = 0 (PyTorch's value: all x equal)."""
+    (x,) = inputs
+    axis = params.get("axis")
+    if not params.get("keepdims"):
+        shape = keepdims_shape(x.shape, axis)
+        g = g.reshape(shape)
+        out = out.reshape(shape)
+    count = 1
+    for a in normalize_axes(axis, x.ndim):
+        count *= x.shape[a]
+    flat = out == 0
+    scale = g / (where(flat, 1, out) * (count - params.get("ddof", 0)))
+    return (where(flat, 0, scale * (x - x.mean(axis=axis, keepdims=True))),)
+
+
 _ALONG = [Sample((3, 4)), Sample((2, 3, 4), axis=1), Sample((5,))]
 
 
 @primitive(samples=_ALONG)
-def softmax(x: Array, axis: int = -1) -> tuple[Array, Saved]:
-    """out = e**x / Σ e**x along `axis` (shifted by the max: logits of 1e4 stay finite)."""
+def softmax(x: Array, axis: int = -1, known: Array | None = None) -> tuple[Array, Saved]:
+    """out = e**x / Σ e**x along `axis` (shifted by the max: logits of 1e4 stay finite).
+
+    `known`: the result, where the caller computed it already (the fused cross-entropy's
+    forward does): returned as it is, while the VJP, which uses out, stays right.
+    """
+    if known is not None:
+        return known, None
     normalize_axes(axis, x.ndim, "softmax")
+    if x.size == 0:  # nothing to normalise: an empty result, as in PyTorch
+        return np.exp(x), None
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     out = e / e.sum(axis=axis, keepdims=True)
     return out, None
@@ -132,6 +170,8 @@ def softmax_vjp(
 def log_softmax(x: Array, axis: int = -1) -> tuple[Array, Saved]:
     """out = x - logsumexp(x) along `axis`."""
     normalize_axes(axis, x.ndim, "log_softmax")
+    if x.size == 0:  # nothing to normalise: an empty result, as in PyTorch
+        return np.exp(x), None
     shifted = x - x.max(axis=axis, keepdims=True)
     out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return out, None

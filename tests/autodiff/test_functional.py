@@ -96,3 +96,22 @@ def test_gradcheck_leaves_existing_gradients_alone():
     (x * 3).sum().backward()
     ad.gradcheck(lambda x: (x * x).sum(), [x])
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_gradcheck_refuses_to_check_nothing():
+    x = ad.Tensor(np.array([1.0, 2.0]))  # requires no grad
+    with pytest.raises(ad.GradientError, match="no input requires grad"):
+        ad.gradcheck(lambda x: (x * x).sum(), [x])
+
+
+def test_gradcheck_checks_float64_numpy_arrays_as_variables():
+    mask = np.array([True, False, True])
+    assert ad.gradcheck(lambda a, m: (a * a * m).sum(), [np.array([1.0, 2.0, 3.0]), mask])
+
+    def wrong(a):
+        return ad.Tensor(a.data * 2, requires_grad=True).sum()  # cut from a: gradient 0
+
+    with pytest.raises(ad.GradientError, match="input 0"):
+        ad.gradcheck(wrong, [np.array([1.0, 2.0])])
+    with pytest.raises(ad.DTypeError, match="input 0 is a float32 array; expected float64"):
+        ad.gradcheck(lambda a: a.sum(), [np.ones(2, np.float32)])

@@ -75,7 +75,7 @@ def test_repr_shows_values_and_the_op_that_made_it():
 
 def test_numpy_arrays_on_the_left_give_tensors():
     x = ad.Tensor([1.0, 2.0], requires_grad=True)
-    for y in (np.ones(2) * x, np.ones(2) + x, np.ones(2) - x, np.ones((2, 2)) @ x):
+    for y in (np.ones(2) * x, np.ones(2) + x, np.ones(2) - x, np.ones((2, 2), np.float32) @ x):
         assert isinstance(y, ad.Tensor) and y.requires_grad
 
 
@@ -104,8 +104,8 @@ def test_shape_helpers():
     assert x.permute(2, 0, 1).shape == (4, 2, 3)
     assert x.swapaxes(0, 2).shape == (4, 3, 2)
     assert [p.shape for p in x.split(2, axis=2)] == [(2, 3, 2), (2, 3, 2)]
-    assert [p.shape for p in x.split([1], axis=1)] == [(2, 1, 4), (2, 2, 4)]
-    with pytest.raises(ad.ShapeError, match="squeeze: axis 0 .* has size 2; expected size 1"):
+    assert [p.shape for p in x.split([1, 2], dim=1)] == [(2, 1, 4), (2, 2, 4)]
+    with pytest.raises(ad.ShapeError, match="squeeze: dim 0 .* has size 2; expected size 1"):
         x.squeeze(0)
     with pytest.raises(ad.ShapeError, match="reshape: cannot reshape .*\\(2, 3, 4\\).* \\(5,\\)"):
         x.reshape(5)
@@ -131,3 +131,193 @@ def test_mismatched_shapes_name_the_op_and_both_shapes():
         a * np.ones((3, 2))
     with pytest.raises(ad.ShapeError, match=r"matmul: cannot contract a\(2, 3\) @ b\(2, 3\)"):
         a @ a
+
+
+# ----- copies and sharing ------------------------------------------------------------------
+
+
+def test_the_constructor_and_tensor_copy_the_callers_array():
+    array = np.array([1.0, 2.0])
+    for t in (ad.Tensor(array, requires_grad=True), ad.tensor(array, requires_grad=True)):
+        array[:] = [9.0, 9.0]  # a later change of the caller's array ...
+        (t * t).sum().backward()
+        np.testing.assert_array_equal(t.grad.data, [2.0, 4.0])  # ... changes nothing here
+        array[:] = [1.0, 2.0]
+    view = np.arange(6.0)[::2]
+    assert not np.shares_memory(ad.Tensor(view).data, view)
+    source = ad.tensor([1.0, 2.0])
+    assert not np.shares_memory(ad.Tensor(source).data, source.data)
+
+
+def test_from_numpy_shares_memory_both_ways():
+    array = np.array([1.0, 2.0])
+    t = ad.from_numpy(array)
+    array[0] = 5.0
+    assert t.data[0] == 5.0
+    with ad.no_grad():
+        t += 1
+    np.testing.assert_array_equal(array, [6.0, 3.0])
+    with pytest.raises(TypeError, match="from_numpy: expected a numpy.ndarray, got list"):
+        ad.from_numpy([1.0])
+
+
+def test_op_results_wrap_their_arrays_without_a_copy():
+    x = ad.tensor(np.arange(6.0).reshape(2, 3))
+    assert np.shares_memory(x.reshape(3, 2).data, x.data)  # a view stays a view
+    assert ad.as_tensor(x.data).data is x.data
+
+
+# ----- size, numel, dim ----------------------------------------------------------------------
+
+
+def test_size_is_the_element_count_and_callable_for_the_shape():
+    x = ad.zeros(2, 3)
+    assert x.size == 6 and int(x.size) == 6 and x.size + 1 == 7
+    assert x.size() == (2, 3) and isinstance(x.size(), ad.Size)
+    assert x.size(0) == 2 and x.size(-1) == 3
+    assert x.numel() == 6 and x.dim() == 2 and x.size().numel() == 6
+    assert ad.tensor(1.0).size == 1 and ad.tensor(1.0).size() == ()
+    with pytest.raises(ad.ShapeError, match="size: dim 2 for a tensor of shape \\(2, 3\\)"):
+        x.size(2)
+
+
+# ----- augmented assignment ------------------------------------------------------------------
+
+
+def test_augmented_assignment_under_no_grad_is_in_place():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    w.grad = ad.tensor([0.5, 0.5])
+    array, version = w.data, w._version
+    with ad.no_grad():
+        w -= 0.1 * w.grad
+        w *= 2
+        w /= 2
+        w += 0.0
+    assert w.requires_grad and w.data is array and w._version > version
+    np.testing.assert_allclose(w.data, [0.95, 1.95])
+
+
+def test_augmented_assignment_on_a_leaf_that_requires_grad_says_to_use_no_grad():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ad.GradientError, match="-=: in-place update of a leaf .*no_grad"):
+        w -= 1.0
+
+
+def test_augmented_assignment_without_grad_is_in_place():
+    x = ad.tensor([1.0, 2.0])
+    array = x.data
+    x += ad.tensor([1.0, 1.0])
+    assert x.data is array and x.tolist() == [2.0, 3.0]
+    counts = ad.tensor([1, 2])
+    with pytest.raises(ad.DTypeError, match="/=: cannot store the float.* in a int64 tensor"):
+        counts /= 2
+    with pytest.raises(ad.ShapeError, match="\\+=: cannot update a tensor of shape \\(2,\\)"):
+        x += ad.zeros(3, 2)
+
+
+def test_augmented_assignment_with_an_operand_that_requires_grad_is_recorded():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    total = ad.zeros(2)
+    total += w * 3
+    assert total.requires_grad
+    total.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
+
+
+def test_micrograd_sequence_with_augmented_assignment():
+    a = ad.tensor(-4.0, dtype=np.float64, requires_grad=True)
+    b = ad.tensor(2.0, dtype=np.float64, requires_grad=True)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+    assert g.item() == pytest.approx(24.7041, abs=1e-4)
+    assert a.grad.item() == pytest.approx(138.8338, abs=1e-4)
+    assert b.grad.item() == pytest.approx(645.5773, abs=1e-4)
+
+
+# ----- dtype promotion -----------------------------------------------------------------------
+
+
+def test_a_float_tensor_keeps_its_dtype_with_integers_and_numpy_scalars():
+    x = ad.tensor([1.0, 2.0])  # float32
+    labels = ad.tensor([1, 2])  # int64
+    for y in (x - labels, labels * x, x + np.int64(3), np.float64(2.0) * x, x / labels):
+        assert y.dtype == np.float32
+    assert (x + ad.tensor(1.0, dtype=np.float64)).dtype == np.float32  # a 0-d tensor is weak
+    assert (x + ad.tensor([1.0, 1.0], dtype=np.float64)).dtype == np.float64
+
+
+def test_integer_tensors_with_floats_give_the_default_dtype():
+    counts = ad.tensor([1, 2])
+    for y in (counts * 0.5, counts + 1.5, counts / 2, counts / counts, 2.0**counts):
+        assert y.dtype == np.float32
+    assert (counts + 1).dtype == np.int64 and (counts * True).dtype == np.int64
+    assert (ad.tensor([True]) + ad.tensor([1], dtype=np.int32)).dtype == np.int32
+
+
+def test_promotion_keeps_gradients_flowing_in_each_inputs_dtype():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    s = ad.tensor(3.0, dtype=np.float64, requires_grad=True)
+    (x * s).sum().backward()
+    assert x.grad.dtype == np.float32 and s.grad.dtype == np.float64
+    assert s.grad.item() == 3.0
+
+
+def test_matmul_and_linear_refuse_mixed_float_dtypes():
+    x64 = ad.tensor(np.ones((2, 3)))
+    w = ad.zeros(4, 3)
+    message = "matmul: operands of dtypes float64 and float32; .*x.float\\(\\)"
+    with pytest.raises(ad.DTypeError, match=message):
+        x64 @ w.T
+    with pytest.raises(ad.DTypeError, match=message):
+        ad.matmul(x64, w.T)
+    with pytest.raises(ad.DTypeError, match="linear: operands of dtypes float64 and float32"):
+        ad.linear(x64, w)
+    assert (x64.float() @ w.T).dtype == np.float32
+    assert ad.numpy.matmul(x64, w.T).dtype == np.float64  # numpy's promotion
+
+
+def test_comparisons_promote_as_pytorch_does():
+    x = ad.tensor([0.1, 0.2])  # float32
+    np.testing.assert_array_equal((x == np.float64(0.1)).data, [True, False])  # in float32
+    np.testing.assert_array_equal(x.eq(ad.tensor([0.1, 0.3], dtype=np.float64)).data, [0, 0])
+    np.testing.assert_array_equal((ad.tensor([1, 2]) < 1.5).data, [True, False])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: x.norm(),
+        lambda x: x.norm(dim=1, keepdim=True),
+        lambda x: x.norm(p=3, dim=0),
+        lambda x: x.prod(dim=0),
+        lambda x: x.prod(),
+        lambda x: x.max(1).values,
+        lambda x: x.min(dim=0, keepdim=True).values,
+        lambda x: x.std(1),
+        lambda x: x.var(correction=0),
+        lambda x: x.clone() * x,
+        lambda x: ad.cat(x.split([1, 3], dim=1)[::-1], dim=1),
+    ],
+)
+def test_composed_pytorch_methods_match_finite_differences(fn):
+    rng = np.random.default_rng(5)
+    x = ad.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    assert ad.gradcheck(lambda x: (fn(x) * fn(x)).sum(), [x])
+
+
+def test_norm_and_prod_gradients_by_hand_at_zeros():
+    x = ad.tensor([0.0, 0.0], dtype=np.float64, requires_grad=True)
+    x.norm().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])  # PyTorch's subgradient at 0
+    y = ad.tensor([2.0, 0.0, 3.0], dtype=np.float64, requires_grad=True)
+    y.prod().backward()
+    np.testing.assert_array_equal(y.grad.data, [0.0, 6.0, 0.0])  # products of the others

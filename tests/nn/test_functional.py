@@ -161,3 +161,10 @@ def test_one_hot_rejects_bad_indices():
         F.one_hot(np.array([-1, 0]))
     with pytest.raises(TypeError, match="expected integer class indices, got dtype float64"):
         F.one_hot(np.array([0.0, 1.0]))
+
+
+def test_dropout_takes_pytorchs_positional_arguments():
+    x = Tensor(np.ones(4, np.float32))
+    assert F.dropout(x, 0.5, False, False) is x  # input, p, training, inplace
+    with pytest.raises(ValueError, match="dropout: inplace=True is not supported"):
+        F.dropout(x, 0.5, True, True)

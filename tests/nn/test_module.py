@@ -329,3 +329,99 @@ def test_parameters_named_like_savez_options_round_trip(tmp_path):
 def test_save_into_a_missing_directory_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match="save: cannot write .*model.npz: no directory"):
         nn.Linear(2, 2).save(tmp_path / "missing" / "model.npz")
+
+
+# ----- attribute rules for Parameters --------------------------------------------------------
+
+
+def test_sgd_by_hand_with_augmented_assignment_keeps_the_parameters():
+    layer = nn.Linear(3, 2)
+    weight, bias = layer.weight, layer.bias
+    layer(Tensor(np.ones((4, 3), np.float32))).sum().backward()
+    expected = weight.data - 0.1 * weight.grad.data
+    with autodiff.no_grad():
+        layer.weight -= 0.1 * layer.weight.grad
+        layer.bias -= 0.1 * layer.bias.grad
+    assert layer.weight is weight and layer.bias is bias
+    assert [p is q for p, q in zip(layer.parameters(), (weight, bias))] == [True, True]
+    np.testing.assert_allclose(layer.weight.data, expected)
+
+
+def test_an_update_outside_no_grad_is_refused_and_changes_nothing():
+    layer = nn.Linear(3, 2)
+    before = layer.weight.data.copy()
+    with pytest.raises(autodiff.GradientError, match="no_grad"):
+        layer.weight -= 0.1
+    np.testing.assert_array_equal(layer.weight.data, before)
+    assert isinstance(layer.weight, nn.Parameter)
+
+
+@pytest.mark.parametrize("value", [np.zeros((2, 3)), Tensor(np.zeros((2, 3))), 1.0])
+def test_a_parameter_attribute_accepts_only_a_parameter_or_none(value):
+    layer = nn.Linear(3, 2)
+    with pytest.raises(TypeError, match="cannot assign .* to parameter 'weight'; expected an nn."):
+        layer.weight = value
+    assert isinstance(layer.weight, nn.Parameter)
+    layer.weight = nn.Parameter(np.zeros((2, 3), np.float32))
+    layer.bias = None
+    assert [name for name, _ in layer.named_parameters()] == ["weight"]
+
+
+@pytest.mark.parametrize("name", ["training", "forward", "parameters", "_modules"])
+def test_a_name_that_is_a_module_attribute_is_refused(name):
+    module = nn.Module()
+    with pytest.raises(KeyError, match=f"parameter name '{name}' is already an attribute"):
+        setattr(module, name, nn.Parameter(np.zeros(1)))
+    with pytest.raises(KeyError, match=f"child module name '{name}' is already an attribute"):
+        setattr(module, name, nn.Linear(1, 1))
+
+
+def test_a_dotted_name_is_refused():
+    module = nn.Module()
+    with pytest.raises(KeyError, match="parameter name 'a.b'; expected no '.'"):
+        setattr(module, "a.b", nn.Parameter(np.zeros(1)))
+
+
+def test_parameter_shares_a_tensors_values_and_copies_an_array():
+    t = autodiff.tensor([1.0, 2.0])
+    array = np.array([1.0, 2.0])
+    assert nn.Parameter(t).data is t.data
+    assert not np.shares_memory(nn.Parameter(array).data, array)
+
+
+# ----- dtype and device ----------------------------------------------------------------------
+
+
+def test_to_double_float_keep_the_parameter_objects():
+    model = small_model().float()
+    params = list(model.parameters())
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+    assert all(p.dtype == np.float32 for p in params)
+    assert model.double() is model and all(p.dtype == np.float64 for p in model.parameters())
+    assert model.to(autodiff.float32) is model and model.to("cpu") is model
+    assert [p is q for p, q in zip(model.parameters(), params)] == [True] * 4
+    assert all(p.dtype == np.float32 for p in params)
+    model(Tensor(np.ones((2, 3), np.float32))).sum().backward()
+    optimizer.step()  # the optimiser made before still holds the same Parameters
+    with pytest.raises(RuntimeError, match="device: 'cuda:0' is not available"):
+        model.to("cuda:0")
+
+
+def test_to_converts_gradients_and_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    ours = small_model()
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    ours(Tensor(np.ones((1, 3)))).sum().backward()
+    ours.to(autodiff.float32)
+    theirs.double().to(torch.float32)
+    assert all(p.grad.dtype == np.float32 for p in ours.parameters())
+    assert [str(p.dtype) for p in ours.parameters()] == [
+        str(p.dtype).removeprefix("torch.") for p in theirs.parameters()
+    ]
+
+
+def test_a_float64_batch_into_a_float32_model_raises_as_in_pytorch():
+    model = nn.Linear(3, 2)
+    with pytest.raises(autodiff.DTypeError, match="linear: operands of dtypes float64 and float32"):
+        model(Tensor(np.ones((4, 3)) / 255.0))
+    assert model(Tensor(np.ones((4, 3)) / 255.0).float()).dtype == np.float32

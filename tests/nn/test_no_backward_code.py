@@ -2,7 +2,8 @@
 
 nn composes autodiff's public ops and never differentiates by hand: no function named like a
 backward pass, no @primitive or defvjp, no import of the engine's internals, and only the
-optimisers (and zero_grad, which clears it) touch a parameter's .grad.
+optimisers, gradient clipping (nn.utils), zero_grad and Module's dtype conversion touch a
+parameter's .grad.
 """
 
 import ast
@@ -23,13 +24,13 @@ def violations(source: str, relative: str) -> list[str]:
     """Every place in `source` (the file nn/`relative`) that breaks the rule."""
     found = []
     tree = ast.parse(source)
-    may_read_grad = relative.startswith("optim/")
+    may_read_grad = relative.startswith(("optim/", "utils/"))  # optimisers, gradient clipping
     grad_clearers = set()
     if relative == "module.py" or may_read_grad:
         grad_clearers = {
             id(node)
             for fn in ast.walk(tree)
-            if isinstance(fn, ast.FunctionDef) and fn.name == "zero_grad"
+            if isinstance(fn, ast.FunctionDef) and fn.name in ("zero_grad", "_cast")
             for node in ast.walk(fn)
         }
     for node in ast.walk(tree):

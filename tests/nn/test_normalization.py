@@ -69,6 +69,14 @@ def test_register_buffer_non_persistent_and_replaced_buffers():
         module.register_buffer("a.b", Tensor(np.zeros(1)))
 
 
+def test_module_double_and_float_convert_floating_buffers_only():
+    bn = nn.BatchNorm2d(2).double()
+    assert bn.running_mean.dtype == bn.running_var.dtype == bn.weight.dtype == np.float64
+    assert bn.num_batches_tracked.dtype == np.int64
+    bn.float()
+    assert bn.running_var.dtype == np.float32
+
+
 def test_layer_norm_normalizes_the_last_dims():
     x = Tensor(np.array([[1.0, 2.0, 3.0, 4.0]]))
     out = F.layer_norm(x, 4, eps=0.0).data

@@ -34,7 +34,9 @@ def training_losses(seed: int) -> list[float]:
     optimizer = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     losses = []
     for _ in range(3):
-        for inputs, labels in nn.data.DataLoader(x, y, batch_size=16, shuffle=True):
+        for inputs, labels in nn.data.DataLoader(
+            nn.data.TensorDataset(x, y), batch_size=16, shuffle=True
+        ):
             optimizer.zero_grad()
             loss = nn.functional.cross_entropy(model(inputs), labels)
             loss.backward()

@@ -1,0 +1,13 @@
+"""autodiff.cuda: there is no GPU backend, so PyTorch's `torch.cuda.is_available()` is False."""
+
+from __future__ import annotations
+
+
+def is_available() -> bool:
+    """False: autodiff computes on the CPU only."""
+    return False
+
+
+def device_count() -> int:
+    """0: autodiff computes on the CPU only."""
+    return 0

@@ -1,0 +1,297 @@
+"""autodiff.numpy: the ops as free functions with numpy's names and meanings.
+
+`import autodiff.numpy as np` ports numpy code, as HIPS autograd's `autograd.numpy` does:
+`transpose(x, axes)` permutes, `std(x, axis)` is biased (ddof=0), `max(x, axis)` gives the
+values, `split(x, sections)` cuts into equal parts or at indices, `matmul` promotes float32 with
+float64 to float64, and `zeros`, `array`, ... default to float64. Each function returns a Tensor
+and is recorded, so gradients flow. The top-level `autodiff` namespace speaks PyTorch instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy
+
+from autodiff.broadcast import Axis, Shape
+from autodiff.creation import as_tensor
+from autodiff.ops import elementwise, linalg
+from autodiff.ops import shape as shape_ops
+from autodiff.tensor import Tensor
+
+__all__ = [
+    "abs",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "array",
+    "asarray",
+    "astype",
+    "broadcast_to",
+    "clip",
+    "concatenate",
+    "cos",
+    "erf",
+    "exp",
+    "expand_dims",
+    "leaky_relu",
+    "log",
+    "log_sigmoid",
+    "log_softmax",
+    "logsumexp",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "ones",
+    "prod",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "sin",
+    "softmax",
+    "softplus",
+    "split",
+    "sqrt",
+    "squeeze",
+    "stack",
+    "std",
+    "sum",
+    "swapaxes",
+    "take_along_axis",
+    "tanh",
+    "transpose",
+    "var",
+    "where",
+    "zeros",
+]
+
+
+def array(object: Any, dtype: Any = None) -> Tensor:
+    """A Tensor holding a copy of `object`, with numpy's dtypes (Python floats are float64)."""
+    data = object.data if isinstance(object, Tensor) else object
+    return Tensor(numpy.array(data, dtype=dtype))
+
+
+def asarray(a: Any, dtype: Any = None) -> Tensor:
+    """`a` as a Tensor, without a copy where it already is one (or an ndarray) of `dtype`."""
+    if isinstance(a, (Tensor, numpy.ndarray)):
+        return as_tensor(a, dtype)
+    return Tensor(numpy.asarray(a, dtype=dtype))
+
+
+def zeros(shape: Shape, dtype: Any = float) -> Tensor:
+    """Zeros of `shape`, float64 unless `dtype` says otherwise (numpy's default)."""
+    return Tensor._wrap(numpy.zeros(shape, dtype))
+
+
+def ones(shape: Shape, dtype: Any = float) -> Tensor:
+    """Ones of `shape`, float64 unless `dtype` says otherwise (numpy's default)."""
+    return Tensor._wrap(numpy.ones(shape, dtype))
+
+
+def exp(x: Any) -> Tensor:
+    return as_tensor(x).exp()
+
+
+def log(x: Any) -> Tensor:
+    return as_tensor(x).log()
+
+
+def sqrt(x: Any) -> Tensor:
+    return as_tensor(x).sqrt()
+
+
+def abs(x: Any) -> Tensor:
+    return as_tensor(x).abs()
+
+
+def sin(x: Any) -> Tensor:
+    return as_tensor(x).sin()
+
+
+def cos(x: Any) -> Tensor:
+    return as_tensor(x).cos()
+
+
+def tanh(x: Any) -> Tensor:
+    return as_tensor(x).tanh()
+
+
+def sigmoid(x: Any) -> Tensor:
+    return as_tensor(x).sigmoid()
+
+
+def softplus(x: Any) -> Tensor:
+    return as_tensor(x).softplus()
+
+
+def log_sigmoid(x: Any) -> Tensor:
+    return as_tensor(x).log_sigmoid()
+
+
+def relu(x: Any) -> Tensor:
+    return as_tensor(x).relu()
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    return as_tensor(x).leaky_relu(negative_slope)
+
+
+def erf(x: Any) -> Tensor:
+    return as_tensor(x).erf()
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """e**x / Σ e**x along `axis` (scipy.special's name and argument)."""
+    return as_tensor(x).softmax(axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along `axis` (scipy.special's name and argument)."""
+    return as_tensor(x).log_softmax(axis=axis)
+
+
+def clip(a: Any, a_min: float | None, a_max: float | None) -> Tensor:
+    """Values limited to [a_min, a_max]; either bound may be None."""
+    return as_tensor(a).clamp(a_min, a_max)
+
+
+def maximum(x1: Any, x2: Any) -> Tensor:
+    """Elementwise max; at ties each side gets half the gradient."""
+    return Tensor.apply(elementwise.maximum, x1, x2)
+
+
+def minimum(x1: Any, x2: Any) -> Tensor:
+    """Elementwise min; at ties each side gets half the gradient."""
+    return Tensor.apply(elementwise.minimum, x1, x2)
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """x where condition, else y (condition carries no gradient)."""
+    return Tensor.apply(elementwise.where, condition, x, y)
+
+
+def matmul(x1: Any, x2: Any) -> Tensor:
+    """x1 @ x2, promoting as numpy does: float32 with float64 computes in float64 (the cast is
+    recorded, so each input's gradient keeps its dtype).
+    """
+    a, b = as_tensor(x1), as_tensor(x2)
+    dtype = numpy.result_type(a.dtype, b.dtype)
+    return Tensor.apply(linalg.matmul, a.astype(dtype), b.astype(dtype))
+
+
+def sum(a: Any, axis: Axis = None, *, keepdims: bool = False) -> Tensor:
+    return as_tensor(a).sum(axis=axis, keepdims=keepdims)
+
+
+def mean(a: Any, axis: Axis = None, *, keepdims: bool = False) -> Tensor:
+    return as_tensor(a).mean(axis=axis, keepdims=keepdims)
+
+
+def var(a: Any, axis: Axis = None, *, ddof: float = 0, keepdims: bool = False) -> Tensor:
+    """Mean squared deviation, divided by (n - ddof): biased (ddof=0) by default, as numpy."""
+    return as_tensor(a).var(axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def std(a: Any, axis: Axis = None, *, ddof: float = 0, keepdims: bool = False) -> Tensor:
+    """Square root of var (biased, ddof=0, by default, as numpy)."""
+    return as_tensor(a).std(axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def amax(a: Any, axis: Axis = None, *, keepdims: bool = False) -> Tensor:
+    """The largest values over `axis`; ties share the gradient."""
+    return as_tensor(a).amax(axis=axis, keepdims=keepdims)
+
+
+def amin(a: Any, axis: Axis = None, *, keepdims: bool = False) -> Tensor:
+    """The smallest values over `axis`; ties share the gradient."""
+    return as_tensor(a).amin(axis=axis, keepdims=keepdims)
+
+
+max = amax
+min = amin
+
+
+def prod(a: Any, axis: int | None = None, *, keepdims: bool = False) -> Tensor:
+    return as_tensor(a).prod(axis=axis, keepdims=keepdims)
+
+
+def logsumexp(a: Any, axis: Axis = None, *, keepdims: bool = False) -> Tensor:
+    """log Σ e**a over `axis` (scipy.special's name), finite for inputs of any size."""
+    return as_tensor(a).logsumexp(axis=axis, keepdims=keepdims)
+
+
+def argmax(a: Any, axis: int | None = None, *, keepdims: bool = False) -> Tensor:
+    return as_tensor(a).argmax(axis=axis, keepdims=keepdims)
+
+
+def argmin(a: Any, axis: int | None = None, *, keepdims: bool = False) -> Tensor:
+    return as_tensor(a).argmin(axis=axis, keepdims=keepdims)
+
+
+def reshape(a: Any, newshape: Shape) -> Tensor:
+    return as_tensor(a).reshape(newshape)
+
+
+def transpose(a: Any, axes: Sequence[int] | None = None) -> Tensor:
+    """The axes permuted by `axes` (reversed if None), as numpy.transpose."""
+    return Tensor.apply(
+        shape_ops.transpose, as_tensor(a), axes=None if axes is None else tuple(axes)
+    )
+
+
+def swapaxes(a: Any, axis1: int, axis2: int) -> Tensor:
+    return as_tensor(a).transpose(axis1, axis2)
+
+
+def expand_dims(a: Any, axis: int) -> Tensor:
+    return as_tensor(a).unsqueeze(axis)
+
+
+def squeeze(a: Any, axis: Axis = None) -> Tensor:
+    return as_tensor(a).squeeze(axis)
+
+
+def broadcast_to(array: Any, shape: Shape) -> Tensor:
+    return as_tensor(array).broadcast_to(shape)
+
+
+def concatenate(arrays: Sequence[Any], axis: int = 0) -> Tensor:
+    """The arrays joined along an existing axis."""
+    return Tensor.apply(shape_ops.concatenate, *arrays, axis=axis)
+
+
+def stack(arrays: Sequence[Any], axis: int = 0) -> Tensor:
+    """The arrays joined along a new axis."""
+    return Tensor.apply(shape_ops.stack, *arrays, axis=axis)
+
+
+def split(ary: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+    """numpy.split: an int is a number of equal parts, a list the indices to cut before."""
+    x = as_tensor(ary)
+    if isinstance(indices_or_sections, (int, numpy.integer)):
+        length = x.shape[axis]
+        sections = int(indices_or_sections)
+        if sections <= 0 or length % sections:
+            raise ValueError(
+                f"split: axis {axis} of size {length} cannot be split into {sections} equal "
+                f"parts; expected a number of parts that divides {length}"
+            )
+        indices = list(range(length // sections, length, length // sections))
+    else:
+        indices = list(indices_or_sections)
+    return x.split_at(indices, axis)
+
+
+def take_along_axis(arr: Any, indices: Any, axis: int) -> Tensor:
+    return as_tensor(arr).take_along_axis(indices, axis)
+
+
+def astype(x: Any, dtype: Any) -> Tensor:
+    """x converted to `dtype` (recorded for floating dtypes, so gradients flow back)."""
+    return as_tensor(x).astype(dtype)

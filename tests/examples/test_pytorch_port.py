@@ -1,0 +1,58 @@
+"""pytorch/examples' MNIST train/test, run with `import autodiff as torch`, learn the digits."""
+
+import importlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import autodiff
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+if str(EXAMPLES) not in sys.path:
+    sys.path.insert(0, str(EXAMPLES))  # the examples are scripts, not a package
+port = importlib.import_module("pytorch_port")
+
+
+def test_one_epoch_on_a_subset_reaches_85_percent_on_held_out_digits(capsys, tmp_path):
+    path = tmp_path / "mnist_mlp.pt"
+    args = ["--train-size", "4000", "--epochs", "1", "--log-interval", "20"]
+    model = port.main([*args, "--save-model", str(path)])
+    out = capsys.readouterr().out
+    assert "Train Epoch: 1 [0/4000 (0%)]" in out
+    correct, total = map(int, re.search(r"Accuracy: (\d+)/(\d+)", out).groups())
+    assert total == 6000 and correct / total >= 0.85
+    losses = [float(v) for v in re.findall(r"Loss: ([\d.]+)", out)]
+    assert losses[-1] < losses[0] / 2
+    assert all(p.dtype == np.float32 for p in model.parameters())  # no silent float64
+    reloaded = port.Net()
+    reloaded.load_state_dict(autodiff.load(path, map_location="cpu", weights_only=True))
+    for (name, p), (other, q) in zip(model.named_parameters(), reloaded.named_parameters()):
+        assert name == other
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_the_ported_functions_see_pytorch_semantics():
+    _, held_out = port.mnist_datasets(9000)
+    data, target = held_out.tensors[0][:5], held_out.tensors[1][:5]
+    assert data.size(0) == len(data) == 5 and data.size() == (5, 1, 28, 28)
+    assert data.dtype == autodiff.float32 and target.dtype == autodiff.long
+    pred = port.Net()(data).argmax(dim=1, keepdim=True)
+    assert pred.shape == (5, 1) and target.view_as(pred).shape == (5, 1)
+
+
+def test_the_script_runs_as_a_program():
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLES / "pytorch_port.py"), "--dry-run", "--train-size", "500"],
+        cwd=EXAMPLES.parent,
+        env={**os.environ, "PYTHONPATH": str(EXAMPLES.parent)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Train Epoch: 1 [0/500 (0%)]" in completed.stdout
+    assert "Accuracy: " in completed.stdout
