@@ -151,15 +151,27 @@ def setup(impl: str, quick: bool, data: Any) -> tuple[Callable, Callable, list[i
     return engine_layer, engine_step, starts
 
 
+def peak_mb() -> float:
+    """This process's peak resident set since its exec (VmHWM). Unlike ru_maxrss it does not
+    start from the parent's peak, which the fork leaves in a child that then runs exec."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return common.peak_rss_mb()
+
+
 def memory_worker(impl: str, quick: bool, data: Any, threads: int) -> dict[str, Any]:
     """Peak RSS of one epoch of training steps above this process's baseline."""
     common.pin_threads(threads)
     _, step, starts = setup(impl, quick, data)
     common.pin_threads(threads)
-    baseline = common.peak_rss_mb()
+    baseline = peak_mb()
     for start in starts:
         step(start)
-    peak = common.peak_rss_mb()
+    peak = peak_mb()
     return {
         "baseline_mb": baseline,
         "epoch_peak_mb": peak,
@@ -212,7 +224,7 @@ def measure(quick: bool, data: Any, threads: int) -> dict[str, Any]:
     sizes = QUICK if quick else FULL
     results: dict[str, Any] = {"sizes": sizes, "dataset": common.data_meta(data)}
     memory = {}
-    for impl in IMPLS:  # first: a child's peak RSS starts from its parent's at the fork
+    for impl in IMPLS:
         if impl == "torch" and importlib.util.find_spec("torch") is None:  # not imported here
             continue
         common.log(f"conv: an epoch's memory, {impl}")
