@@ -72,7 +72,7 @@ class Geometry(NamedTuple):
         ]
 
 
-def pair(value: Any, name: str, op: str, least: int) -> Pair:
+def _pair(value: Any, name: str, op: str, least: int) -> Pair:
     """An int or a pair of ints as a pair, each at least `least`."""
     values = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
     if len(values) != 2 or not all(
@@ -84,7 +84,7 @@ def pair(value: Any, name: str, op: str, least: int) -> Pair:
     return int(values[0]), int(values[1])
 
 
-def conv_padding(padding: Any, geometry_without: Geometry, op: str) -> Padding:
+def _conv_padding(padding: Any, unpadded: Geometry, op: str) -> Padding:
     """PyTorch's conv padding (an int, a pair, "valid" or "same") as (top, bottom, left, right).
 
     "same" pads d·(k-1) in total along each axis, the odd one at the bottom/right, as PyTorch
@@ -97,18 +97,18 @@ def conv_padding(padding: Any, geometry_without: Geometry, op: str) -> Padding:
             raise ValueError(
                 f"{op}: padding={padding!r}; expected an int, a pair, 'valid' or 'same'"
             )
-        if geometry_without.stride != (1, 1):
+        if unpadded.stride != (1, 1):
             raise ValueError(
-                f"{op}: padding='same' with stride {geometry_without.stride}; expected stride 1 "
+                f"{op}: padding='same' with stride {unpadded.stride}; expected stride 1 "
                 f"(PyTorch's rule: the output of a strided convolution cannot keep the size)"
             )
-        eh, ew = geometry_without.extent()
+        eh, ew = unpadded.extent()
         return ((eh - 1) // 2, eh - 1 - (eh - 1) // 2, (ew - 1) // 2, ew - 1 - (ew - 1) // 2)
     if isinstance(padding, tuple) and len(padding) == 4:
         if not all(isinstance(p, (int, np.integer)) and p >= 0 for p in padding):
             raise ValueError(f"{op}: padding={padding!r}; expected four ints >= 0")
         return tuple(int(p) for p in padding)  # type: ignore[return-value]
-    ph, pw = pair(padding, "padding", op, 0)
+    ph, pw = _pair(padding, "padding", op, 0)
     return (ph, ph, pw, pw)
 
 
@@ -194,9 +194,9 @@ def _images(rows: Array, shape: tuple[int, int, int, int], bias: Array | None) -
 def _conv_geometry(weight: Array, stride: Any, padding: Any, dilation: Any, op: str) -> Geometry:
     kernel = weight.shape[2:]
     unpadded = Geometry(
-        kernel, pair(stride, "stride", op, 1), pair(dilation, "dilation", op, 1), (0, 0, 0, 0)
+        kernel, _pair(stride, "stride", op, 1), _pair(dilation, "dilation", op, 1), (0, 0, 0, 0)
     )
-    return unpadded._replace(padding=conv_padding(padding, unpadded, op))
+    return unpadded._replace(padding=_conv_padding(padding, unpadded, op))
 
 
 _CONV_SAMPLES = [
@@ -297,7 +297,7 @@ def conv_transpose2d(
     weight[c, :, i, j]·x to the taps it would have read (PyTorch's conv_transpose2d)."""
     _check_conv(x, weight, bias, groups, "conv_transpose2d")
     geometry = _conv_geometry(weight, stride, padding, dilation, "conv_transpose2d")
-    extra = pair(output_padding, "output_padding", "conv_transpose2d", 0)
+    extra = _pair(output_padding, "output_padding", "conv_transpose2d", 0)
     if extra[0] >= geometry.stride[0] or extra[1] >= geometry.stride[1]:
         raise ValueError(
             f"conv_transpose2d: output_padding={extra} with stride {geometry.stride}; "
@@ -440,15 +440,15 @@ def _pool_geometry(
         raise ShapeError(f"{op}: input {x.shape}; expected a 4-d input (N, C, H, W)")
     if x.dtype.kind != "f":
         raise DTypeError(f"{op}: expected a floating input, got {x.dtype}")
-    kernel = pair(kernel_size, "kernel_size", op, 1)
-    strides = kernel if stride is None or stride == () else pair(stride, "stride", op, 1)
-    ph, pw = pair(padding, "padding", op, 0)
+    kernel = _pair(kernel_size, "kernel_size", op, 1)
+    strides = kernel if stride is None or stride == () else _pair(stride, "stride", op, 1)
+    ph, pw = _pair(padding, "padding", op, 0)
     if 2 * ph > kernel[0] or 2 * pw > kernel[1]:
         raise ValueError(
             f"{op}: padding {(ph, pw)} with kernel {kernel}; expected padding at most half "
             f"the kernel size (PyTorch's rule)"
         )
-    return Geometry(kernel, strides, pair(dilation, "dilation", op, 1), (ph, ph, pw, pw))
+    return Geometry(kernel, strides, _pair(dilation, "dilation", op, 1), (ph, ph, pw, pw))
 
 
 def _image(shape: tuple[int, ...], like: Array, value: float = 0.0) -> Array:
