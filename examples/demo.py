@@ -9,8 +9,8 @@
    MNIST sample shipped with nn (its test set split 8,000 / 2,000); 10 epochs.
 4. The same MLP on Fashion-MNIST for 5 epochs, if it is installed
    (apt-get install dataset-fashion-mnist).
-5. A short run of pytorch/examples' convolutional network (cnn.py): one epoch on 2,000
-   digits of the MNIST sample, tested on its 2,000 held-out digits (the full runs are
+5. A short run of pytorch/examples' convolutional network (cnn.py): one epoch on 1,280
+   digits of the MNIST sample, tested on 1,000 of its held-out digits (the full runs are
    `python examples/cnn.py`; docs/demo-results.md has their numbers).
 
 Pictures go to DIR (default examples/output/). --quick trains each MLP for one epoch on
@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
         print(f"Skipped: Fashion-MNIST is not installed.\n{error}")
 
     banner("A convolutional network (pytorch/examples' MNIST Net), short run on the sample")
-    limit = "500" if args.quick else "2000"
-    results.append(cnn.main(["--dataset", "sample", "--epochs", "1", "--train-limit", limit, *out]))
+    limits = ["--train-limit", "500" if args.quick else "1280", "--test-limit", "1000"]
+    results.append(cnn.main(["--dataset", "sample", "--epochs", "1", *limits, *out]))
     pictures += results[-1].pictures
 
     banner("Summary")
