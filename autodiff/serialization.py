@@ -348,7 +348,7 @@ def _open_entries(path: str) -> tuple[dict[str, _Entry], str | None]:
             shape = _npy_header(file, path, "the file")[0]
         raise _unreadable(path, f"it holds a single array of shape {shape}, as np.save writes")
     if head[:1] == b"\x80" or head[:1] in (b"(", b"]", b"}"):
-        raise _unreadable(path, f"it is a pickle, as torch.save writes; {_PICKLE_REFUSED}")
+        raise _unreadable(path, "it is a pickle, as torch.save writes")
     if len(head) >= 9 and head[8:9] == b"{":
         return _safetensors_entries(path, size)
     raise _unreadable(path, f"its first bytes {head[:8]!r} are neither .npz nor .safetensors")
@@ -376,9 +376,7 @@ def _npz_entries(path: str, size: int) -> tuple[dict[str, _Entry], str | None]:
             if duplicates:
                 raise _unreadable(path, f"it holds members {duplicates} more than once")
             if any(name.endswith(".pkl") for name in names):
-                raise _unreadable(
-                    path, f"it is a pickle archive, as torch.save writes; {_PICKLE_REFUSED}"
-                )
+                raise _unreadable(path, "it is a pickle archive, as torch.save writes")
             entries, structure = {}, None
             for info in infos:
                 if info.filename == _NPZ_STRUCTURE:
