@@ -183,10 +183,10 @@ def render_graph(
     """Write a picture of a graph to `path` (SVG or PNG), and its DOT source beside it.
 
     `root_or_digraph` is a Tensor (drawn with ``draw_graph(root, **draw_kwargs)``) or a
-    Digraph drawn before. The format is `format`, else `path`'s suffix, else SVG; a `path`
-    without that suffix gets it appended. The DOT source (``<path stem>.dot``) is written
-    first, so it exists whatever happens to the picture. Graphviz's `dot` draws every format;
-    without it, SVG is drawn in-process.
+    Digraph drawn before. The format is `format`, else `path`'s suffix, else SVG, in any case
+    (``graph.SVG`` is an SVG); a `path` without that suffix gets it appended. The DOT source
+    (``<path stem>.dot``) is written first, so it exists whatever happens to the picture.
+    Graphviz's `dot` draws every format; without it, SVG is drawn in-process.
 
     Returns:
         The path of the picture.
@@ -214,7 +214,8 @@ def render_graph(
     path = Path(path)
     if format is None:
         format = path.suffix[1:] if path.suffix else "svg"
-    image = path if path.suffix == f".{format}" else path.with_name(f"{path.name}.{format}")
+    format = format.lower()  # graph.SVG is an SVG picture
+    image = path if path.suffix.lower() == f".{format}" else path.with_name(f"{path.name}.{format}")
     source = image.with_suffix(".dot")
     image.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(digraph.source, encoding="utf-8")

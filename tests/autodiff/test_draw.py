@@ -347,6 +347,14 @@ def test_render_graph_writes_valid_svg(renderer, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
+@pytest.mark.parametrize(("name", "format"), [("neuron.SVG", None), ("neuron.svg", "SVG")])
+def test_render_graph_reads_the_format_in_any_case(renderer, tmp_path, name, format):
+    _, _, _, o = expression()
+    svg = ad.render_graph(o, tmp_path / name, format=format)
+    assert svg == tmp_path / name
+    assert ET.parse(svg).getroot().tag == f"{SVG}svg"
+
+
 @needs_dot
 def test_render_graph_writes_valid_png(tmp_path):
     _, _, _, o = expression()
