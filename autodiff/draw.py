@@ -8,10 +8,8 @@ Python 3.11+). The `graphviz` package is imported only when a picture is drawn.
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import subprocess
-import tempfile
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ import numpy as np
 
 from autodiff import tape
 from autodiff.listing import SMALL, Graph, format_values
+from autodiff.serialization import write_atomically
 from autodiff.tensor import Tensor
 
 if TYPE_CHECKING:
@@ -235,20 +234,9 @@ def render_graph(
         raise GraphvizNotFoundError(
             f"render_graph: cannot make {image}: {error}. The DOT source was written to {source}"
         ) from None
-    _write_atomically(image, svg.encode("utf-8"))
+    data = svg.encode("utf-8")
+    write_atomically(str(image), lambda file: file.write(data))
     return image
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` under a temporary name, then rename it over `path`."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _svg(digraph: graphviz.Digraph) -> str:

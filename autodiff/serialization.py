@@ -89,11 +89,11 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         metadata = {_SAFETENSORS_STRUCTURE: json.dumps(structure)}
         arrays = {key: np.require(array, requirements="C") for key, array in arrays.items()}
         data = safetensors.numpy.save(arrays, metadata=metadata)
-        _write_atomically(path, lambda file: file.write(data))
+        write_atomically(path, lambda file: file.write(data))
     else:
         if isinstance(obj, dict) and all(type(v) is np.ndarray for v in obj.values()):
             structure = None  # a plain state dict: the members alone say everything
-        _write_atomically(path, lambda file: _write_npz(file, arrays, structure))
+        write_atomically(path, lambda file: _write_npz(file, arrays, structure))
 
 
 def _flatten(obj: Any, arrays: dict[str, np.ndarray], path: str, open_ids: set[int]) -> Any:
@@ -168,7 +168,7 @@ def _write_npz(file: BinaryIO, arrays: Mapping[str, np.ndarray], structure: Any)
             archive.writestr(_NPZ_STRUCTURE, json.dumps(structure))
 
 
-def _write_atomically(path: str, write: Callable[[BinaryIO], Any]) -> None:
+def write_atomically(path: str, write: Callable[[BinaryIO], Any]) -> None:
     """Run write(file) on `.<name>.tmp` beside the target, sync it, rename it over the target.
 
     The temporary name is fixed per target, so a save killed midway leaves at most that one
