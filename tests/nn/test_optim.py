@@ -484,8 +484,13 @@ def test_optimizer_load_state_dict_checks_every_value_and_changes_nothing(change
 def test_a_scheduler_state_with_bad_values_changes_nothing():
     optimizer = nn.optim.SGD([nn.Parameter(np.ones(1))], lr=1.0)
     scheduler = nn.optim.StepLR(optimizer, step_size=1)
-    for bad in ({"last_epoch": "2", "base_lrs": [1.0]}, {"last_epoch": 2, "base_lrs": ["x"]}):
-        with pytest.raises((TypeError, ValueError)):
+    for bad, message in [
+        ({"last_epoch": "2", "base_lrs": [1.0]}, "last_epoch='2'; expected a whole number"),
+        ({"last_epoch": 2, "base_lrs": ["x"]}, r"base_lrs=\['x'\]; expected a list of numbers"),
+        ({"last_epoch": 2, "base_lrs": [-1.0]}, r"base_lrs=\[-1.0\]; expected rates >= 0"),
+        ({"last_epoch": 2, "base_lrs": [float("nan")]}, r"base_lrs=\[nan\]; expected rates"),
+    ]:
+        with pytest.raises((TypeError, ValueError), match=f"StepLR.load_state_dict: {message}"):
             scheduler.load_state_dict(bad)
         assert scheduler.last_epoch == 0 and scheduler.base_lrs == [1.0]
         assert optimizer.lr == 1.0
