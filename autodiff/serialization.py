@@ -347,10 +347,13 @@ def _open_entries(path: str) -> tuple[dict[str, _Entry], str | None]:
         with open(path, "rb") as file:
             shape = _npy_header(file, path, "the file")[0]
         raise _unreadable(path, f"it holds a single array of shape {shape}, as np.save writes")
+    # safetensors first: its header's length, in the first 8 bytes, may begin as a pickle does
+    if len(head) >= 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] <= size - 8:
+        return _safetensors_entries(path, size)
     if head[:1] == b"\x80" or head[:1] in (b"(", b"]", b"}"):
         raise _unreadable(path, "it is a pickle, as torch.save writes")
     if len(head) >= 9 and head[8:9] == b"{":
-        return _safetensors_entries(path, size)
+        return _safetensors_entries(path, size)  # refused there, naming the header's length
     raise _unreadable(path, f"its first bytes {head[:8]!r} are neither .npz nor .safetensors")
 
 

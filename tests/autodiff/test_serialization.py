@@ -115,6 +115,20 @@ def test_files_from_numpy_and_safetensors_load_as_dicts_of_arrays(tmp_path):
         assert all(array.flags.writeable for array in loaded.values())
 
 
+@pytest.mark.parametrize("first_byte", [b"(", b"\x80"])
+def test_a_safetensors_header_length_that_begins_as_a_pickle_does_loads(tmp_path, first_byte):
+    import safetensors.numpy
+
+    state = {"w": np.arange(3, dtype=np.float32)}
+    for pad in range(300):  # lengthen the header until its length's low byte is first_byte
+        data = safetensors.numpy.save(state, metadata={"pad": "x" * pad})
+        if data[:1] == first_byte:
+            break
+    assert data[:1] == first_byte
+    (tmp_path / "model.safetensors").write_bytes(data)
+    assert_same(autodiff.load(tmp_path / "model.safetensors"), state)
+
+
 def test_big_endian_and_fortran_order_arrays_load_as_native_values(tmp_path):
     fortran = np.asfortranarray(np.arange(6.0).reshape(2, 3))
     np.savez(tmp_path / "odd.npz", big=np.arange(4, dtype=">f4"), fortran=fortran)
