@@ -91,9 +91,13 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         data = safetensors.numpy.save(arrays, metadata=metadata)
         write_atomically(path, lambda file: file.write(data))
     else:
-        if isinstance(obj, dict) and all(type(v) is np.ndarray for v in obj.values()):
-            structure = None  # a plain state dict: the members alone say everything
-        write_atomically(path, lambda file: _write_npz(file, arrays, structure))
+        plain = (  # a state dict: its members' names and arrays alone say everything
+            isinstance(obj, dict)
+            and list(arrays) == list(obj)
+            and all(type(value) is np.ndarray for value in obj.values())
+        )
+        text = None if plain else json.dumps(structure)
+        write_atomically(path, lambda file: _write_npz(file, arrays, text))
 
 
 def _flatten(obj: Any, arrays: dict[str, np.ndarray], path: str, open_ids: set[int]) -> Any:
@@ -158,14 +162,15 @@ def _add_array(arrays: dict[str, np.ndarray], path: str, array: np.ndarray) -> s
     return name
 
 
-def _write_npz(file: BinaryIO, arrays: Mapping[str, np.ndarray], structure: Any) -> None:
-    """np.savez's format, written member by member (an array may be called "file")."""
+def _write_npz(file: BinaryIO, arrays: Mapping[str, np.ndarray], structure: str | None) -> None:
+    """np.savez's format, written member by member (an array may be called "file"), with the
+    JSON `structure`, if any, as one more member."""
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
         for name, array in arrays.items():
             with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
         if structure is not None:
-            archive.writestr(_NPZ_STRUCTURE, json.dumps(structure))
+            archive.writestr(_NPZ_STRUCTURE, structure)
 
 
 def write_atomically(path: str, write: Callable[[BinaryIO], Any]) -> None:

@@ -75,6 +75,17 @@ def test_a_nested_checkpoint_round_trips_under_exactly_the_given_name(tmp_path, 
     assert_same(autodiff.load(tmp_path / name), checkpoint())
 
 
+@pytest.mark.parametrize("name", SUFFIXES)
+@pytest.mark.parametrize(
+    "obj",
+    [None, {1: np.ones(2)}, {"": np.ones(2)}, {"a": np.ones(2), "b": Tensor([1.0])}],
+    ids=["None", "int-key", "empty-key", "a-tensor"],
+)
+def test_what_looks_like_a_state_dict_but_is_not_round_trips(tmp_path, name, obj):
+    autodiff.save(obj, tmp_path / name)
+    assert_same(autodiff.load(tmp_path / name), obj)
+
+
 def test_the_suffix_chooses_the_format_and_load_reads_the_first_bytes(tmp_path):
     state = {"w": np.arange(4.0)}
     autodiff.save(state, tmp_path / "a.safetensors")
