@@ -184,6 +184,8 @@ def write_atomically(path: str, write: Callable[[BinaryIO], Any]) -> None:
     directory = os.path.dirname(target)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"save: cannot write {path}: no directory {directory}")
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"save: cannot write {path}: it is a directory; expected a file")
     temporary = os.path.join(directory, f".{os.path.basename(target)}.tmp")
     with _open_locked(temporary) as file:
         try:

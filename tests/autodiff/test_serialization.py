@@ -415,6 +415,13 @@ def test_save_into_a_missing_directory_names_it(tmp_path):
         autodiff.save({"w": np.ones(1)}, tmp_path / "missing" / "w.npz")
 
 
+def test_save_onto_a_directory_says_so_before_writing(tmp_path):
+    (tmp_path / "model").mkdir()
+    with pytest.raises(IsADirectoryError, match="save: cannot write .*model: it is a directory"):
+        autodiff.save({"w": np.ones(1)}, tmp_path / "model")
+    assert os.listdir(tmp_path) == ["model"]  # no temporary was made
+
+
 def test_special_floats_round_trip_as_json_cannot_hold_them(tmp_path):
     autodiff.save({"values": [math.inf, -math.inf, math.nan]}, tmp_path / "f.npz")
     values = autodiff.load(tmp_path / "f.npz")["values"]
