@@ -323,6 +323,17 @@ def _picture_class() -> type[graphviz.Digraph]:
                 f"autodiff.render_graph writes it to a file>"
             )
 
+        def render(self, *args: Any, **kwargs: Any) -> str:
+            """graphviz's render, which runs `dot`; without it, a clear error instead of
+            graphviz's own traceback, saying that render_graph draws SVG in-process."""
+            if shutil.which(self.engine) is None:
+                raise GraphvizNotFoundError(
+                    f"Digraph.render: Graphviz's `{self.engine}` program was not found on "
+                    f"PATH, and render runs it; expected autodiff.render_graph(picture, "
+                    f"'graph.svg'), which draws SVG without it, or {_INSTALL_DOT}"
+                )
+            return super().render(*args, **kwargs)
+
         def _repr_image_svg_xml(self) -> str:
             return _svg(self)
 

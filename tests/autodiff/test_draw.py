@@ -380,6 +380,12 @@ def test_the_digraphs_own_render_still_works(tmp_path):
     assert png_size(Path(out))[0] > 0
 
 
+def test_the_digraphs_own_render_without_dot_says_to_use_render_graph(no_dot, tmp_path):
+    _, _, _, o = expression()
+    with pytest.raises(ad.GraphvizNotFoundError, match=r"expected autodiff.render_graph\("):
+        ad.draw_graph(o).render(tmp_path / "plain", format="svg")
+
+
 def test_png_without_dot_asks_for_svg_or_graphviz(no_dot, tmp_path):
     _, _, _, o = expression()
     with pytest.raises(ad.GraphvizNotFoundError, match="apt-get install graphviz") as err:
