@@ -30,6 +30,7 @@ from autodiff.functions import *  # noqa: F403 - the ops as free functions
 from autodiff.functions import __all__ as _functions
 from autodiff.gradcheck import gradcheck
 from autodiff.listing import print_tape, tape_listing, trace_backward
+from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, pad
 from autodiff.primitive import Sample, primitive
 from autodiff.random import default_generator, manual_seed, rand, randint, randn
 from autodiff.serialization import load, load_arrays, save
@@ -52,6 +53,9 @@ __all__ = [
     "Tensor",
     "arange",
     "as_tensor",
+    "avg_pool2d",
+    "conv2d",
+    "conv_transpose2d",
     "cuda",
     "default_generator",
     "detect_anomaly",
@@ -72,9 +76,11 @@ __all__ = [
     "load",
     "load_arrays",
     "manual_seed",
+    "max_pool2d",
     "no_grad",
     "ones",
     "ones_like",
+    "pad",
     "primitive",
     "print_tape",
     "rand",

@@ -31,6 +31,7 @@ SECTIONS = (
     ("scaling", "bench_scaling"),
     ("memory", "bench_memory"),
     ("profile", "bench_profile"),
+    ("conv", "bench_conv"),
 )
 
 
@@ -162,6 +163,22 @@ def headline(sections: dict[str, Any]) -> str:
             for i in ("engine", "numpy", "torch")
         ]
         rows.append(["epoch peak RSS over baseline, MB", *cells, "model + one epoch"])
+    conv = sections.get("conv", {})
+    if isinstance(conv.get("engine"), dict):
+        for key, label in (
+            ("step_ms", "CNN training step b64, ms"),
+            ("layer_ms", "conv layer, ms"),
+        ):
+            torch = conv["torch"]
+            rows.append(
+                [
+                    label,
+                    common.fmt(conv["engine"][key]),
+                    "–",
+                    common.fmt(torch[key]) if isinstance(torch, dict) else torch,
+                    f"engine/torch {common.fmt(conv['ratio'][key.removesuffix('_ms')])}",
+                ]
+            )
     if not rows:
         return ""
     return common.table(["measure", "engine", "numpy floor", "PyTorch", "note"], rows)

@@ -9,6 +9,9 @@
    MNIST sample shipped with nn (its test set split 8,000 / 2,000); 10 epochs.
 4. The same MLP on Fashion-MNIST for 5 epochs, if it is installed
    (apt-get install dataset-fashion-mnist).
+5. A short run of pytorch/examples' convolutional network (cnn.py): one epoch on 2,000
+   digits of the MNIST sample, tested on its 2,000 held-out digits (the full runs are
+   `python examples/cnn.py`; docs/demo-results.md has their numbers).
 
 Pictures go to DIR (default examples/output/). --quick trains each MLP for one epoch on
 1,000 images: a smoke test of the whole run, not a result. Seeded and CPU-only; it takes
@@ -31,6 +34,7 @@ from pathlib import Path
 # `python examples/demo.py` puts examples/ first on sys.path, so the examples beside this
 # file import as modules; each exposes main(argv), the same function its command line runs.
 import celsius_to_fahrenheit
+import cnn
 import mnist
 import moons
 import xor
@@ -60,7 +64,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     no_download = ["--no-download"] if args.no_download else []
     start = time.perf_counter()
     pictures: list[Path] = []
-    results: list[mnist.Result] = []
+    results: list[mnist.Result | cnn.Result] = []
 
     banner("Celsius → Fahrenheit: one neuron, F = w·C + b")
     _, paths = celsius_to_fahrenheit.main(out)
@@ -88,6 +92,11 @@ def main(argv: list[str] | None = None) -> list[Path]:
         pictures += results[-1].pictures
     except DatasetNotFoundError as error:
         print(f"Skipped: Fashion-MNIST is not installed.\n{error}")
+
+    banner("A convolutional network (pytorch/examples' MNIST Net), short run on the sample")
+    limit = "500" if args.quick else "2000"
+    results.append(cnn.main(["--dataset", "sample", "--epochs", "1", "--train-limit", limit, *out]))
+    pictures += results[-1].pictures
 
     banner("Summary")
     for result in results:

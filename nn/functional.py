@@ -303,3 +303,311 @@ def _clamped_log(p: Tensor) -> Tensor:
     """
     lower = max(math.exp(_LOG_FLOOR), float(np.finfo(p.dtype).tiny))
     return autodiff.where(p.data >= lower, p.clip(lower, None).log(), _LOG_FLOOR)
+
+
+# ----- convolution, pooling, normalization, embedding ---------------------------------------
+
+
+def _given(**params: Any) -> dict[str, Any]:
+    """The parameters set away from their defaults, so that the tape shows only those."""
+    defaults = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "output_padding": 0}
+    return {key: value for key, value in params.items() if defaults.get(key) != value}
+
+
+def _image_op(op: Any, input: Any, *args: Any, **params: Any) -> Tensor:
+    """op on a (N, C, H, W) batch, or on one (C, H, W) image as a batch of one (PyTorch's)."""
+    x = autodiff.as_tensor(input)
+    if x.ndim == 4:
+        return op(x, *args, **params)
+    if x.ndim != 3:
+        raise ShapeError(f"{op.name}: input {x.shape}; expected (N, C, H, W) or (C, H, W)")
+    out = op(x.reshape(1, *x.shape), *args, **params)
+    return out.reshape(out.shape[1:])
+
+
+def conv2d(
+    input: Any,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D cross-correlation of input (N, C, H, W) with weight (O, C/groups, kh, kw), as
+    PyTorch's F.conv2d: stride, padding (an int, a pair, "valid" or "same"), dilation, groups.
+    """
+    params = _given(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return _image_op(autodiff.conv2d, input, weight, bias, **params)
+
+
+def conv_transpose2d(
+    input: Any,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """The adjoint of conv2d ("deconvolution"), weight (C_in, C_out/groups, kh, kw), as
+    PyTorch's F.conv_transpose2d."""
+    params = _given(
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        groups=groups,
+        dilation=dilation,
+    )
+    return _image_op(autodiff.conv_transpose2d, input, weight, bias, **params)
+
+
+def _pool_modes(op: str, ceil_mode: bool, return_indices: bool = False) -> None:
+    if ceil_mode:
+        raise NotImplementedError(
+            f"{op}: ceil_mode=True is not supported; pad the input with F.pad so that the "
+            f"windows cover it, or use ceil_mode=False"
+        )
+    if return_indices:
+        raise NotImplementedError(f"{op}: return_indices=True is not supported")
+
+
+def max_pool2d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor:
+    """The maximum of each window (padding counts as -inf); stride defaults to kernel_size.
+    The gradient goes to the first maximum of a window in row-major order, as in PyTorch."""
+    _pool_modes("max_pool2d", ceil_mode, return_indices)
+    params = _given(padding=padding, dilation=dilation)  # stride 1 is no default here
+    if stride is not None:
+        params["stride"] = stride
+    return _image_op(autodiff.max_pool2d, input, kernel_size=kernel_size, **params)
+
+
+def avg_pool2d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean of each window (zero padding counted unless count_include_pad=False)."""
+    _pool_modes("avg_pool2d", ceil_mode)
+    params = _given(padding=padding)
+    if stride is not None:
+        params["stride"] = stride
+    if not count_include_pad:
+        params["count_include_pad"] = False
+    if divisor_override is not None:
+        params["divisor_override"] = divisor_override
+    return _image_op(autodiff.avg_pool2d, input, kernel_size=kernel_size, **params)
+
+
+def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
+    """The mean over output_size (oh, ow) cells covering the image, PyTorch's cells: rows
+    floor(i·H/oh) .. ceil((i+1)·H/oh) for output row i (and so on for columns)."""
+    x = autodiff.as_tensor(input)
+    if x.ndim not in (3, 4):
+        raise ShapeError(
+            f"adaptive_avg_pool2d: input {x.shape}; expected (N, C, H, W) or (C, H, W)"
+        )
+    sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    h, w = x.shape[-2:]
+    oh = h if sizes[0] is None else sizes[0]
+    ow = w if sizes[1] is None else sizes[1]
+    if h % oh == 0 and w % ow == 0:  # equal cells: one pooling op
+        return _image_op(autodiff.avg_pool2d, x, kernel_size=(h // oh, w // ow))
+    rows = []
+    for i in range(oh):
+        top, bottom = (i * h) // oh, -((-(i + 1) * h) // oh)
+        cells = []
+        for j in range(ow):
+            left, right = (j * w) // ow, -((-(j + 1) * w) // ow)
+            cells.append(x[..., top:bottom, left:right].mean((-2, -1)))
+        rows.append(autodiff.stack(cells, -1))
+    return autodiff.stack(rows, -2)
+
+
+def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last len(pad) // 2 dims, last dim first: (left, right, top, bottom, ...).
+
+    mode "constant" fills with value (0 by default; negative widths crop); "reflect",
+    "replicate" and "circular" repeat the input's own values, as PyTorch's F.pad does.
+    """
+    x = autodiff.as_tensor(input)
+    widths = tuple(int(p) for p in pad)
+    if mode == "constant":
+        return autodiff.pad(x, pad=widths, value=0.0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise ValueError(
+            f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', 'replicate' or 'circular'"
+        )
+    if value:
+        raise ValueError(f"pad: value={value} is only used with mode='constant', got {mode!r}")
+    if len(widths) % 2 or len(widths) // 2 > x.ndim - 1:
+        raise ValueError(
+            f"pad: pad={widths} with mode {mode!r} for input {x.shape}; expected an even "
+            f"number of widths, at most two per dim after the first"
+        )
+    for k in range(len(widths) // 2):  # each padded dim gathers its rows by index
+        axis = x.ndim - 1 - k
+        before, after = widths[2 * k], widths[2 * k + 1]
+        n = x.shape[axis]
+        positions = np.arange(-before, n + after)
+        if mode == "replicate":
+            index = np.clip(positions, 0, n - 1)
+        elif mode == "circular":
+            index = positions % n
+        else:
+            if max(before, after) >= n:
+                raise ValueError(
+                    f"pad: reflect padding {(before, after)} on a dim of size {n}; expected "
+                    f"widths smaller than the dim"
+                )
+            index = np.abs(positions)
+            index = np.where(index > n - 1, 2 * (n - 1) - index, index)
+        x = x[(slice(None),) * axis + (index,)]
+    return x
+
+
+def _normalized(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor]:
+    """((x - mean) / √(var + eps), mean) with the biased variance over `axes`."""
+    mean = x.mean(axes, True)
+    centered = x - mean
+    variance = (centered * centered).mean(axes, True)
+    return centered / (variance + eps).sqrt(), mean
+
+
+def batch_norm(
+    input: Any,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each channel (dim 1) by its mean and variance over the batch and spatial
+    dims, then scale by weight and shift by bias (as PyTorch's F.batch_norm).
+
+    training=True uses the batch's statistics and updates the running ones in place:
+    running = (1 - momentum)·running + momentum·batch, with the unbiased batch variance.
+    Otherwise it uses the running statistics.
+    """
+    x = autodiff.as_tensor(input)
+    if x.ndim < 2:
+        raise ShapeError(f"batch_norm: input {x.shape}; expected (N, C, ...)")
+    channels = x.shape[1]
+    axes = (0, *range(2, x.ndim))
+    shape = (1, channels) + (1,) * (x.ndim - 2)  # broadcasts a per-channel vector over x
+    if training:
+        count = x.size // channels
+        if count < 2:
+            raise ValueError(
+                f"batch_norm: input {x.shape} has {count} value per channel; expected more "
+                f"than 1 value per channel when training"
+            )
+        out, mean = _normalized(x, axes, eps)
+        if running_mean is not None or running_var is not None:
+            with autodiff.no_grad():
+                batch_mean = mean.data.reshape(channels)
+                centered = x.data - mean.data
+                unbiased = (centered * centered).sum(axis=axes) / (count - 1)
+                for running, batch in ((running_mean, batch_mean), (running_var, unbiased)):
+                    if running is not None:
+                        running.copy_(running.data * (1 - momentum) + batch * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(
+                "batch_norm: training=False needs running_mean and running_var; expected "
+                "both, or training=True to use the batch's statistics"
+            )
+        scale = (running_var.data + eps) ** -0.5
+        out = (x - running_mean.data.reshape(shape)) * scale.reshape(shape).astype(x.dtype)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def layer_norm(
+    input: Any,
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize over the last dims (those of normalized_shape) by their mean and biased
+    variance, then scale by weight and shift by bias (as PyTorch's F.layer_norm)."""
+    x = autodiff.as_tensor(input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if x.shape[x.ndim - len(shape) :] != shape or len(shape) > x.ndim:
+        raise ShapeError(
+            f"layer_norm: input {x.shape} and normalized_shape {shape}; expected the input's "
+            f"last dims to equal normalized_shape"
+        )
+    out, _ = _normalized(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def embedding(
+    input: Any, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None
+) -> Tensor:
+    """Rows of weight (num_embeddings, embedding_dim) picked by integer indices of any shape:
+    shape (*input.shape, embedding_dim). The row at padding_idx gets no gradient."""
+    if max_norm is not None:
+        raise NotImplementedError(
+            "embedding: max_norm is not supported (PyTorch renormalizes the weight in place); "
+            "expected max_norm=None"
+        )
+    indices = _integer_array(input, "embedding")
+    count = weight.shape[0]
+    if indices.size and (indices.min() < 0 or indices.max() >= count):
+        raise IndexError(
+            f"embedding: indices {indices.min()}..{indices.max()} for {count} embeddings; "
+            f"expected indices in 0..{count - 1}"
+        )
+    rows = weight[indices]
+    if padding_idx is None:
+        return rows
+    keep = (indices != padding_idx % count)[..., None].astype(weight.dtype)
+    return rows * keep + rows.detach() * (1 - keep)  # same values, no gradient at padding_idx
+
+
+def dropout2d(
+    input: Any,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """Zero whole channels (dim 1 of (N, C, H, W), dim 0 of (C, H, W)) with probability p,
+    scaling the rest by 1/(1-p); the identity when not training. inplace=True is refused."""
+    if inplace:
+        raise ValueError("dropout2d: inplace=True is not supported; expected inplace=False")
+    _check_probability(p, "dropout2d")
+    x = autodiff.as_tensor(input)
+    if x.ndim not in (3, 4):
+        raise ShapeError(f"dropout2d: input {x.shape}; expected (N, C, H, W) or (C, H, W)")
+    if not training or p == 0:
+        return x
+    rng = default_generator() if generator is None else generator
+    keep = rng.random(x.shape[: x.ndim - 2] + (1, 1)) >= p
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    return x * np.multiply(keep, scale, dtype=x.dtype)

@@ -45,6 +45,7 @@ class Module:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_buffers", {})  # buffer name -> whether state_dict holds it
 
     # ----- registration -----------------------------------------------------------------------
 
@@ -154,6 +155,50 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Keep `tensor` (state that is not trained, like BatchNorm's running mean) as the
+        attribute `name`: buffers() finds it, and state_dict() holds it unless not persistent.
+
+        The buffer is whatever the attribute holds, so assigning a new Tensor to it replaces
+        the buffer; None is allowed and left out of state_dict().
+        """
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: name {name!r}; expected a non-empty name without '.'")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"register_buffer: {name!r} is already a parameter or a module")
+        if tensor is not None and not isinstance(tensor, autodiff.Tensor):
+            tensor = autodiff.Tensor(np.array(tensor))
+        self._buffers[name] = persistent
+        object.__setattr__(self, name, tensor)
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Any]]:
+        """(dotted name, buffer) for every buffer that is not None; a shared one comes once."""
+        seen: set[int] = set()
+        walk = self._walk(prefix) if recurse else iter([(prefix, self)])
+        for module_name, module in walk:
+            for name in module._buffers:
+                buffer = getattr(module, name, None)
+                if buffer is not None and id(buffer) not in seen:
+                    seen.add(id(buffer))
+                    yield _join(module_name, name), buffer
+
+    def buffers(self, recurse: bool = True) -> Iterator[Any]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def _state_table(self) -> dict[str, Any]:
+        """What state_dict() holds, by dotted name: each module's parameters, then its
+        persistent buffers, module by module (PyTorch's order)."""
+        table: dict[str, Any] = {}
+        for prefix, module in self._walk():
+            for name, p in module._parameters.items():
+                table[_join(prefix, name)] = p
+            for name, persistent in module._buffers.items():
+                buffer = getattr(module, name, None)
+                if persistent and buffer is not None:
+                    table[_join(prefix, name)] = buffer
+        return table
+
     def zero_grad(self) -> None:
         """Drop every parameter's gradient (set it to None, PyTorch's default)."""
         for p in self.parameters():
@@ -201,7 +246,8 @@ class Module:
         if dtype.kind != "f":
             raise TypeError(f"Module.to: expected a floating dtype, got {dtype}")
         for module in self.modules():
-            tensors = [*module._parameters.values(), *module.__dict__.get("_buffers", {}).values()]
+            buffers = [buffer for _, buffer in module.named_buffers(recurse=False)]
+            tensors = [*module._parameters.values(), *buffers]
             for tensor in tensors:
                 if tensor is not None and tensor.dtype.kind == "f":
                     tensor.data = tensor.data.astype(dtype, copy=False)
@@ -212,8 +258,9 @@ class Module:
     # ----- state ------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's values by dotted name, PyTorch's names and shapes."""
-        return {name: p.data.copy() for name, p in self._parameter_table().items()}
+        """A copy of every parameter's and persistent buffer's values by dotted name, with
+        PyTorch's names, shapes and order."""
+        return {name: t.data.copy() for name, t in self._state_table().items()}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
         """Copy values from `state` (name -> array or Tensor) into the parameters.

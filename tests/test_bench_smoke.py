@@ -19,7 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TORCH = importlib.util.find_spec("torch") is not None
-SECTIONS = ("mlp", "ops", "scalar", "scaling", "memory", "profile")
+SECTIONS = ("mlp", "ops", "scalar", "scaling", "memory", "profile", "conv")
 HEADINGS = (
     "# Benchmarks:",
     "## Headline numbers",
@@ -30,6 +30,7 @@ HEADINGS = (
     "## 4. Scaling",
     "## 5. Memory",
     "## 6. Where the time goes",
+    "## 7. Convolutions",
 )
 
 
@@ -136,6 +137,16 @@ def test_scaling_memory_and_profile_results(report):
     profile = raw["sections"]["profile"]
     assert len(profile["top"]) == 10
     assert all(_positive(row["tottime_s"]) for row in profile["top"])
+
+
+def test_conv_results_cover_the_layer_the_step_and_memory(report):
+    _, raw, _ = report
+    conv = raw["sections"]["conv"]
+    for impl in ("engine",) + (("torch",) if TORCH else ()):
+        for key in ("layer_ms", "step_ms", "epoch_peak_mb"):
+            assert _positive(conv[impl][key]), (impl, key)
+    if TORCH:
+        assert _positive(conv["ratio"]["step"])
 
 
 def test_targets_are_listed_with_a_verdict(report):

@@ -1,18 +1,24 @@
 """Optimisers and learning-rate schedulers (PyTorch's torch.optim names and formulas)."""
 
 from nn.optim import lr_scheduler
+from nn.optim.adadelta import Adadelta
+from nn.optim.adagrad import Adagrad
 from nn.optim.adam import Adam, AdamW
 from nn.optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
 from nn.optim.optimizer import Optimizer
+from nn.optim.rmsprop import RMSprop
 from nn.optim.sgd import SGD
 
 __all__ = [
     "SGD",
+    "Adadelta",
+    "Adagrad",
     "Adam",
     "AdamW",
     "CosineAnnealingLR",
     "LRScheduler",
     "Optimizer",
+    "RMSprop",
     "StepLR",
     "lr_scheduler",
 ]

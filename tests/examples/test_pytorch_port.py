@@ -17,14 +17,14 @@ if str(EXAMPLES) not in sys.path:
 port = importlib.import_module("pytorch_port")
 
 
-def test_one_epoch_on_a_subset_reaches_85_percent_on_held_out_digits(capsys, tmp_path):
-    path = tmp_path / "mnist_mlp.pt"
-    args = ["--train-size", "4000", "--epochs", "1", "--log-interval", "20"]
+def test_the_cnn_learns_from_1280_digits_to_75_percent_on_held_out_ones(capsys, tmp_path):
+    path = tmp_path / "mnist_cnn.pt"
+    args = ["--train-size", "1280", "--test-size", "1000", "--epochs", "1", "--log-interval", "5"]
     model = port.main([*args, "--save-model", str(path)])
     out = capsys.readouterr().out
-    assert "Train Epoch: 1 [0/4000 (0%)]" in out
+    assert "Train Epoch: 1 [0/1280 (0%)]" in out
     correct, total = map(int, re.search(r"Accuracy: (\d+)/(\d+)", out).groups())
-    assert total == 6000 and correct / total >= 0.85
+    assert total == 1000 and correct / total >= 0.75  # 83.4 % measured; chance is 10 %
     losses = [float(v) for v in re.findall(r"Loss: ([\d.]+)", out)]
     assert losses[-1] < losses[0] / 2
     assert all(p.dtype == np.float32 for p in model.parameters())  # no silent float64
@@ -46,7 +46,15 @@ def test_the_ported_functions_see_pytorch_semantics():
 
 def test_the_script_runs_as_a_program():
     completed = subprocess.run(
-        [sys.executable, str(EXAMPLES / "pytorch_port.py"), "--dry-run", "--train-size", "500"],
+        [
+            sys.executable,
+            str(EXAMPLES / "pytorch_port.py"),
+            "--dry-run",
+            "--train-size",
+            "500",
+            "--test-size",
+            "200",
+        ],
         cwd=EXAMPLES.parent,
         env={**os.environ, "PYTHONPATH": str(EXAMPLES.parent)},
         capture_output=True,

@@ -1,0 +1,230 @@
+"""Conv2d and the layers that go with it: max and average pooling, adaptive average pooling,
+and channel dropout (Dropout2d)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+import autodiff
+from autodiff import Tensor
+from nn import functional as F
+from nn import init as initialisers
+from nn.module import Module
+from nn.parameter import Parameter
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    return (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+
+
+class Conv2d(Module):
+    """2-D convolution over (N, C, H, W) images, PyTorch's nn.Conv2d: weight
+    (out_channels, in_channels / groups, kh, kw), bias (out_channels,).
+
+    Initialised as PyTorch's: weight from kaiming_uniform_ with a = √5, i.e. U(-b, b) with
+    b = 1/√fan_in, and bias from U(-b, b) too (fan_in = in_channels / groups · kh · kw).
+    Draws come from the global generator (nn.manual_seed); dtype defaults to autodiff's.
+
+    >>> conv = nn.Conv2d(1, 32, 3)
+    >>> conv(Tensor(np.zeros((8, 1, 28, 28), np.float32))).shape
+    (8, 32, 26, 26)
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        dtype: Any = None,
+    ):
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Conv2d: {name}={value!r}; expected a positive integer")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"Conv2d: in_channels={in_channels} and out_channels={out_channels} with "
+                f"groups={groups}; expected both divisible by groups"
+            )
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(
+                f"Conv2d: padding_mode={padding_mode!r}; expected one of {_PADDING_MODES}"
+            )
+        if isinstance(padding, str) and padding_mode != "zeros":
+            raise ValueError(
+                f"Conv2d: padding={padding!r} with padding_mode={padding_mode!r}; expected "
+                f"padding as ints with non-zero padding modes"
+            )
+        self.in_channels = int(in_channels)
+        self.out_channels = int(out_channels)
+        self.kernel_size = _pair(kernel_size)
+        self.stride = _pair(stride)
+        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        self.dilation = _pair(dilation)
+        self.groups = groups
+        self.padding_mode = padding_mode
+        dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
+        shape = (self.out_channels, self.in_channels // groups, *self.kernel_size)
+        self.weight = Parameter(np.empty(shape, dtype))
+        self.bias = Parameter(np.empty(self.out_channels, dtype)) if bias else None
+        initialisers.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(math.prod(shape[1:]))
+            initialisers.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Any) -> Tensor:
+        if self.padding_mode == "zeros":
+            return F.conv2d(
+                input,
+                self.weight,
+                self.bias,
+                self.stride,
+                self.padding,
+                self.dilation,
+                self.groups,
+            )
+        ph, pw = self.padding
+        padded = F.pad(input, (pw, pw, ph, ph), mode=self.padding_mode)
+        return F.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+    def scope_label(self) -> str:
+        kh, kw = self.kernel_size
+        return f"Conv2d({self.in_channels}→{self.out_channels}, {kh}×{kw})"
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding not in ((0, 0), "valid"):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
+        return text
+
+
+class MaxPool2d(Module):
+    """The maximum of each kernel_size window, moved by stride (default: kernel_size).
+
+    >>> nn.MaxPool2d(2)(Tensor(np.zeros((8, 32, 24, 24)))).shape
+    (8, 32, 12, 12)
+    """
+
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ):
+        super().__init__()
+        F._pool_modes("MaxPool2d", ceil_mode, return_indices)
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        self.dilation = dilation
+
+    def forward(self, input: Any) -> Tensor:
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}"
+        )
+
+
+class AvgPool2d(Module):
+    """The mean of each kernel_size window, moved by stride (default: kernel_size).
+
+    >>> nn.AvgPool2d(2)(Tensor(np.zeros((8, 32, 24, 24)))).shape
+    (8, 32, 12, 12)
+    """
+
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ):
+        super().__init__()
+        F._pool_modes("AvgPool2d", ceil_mode)
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, input: Any) -> Tensor:
+        return F.avg_pool2d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            count_include_pad=self.count_include_pad,
+            divisor_override=self.divisor_override,
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """The mean over an output_size grid of cells covering the image, whatever its size
+    (output_size=1: global average pooling).
+
+    >>> nn.AdaptiveAvgPool2d(1)(Tensor(np.zeros((8, 64, 7, 7)))).shape
+    (8, 64, 1, 1)
+    """
+
+    def __init__(self, output_size: Any):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Any) -> Tensor:
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class Dropout2d(Module):
+    """In training mode, zero whole channels with probability p and scale the others by
+    1/(1-p); in eval mode, the identity.
+
+    >>> nn.Dropout2d(0.25).eval()(Tensor(np.ones((1, 2, 2, 2)))).sum().item()
+    8.0
+    """
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        F._check_probability(p, "Dropout2d")
+        self.p = p
+
+    def forward(self, input: Any) -> Tensor:
+        return F.dropout2d(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

@@ -1,0 +1,156 @@
+"""BatchNorm1d / BatchNorm2d (running statistics kept as buffers) and LayerNorm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autodiff
+from autodiff import ShapeError, Tensor
+from nn import functional as F
+from nn.module import Module
+from nn.parameter import Parameter
+
+
+class _BatchNorm(Module):
+    """Normalize each channel over the batch (and spatial dims), then scale and shift.
+
+    Training mode normalizes with the batch's statistics and updates the running ones
+    (running = (1 - momentum)·running + momentum·batch, the variance unbiased; momentum=None
+    averages all batches so far); eval mode uses the running statistics. The state_dict holds
+    weight, bias, running_mean, running_var and num_batches_tracked, as PyTorch's.
+    """
+
+    dims: tuple[int, ...] = ()  # the input ranks this layer accepts
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype: Any = None,
+    ):
+        super().__init__()
+        name = type(self).__name__
+        if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
+            raise ValueError(f"{name}: num_features={num_features!r}; expected a positive int")
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
+        self.weight = Parameter(np.ones(num_features, dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype)) if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype)))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype)))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches tracked."""
+        if self.track_running_stats:
+            with autodiff.no_grad():
+                self.running_mean.copy_(0.0)
+                self.running_var.copy_(1.0)
+                self.num_batches_tracked.copy_(0)
+
+    def forward(self, input: Any) -> Tensor:
+        x = autodiff.as_tensor(input)
+        name = type(self).__name__
+        if x.ndim not in self.dims or x.shape[1] != self.num_features:
+            raise ShapeError(
+                f"{name}: input {x.shape}; expected {' or '.join(map(str, self.dims))} dims "
+                f"with {self.num_features} channels in dim 1"
+            )
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            with autodiff.no_grad():
+                self.num_batches_tracked.copy_(self.num_batches_tracked.data + 1)
+            if self.momentum is None:  # a cumulative average of every batch so far
+                momentum = 1.0 / float(self.num_batches_tracked.data)
+        return F.batch_norm(
+            x,
+            self.running_mean,  # None when not tracking: then every mode uses the batch's
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            momentum,
+            self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization of (N, C) or (N, C, L) inputs, PyTorch's nn.BatchNorm1d.
+
+    >>> bn = nn.BatchNorm1d(16)
+    >>> bn(Tensor(np.random.rand(8, 16).astype(np.float32))).shape
+    (8, 16)
+    """
+
+    dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization of (N, C, H, W) inputs per channel, PyTorch's nn.BatchNorm2d.
+
+    >>> bn = nn.BatchNorm2d(32)
+    >>> sorted(bn.state_dict())
+    ['bias', 'num_batches_tracked', 'running_mean', 'running_var', 'weight']
+    """
+
+    dims = (4,)
+
+
+class LayerNorm(Module):
+    """Normalize over the last dims (normalized_shape) of each sample, then scale and shift
+    elementwise, PyTorch's nn.LayerNorm.
+
+    >>> nn.LayerNorm(64)(Tensor(np.random.rand(8, 10, 64).astype(np.float32))).shape
+    (8, 10, 64)
+    """
+
+    def __init__(
+        self,
+        normalized_shape: Any,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype: Any = None,
+    ):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        self.normalized_shape = tuple(int(n) for n in shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
+        self.weight = (
+            Parameter(np.ones(self.normalized_shape, dtype)) if elementwise_affine else None
+        )
+        self.bias = (
+            Parameter(np.zeros(self.normalized_shape, dtype))
+            if elementwise_affine and bias
+            else None
+        )
+
+    def forward(self, input: Any) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )

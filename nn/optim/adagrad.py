@@ -1,0 +1,60 @@
+"""Adagrad: steps scaled by the root of the sum of all squared gradients so far."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autodiff import Tensor
+from nn.optim.optimizer import Optimizer, ParamsArg
+
+
+class Adagrad(Optimizer):
+    """Adagrad, step by step as PyTorch's torch.optim.Adagrad (t counts this parameter's steps):
+
+        g = grad + weight_decay · p
+        sum = sum + g²            (sum starts at initial_accumulator_value)
+        p = p - lr / (1 + (t - 1) · lr_decay) · g / (√sum + eps)
+
+    >>> optimizer = nn.optim.Adagrad(model.parameters(), lr=1e-2)
+    """
+
+    state_keys = ("step", "sum")
+
+    def __init__(
+        self,
+        params: ParamsArg,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ):
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+        }
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group: dict[str, Any]) -> None:
+        super()._check_hyperparameters(group)
+        for key in ("lr_decay", "initial_accumulator_value", "eps"):
+            if not group[key] >= 0:
+                raise ValueError(f"Adagrad: {key}={group[key]}; expected a value >= 0")
+
+    def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        state = self.state.get(id(p))
+        if state is None:
+            total = np.full_like(p.data, group["initial_accumulator_value"])
+            state = {"step": 0, "sum": total}
+            self.state[id(p)] = state
+        state["step"] += 1
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * p.data
+        state["sum"] += grad * grad
+        rate = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        p.sub_(rate * grad / (np.sqrt(state["sum"]) + group["eps"]))
