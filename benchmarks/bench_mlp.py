@@ -169,16 +169,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for c in results["configs"]:
         name = f"MLP {c['optimizer'].upper()} b{c['batch_size']}"
-        if c["optimizer"] == "sgd":
-            value = c["ratio"]["engine/numpy"]["median"]
-            out.append(
-                common.target(f"{name}: engine vs floor", "≤ 1.10×", _x(value), _le(value, 1.10))
-            )
-        else:
-            value = c["ratio"]["engine/torch"]["median"]
-            out.append(
-                common.target(f"{name}: engine vs PyTorch", "≤ 1.0×", _x(value), _le(value, 1.0))
-            )
+        value = c["ratio"]["engine/numpy"]["median"]
+        out.append(
+            common.target(f"{name}: engine vs floor", "≤ 1.10×", _x(value), _le(value, 1.10))
+        )
     spread = max(c["accuracy_spread"] for c in results["configs"])
     ok = all(c["accuracy_ok"] for c in results["configs"])
     out.append(

@@ -8,8 +8,14 @@ import time
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
+
+try:
+    import fcntl
+except ImportError:  # Windows: downloads are still verified, but not serialised by a lock
+    fcntl = None
 
 from nn.datasets.idx import GZIP_MAGIC, IDXError, read_idx
 
@@ -304,59 +310,78 @@ def _fetch(url: str, destination: Path, expected_md5: str, size: int) -> None:
     """Download `url` to `.<name>.part` beside `destination`; rename it only once verified.
 
     The .part name is fixed, so a download killed midway leaves one file, which the next run
-    replaces. At most `size` bytes are read, within DOWNLOAD_DEADLINE_S seconds in all.
+    replaces. It is locked while in use: a second download of the same file waits for the
+    first instead of writing into it. At most `size` bytes are read, within
+    DOWNLOAD_DEADLINE_S seconds in all.
     """
     temp_path = destination.parent / f".{destination.name}.part"
-    temp_path.unlink(missing_ok=True)  # left by a killed download
-    deadline = time.monotonic() + DOWNLOAD_DEADLINE_S
-    handle = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        digest = hashlib.md5()
-        timeout = min(DOWNLOAD_TIMEOUT_S, DOWNLOAD_DEADLINE_S)
-        with (
-            os.fdopen(handle, "wb") as out,
-            urllib.request.urlopen(url, timeout=timeout) as response,
-        ):
-            length = response.headers.get("Content-Length", "")
-            total = int(length) if length.isdigit() else None
-            if total is not None and total != size:
+    with _open_locked(temp_path) as out:
+        try:
+            out.truncate(0)  # what a killed download left
+            deadline = time.monotonic() + DOWNLOAD_DEADLINE_S
+            digest = hashlib.md5()
+            timeout = min(DOWNLOAD_TIMEOUT_S, DOWNLOAD_DEADLINE_S)
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                length = response.headers.get("Content-Length", "")
+                total = int(length) if length.isdigit() else None
+                if total is not None and total != size:
+                    raise _BadDownloadError(
+                        f"the server announces {total} bytes; expected the file's {size} bytes"
+                    )
+                received = 0
+                progress = _Progress(destination.name, total)
+                try:
+                    while chunk := response.read1(_CHUNK_BYTES):
+                        if received == 0 and chunk[:2] != GZIP_MAGIC[: len(chunk)]:
+                            raise _BadDownloadError(
+                                f"not a gzip file; expected magic bytes 1f 8b, got {chunk[:16]!r}"
+                            )
+                        received += len(chunk)
+                        if received > size:
+                            raise _BadDownloadError(f"more than the file's {size} bytes; cut off")
+                        if time.monotonic() > deadline:
+                            raise _BadDownloadError(
+                                f"{received} of {size} bytes after {DOWNLOAD_DEADLINE_S} s; "
+                                f"expected the whole file within DOWNLOAD_DEADLINE_S"
+                            )
+                        out.write(chunk)
+                        digest.update(chunk)
+                        progress.update(len(chunk))
+                finally:
+                    progress.close()
+            out.flush()
+            if received < 2:
                 raise _BadDownloadError(
-                    f"the server announces {total} bytes; expected the file's {size} bytes"
+                    f"not a gzip file; expected magic bytes 1f 8b, got {received} bytes"
                 )
-            received = 0
-            progress = _Progress(destination.name, total)
-            try:
-                while chunk := response.read1(_CHUNK_BYTES):
-                    if received == 0 and chunk[:2] != GZIP_MAGIC[: len(chunk)]:
-                        raise _BadDownloadError(
-                            f"not a gzip file; expected magic bytes 1f 8b, got {chunk[:16]!r}"
-                        )
-                    received += len(chunk)
-                    if received > size:
-                        raise _BadDownloadError(f"more than the file's {size} bytes; cut off")
-                    if time.monotonic() > deadline:
-                        raise _BadDownloadError(
-                            f"{received} of {size} bytes after {DOWNLOAD_DEADLINE_S} s; expected "
-                            f"the whole file within DOWNLOAD_DEADLINE_S"
-                        )
-                    out.write(chunk)
-                    digest.update(chunk)
-                    progress.update(len(chunk))
-            finally:
-                progress.close()
-        if received < 2:
-            raise _BadDownloadError(
-                f"not a gzip file; expected magic bytes 1f 8b, got {received} bytes"
-            )
-        if received != size:
-            raise _BadDownloadError(f"got {received} bytes; expected the file's {size} bytes")
-        if digest.hexdigest() != expected_md5:
-            raise _BadDownloadError(
-                f"md5 mismatch; expected {expected_md5}, got {digest.hexdigest()}"
-            )
-        os.replace(temp_path, destination)
-    finally:
-        temp_path.unlink(missing_ok=True)  # gone already after a successful os.replace
+            if received != size:
+                raise _BadDownloadError(f"got {received} bytes; expected the file's {size} bytes")
+            if digest.hexdigest() != expected_md5:
+                raise _BadDownloadError(
+                    f"md5 mismatch; expected {expected_md5}, got {digest.hexdigest()}"
+                )
+            os.replace(temp_path, destination)
+        except BaseException:
+            temp_path.unlink(missing_ok=True)  # ours: the lock is still held
+            raise
+
+
+def _open_locked(path: Path) -> BinaryIO:
+    """`path`, created if need be, opened for writing and locked (where the system has locks).
+
+    A download that held the lock before us renamed the file away: then lock a new one.
+    """
+    while True:
+        file = open(path, "ab")  # truncates nothing: another download may be writing it
+        if fcntl is None:
+            return file
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX)
+        try:
+            if os.path.samestat(os.fstat(file.fileno()), os.stat(path)):
+                return file
+        except FileNotFoundError:
+            pass
+        file.close()
 
 
 class _Progress:

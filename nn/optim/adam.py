@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -32,16 +33,25 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ):
-        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay}
+        if isinstance(betas, list):
+            betas = tuple(betas)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
         super().__init__(params, defaults)
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         super()._check_hyperparameters(group)
-        name = type(self).__name__
-        if not group["eps"] >= 0:
-            raise ValueError(f"{name}: eps={group['eps']}; expected a value >= 0")
-        if len(group["betas"]) != 2 or not all(0 <= b < 1 for b in group["betas"]):
-            raise ValueError(f"{name}: betas={group['betas']}; expected two values in [0, 1)")
+        self._check_number("eps", group["eps"])
+        betas = group["betas"]
+        if (
+            not isinstance(betas, (tuple, list))
+            or len(betas) != 2
+            or not all(isinstance(b, numbers.Real) and not isinstance(b, bool) for b in betas)
+            or not all(0 <= b < 1 for b in betas)
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: betas={betas!r}; expected two numbers in [0, 1), "
+                f"e.g. betas=(0.9, 0.999)"
+            )
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         lr, eps, decay = group["lr"], group["eps"], group["weight_decay"]

@@ -58,7 +58,7 @@ class LRScheduler:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Resume from state_dict(): sets last_epoch and the groups' lr for that epoch.
 
-        Checked before anything changes: a whole last_epoch >= 0 and one number per group.
+        Checked before anything changes: a whole last_epoch >= 0 and one rate >= 0 per group.
         """
         op = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict) or set(state_dict) != {"last_epoch", "base_lrs"}:
@@ -73,6 +73,8 @@ class LRScheduler:
             isinstance(lr, numbers.Real) and not isinstance(lr, bool) for lr in base_lrs
         ):
             raise TypeError(f"{op}: base_lrs={base_lrs!r}; expected a list of numbers")
+        if not all(lr >= 0 for lr in base_lrs):  # what the optimizer asks of an lr (NaN fails)
+            raise ValueError(f"{op}: base_lrs={base_lrs!r}; expected rates >= 0")
         if len(base_lrs) != len(self.optimizer.param_groups):
             raise ValueError(
                 f"{op}: {len(base_lrs)} base rates; expected "

@@ -21,6 +21,8 @@ from nn.module import convert_checked
 
 ParamsArg = Iterable[Tensor] | Iterable[dict[str, Any]]
 
+_EXAMPLES = {"lr": 0.01, "weight_decay": 1e-4, "momentum": 0.9, "dampening": 0.0, "eps": 1e-8}
+
 
 class Optimizer:
     """Base class: holds param_groups and per-parameter state; subclasses define `_update`.
@@ -78,18 +80,22 @@ class Optimizer:
         self.param_groups.append(filled)
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
-        """Raise ValueError for an invalid hyperparameter in `group` (subclasses extend)."""
+        """Raise TypeError or ValueError for an invalid hyperparameter in `group` (subclasses
+        extend)."""
         for key in ("lr", "weight_decay"):
-            value = group.get(key, 0.0)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(
-                    f"{type(self).__name__}: {key}={value!r} is a {type(value).__name__}; "
-                    f"expected a number, e.g. {key}=0.01"
-                )
-            if key in group and not group[key] >= 0:
-                raise ValueError(
-                    f"{type(self).__name__}: {key}={group[key]}; expected a value >= 0"
-                )
+            if key in group:
+                self._check_number(key, group[key])
+
+    def _check_number(self, key: str, value: Any) -> None:
+        """Raise unless `value`, the hyperparameter `key`, is a real number >= 0."""
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            example = f", e.g. {key}={_EXAMPLES[key]}" if key in _EXAMPLES else ""
+            raise TypeError(
+                f"{type(self).__name__}: {key}={value!r} is a {type(value).__name__}; "
+                f"expected a number{example}"
+            )
+        if not value >= 0:
+            raise ValueError(f"{type(self).__name__}: {key}={value}; expected a value >= 0")
 
     @property
     def lr(self) -> float:

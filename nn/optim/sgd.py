@@ -43,8 +43,8 @@ class SGD(Optimizer):
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         super()._check_hyperparameters(group)
-        if not group["momentum"] >= 0:
-            raise ValueError(f"SGD: momentum={group['momentum']}; expected a value >= 0")
+        self._check_number("momentum", group["momentum"])
+        self._check_number("dampening", group["dampening"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
                 f"SGD: nesterov with momentum={group['momentum']} and "

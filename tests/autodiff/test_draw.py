@@ -347,6 +347,23 @@ def test_render_graph_writes_valid_svg(renderer, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
+@needs_in_process
+def test_an_in_process_render_reuses_the_temporary_a_killed_one_left(no_dot, tmp_path):
+    _, _, _, o = expression()
+    (tmp_path / ".neuron.svg.tmp").write_bytes(b"half of a picture")
+    svg = ad.render_graph(o, tmp_path / "neuron.svg")
+    assert ET.parse(svg).getroot().tag == f"{SVG}svg"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["neuron.dot", "neuron.svg"]
+
+
+@pytest.mark.parametrize(("name", "format"), [("neuron.SVG", None), ("neuron.svg", "SVG")])
+def test_render_graph_reads_the_format_in_any_case(renderer, tmp_path, name, format):
+    _, _, _, o = expression()
+    svg = ad.render_graph(o, tmp_path / name, format=format)
+    assert svg == tmp_path / name
+    assert ET.parse(svg).getroot().tag == f"{SVG}svg"
+
+
 @needs_dot
 def test_render_graph_writes_valid_png(tmp_path):
     _, _, _, o = expression()
@@ -361,6 +378,12 @@ def test_the_digraphs_own_render_still_works(tmp_path):
     _, _, _, o = expression()
     out = ad.draw_graph(o).render(tmp_path / "plain", format="png")
     assert png_size(Path(out))[0] > 0
+
+
+def test_the_digraphs_own_render_without_dot_says_to_use_render_graph(no_dot, tmp_path):
+    _, _, _, o = expression()
+    with pytest.raises(ad.GraphvizNotFoundError, match=r"expected autodiff.render_graph\("):
+        ad.draw_graph(o).render(tmp_path / "plain", format="svg")
 
 
 def test_png_without_dot_asks_for_svg_or_graphviz(no_dot, tmp_path):

@@ -35,9 +35,18 @@ def test_set_num_threads_can_raise_the_limit_again():
     assert ad.get_num_threads() == 3
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
-def test_set_num_threads_refuses_anything_but_a_positive_integer(bad):
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        (0, ValueError, "at least one thread is needed; expected a positive integer, got n=0"),
+        (-1, ValueError, "at least one thread .*, got n=-1"),
+        (1.5, TypeError, "n=1.5 is a float; expected a positive integer"),
+        (True, TypeError, "n=True is a bool; expected a positive integer"),
+        ("2", TypeError, "n='2' is a str; expected a positive integer"),
+    ],
+)
+def test_set_num_threads_refuses_anything_but_a_positive_integer(bad, error, message):
     before = ad.get_num_threads()
-    with pytest.raises(ValueError, match="set_num_threads: expected a positive integer"):
+    with pytest.raises(error, match=f"set_num_threads: {message}"):
         ad.set_num_threads(bad)
     assert ad.get_num_threads() == before

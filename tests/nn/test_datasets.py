@@ -500,6 +500,18 @@ class HostileHandler(http.server.BaseHTTPRequestHandler):
         self._head(length=None, kind="text/html")  # a length would be refused before reading
         self.wfile.write(page)
 
+    def _slow_then_short(self) -> None:  # the first request is slow, each later one hangs up
+        handler = type(self)
+        first = not getattr(handler, "served", False)
+        handler.served = True
+        self._head()
+        self.wfile.write(BODY[: len(BODY) // 2])
+        self.wfile.flush()
+        if first:
+            time.sleep(0.3)
+            self.wfile.write(BODY[len(BODY) // 2 :])
+        self.close_connection = True
+
     def _error_page(self) -> None:
         page = b"<html><body>503 Service Unavailable</body></html>"
         self._head(status=503, length=len(page), kind="text/html")
@@ -545,6 +557,33 @@ def test_a_bad_download_is_cut_off_with_its_reason_and_leaves_nothing(
         load_mnist(root=tmp_path / "root")
     assert reason in str(info.value)
     assert leftovers(tmp_path / "root") == []
+
+
+def test_a_second_download_of_a_file_waits_instead_of_writing_into_the_first(tmp_path, hostile):
+    hostile.mode = "slow-then-short"
+    name = f"{FILES[0]}.gz"
+    url = mnist_module.MNIST_MIRRORS[0] + name
+    md5 = mnist_module.MNIST_MD5[name]
+    outcomes = {}
+
+    def fetch(who: str) -> None:
+        try:
+            mnist_module._fetch(url, tmp_path / name, md5, len(BODY))
+            outcomes[who] = "ok"
+        except Exception as error:  # the outcome is what the test checks
+            outcomes[who] = str(error)
+
+    first = threading.Thread(target=fetch, args=("first",))
+    first.start()
+    time.sleep(0.1)  # the first is halfway through its file
+    fetch("second")  # its server hangs up halfway
+    first.join()
+    assert outcomes["first"] == "ok"
+    assert (
+        outcomes["second"] == f"got {len(BODY) // 2} bytes; expected the file's {len(BODY)} bytes"
+    )
+    assert (tmp_path / name).read_bytes() == BODY  # the verified file, not the second's half
+    assert leftovers(tmp_path) == [name]
 
 
 def test_a_part_file_left_by_a_killed_download_is_replaced(tmp_path, serve, monkeypatch):

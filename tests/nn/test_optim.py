@@ -156,7 +156,7 @@ def test_optimizer_rejects_bad_parameters_and_hyperparameters():
         nn.optim.SGD([p], lr=-1)
     with pytest.raises(ValueError, match="SGD: nesterov with momentum=0"):
         nn.optim.SGD([p], lr=0.1, nesterov=True)
-    with pytest.raises(ValueError, match=r"Adam: betas=\(0.9, 1.0\); expected two values"):
+    with pytest.raises(ValueError, match=r"Adam: betas=\(0.9, 1.0\); expected two numbers"):
         nn.optim.Adam([p], betas=(0.9, 1.0))
     with pytest.raises(ValueError, match=r"unknown hyperparameters \['momentum'\]"):
         nn.optim.Adam([{"params": [p], "momentum": 0.9}])
@@ -396,6 +396,27 @@ def test_an_lr_that_is_not_a_number_is_a_clear_error(lr):
     assert nn.optim.Adam([p], lr=np.float32(0.5)).lr == 0.5  # numpy numbers are numbers
 
 
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: nn.optim.SGD([p], lr=0.1, momentum="0.9"), "SGD: momentum='0.9' is a str"),
+        (lambda p: nn.optim.SGD([p], lr=0.1, momentum=None), "SGD: momentum=None is a NoneType"),
+        (lambda p: nn.optim.SGD([p], lr=0.1, dampening="x"), "SGD: dampening='x' is a str"),
+        (lambda p: nn.optim.Adam([p], eps=None), "Adam: eps=None is a NoneType"),
+        (lambda p: nn.optim.AdamW([p], weight_decay="0"), "AdamW: weight_decay='0' is a str"),
+    ],
+)
+def test_every_hyperparameter_that_is_not_a_number_is_a_clear_error(make, message):
+    with pytest.raises(TypeError, match=f"{message}; expected a number, e.g. "):
+        make(nn.Parameter(np.ones(2)))
+
+
+@pytest.mark.parametrize("betas", [0.9, ("a", 0.999), (0.9,), (True, 0.999)])
+def test_betas_that_are_not_two_numbers_are_a_clear_error(betas):
+    with pytest.raises(ValueError, match=r"Adam: betas=.*; expected two numbers in \[0, 1\)"):
+        nn.optim.Adam([nn.Parameter(np.ones(2))], betas=betas)
+
+
 def test_a_scheduler_stepped_before_the_optimizer_warns():
     optimizer = nn.optim.SGD([nn.Parameter(np.ones(1))], lr=1.0)
     scheduler = nn.optim.StepLR(optimizer, step_size=1)
@@ -463,8 +484,13 @@ def test_optimizer_load_state_dict_checks_every_value_and_changes_nothing(change
 def test_a_scheduler_state_with_bad_values_changes_nothing():
     optimizer = nn.optim.SGD([nn.Parameter(np.ones(1))], lr=1.0)
     scheduler = nn.optim.StepLR(optimizer, step_size=1)
-    for bad in ({"last_epoch": "2", "base_lrs": [1.0]}, {"last_epoch": 2, "base_lrs": ["x"]}):
-        with pytest.raises((TypeError, ValueError)):
+    for bad, message in [
+        ({"last_epoch": "2", "base_lrs": [1.0]}, "last_epoch='2'; expected a whole number"),
+        ({"last_epoch": 2, "base_lrs": ["x"]}, r"base_lrs=\['x'\]; expected a list of numbers"),
+        ({"last_epoch": 2, "base_lrs": [-1.0]}, r"base_lrs=\[-1.0\]; expected rates >= 0"),
+        ({"last_epoch": 2, "base_lrs": [float("nan")]}, r"base_lrs=\[nan\]; expected rates"),
+    ]:
+        with pytest.raises((TypeError, ValueError), match=f"StepLR.load_state_dict: {message}"):
             scheduler.load_state_dict(bad)
         assert scheduler.last_epoch == 0 and scheduler.base_lrs == [1.0]
         assert optimizer.lr == 1.0
