@@ -311,7 +311,11 @@ def _clamped_log(p: Tensor) -> Tensor:
 def _given(**params: Any) -> dict[str, Any]:
     """The parameters set away from their defaults, so that the tape shows only those."""
     defaults = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "output_padding": 0}
-    return {key: value for key, value in params.items() if defaults.get(key) != value}
+    return {
+        key: value
+        for key, value in params.items()
+        if value not in (defaults.get(key), (defaults.get(key),) * 2)  # 1 and (1, 1) alike
+    }
 
 
 def _image_op(op: Any, input: Any, *args: Any, **params: Any) -> Tensor:

@@ -51,6 +51,13 @@ def test_unbatched_image_gives_unbatched_output():
     assert F.max_pool2d(Tensor(x), 2).shape == (2, 2, 2)
 
 
+def test_the_tape_shows_only_the_arguments_set_away_from_their_defaults():
+    x = Tensor(np.zeros((1, 1, 6, 6), np.float32))
+    listing = autodiff.tape_listing(nn.Conv2d(1, 2, 3, padding=1)(x).sum())
+    assert "conv2d(t1, weight, bias, padding=(1, 1))" in listing
+    assert "stride" not in listing and "dilation" not in listing
+
+
 def test_pool_layers_shapes_and_unsupported_modes():
     x = Tensor(np.zeros((2, 3, 8, 6), np.float32))
     assert nn.MaxPool2d(2)(x).shape == (2, 3, 4, 3)
