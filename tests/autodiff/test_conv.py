@@ -25,6 +25,21 @@ def test_conv2d_by_hand():
     assert b.grad.data[0] == 4.0
 
 
+def test_conv_transpose2d_and_conv2d_weight_by_hand():
+    from autodiff.ops.conv import conv2d_weight
+
+    w = ad.Tensor(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]), requires_grad=True)
+    x = ad.Tensor(np.array([[[[2.0]]]]), requires_grad=True)
+    out = ad.conv_transpose2d(x, w)  # one pixel spreads the kernel, scaled by it
+    np.testing.assert_array_equal(out.data, [[[[2.0, 4.0], [6.0, 8.0]]]])
+    out.sum().backward()
+    assert x.grad.item() == 10.0  # d/dx = sum of the kernel
+    np.testing.assert_array_equal(w.grad.data, np.full((1, 1, 2, 2), 2.0))
+    image = np.arange(4.0).reshape(1, 1, 2, 2)
+    g = np.array([[[[3.0]]]])  # one output pixel: the weight's gradient is g times the window
+    np.testing.assert_array_equal(conv2d_weight(image, g, weight_size=(1, 1, 2, 2)), 3 * image)
+
+
 def test_max_pool2d_by_hand_ties_go_to_the_first():
     x = ad.Tensor(np.array([[[[1.0, 3.0], [3.0, 2.0]]]]), requires_grad=True)
     out = ad.max_pool2d(x, kernel_size=2)
