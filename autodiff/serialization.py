@@ -74,16 +74,17 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     strings and None (e.g. {"model": model.state_dict(), "optimizer": opt.state_dict(),
     "epoch": 3}), as torch.save does, but with no pickle in the file.
 
-    A name ending in `.safetensors` gives a safetensors file (a flat dict of arrays is exactly
-    what safetensors.torch.load_file reads back); any other name gives an .npz file under
-    exactly that name. The file is written beside `path` under one temporary name, synced and
-    renamed over `path`, so a save that fails or is killed midway leaves the old file whole.
+    A name ending in `.safetensors`, in any case, gives a safetensors file (a flat dict of
+    arrays is exactly what safetensors.torch.load_file reads back); any other name gives an
+    .npz file under exactly that name. The file is written beside `path` under one temporary
+    name, synced and renamed over `path`, so a save that fails or is killed midway leaves the
+    old file whole.
     Saving through a symbolic link writes the file it points to.
     """
     path = os.fspath(path)
     arrays: dict[str, np.ndarray] = {}
     structure = _flatten(obj, arrays, "", set())
-    if path.endswith(".safetensors"):  # its metadata keeps the order of a plain dict too
+    if path.lower().endswith(".safetensors"):  # its metadata keeps a plain dict's order too
         import safetensors.numpy
 
         metadata = {_SAFETENSORS_STRUCTURE: json.dumps(structure)}

@@ -12,12 +12,12 @@ from typing import BinaryIO
 
 import numpy as np
 
+from nn.datasets.idx import GZIP_MAGIC, IDXError, read_idx
+
 try:
     import fcntl
-except ImportError:  # Windows: downloads are still verified, but not serialised by a lock
+except ImportError:  # Windows: see _open_locked
     fcntl = None
-
-from nn.datasets.idx import GZIP_MAGIC, IDXError, read_idx
 
 Split = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -371,10 +371,11 @@ def _open_locked(path: Path) -> BinaryIO:
 
     A download that held the lock before us renamed the file away: then lock a new one.
     """
+    if fcntl is None:  # no locks (Windows): start afresh; a file in use there cannot be removed
+        path.unlink(missing_ok=True)
+        return open(path, "xb")
     while True:
         file = open(path, "ab")  # truncates nothing: another download may be writing it
-        if fcntl is None:
-            return file
         fcntl.flock(file.fileno(), fcntl.LOCK_EX)
         try:
             if os.path.samestat(os.fstat(file.fileno()), os.stat(path)):

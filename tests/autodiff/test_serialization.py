@@ -89,9 +89,11 @@ def test_what_looks_like_a_state_dict_but_is_not_round_trips(tmp_path, name, obj
 def test_the_suffix_chooses_the_format_and_load_reads_the_first_bytes(tmp_path):
     state = {"w": np.arange(4.0)}
     autodiff.save(state, tmp_path / "a.safetensors")
+    autodiff.save(state, tmp_path / "b.SafeTensors")
     autodiff.save(state, tmp_path / "a.pt")
     assert (tmp_path / "a.pt").read_bytes()[:2] == b"PK"
     assert (tmp_path / "a.safetensors").read_bytes()[8:9] == b"{"
+    assert (tmp_path / "b.SafeTensors").read_bytes()[8:9] == b"{"  # a suffix in any case
     os.replace(tmp_path / "a.safetensors", tmp_path / "renamed.npz")  # a misleading name
     assert_same(autodiff.load(tmp_path / "renamed.npz"), state)
     with np.load(tmp_path / "a.pt") as archive:  # numpy reads our .npz, whatever its name

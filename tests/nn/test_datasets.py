@@ -586,7 +586,10 @@ def test_a_second_download_of_a_file_waits_instead_of_writing_into_the_first(tmp
     assert leftovers(tmp_path) == [name]
 
 
-def test_a_part_file_left_by_a_killed_download_is_replaced(tmp_path, serve, monkeypatch):
+@pytest.mark.parametrize("locks", [True, False], ids=["locks", "no-locks"])
+def test_a_part_file_left_by_a_killed_download_is_replaced(tmp_path, serve, monkeypatch, locks):
+    if not locks:  # as on Windows
+        monkeypatch.setattr(mnist_module, "fcntl", None)
     expected = write_dataset(tmp_path / "served", 4, 3)
     publish(monkeypatch, tmp_path / "served")
     root = tmp_path / "root"
