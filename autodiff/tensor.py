@@ -594,35 +594,41 @@ class Tensor:
 
     # ----- elementwise functions ------------------------------------------------------------
 
+    def _floating(self) -> Tensor:
+        """self, or its values in the default float dtype where it holds integers or booleans:
+        PyTorch computes exp, log, std, ... of an integer tensor in float32, not numpy's float64.
+        """
+        return self if self.data.dtype.kind in "fc" else self.astype(_default_dtype)
+
     def exp(self) -> Tensor:
-        return Tensor.apply(unary.exp, self)
+        return Tensor.apply(unary.exp, self._floating())
 
     def log(self) -> Tensor:
-        return Tensor.apply(unary.log, self)
+        return Tensor.apply(unary.log, self._floating())
 
     def sqrt(self) -> Tensor:
-        return Tensor.apply(unary.sqrt, self)
+        return Tensor.apply(unary.sqrt, self._floating())
 
     def abs(self) -> Tensor:
         return Tensor.apply(unary.abs, self)
 
     def sin(self) -> Tensor:
-        return Tensor.apply(unary.sin, self)
+        return Tensor.apply(unary.sin, self._floating())
 
     def cos(self) -> Tensor:
-        return Tensor.apply(unary.cos, self)
+        return Tensor.apply(unary.cos, self._floating())
 
     def tanh(self) -> Tensor:
-        return Tensor.apply(unary.tanh, self)
+        return Tensor.apply(unary.tanh, self._floating())
 
     def sigmoid(self) -> Tensor:
-        return Tensor.apply(unary.sigmoid, self)
+        return Tensor.apply(unary.sigmoid, self._floating())
 
     def softplus(self) -> Tensor:
-        return Tensor.apply(unary.softplus, self)
+        return Tensor.apply(unary.softplus, self._floating())
 
     def log_sigmoid(self) -> Tensor:
-        return Tensor.apply(unary.log_sigmoid, self)
+        return Tensor.apply(unary.log_sigmoid, self._floating())
 
     def relu(self) -> Tensor:
         return Tensor.apply(unary.relu, self)
@@ -631,11 +637,16 @@ class Tensor:
         return Tensor.apply(unary.leaky_relu, self, negative_slope=negative_slope)
 
     def erf(self) -> Tensor:
-        return Tensor.apply(unary.erf, self)
+        return Tensor.apply(unary.erf, self._floating())
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Values limited to [min, max]; either bound may be None."""
-        return Tensor.apply(elementwise.clip, self, low=min, high=max)
+        """Values limited to [min, max]; either bound may be None. An integer tensor with a
+        float bound gives the default float dtype, as PyTorch promotes.
+        """
+        x = self
+        if isinstance(min, float) or isinstance(max, float):
+            x = self._floating()
+        return Tensor.apply(elementwise.clip, x, low=min, high=max)
 
     clip = clamp
 
@@ -793,7 +804,9 @@ class Tensor:
         """
         axis, keepdims = _dims("std", dim, keepdim, axis, keepdims)
         correction = _correction(unbiased, correction, ddof)
-        return Tensor.apply(reduce.std, self, axis=axis, keepdims=keepdims, ddof=correction)
+        return Tensor.apply(
+            reduce.std, self._floating(), axis=axis, keepdims=keepdims, ddof=correction
+        )
 
     def _count(self, axis: Axis) -> int:
         count = 1
@@ -917,15 +930,17 @@ class Tensor:
         self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
     ) -> Tensor:
         axis, keepdims = _dims("logsumexp", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.logsumexp, self, axis=axis, keepdims=keepdims)
+        return Tensor.apply(reduce.logsumexp, self._floating(), axis=axis, keepdims=keepdims)
 
     def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """e**x / Σ e**x along `dim` (`axis` is numpy's spelling of it)."""
-        return Tensor.apply(reduce.softmax, self, axis=dim if axis is None else axis)
+        axis = dim if axis is None else axis
+        return Tensor.apply(reduce.softmax, self._floating(), axis=axis)
 
     def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """x - logsumexp(x) along `dim` (`axis` is numpy's spelling of it)."""
-        return Tensor.apply(reduce.log_softmax, self, axis=dim if axis is None else axis)
+        axis = dim if axis is None else axis
+        return Tensor.apply(reduce.log_softmax, self._floating(), axis=axis)
 
     def argmax(
         self,
