@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy
 
-from autodiff.broadcast import Axis, Shape
+from autodiff.broadcast import Axis, Shape, normalize_axes
 from autodiff.creation import as_tensor
+from autodiff.errors import ShapeError
 from autodiff.ops import elementwise, linalg
 from autodiff.ops import shape as shape_ops
 from autodiff.tensor import Tensor
@@ -280,7 +281,16 @@ def expand_dims(a: Any, axis: int) -> Tensor:
 
 
 def squeeze(a: Any, axis: Axis = None) -> Tensor:
-    return _tensor(a).squeeze(axis)
+    """Size-1 axes removed (all, or those in `axis`, each of which must have size 1)."""
+    x = _tensor(a)
+    if axis is not None:
+        wrong = [i for i in normalize_axes(axis, x.ndim, "squeeze") if x.shape[i] != 1]
+        if wrong:
+            raise ShapeError(
+                f"squeeze: axis {wrong[0]} of an array of shape {x.shape} has size "
+                f"{x.shape[wrong[0]]}; expected size 1"
+            )
+    return x.squeeze(axis)
 
 
 def broadcast_to(array: Any, shape: Shape) -> Tensor:

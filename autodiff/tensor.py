@@ -1032,18 +1032,12 @@ class Tensor:
         return self.reshape(*self.shape[:start], -1, *self.shape[end + 1 :])
 
     def squeeze(self, dim: Axis = None) -> Tensor:
-        """Size-1 dims removed (all of them, or those in `dim`)."""
-        if dim is None:
-            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
-        else:
-            axes = normalize_axes(dim, self.ndim, "squeeze")
-            wrong = [a for a in axes if self.shape[a] != 1]
-            if wrong:
-                raise ShapeError(
-                    f"squeeze: dim {wrong[0]} of a tensor of shape {self.shape} has size "
-                    f"{self.shape[wrong[0]]}; expected size 1"
-                )
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+        """Size-1 dims removed: all of them, or those in `dim`; as in PyTorch, a dim in `dim`
+        whose size is not 1 stays (autodiff.numpy.squeeze raises there, as numpy does).
+        """
+        axes = range(self.ndim) if dim is None else normalize_axes(dim, self.ndim, "squeeze")
+        kept = tuple(n for i, n in enumerate(self.shape) if i not in axes or n != 1)
+        return self if kept == self.shape else self.reshape(kept)
 
     def unsqueeze(self, dim: int) -> Tensor:
         """A size-1 dim inserted at `dim`."""

@@ -251,3 +251,11 @@ def test_float_functions_of_integer_tensors_give_pytorchs_float32():
             theirs = call(torch, torch.tensor([1, 2, 3], dtype=getattr(torch, dtype)))
             assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (name, dtype)
             np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6, err_msg=name)
+
+
+def test_squeeze_keeps_dims_whose_size_is_not_one_as_pytorch():
+    for dim in (0, 1, -1, (0, 1), (1, 2)):
+        ours = autodiff.zeros(2, 1, 3).squeeze(dim)
+        theirs = torch.zeros(2, 1, 3).squeeze(dim)
+        assert ours.shape == tuple(theirs.shape), dim
+        assert autodiff.squeeze(autodiff.zeros(2, 1, 3), dim).shape == tuple(theirs.shape), dim

@@ -105,8 +105,10 @@ def test_shape_helpers():
     assert x.swapaxes(0, 2).shape == (4, 3, 2)
     assert [p.shape for p in x.split(2, axis=2)] == [(2, 3, 2), (2, 3, 2)]
     assert [p.shape for p in x.split([1, 2], dim=1)] == [(2, 1, 4), (2, 2, 4)]
-    with pytest.raises(ad.ShapeError, match="squeeze: dim 0 .* has size 2; expected size 1"):
-        x.squeeze(0)
+    assert x.squeeze(0) is x  # PyTorch keeps a dim whose size is not 1
+    assert x.unsqueeze(1).squeeze((0, 1)).shape == (2, 3, 4)
+    with pytest.raises(ad.ShapeError, match="squeeze: axis 0 .* has size 2; expected size 1"):
+        ad.numpy.squeeze(x, 0)  # numpy refuses it
     with pytest.raises(ad.ShapeError, match="reshape: cannot reshape .*\\(2, 3, 4\\).* \\(5,\\)"):
         x.reshape(5)
 
