@@ -115,6 +115,11 @@ class Tensor:
     def __init__(
         self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
     ):
+        if not isinstance(requires_grad, (bool, np.bool_)):  # e.g. PyTorch's Tensor(2, 3)
+            raise TypeError(
+                f"Tensor: requires_grad={requires_grad!r}; expected True or False: Tensor(data) "
+                f"takes values, not a shape (for zeros of a shape write autodiff.zeros(2, 3))"
+            )
         if isinstance(data, Tensor):
             data = data.data
         array = _to_array(data, dtype)
@@ -547,6 +552,9 @@ class Tensor:
 
     def __neg__(self) -> Tensor:
         return Tensor.apply(elementwise.neg, self)
+
+    def __abs__(self) -> Tensor:
+        return self.abs()
 
     def __pos__(self) -> Tensor:
         return self

@@ -323,3 +323,14 @@ def test_norm_and_prod_gradients_by_hand_at_zeros():
     y = ad.tensor([2.0, 0.0, 3.0], dtype=np.float64, requires_grad=True)
     y.prod().backward()
     np.testing.assert_array_equal(y.grad.data, [0.0, 6.0, 0.0])  # products of the others
+
+
+def test_builtin_abs_is_the_recorded_abs():
+    x = ad.tensor([-2.0, 3.0], requires_grad=True)
+    abs(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [-1.0, 1.0])
+
+
+def test_a_shape_passed_as_tensor_data_is_refused():
+    with pytest.raises(TypeError, match=r"Tensor: requires_grad=3; expected True or False"):
+        ad.Tensor(2, 3)  # PyTorch's uninitialised (2, 3) tensor
