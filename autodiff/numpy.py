@@ -113,6 +113,15 @@ def _mean_input(a: Any) -> Tensor:
     return x.astype(numpy.float64) if x.dtype.kind in "biu" else x
 
 
+def _spelling(op: str, axis: Axis, keepdims: bool, dim: Axis, keepdim: bool) -> tuple[Axis, bool]:
+    """(axis, keepdims) from numpy's spelling or PyTorch's dim/keepdim, which mean the same."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: got both axis={axis!r} and dim={dim!r}; expected one")
+        axis = dim
+    return axis, bool(keepdims or keepdim)
+
+
 def zeros(shape: Shape, dtype: Any = float) -> Tensor:
     """Zeros of `shape`, float64 unless `dtype` says otherwise (numpy's default)."""
     return Tensor._wrap(numpy.zeros(shape, dtype))
@@ -214,31 +223,61 @@ def matmul(x1: Any, x2: Any) -> Tensor:
     return Tensor.apply(linalg.matmul, a.astype(dtype), b.astype(dtype))
 
 
-def sum(a: Any, axis: Axis = None, *, keepdims: bool = False) -> Tensor:
+def sum(
+    a: Any, axis: Axis = None, *, keepdims: bool = False, dim: Axis = None, keepdim: bool = False
+) -> Tensor:
+    axis, keepdims = _spelling("sum", axis, keepdims, dim, keepdim)
     return _tensor(a).sum(axis=axis, keepdims=keepdims)
 
 
-def mean(a: Any, axis: Axis = None, *, keepdims: bool = False) -> Tensor:
+def mean(
+    a: Any, axis: Axis = None, *, keepdims: bool = False, dim: Axis = None, keepdim: bool = False
+) -> Tensor:
+    axis, keepdims = _spelling("mean", axis, keepdims, dim, keepdim)
     return _mean_input(a).mean(axis=axis, keepdims=keepdims)
 
 
-def var(a: Any, axis: Axis = None, *, ddof: float = 0, keepdims: bool = False) -> Tensor:
+def var(
+    a: Any,
+    axis: Axis = None,
+    *,
+    ddof: float = 0,
+    keepdims: bool = False,
+    dim: Axis = None,
+    keepdim: bool = False,
+) -> Tensor:
     """Mean squared deviation, divided by (n - ddof): biased (ddof=0) by default, as numpy."""
+    axis, keepdims = _spelling("var", axis, keepdims, dim, keepdim)
     return _mean_input(a).var(axis=axis, keepdims=keepdims, ddof=ddof)
 
 
-def std(a: Any, axis: Axis = None, *, ddof: float = 0, keepdims: bool = False) -> Tensor:
+def std(
+    a: Any,
+    axis: Axis = None,
+    *,
+    ddof: float = 0,
+    keepdims: bool = False,
+    dim: Axis = None,
+    keepdim: bool = False,
+) -> Tensor:
     """Square root of var (biased, ddof=0, by default, as numpy)."""
+    axis, keepdims = _spelling("std", axis, keepdims, dim, keepdim)
     return _mean_input(a).std(axis=axis, keepdims=keepdims, ddof=ddof)
 
 
-def amax(a: Any, axis: Axis = None, *, keepdims: bool = False) -> Tensor:
+def amax(
+    a: Any, axis: Axis = None, *, keepdims: bool = False, dim: Axis = None, keepdim: bool = False
+) -> Tensor:
     """The largest values over `axis`; ties share the gradient."""
+    axis, keepdims = _spelling("amax", axis, keepdims, dim, keepdim)
     return _tensor(a).amax(axis=axis, keepdims=keepdims)
 
 
-def amin(a: Any, axis: Axis = None, *, keepdims: bool = False) -> Tensor:
+def amin(
+    a: Any, axis: Axis = None, *, keepdims: bool = False, dim: Axis = None, keepdim: bool = False
+) -> Tensor:
     """The smallest values over `axis`; ties share the gradient."""
+    axis, keepdims = _spelling("amin", axis, keepdims, dim, keepdim)
     return _tensor(a).amin(axis=axis, keepdims=keepdims)
 
 
@@ -246,20 +285,47 @@ max = amax
 min = amin
 
 
-def prod(a: Any, axis: int | None = None, *, keepdims: bool = False) -> Tensor:
+def prod(
+    a: Any,
+    axis: int | None = None,
+    *,
+    keepdims: bool = False,
+    dim: int | None = None,
+    keepdim: bool = False,
+) -> Tensor:
+    axis, keepdims = _spelling("prod", axis, keepdims, dim, keepdim)
     return _tensor(a).prod(axis=axis, keepdims=keepdims)
 
 
-def logsumexp(a: Any, axis: Axis = None, *, keepdims: bool = False) -> Tensor:
+def logsumexp(
+    a: Any, axis: Axis = None, *, keepdims: bool = False, dim: Axis = None, keepdim: bool = False
+) -> Tensor:
     """log Σ e**a over `axis` (scipy.special's name), finite for inputs of any size."""
+    axis, keepdims = _spelling("logsumexp", axis, keepdims, dim, keepdim)
     return _float_input(a).logsumexp(axis=axis, keepdims=keepdims)
 
 
-def argmax(a: Any, axis: int | None = None, *, keepdims: bool = False) -> Tensor:
+def argmax(
+    a: Any,
+    axis: int | None = None,
+    *,
+    keepdims: bool = False,
+    dim: int | None = None,
+    keepdim: bool = False,
+) -> Tensor:
+    axis, keepdims = _spelling("argmax", axis, keepdims, dim, keepdim)
     return _tensor(a).argmax(axis=axis, keepdims=keepdims)
 
 
-def argmin(a: Any, axis: int | None = None, *, keepdims: bool = False) -> Tensor:
+def argmin(
+    a: Any,
+    axis: int | None = None,
+    *,
+    keepdims: bool = False,
+    dim: int | None = None,
+    keepdim: bool = False,
+) -> Tensor:
+    axis, keepdims = _spelling("argmin", axis, keepdims, dim, keepdim)
     return _tensor(a).argmin(axis=axis, keepdims=keepdims)
 
 

@@ -124,3 +124,15 @@ def test_dtypes_of_results_are_numpys():
         ours, theirs = call(anp), np.asarray(call(np))
         assert ours.dtype == theirs.dtype, name
         np.testing.assert_allclose(ours.data, theirs, rtol=1e-3, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "name", ["sum", "mean", "var", "std", "max", "min", "prod", "logsumexp", "argmax", "argmin"]
+)
+def test_reductions_take_pytorchs_spelling_with_numpys_meaning(name):
+    x = autodiff.tensor(X)
+    by_numpy = getattr(anp, name)(x, axis=1, keepdims=True)
+    by_pytorch = getattr(anp, name)(x, dim=1, keepdim=True)
+    np.testing.assert_array_equal(by_pytorch.data, by_numpy.data)
+    with pytest.raises(TypeError, match=f"{name}: got both axis=1 and dim=1; expected one"):
+        getattr(anp, name)(x, axis=1, dim=1)
