@@ -115,6 +115,11 @@ class Tensor:
     def __init__(
         self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
     ):
+        if not isinstance(requires_grad, (bool, np.bool_)):  # e.g. PyTorch's Tensor(2, 3)
+            raise TypeError(
+                f"Tensor: requires_grad={requires_grad!r}; expected True or False: Tensor(data) "
+                f"takes values, not a shape (for zeros of a shape write autodiff.zeros(2, 3))"
+            )
         if isinstance(data, Tensor):
             data = data.data
         array = _to_array(data, dtype)
@@ -548,6 +553,9 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return Tensor.apply(elementwise.neg, self)
 
+    def __abs__(self) -> Tensor:
+        return self.abs()
+
     def __pos__(self) -> Tensor:
         return self
 
@@ -594,35 +602,41 @@ class Tensor:
 
     # ----- elementwise functions ------------------------------------------------------------
 
+    def _floating(self) -> Tensor:
+        """self, or its values in the default float dtype where it holds integers or booleans:
+        PyTorch computes exp, log, std, ... of an integer tensor in float32, not numpy's float64.
+        """
+        return self if self.data.dtype.kind in "fc" else self.astype(_default_dtype)
+
     def exp(self) -> Tensor:
-        return Tensor.apply(unary.exp, self)
+        return Tensor.apply(unary.exp, self._floating())
 
     def log(self) -> Tensor:
-        return Tensor.apply(unary.log, self)
+        return Tensor.apply(unary.log, self._floating())
 
     def sqrt(self) -> Tensor:
-        return Tensor.apply(unary.sqrt, self)
+        return Tensor.apply(unary.sqrt, self._floating())
 
     def abs(self) -> Tensor:
         return Tensor.apply(unary.abs, self)
 
     def sin(self) -> Tensor:
-        return Tensor.apply(unary.sin, self)
+        return Tensor.apply(unary.sin, self._floating())
 
     def cos(self) -> Tensor:
-        return Tensor.apply(unary.cos, self)
+        return Tensor.apply(unary.cos, self._floating())
 
     def tanh(self) -> Tensor:
-        return Tensor.apply(unary.tanh, self)
+        return Tensor.apply(unary.tanh, self._floating())
 
     def sigmoid(self) -> Tensor:
-        return Tensor.apply(unary.sigmoid, self)
+        return Tensor.apply(unary.sigmoid, self._floating())
 
     def softplus(self) -> Tensor:
-        return Tensor.apply(unary.softplus, self)
+        return Tensor.apply(unary.softplus, self._floating())
 
     def log_sigmoid(self) -> Tensor:
-        return Tensor.apply(unary.log_sigmoid, self)
+        return Tensor.apply(unary.log_sigmoid, self._floating())
 
     def relu(self) -> Tensor:
         return Tensor.apply(unary.relu, self)
@@ -631,11 +645,16 @@ class Tensor:
         return Tensor.apply(unary.leaky_relu, self, negative_slope=negative_slope)
 
     def erf(self) -> Tensor:
-        return Tensor.apply(unary.erf, self)
+        return Tensor.apply(unary.erf, self._floating())
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Values limited to [min, max]; either bound may be None."""
-        return Tensor.apply(elementwise.clip, self, low=min, high=max)
+        """Values limited to [min, max]; either bound may be None. An integer tensor with a
+        float bound gives the default float dtype, as PyTorch promotes.
+        """
+        x = self
+        if isinstance(min, float) or isinstance(max, float):
+            x = self._floating()
+        return Tensor.apply(elementwise.clip, x, low=min, high=max)
 
     clip = clamp
 
@@ -793,7 +812,9 @@ class Tensor:
         """
         axis, keepdims = _dims("std", dim, keepdim, axis, keepdims)
         correction = _correction(unbiased, correction, ddof)
-        return Tensor.apply(reduce.std, self, axis=axis, keepdims=keepdims, ddof=correction)
+        return Tensor.apply(
+            reduce.std, self._floating(), axis=axis, keepdims=keepdims, ddof=correction
+        )
 
     def _count(self, axis: Axis) -> int:
         count = 1
@@ -917,15 +938,17 @@ class Tensor:
         self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
     ) -> Tensor:
         axis, keepdims = _dims("logsumexp", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.logsumexp, self, axis=axis, keepdims=keepdims)
+        return Tensor.apply(reduce.logsumexp, self._floating(), axis=axis, keepdims=keepdims)
 
     def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """e**x / Σ e**x along `dim` (`axis` is numpy's spelling of it)."""
-        return Tensor.apply(reduce.softmax, self, axis=dim if axis is None else axis)
+        axis = dim if axis is None else axis
+        return Tensor.apply(reduce.softmax, self._floating(), axis=axis)
 
     def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """x - logsumexp(x) along `dim` (`axis` is numpy's spelling of it)."""
-        return Tensor.apply(reduce.log_softmax, self, axis=dim if axis is None else axis)
+        axis = dim if axis is None else axis
+        return Tensor.apply(reduce.log_softmax, self._floating(), axis=axis)
 
     def argmax(
         self,
@@ -1017,18 +1040,12 @@ class Tensor:
         return self.reshape(*self.shape[:start], -1, *self.shape[end + 1 :])
 
     def squeeze(self, dim: Axis = None) -> Tensor:
-        """Size-1 dims removed (all of them, or those in `dim`)."""
-        if dim is None:
-            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
-        else:
-            axes = normalize_axes(dim, self.ndim, "squeeze")
-            wrong = [a for a in axes if self.shape[a] != 1]
-            if wrong:
-                raise ShapeError(
-                    f"squeeze: dim {wrong[0]} of a tensor of shape {self.shape} has size "
-                    f"{self.shape[wrong[0]]}; expected size 1"
-                )
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+        """Size-1 dims removed: all of them, or those in `dim`; as in PyTorch, a dim in `dim`
+        whose size is not 1 stays (autodiff.numpy.squeeze raises there, as numpy does).
+        """
+        axes = range(self.ndim) if dim is None else normalize_axes(dim, self.ndim, "squeeze")
+        kept = tuple(n for i, n in enumerate(self.shape) if i not in axes or n != 1)
+        return self if kept == self.shape else self.reshape(kept)
 
     def unsqueeze(self, dim: int) -> Tensor:
         """A size-1 dim inserted at `dim`."""

@@ -173,7 +173,7 @@ class DataLoader:
         what default_collate would.
         """
         if self.collate_fn is default_collate:
-            if isinstance(self.dataset, TensorDataset):
+            if type(self.dataset) is TensorDataset:  # a subclass may define its own samples
                 return [autodiff.from_numpy(t.data[indices]) for t in self.dataset.tensors]
             if isinstance(self.dataset, (np.ndarray, Tensor)):
                 return autodiff.from_numpy(np.asarray(self.dataset)[indices])

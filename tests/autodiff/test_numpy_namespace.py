@@ -98,3 +98,41 @@ def test_activations_and_softmax_match_scipys_meanings():
     np.testing.assert_allclose(anp.softmax(x, axis=1).data, softmax, rtol=1e-12)
     np.testing.assert_allclose(anp.log_softmax(x, axis=1).data, np.log(softmax), rtol=1e-12)
     np.testing.assert_allclose(anp.softplus(x).data, np.log1p(np.exp(X)), rtol=1e-12)
+
+
+def test_dtypes_of_results_are_numpys():
+    ints = np.array([1, 2, 4])
+    for name, call in {
+        "exp_list": lambda m: m.exp([0.5, 1.5]),
+        "exp_int64": lambda m: m.exp(ints),
+        "exp_int8": lambda m: m.exp(ints.astype(np.int8)),
+        "sqrt_int16": lambda m: m.sqrt(ints.astype(np.int16)),
+        "tanh_bool": lambda m: m.tanh(ints > 1),
+        "log_float": lambda m: m.log(2.0),
+        "sum_list": lambda m: m.sum([0.5, 1.5]),
+        "mean_int": lambda m: m.mean(ints),
+        "mean_int8": lambda m: m.mean(ints.astype(np.int8)),
+        "var_int": lambda m: m.var(ints),
+        "std_int": lambda m: m.std(ints, ddof=1),
+        "maximum_list": lambda m: m.maximum([0.5, 3.0], 1.0),
+        "maximum_float32_number": lambda m: m.maximum(np.ones(2, np.float32), 2.5),
+        "where_lists": lambda m: m.where(ints > 1, [0.5, 1.0, 2.0], 0.0),
+        "concatenate_mixed": lambda m: m.concatenate([ints, [0.5]]),
+        "stack_lists": lambda m: m.stack([[0.5], [1.5]]),
+        "matmul_lists": lambda m: m.matmul([[0.5, 1.0]], [[1.0], [2.0]]),
+    }.items():
+        ours, theirs = call(anp), np.asarray(call(np))
+        assert ours.dtype == theirs.dtype, name
+        np.testing.assert_allclose(ours.data, theirs, rtol=1e-3, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "name", ["sum", "mean", "var", "std", "max", "min", "prod", "logsumexp", "argmax", "argmin"]
+)
+def test_reductions_take_pytorchs_spelling_with_numpys_meaning(name):
+    x = autodiff.tensor(X)
+    by_numpy = getattr(anp, name)(x, axis=1, keepdims=True)
+    by_pytorch = getattr(anp, name)(x, dim=1, keepdim=True)
+    np.testing.assert_array_equal(by_pytorch.data, by_numpy.data)
+    with pytest.raises(TypeError, match=f"{name}: got both axis=1 and dim=1; expected one"):
+        getattr(anp, name)(x, axis=1, dim=1)

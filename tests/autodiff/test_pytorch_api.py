@@ -229,3 +229,33 @@ def test_devices_and_cuda_read_as_in_pytorch_without_a_gpu():
         x.to("cuda")
     with pytest.raises(RuntimeError, match="cuda: no GPU backend"):
         x.cuda()
+
+
+def test_float_functions_of_integer_tensors_give_pytorchs_float32():
+    for name, call in {
+        "exp": lambda lib, x: lib.exp(x),
+        "log": lambda lib, x: x.log(),
+        "sqrt": lambda lib, x: x.sqrt(),
+        "sin": lambda lib, x: lib.sin(x),
+        "tanh": lambda lib, x: x.tanh(),
+        "sigmoid": lambda lib, x: lib.sigmoid(x),
+        "erf": lambda lib, x: x.erf(),
+        "logsumexp": lambda lib, x: lib.logsumexp(x, dim=0),
+        "clamp_float_bounds": lambda lib, x: x.clamp(0.5, 2.5),
+        "clamp_int_bounds": lambda lib, x: x.clamp(0, 2),
+    }.items():
+        for dtype in ("int64", "int32", "uint8", "bool"):
+            if name == "logsumexp" and dtype == "bool":
+                continue  # PyTorch has no logsumexp of booleans
+            ours = call(autodiff, autodiff.tensor([1, 2, 3], dtype=getattr(autodiff, dtype)))
+            theirs = call(torch, torch.tensor([1, 2, 3], dtype=getattr(torch, dtype)))
+            assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (name, dtype)
+            np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6, err_msg=name)
+
+
+def test_squeeze_keeps_dims_whose_size_is_not_one_as_pytorch():
+    for dim in (0, 1, -1, (0, 1), (1, 2)):
+        ours = autodiff.zeros(2, 1, 3).squeeze(dim)
+        theirs = torch.zeros(2, 1, 3).squeeze(dim)
+        assert ours.shape == tuple(theirs.shape), dim
+        assert autodiff.squeeze(autodiff.zeros(2, 1, 3), dim).shape == tuple(theirs.shape), dim

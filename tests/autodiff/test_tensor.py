@@ -105,8 +105,10 @@ def test_shape_helpers():
     assert x.swapaxes(0, 2).shape == (4, 3, 2)
     assert [p.shape for p in x.split(2, axis=2)] == [(2, 3, 2), (2, 3, 2)]
     assert [p.shape for p in x.split([1, 2], dim=1)] == [(2, 1, 4), (2, 2, 4)]
-    with pytest.raises(ad.ShapeError, match="squeeze: dim 0 .* has size 2; expected size 1"):
-        x.squeeze(0)
+    assert x.squeeze(0) is x  # PyTorch keeps a dim whose size is not 1
+    assert x.unsqueeze(1).squeeze((0, 1)).shape == (2, 3, 4)
+    with pytest.raises(ad.ShapeError, match="squeeze: axis 0 .* has size 2; expected size 1"):
+        ad.numpy.squeeze(x, 0)  # numpy refuses it
     with pytest.raises(ad.ShapeError, match="reshape: cannot reshape .*\\(2, 3, 4\\).* \\(5,\\)"):
         x.reshape(5)
 
@@ -321,3 +323,14 @@ def test_norm_and_prod_gradients_by_hand_at_zeros():
     y = ad.tensor([2.0, 0.0, 3.0], dtype=np.float64, requires_grad=True)
     y.prod().backward()
     np.testing.assert_array_equal(y.grad.data, [0.0, 6.0, 0.0])  # products of the others
+
+
+def test_builtin_abs_is_the_recorded_abs():
+    x = ad.tensor([-2.0, 3.0], requires_grad=True)
+    abs(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [-1.0, 1.0])
+
+
+def test_a_shape_passed_as_tensor_data_is_refused():
+    with pytest.raises(TypeError, match=r"Tensor: requires_grad=3; expected True or False"):
+        ad.Tensor(2, 3)  # PyTorch's uninitialised (2, 3) tensor

@@ -100,6 +100,17 @@ def test_tensor_dataset_indexes_every_tensor_and_checks_lengths():
         TensorDataset(X, Y[:9])
 
 
+def test_a_tensor_dataset_subclass_gets_its_own_samples_batched():
+    class Doubled(TensorDataset):  # e.g. an augmentation applied per sample
+        def __getitem__(self, index):
+            x, y = super().__getitem__(index)
+            return x * 2, y
+
+    x, y = next(iter(DataLoader(Doubled(X, Y), batch_size=3)))
+    np.testing.assert_array_equal(x.data, X[:3] * 2)
+    np.testing.assert_array_equal(y.data, Y[:3])
+
+
 def test_a_users_dataset_is_collated_as_pytorch_does():
     x, squares, halves = next(iter(DataLoader(Squares(), batch_size=3)))
     assert x.shape == (3, 2) and x.dtype == np.float32
