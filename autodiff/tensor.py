@@ -100,7 +100,7 @@ class Tensor:
 
     __slots__ = (
         "data",
-        "requires_grad",
+        "_requires_grad",
         "grad",
         "name",
         "_node",
@@ -128,7 +128,7 @@ class Tensor:
         self._hooks: list[Callable] | None = None
         self._retains_grad = False
         self._cause: tuple[Any, ...] | None = None  # why it does not require grad
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -137,7 +137,7 @@ class Tensor:
         """A Tensor around `data` with no checks: the hot path of every op."""
         t = object.__new__(Tensor)
         t.data = data
-        t.requires_grad = False
+        t._requires_grad = False
         t.grad = None
         t.name = None
         t._node = None
@@ -162,7 +162,7 @@ class Tensor:
             if isinstance(a, Tensor):
                 datas.append(a.data)
                 inputs.append(a)
-                if a.requires_grad:
+                if a._requires_grad:
                     needs |= bit
             else:
                 datas.append(a if isinstance(a, _PLAIN) else _to_array(a))
@@ -180,7 +180,7 @@ class Tensor:
             ) from None
         result = object.__new__(Tensor)  # Tensor._wrap(out), inlined: the hottest line
         result.data = out
-        result.requires_grad = False
+        result._requires_grad = False
         result.grad = None
         result.name = None
         result._node = None
@@ -198,7 +198,7 @@ class Tensor:
             # args as a tuple of arrays and numbers: the collector stops tracking it after
             # its first pass, so a large graph costs each later pass one object less per op
             result._node = tape.Node(prim, params, inputs, tuple(datas), needs, saved)
-            result.requires_grad = True
+            result._requires_grad = True
         return result
 
     # ----- properties ---------------------------------------------------------------------
@@ -281,6 +281,15 @@ class Tensor:
 
     # ----- gradient bookkeeping -------------------------------------------------------------
 
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ops on this tensor are recorded, so that a gradient can reach it."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        self.requires_grad_(requires_grad)  # the same checks: only floating leaves
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set whether this leaf collects a gradient; returns self."""
         if requires_grad and self.dtype.kind != "f":
@@ -294,7 +303,7 @@ class Tensor:
             raise GradientError(
                 "requires_grad_: cannot switch off gradients of a recorded result; use detach()"
             )
-        self.requires_grad = requires_grad
+        self._requires_grad = requires_grad
         return self
 
     def detach(self) -> Tensor:
