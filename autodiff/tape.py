@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from autodiff.errors import GradientError, ShapeError
 from autodiff.primitive import Primitive, Saved
 
@@ -557,6 +559,28 @@ def _run_hooks(t: Any, g: Any, wrap: Callable, create_graph: bool) -> Any:
 
 
 def _store(t: Any, g: Any, wrap: Callable, create_graph: bool) -> None:
-    """Accumulate g into t.grad."""
-    grad = g if create_graph else wrap(g)
-    t.grad = grad if t.grad is None else t.grad + grad
+    """Accumulate g into t.grad: into its own array in place where it has one to add into
+    (as PyTorch does, so that zero_grad(set_to_none=False) keeps one buffer across steps),
+    else as a new Tensor."""
+    grad = t.grad
+    if grad is None:
+        t.grad = g if create_graph else wrap(g)
+    elif create_graph or not _accumulates_in_place(grad, g):
+        t.grad = grad + (g if create_graph else wrap(g))
+    else:
+        data = grad.data
+        np.add(data, g, out=data)
+        grad._version = mark_inplace()  # a graph that read this .grad sees it changed
+
+
+def _accumulates_in_place(grad: Any, g: Any) -> bool:
+    """Whether g can be added into grad's array in place: a plain writeable array of g's
+    shape and dtype, in a Tensor that records nothing."""
+    data = grad.data
+    return (
+        not grad.requires_grad
+        and type(data) is np.ndarray
+        and data.flags.writeable
+        and data.shape == g.shape
+        and data.dtype == g.dtype
+    )
