@@ -1,8 +1,8 @@
 """The tape: one Node per recorded op, the per-thread grad mode, and the backward walk.
 
 Each Tensor made by a recorded op holds its Node; the Node holds the op's input Tensors, the
-arguments its forward was given, its parameters, what the forward saved, and a weak reference
-to its output. Nothing refers back from a Node to its own output strongly, so a graph is freed
+arguments its forward was given that were not Tensors, its parameters and what the forward
+saved. Nothing refers back from a Node to its own output strongly, so a graph is freed
 by reference counting as soon as its last Tensor goes. A backward without retain_graph lets go,
 node by node, of what it no longer needs: the saved values, the forward's arguments, and the
 input Tensors made by other ops (each replaced in `inputs` by the Node that made it, which
@@ -81,6 +81,16 @@ class _Released:
         )
 
 
+class _ArraysOfInputs:
+    """Node.args when every argument of the op was a Tensor: the VJP reads their arrays."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ARRAYS_OF_INPUTS"
+
+
+ARRAYS_OF_INPUTS: Any = _ArraysOfInputs()
 _NO_PARAMS: Mapping[str, Any] = MappingProxyType({})  # shared by every op without parameters
 _NEEDS = [
     [tuple(bool(mask >> i & 1) for i in range(n)) for mask in range(1 << n)] for n in range(5)
@@ -127,7 +137,7 @@ class Node:
         self.prim = prim
         self.params = params or _NO_PARAMS
         self.inputs = inputs  # the Tensor inputs (None for other arguments); see release
-        self.args = args  # what the forward was given: the inputs' arrays, and the others
+        self.args = args  # what the forward was given, or ARRAYS_OF_INPUTS; None once released
         self.needs = _needs(needs, len(inputs))  # which inputs need a gradient
         self.saved = saved
         self.seq = next(_clock)  # creation order: a consumer always comes after its inputs
@@ -507,8 +517,12 @@ def _run_vjp(node: Node, out: Any, g: Any, create_graph: bool) -> tuple[Any, ...
         raise NotImplementedError(f"{prim.name}: no VJP defined")
     if last_inplace > node.seq:  # something changed in place since this op ran
         _check_versions(node, out)
+    args = node.args
     if create_graph:
-        inputs = tuple(a if t is None else t for t, a in zip(node.inputs, node.args))
+        if args is ARRAYS_OF_INPUTS:
+            inputs = tuple(node.inputs)
+        else:
+            inputs = tuple(a if t is None else t for t, a in zip(node.inputs, args))
         grads = prim.vjp(inputs, out, g, node.needs, node.saved, node.params)
         for i, gi in enumerate(grads):
             if gi is not None and not isinstance(gi, type(g)):  # an array: not recorded
@@ -519,7 +533,9 @@ def _run_vjp(node: Node, out: Any, g: Any, create_graph: bool) -> tuple[Any, ...
                     f"and primitives, not numpy functions{node.where()}"
                 )
     else:
-        grads = prim.vjp(node.args, out.data, g, node.needs, node.saved, node.params)
+        if args is ARRAYS_OF_INPUTS:
+            args = tuple([t.data for t in node.inputs])
+        grads = prim.vjp(args, out.data, g, node.needs, node.saved, node.params)
     if len(grads) != len(node.inputs):
         raise GradientError(
             f"{prim.name}: VJP returned {len(grads)} gradients for {len(node.inputs)} inputs"

@@ -158,6 +158,7 @@ class Tensor:
         inputs = []
         needs = 0  # bit i set: input i requires grad
         bit = 1
+        constants = False  # whether an argument is not a Tensor
         for a in args:
             if isinstance(a, Tensor):
                 datas.append(a.data)
@@ -167,6 +168,7 @@ class Tensor:
             else:
                 datas.append(a if isinstance(a, _PLAIN) else _to_array(a))
                 inputs.append(None)
+                constants = True
             bit <<= 1
         try:
             out, saved = prim.forward(*datas, **params)
@@ -195,9 +197,10 @@ class Tensor:
         elif not tape.state.enabled:
             result._cause = (_UNDER_NO_GRAD, prim.name)
         else:
-            # args as a tuple of arrays and numbers: the collector stops tracking it after
-            # its first pass, so a large graph costs each later pass one object less per op
-            result._node = tape.Node(prim, params, inputs, tuple(datas), needs, saved)
+            # the node keeps the forward's arguments only when some are not Tensors: the
+            # inputs' arrays it finds through the inputs, one object less per op to collect
+            args = tuple(datas) if constants else tape.ARRAYS_OF_INPUTS
+            result._node = tape.Node(prim, params, inputs, args, needs, saved)
             result._requires_grad = True
         return result
 

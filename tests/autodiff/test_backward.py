@@ -520,13 +520,19 @@ def test_std_gradient_at_zero_variance_is_zero_as_in_pytorch():
 
 
 @pytest.mark.parametrize(
-    "op",
-    [lambda y, m: y * m, lambda y, m: y + 1.0, lambda y, m: y.tanh(), lambda y, m: y @ m],
+    "op, limit",
+    [
+        (lambda y, m: y * m, 3),
+        (lambda y, m: y + 1.0, 4),
+        (lambda y, m: y.tanh(), 3),
+        (lambda y, m: y @ m, 3),
+    ],
     ids=["mul", "add-number", "tanh", "matmul"],
 )
-def test_recording_an_op_keeps_at_most_four_tracked_objects(op):
-    """The Tensor, its Node, and the Node's inputs and arguments: each object the cyclic
-    collector tracks is work for it as a graph grows (needs and parameters are shared)."""
+def test_recording_an_op_keeps_few_tracked_objects(op, limit):
+    """The Tensor, its Node and the Node's list of inputs, and a tuple of the arguments only
+    when one is not a Tensor: each object the cyclic collector tracks is work for it as a
+    graph grows (needs and parameters are shared)."""
     x = f64(np.ones((2, 2)), requires_grad=True)
     m = f64(np.eye(2), requires_grad=True)
     gc.collect()
@@ -539,7 +545,7 @@ def test_recording_an_op_keeps_at_most_four_tracked_objects(op):
         per_op = (gc.get_count()[0] - before) / 200
     finally:
         gc.enable()
-    assert per_op < 4.5
+    assert per_op < limit + 0.5
 
 
 def test_a_second_backward_adds_into_the_existing_grad_array():
