@@ -534,13 +534,22 @@ def _run_vjp(node: Node, out: Any, g: Any, create_graph: bool) -> tuple[Any, ...
                 )
     else:
         if args is ARRAYS_OF_INPUTS:
-            args = tuple([t.data for t in node.inputs])
+            args = _arrays(node.inputs)
         grads = prim.vjp(args, out.data, g, node.needs, node.saved, node.params)
     if len(grads) != len(node.inputs):
         raise GradientError(
             f"{prim.name}: VJP returned {len(grads)} gradients for {len(node.inputs)} inputs"
         )
     return grads
+
+
+def _arrays(inputs: list[Any]) -> tuple[Any, ...]:
+    """The arrays of a node's input Tensors, as its forward was given them."""
+    if len(inputs) == 1:
+        return (inputs[0].data,)
+    if len(inputs) == 2:
+        return (inputs[0].data, inputs[1].data)
+    return tuple([t.data for t in inputs])
 
 
 def _unshared(g: Any, stored: set[int]) -> Any:
