@@ -1,8 +1,8 @@
 """The tape: one Node per recorded op, the per-thread grad mode, and the backward walk.
 
 Each Tensor made by a recorded op holds its Node; the Node holds the op's input Tensors, the
-arguments its forward was given, its parameters, what the forward saved, and a weak reference
-to its output. Nothing refers back from a Node to its own output strongly, so a graph is freed
+arguments its forward was given that were not Tensors, its parameters and what the forward
+saved. Nothing refers back from a Node to its own output strongly, so a graph is freed
 by reference counting as soon as its last Tensor goes. A backward without retain_graph lets go,
 node by node, of what it no longer needs: the saved values, the forward's arguments, and the
 input Tensors made by other ops (each replaced in `inputs` by the Node that made it, which
@@ -20,6 +20,8 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
+
+import numpy as np
 
 from autodiff.errors import GradientError, ShapeError
 from autodiff.primitive import Primitive, Saved
@@ -79,6 +81,16 @@ class _Released:
         )
 
 
+class _ArraysOfInputs:
+    """Node.args when every argument of the op was a Tensor: the VJP reads their arrays."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ARRAYS_OF_INPUTS"
+
+
+ARRAYS_OF_INPUTS: Any = _ArraysOfInputs()
 _NO_PARAMS: Mapping[str, Any] = MappingProxyType({})  # shared by every op without parameters
 _NEEDS = [
     [tuple(bool(mask >> i & 1) for i in range(n)) for mask in range(1 << n)] for n in range(5)
@@ -125,7 +137,7 @@ class Node:
         self.prim = prim
         self.params = params or _NO_PARAMS
         self.inputs = inputs  # the Tensor inputs (None for other arguments); see release
-        self.args = args  # what the forward was given: the inputs' arrays, and the others
+        self.args = args  # what the forward was given, or ARRAYS_OF_INPUTS; None once released
         self.needs = _needs(needs, len(inputs))  # which inputs need a gradient
         self.saved = saved
         self.seq = next(_clock)  # creation order: a consumer always comes after its inputs
@@ -505,8 +517,12 @@ def _run_vjp(node: Node, out: Any, g: Any, create_graph: bool) -> tuple[Any, ...
         raise NotImplementedError(f"{prim.name}: no VJP defined")
     if last_inplace > node.seq:  # something changed in place since this op ran
         _check_versions(node, out)
+    args = node.args
     if create_graph:
-        inputs = tuple(a if t is None else t for t, a in zip(node.inputs, node.args))
+        if args is ARRAYS_OF_INPUTS:
+            inputs = tuple(node.inputs)
+        else:
+            inputs = tuple(a if t is None else t for t, a in zip(node.inputs, args))
         grads = prim.vjp(inputs, out, g, node.needs, node.saved, node.params)
         for i, gi in enumerate(grads):
             if gi is not None and not isinstance(gi, type(g)):  # an array: not recorded
@@ -517,12 +533,23 @@ def _run_vjp(node: Node, out: Any, g: Any, create_graph: bool) -> tuple[Any, ...
                     f"and primitives, not numpy functions{node.where()}"
                 )
     else:
-        grads = prim.vjp(node.args, out.data, g, node.needs, node.saved, node.params)
+        if args is ARRAYS_OF_INPUTS:
+            args = _arrays(node.inputs)
+        grads = prim.vjp(args, out.data, g, node.needs, node.saved, node.params)
     if len(grads) != len(node.inputs):
         raise GradientError(
             f"{prim.name}: VJP returned {len(grads)} gradients for {len(node.inputs)} inputs"
         )
     return grads
+
+
+def _arrays(inputs: list[Any]) -> tuple[Any, ...]:
+    """The arrays of a node's input Tensors, as its forward was given them."""
+    if len(inputs) == 1:
+        return (inputs[0].data,)
+    if len(inputs) == 2:
+        return (inputs[0].data, inputs[1].data)
+    return tuple([t.data for t in inputs])
 
 
 def _unshared(g: Any, stored: set[int]) -> Any:
@@ -557,6 +584,28 @@ def _run_hooks(t: Any, g: Any, wrap: Callable, create_graph: bool) -> Any:
 
 
 def _store(t: Any, g: Any, wrap: Callable, create_graph: bool) -> None:
-    """Accumulate g into t.grad."""
-    grad = g if create_graph else wrap(g)
-    t.grad = grad if t.grad is None else t.grad + grad
+    """Accumulate g into t.grad: into its own array in place where it has one to add into
+    (as PyTorch does, so that zero_grad(set_to_none=False) keeps one buffer across steps),
+    else as a new Tensor."""
+    grad = t.grad
+    if grad is None:
+        t.grad = g if create_graph else wrap(g)
+    elif create_graph or not _accumulates_in_place(grad, g):
+        t.grad = grad + (g if create_graph else wrap(g))
+    else:
+        data = grad.data
+        np.add(data, g, out=data)
+        grad._version = mark_inplace()  # a graph that read this .grad sees it changed
+
+
+def _accumulates_in_place(grad: Any, g: Any) -> bool:
+    """Whether g can be added into grad's array in place: a plain writeable array of g's
+    shape and dtype, in a Tensor that records nothing."""
+    data = grad.data
+    return (
+        not grad.requires_grad
+        and type(data) is np.ndarray
+        and data.flags.writeable
+        and data.shape == g.shape
+        and data.dtype == g.dtype
+    )

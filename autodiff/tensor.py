@@ -100,7 +100,7 @@ class Tensor:
 
     __slots__ = (
         "data",
-        "requires_grad",
+        "_requires_grad",
         "grad",
         "name",
         "_node",
@@ -133,7 +133,7 @@ class Tensor:
         self._hooks: list[Callable] | None = None
         self._retains_grad = False
         self._cause: tuple[Any, ...] | None = None  # why it does not require grad
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -142,7 +142,7 @@ class Tensor:
         """A Tensor around `data` with no checks: the hot path of every op."""
         t = object.__new__(Tensor)
         t.data = data
-        t.requires_grad = False
+        t._requires_grad = False
         t.grad = None
         t.name = None
         t._node = None
@@ -163,15 +163,17 @@ class Tensor:
         inputs = []
         needs = 0  # bit i set: input i requires grad
         bit = 1
+        constants = False  # whether an argument is not a Tensor
         for a in args:
             if isinstance(a, Tensor):
                 datas.append(a.data)
                 inputs.append(a)
-                if a.requires_grad:
+                if a._requires_grad:
                     needs |= bit
             else:
                 datas.append(a if isinstance(a, _PLAIN) else _to_array(a))
                 inputs.append(None)
+                constants = True
             bit <<= 1
         try:
             out, saved = prim.forward(*datas, **params)
@@ -185,7 +187,7 @@ class Tensor:
             ) from None
         result = object.__new__(Tensor)  # Tensor._wrap(out), inlined: the hottest line
         result.data = out
-        result.requires_grad = False
+        result._requires_grad = False
         result.grad = None
         result.name = None
         result._node = None
@@ -200,10 +202,11 @@ class Tensor:
         elif not tape.state.enabled:
             result._cause = (_UNDER_NO_GRAD, prim.name)
         else:
-            # args as a tuple of arrays and numbers: the collector stops tracking it after
-            # its first pass, so a large graph costs each later pass one object less per op
-            result._node = tape.Node(prim, params, inputs, tuple(datas), needs, saved)
-            result.requires_grad = True
+            # the node keeps the forward's arguments only when some are not Tensors: the
+            # inputs' arrays it finds through the inputs, one object less per op to collect
+            args = tuple(datas) if constants else tape.ARRAYS_OF_INPUTS
+            result._node = tape.Node(prim, params, inputs, args, needs, saved)
+            result._requires_grad = True
         return result
 
     # ----- properties ---------------------------------------------------------------------
@@ -286,6 +289,15 @@ class Tensor:
 
     # ----- gradient bookkeeping -------------------------------------------------------------
 
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ops on this tensor are recorded, so that a gradient can reach it."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        self.requires_grad_(requires_grad)  # the same checks: only floating leaves
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set whether this leaf collects a gradient; returns self."""
         if requires_grad and self.dtype.kind != "f":
@@ -299,7 +311,7 @@ class Tensor:
             raise GradientError(
                 "requires_grad_: cannot switch off gradients of a recorded result; use detach()"
             )
-        self.requires_grad = requires_grad
+        self._requires_grad = requires_grad
         return self
 
     def detach(self) -> Tensor:

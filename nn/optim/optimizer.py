@@ -118,19 +118,37 @@ class Optimizer:
     def _parameters(self) -> list[Tensor]:
         return [p for group in self.param_groups for p in group["params"]]
 
-    def zero_grad(self) -> None:
-        """Drop every parameter's gradient (set it to None, PyTorch's default)."""
-        for p in self._parameters():
-            p.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient (set it to None, PyTorch's default); with
+        set_to_none=False, fill it with zeros in place instead, so that the next backward
+        adds into the same memory (as in PyTorch)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                if set_to_none or grad.requires_grad or not grad.data.flags.writeable:
+                    p.grad = None  # a recorded gradient (create_graph) or a read-only array
+                    if not set_to_none:  # is replaced by zeros, as PyTorch detaches it
+                        p.grad = Tensor(np.zeros_like(grad.data))
+                else:
+                    grad.zero_()
 
     def step(self) -> None:
         """Update every parameter that has a gradient; those whose grad is None are skipped."""
         self._step_count += 1
         with autodiff.no_grad():
             for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, p.grad.data, group)
+                params = [p for p in group["params"] if p.grad is not None]
+                if params:
+                    self._update_group(params, group)
+
+    def _update_group(self, params: list[Tensor], group: dict[str, Any]) -> None:
+        """Update `params`, the group's parameters that have a gradient, one after another;
+        optimisers whose rule allows it override this with one pass that reads the
+        hyperparameters once."""
+        for p in params:
+            self._update(p, p.grad.data, group)
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__}: no update rule defined")

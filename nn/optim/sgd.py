@@ -51,12 +51,18 @@ class SGD(Optimizer):
                 f"dampening={group['dampening']}; expected momentum > 0 and dampening 0"
             )
 
+    def _update_group(self, params: list[Tensor], group: dict[str, Any]) -> None:
+        if group["momentum"] or group["weight_decay"]:
+            super()._update_group(params, group)
+            return
+        lr = group["lr"]
+        for p in params:  # plain SGD: no scratch buffers, one temporary freed at once
+            grad = p.grad.data
+            p.sub_(grad.astype(state_dtype(p.dtype), copy=False), alpha=lr)
+
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
         dtype = state_dtype(p.dtype)
-        if not momentum and not decay:  # no scratch buffers: one temporary, freed at once
-            p.sub_(grad.astype(dtype, copy=False), alpha=lr)
-            return
         decayed, update = self._buffers(p)
         if decay:
             np.multiply(p.data, decay, out=decayed)

@@ -44,6 +44,26 @@ def test_integer_tensors_cannot_require_grad():
         ad.Tensor([True]).requires_grad_()
 
 
+@pytest.mark.parametrize("values", [[1, 2], [True, False]])
+def test_assigning_requires_grad_checks_like_requires_grad_(values):
+    t = ad.Tensor(values)
+    with pytest.raises(ad.DTypeError, match="only floating tensors can require gradients"):
+        t.requires_grad = True
+    assert not t.requires_grad  # the failed assignment changed nothing
+    t.requires_grad = False  # switching it off is fine, as in PyTorch
+
+
+def test_assigning_requires_grad_on_a_float_leaf_and_a_result():
+    x = ad.Tensor([1.0, 2.0])
+    x.requires_grad = True
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])
+    y = x * 3
+    with pytest.raises(ad.GradientError, match="cannot switch off gradients of a recorded"):
+        y.requires_grad = False
+    assert y.requires_grad
+
+
 def test_properties():
     x = ad.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, name="x")
     assert x.shape == (2, 3) and x.ndim == 2 and x.size == 6 and x.dtype == np.float64

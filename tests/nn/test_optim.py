@@ -128,6 +128,30 @@ def test_zero_grad_sets_gradients_to_none():
     assert p.grad is None
 
 
+def test_zero_grad_without_set_to_none_keeps_each_gradient_buffer():
+    model = nn.Linear(3, 2)
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+    x = Tensor(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32))
+    model(x).sum().backward()
+    buffers = [p.grad.data for p in model.parameters()]
+    expected = [b.copy() for b in buffers]
+    optimizer.zero_grad(set_to_none=False)
+    assert all(not p.grad.data.any() for p in model.parameters())
+    model(x).sum().backward()  # the same weights: the same gradients, in the same arrays
+    for p, buffer, value in zip(model.parameters(), buffers, expected):
+        assert p.grad.data is buffer
+        np.testing.assert_array_equal(p.grad.data, value)
+
+
+def test_zero_grad_without_set_to_none_replaces_a_recorded_gradient():
+    p = nn.Parameter(np.array([1.0, 2.0]))
+    (p * p * p).sum().backward(create_graph=True)
+    assert p.grad.requires_grad
+    nn.optim.SGD([p], lr=0.1).zero_grad(set_to_none=False)
+    assert not p.grad.requires_grad
+    np.testing.assert_array_equal(p.grad.data, [0.0, 0.0])
+
+
 def test_param_groups_have_their_own_learning_rates():
     fast, slow = nn.Parameter(np.zeros(1)), nn.Parameter(np.zeros(1))
     optimizer = nn.optim.SGD([{"params": [fast], "lr": 1.0}, {"params": [slow]}], lr=0.1)
