@@ -85,6 +85,13 @@ def test_ties_share_the_gradient_equally():
     assert (a.grad.item(), b.grad.item()) == (0.5, 0.5)
 
 
+def test_max_with_a_dim_gives_the_gradient_to_the_returned_index_only():
+    x = [[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]]
+    assert grad_of(lambda x: x.max(dim=1).values, x).tolist() == [[0, 1, 0], [1, 0, 0]]
+    assert grad_of(lambda x: x.min(0)[0], [[1.0, 0.0], [1.0, 0.0]]).tolist() == [[1, 1], [0, 0]]
+    assert grad_of(lambda x: x.amax(dim=1), x).tolist() == [[0, 0.5, 0.5], [0.5, 0.5, 0]]
+
+
 def test_nans_share_the_gradient_of_a_max_they_win():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no 0/0 when no entry equals a NaN maximum
