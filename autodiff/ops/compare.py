@@ -43,15 +43,26 @@ def greater_equal(a: Array, b: Array) -> tuple[Array, None]:
     return np.greater_equal(a, b), None
 
 
+def _refuse_empty(op: str, x: Array, axis: int | None) -> None:
+    """Raise if the values `op` picks from along `axis` (all, for None) are none."""
+    if x.size == 0 and (axis is None or x.shape[axis] == 0):
+        where = "all dims" if axis is None else f"dim {axis}"
+        raise ValueError(
+            f"{op}: cannot reduce input {x.shape} over {where}; expected a nonzero size, got size 0"
+        )
+
+
 @nondifferentiable
 def argmax(x: Array, axis: int | None = None, keepdims: bool = False) -> tuple[Array, None]:
     """out = index of the largest value along `axis` (the first, at ties)."""
+    _refuse_empty("argmax", x, axis)
     return np.argmax(x, axis=axis, keepdims=keepdims), None
 
 
 @nondifferentiable
 def argmin(x: Array, axis: int | None = None, keepdims: bool = False) -> tuple[Array, None]:
     """out = index of the smallest value along `axis` (the first, at ties)."""
+    _refuse_empty("argmin", x, axis)
     return np.argmin(x, axis=axis, keepdims=keepdims), None
 
 

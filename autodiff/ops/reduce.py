@@ -45,13 +45,26 @@ def sum_vjp(
     return (broadcast_to(g, shape=shape),)
 
 
+def _refuse_empty_dims(op: str, shape: tuple[int, ...], axes: tuple[int, ...]) -> None:
+    """Raise if one of `axes` of `shape` has size 0: a max or min over no values."""
+    for a in axes:
+        if shape[a] == 0:
+            raise ValueError(
+                f"{op}: cannot reduce input {shape} over dim {a}; "
+                f"expected every reduced dim to have a nonzero size, got size 0"
+            )
+
+
 def _extreme(x: Array, axis: Axis, keepdims: bool, pick: np.ufunc) -> tuple[Array, Saved]:
     """max or min (by `pick`) with the weights that share g among tied extremes."""
-    normalize_axes(axis, x.ndim, pick.__name__)
-    if x.size == 0:
-        raise ValueError(f"{pick.__name__}: cannot reduce an empty tensor of shape {x.shape}")
+    op = "max" if pick is np.maximum else "min"
+    axes = normalize_axes(axis, x.ndim, op)
+    if x.size == 0:  # an empty result is fine (PyTorch's too); the extreme of nothing is not
+        _refuse_empty_dims(op, x.shape, axes)
     out = pick.reduce(x, axis=axis, keepdims=True)
     hits = x == out
+    if x.dtype.kind in "fc" and np.isnan(out).any():  # a NaN wins: the NaNs share g, as in PyTorch
+        hits |= np.isnan(x) & np.isnan(out)
     weights = hits / hits.sum(axis=axis, keepdims=True)  # ties share the gradient equally
     if not keepdims:
         out = out.reshape(reduced_shape(x.shape, axis))

@@ -85,6 +85,33 @@ def test_ties_share_the_gradient_equally():
     assert (a.grad.item(), b.grad.item()) == (0.5, 0.5)
 
 
+def test_max_with_a_dim_gives_the_gradient_to_the_returned_index_only():
+    x = [[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]]
+    assert grad_of(lambda x: x.max(dim=1).values, x).tolist() == [[0, 1, 0], [1, 0, 0]]
+    assert grad_of(lambda x: x.min(0)[0], [[1.0, 0.0], [1.0, 0.0]]).tolist() == [[1, 1], [0, 0]]
+    assert grad_of(lambda x: x.amax(dim=1), x).tolist() == [[0, 0.5, 0.5], [0.5, 0.5, 0]]
+
+
+def test_nans_share_the_gradient_of_a_max_they_win():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0/0 when no entry equals a NaN maximum
+        gx = grad_of(lambda x: x.max(), [np.nan, 1.0, np.nan])
+        assert gx.tolist() == [0.5, 0.0, 0.5]  # PyTorch's values
+        gx = grad_of(lambda x: x.amin(dim=1), [[np.nan, 1.0], [2.0, 3.0]])
+        assert gx.tolist() == [[1.0, 0.0], [1.0, 0.0]]
+
+
+def test_max_over_an_empty_dim_names_the_op_but_an_empty_result_is_fine():
+    assert ad.zeros(0, 3).amax(dim=1).shape == (0,)
+    assert ad.zeros(0, 3).max(dim=1).indices.shape == (0,)
+    with pytest.raises(ValueError, match=r"max: cannot reduce input \(2, 0\) over dim 1"):
+        ad.zeros(2, 0).amax(dim=1)
+    with pytest.raises(ValueError, match=r"min: cannot reduce input \(0,\) over dim 0"):
+        ad.zeros(0).min()
+    with pytest.raises(ValueError, match=r"argmax: cannot reduce input \(2, 0\) over dim 1"):
+        ad.zeros(2, 0).max(dim=1)
+
+
 @pytest.mark.parametrize("fn", [ad.sigmoid, ad.softplus, ad.log_sigmoid, ad.tanh])
 def test_activations_are_stable_at_plus_minus_1000(fn):
     with warnings.catch_warnings():

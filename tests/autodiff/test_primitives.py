@@ -196,6 +196,14 @@ def test_elementwise_vjps_are_exact_to_float64_in_the_tails(name):
     np.testing.assert_allclose(x.grad.data, exact, rtol=1e-12, atol=0)
 
 
+def test_tanh_gradient_keeps_its_subnormal_values_where_cosh_squared_overflows():
+    x = ad.Tensor(np.array([-360.0, -356.0, 356.0, 360.0]), requires_grad=True)
+    ad.tanh(x).sum().backward()
+    exact = 4 * np.exp(-2 * np.abs(x.data))  # sech² x = 4e^(-2|x|) / (1 + e^(-2|x|))², e ≈ 0
+    assert (x.grad.data > 0).all()
+    np.testing.assert_allclose(x.grad.data, exact, rtol=1e-10, atol=0)
+
+
 def test_erf_is_exact_to_float64_precision_over_the_real_line():
     x = np.concatenate([np.linspace(-8.0, 8.0, 40001), -np.geomspace(1e-300, 1.0, 300)])
     exact = np.array([math.erf(v) for v in x])
