@@ -1191,7 +1191,7 @@ def check_same_dtype(op: str, *operands: Any) -> None:
         x.dtype for x in operands if isinstance(x, (Tensor, np.ndarray)) and x.dtype.kind != "O"
     ]
     if len(set(dtypes)) > 1:
-        names = " and ".join(str(d) for d in dtypes)
+        names = " and ".join(dict.fromkeys(str(d) for d in dtypes))  # each dtype once
         raise DTypeError(
             f"{op}: operands of dtypes {names}; expected one dtype: convert the input first, "
             f"e.g. x.float() (or x.astype(np.float32)) for a float32 model, or "
