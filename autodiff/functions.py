@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from autodiff import promotion
 from autodiff.broadcast import Axis, Shape
 from autodiff.creation import as_tensor
 from autodiff.ops import elementwise, linalg, loss
@@ -315,7 +316,7 @@ def broadcast_to(input: Any, size: Shape) -> Tensor:
 
 def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
     """The tensors joined along an existing dim."""
-    return Tensor.apply(shape_ops.concatenate, *tensors, axis=dim if axis is None else axis)
+    return Tensor.apply(shape_ops.concatenate, *_common_dtype(tensors), axis=_dim(dim, axis))
 
 
 concatenate = cat
@@ -323,7 +324,21 @@ concatenate = cat
 
 def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
     """The tensors joined along a new dim."""
-    return Tensor.apply(shape_ops.stack, *tensors, axis=dim if axis is None else axis)
+    return Tensor.apply(shape_ops.stack, *_common_dtype(tensors), axis=_dim(dim, axis))
+
+
+def _dim(dim: int, axis: int | None) -> int:
+    """The dim of cat/stack under either spelling."""
+    return dim if axis is None else axis
+
+
+def _common_dtype(tensors: Sequence[Any]) -> list[Tensor]:
+    """The tensors of cat/stack converted to the dtype PyTorch joins them in: float32 with
+    int64 is float32 (numpy would widen to float64); conversions are recorded.
+    """
+    tensors = [as_tensor(t) for t in tensors]
+    dtype = promotion.result_dtype([(t.dtype, promotion.DIMENSIONED) for t in tensors])
+    return [t if t.dtype == dtype else t.astype(dtype) for t in tensors]
 
 
 def split(tensor: Any, split_size_or_sections: int | Sequence[int], dim: int = 0) -> list[Tensor]:

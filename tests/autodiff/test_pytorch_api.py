@@ -259,3 +259,18 @@ def test_squeeze_keeps_dims_whose_size_is_not_one_as_pytorch():
         theirs = torch.zeros(2, 1, 3).squeeze(dim)
         assert ours.shape == tuple(theirs.shape), dim
         assert autodiff.squeeze(autodiff.zeros(2, 1, 3), dim).shape == tuple(theirs.shape), dim
+
+
+@pytest.mark.parametrize("join", ["cat", "stack"])
+def test_cat_and_stack_of_mixed_dtypes_promote_as_pytorch_and_pass_gradients(join):
+    for dtypes in (("float32", "int64"), ("int32", "int64"), ("float32", "float64")):
+        ours_in = [autodiff.ones(2, dtype=getattr(autodiff, d)) for d in dtypes]
+        theirs_in = [torch.ones(2, dtype=getattr(torch, d)) for d in dtypes]
+        ours = getattr(autodiff, join)(ours_in)
+        theirs = getattr(torch, join)(theirs_in)
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), dtypes
+    x = autodiff.tensor([1.0, 2.0], requires_grad=True)
+    joined = getattr(autodiff, join)([x, autodiff.tensor([3, 4])])
+    assert joined.dtype == np.float32
+    (joined * joined).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
