@@ -68,8 +68,11 @@ class Module:
                 )
             if isinstance(value, (Parameter, Module)) and name not in parameters:
                 _check_new_name(self, name, value)
-            parameters.pop(name, None)
-            self._modules.pop(name, None)
+            # a replacement keeps its place in named_parameters() and state_dict(), as in PyTorch
+            if not isinstance(value, Parameter):
+                parameters.pop(name, None)
+            if not isinstance(value, Module):
+                self._modules.pop(name, None)
             if isinstance(value, Parameter):
                 parameters[name] = value
                 if value.name is None:

@@ -59,6 +59,16 @@ def test_module_reassigning_or_deleting_an_attribute_updates_registration():
     assert [name for name, _ in block.named_parameters()] == ["inner.weight", "inner.bias"]
 
 
+def test_module_replacing_a_parameter_or_child_keeps_its_place_as_pytorch():
+    block = Block()
+    before = [name for name, _ in block.named_parameters()]
+    block.scale = nn.Parameter(np.zeros(3))
+    block.inner = nn.Linear(3, 2, dtype=np.float64)
+    assert [name for name, _ in block.named_parameters()] == before
+    assert list(block.state_dict()) == before
+    np.testing.assert_array_equal(block.state_dict()["scale"], np.zeros(3))
+
+
 def test_module_shared_parameter_is_listed_once():
     model = small_model()
     model.append(model[0])
