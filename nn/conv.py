@@ -49,9 +49,16 @@ class Conv2d(Module):
         dtype: Any = None,
     ):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+        for name, value in (
+            ("in_channels", in_channels),
+            ("out_channels", out_channels),
+            ("groups", groups),
+        ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"Conv2d: {name}={value!r}; expected a positive integer")
+        for name, value in (("kernel_size", kernel_size), ("stride", stride)):
+            if min(_pair(value)) < 1:
+                raise ValueError(f"Conv2d: {name}={value!r}; expected positive integers")
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"Conv2d: in_channels={in_channels} and out_channels={out_channels} with "

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 import autodiff
-from autodiff import ShapeError, Tensor
+from autodiff import DTypeError, ShapeError, Tensor
 from nn.random import default_generator
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -483,6 +483,18 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
     return x
 
 
+def _check_dtypes(op: str, x: Tensor, **tensors: Tensor | None) -> None:
+    """Raise unless every given tensor has x's dtype: no silent float64 network (PyTorch's rule)."""
+    wrong = [
+        f"{name} {t.dtype}" for name, t in tensors.items() if t is not None and t.dtype != x.dtype
+    ]
+    if wrong:
+        raise DTypeError(
+            f"{op}: input {x.dtype} with {', '.join(wrong)}; expected one dtype: convert the "
+            f"input first, e.g. x.float() for a float32 model, or model.double() for float64"
+        )
+
+
 def _normalized(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor]:
     """((x - mean) / √(var + eps), mean) with the biased variance over `axes`."""
     mean = x.mean(axes, True)
@@ -511,6 +523,14 @@ def batch_norm(
     x = autodiff.as_tensor(input)
     if x.ndim < 2:
         raise ShapeError(f"batch_norm: input {x.shape}; expected (N, C, ...)")
+    _check_dtypes(
+        "batch_norm",
+        x,
+        running_mean=running_mean,
+        running_var=running_var,
+        weight=weight,
+        bias=bias,
+    )
     channels = x.shape[1]
     axes = (0, *range(2, x.ndim))
     shape = (1, channels) + (1,) * (x.ndim - 2)  # broadcasts a per-channel vector over x
@@ -561,6 +581,7 @@ def layer_norm(
             f"layer_norm: input {x.shape} and normalized_shape {shape}; expected the input's "
             f"last dims to equal normalized_shape"
         )
+    _check_dtypes("layer_norm", x, weight=weight, bias=bias)
     out, _ = _normalized(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
     if weight is not None:
         out = out * weight

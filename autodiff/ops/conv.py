@@ -605,7 +605,7 @@ def _avg_divisor(
         Sample((1, 1, 4, 5), kernel_size=3, stride=2, padding=1, count_include_pad=False),
         Sample((1, 1, 3, 3), kernel_size=2, stride=1, divisor_override=3),
     ],
-    reads_values=False,  # the VJP reads only shapes, the saved index and params
+    reads_values=False,  # the VJP reads only the input's shape and the saved divisor
 )
 def avg_pool2d(
     x: Array,
@@ -657,7 +657,7 @@ def avg_pool2d_vjp(
             divisor=np.array([[1, 2, 1], [2, 4, 2]]),
         ),
     ],
-    reads_values=False,  # the VJP reads only shapes, the saved index and params
+    reads_values=False,  # the VJP reads only params
 )
 def avg_pool2d_transpose(
     g: Array, *, input_size: tuple[int, ...], geometry: Geometry, divisor: Any
@@ -714,7 +714,7 @@ def _pad_widths(shape: tuple[int, ...], pad: tuple[int, ...]) -> list[tuple[int,
         Sample((2, 3, 4), pad=(0, 1, 2, 0, 1, 1), value=0.5),
         Sample((3, 4), pad=(-1, 2, 1, -1)),
     ],
-    reads_values=False,  # the VJP reads only shapes, the saved index and params
+    reads_values=False,  # the VJP reads only params
 )
 def pad(x: Array, *, pad: tuple[int, ...], value: float = 0.0) -> tuple[Array, Saved]:
     """out = x with `value` added around its last dims (PyTorch's F.pad, constant mode);
@@ -723,7 +723,10 @@ def pad(x: Array, *, pad: tuple[int, ...], value: float = 0.0) -> tuple[Array, S
     widths = _pad_widths(x.shape, pad)
     shape = tuple(n + before + after for n, (before, after) in zip(x.shape, widths))
     if any(n < 0 for n in shape):
-        raise ShapeError(f"pad: pad={pad} on a tensor of shape {x.shape} gives shape {shape}")
+        raise ShapeError(
+            f"pad: pad={pad} on a tensor of shape {x.shape} gives shape {shape}; "
+            f"expected negative widths to crop at most each dim's size"
+        )
     out = np.full(shape, value, x.dtype)
     source = tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, widths))
     target = tuple(slice(max(b, 0), m - max(a, 0)) for m, (b, a) in zip(shape, widths))

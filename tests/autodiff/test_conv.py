@@ -130,6 +130,10 @@ CONV_CASES = [
     ((1, 6, 7, 7), (3, 2, 3, 3), {"groups": 3, "stride": 2}),
     ((1, 4, 5, 5), (4, 1, 3, 3), {"groups": 4, "padding": 1}),  # depthwise
     ((2, 3, 5, 8), (5, 3, 1, 1), {}),  # 1×1
+    ((1, 3, 5, 4), (5, 3, 1, 1), {"stride": 2, "padding": 1}),  # 1×1, strided and padded
+    ((2, 3, 7, 9), (4, 3, 2, 3), {"stride": 3}),  # stride > kernel: rows no window reads
+    ((2, 4, 6, 5), (8, 1, 3, 1), {"groups": 4}),  # depthwise, two filters per channel
+    ((1, 2, 6, 7), (2, 2, 2, 4), {"padding": "same", "dilation": (2, 3)}),  # even kernel
 ]
 
 
@@ -201,6 +205,8 @@ POOL_CASES = [
     {"kernel_size": 3, "stride": 2, "padding": 1},
     {"kernel_size": (3, 2), "stride": (1, 2)},
     {"kernel_size": (2, 3), "stride": 1, "padding": (1, 1)},
+    {"kernel_size": (2, 1), "stride": (3, 2)},  # stride > kernel
+    {"kernel_size": (2, 4), "stride": (3, 5), "padding": (1, 2)},
 ]
 
 

@@ -38,6 +38,12 @@ def test_conv2d_rejects_bad_arguments():
         nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="padding_mode"):
         nn.Conv2d(3, 4, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match="Conv2d: groups=0; expected a positive integer"):
+        nn.Conv2d(3, 3, 3, groups=0)  # not a ZeroDivisionError
+    with pytest.raises(ValueError, match=r"Conv2d: kernel_size=\(3, 0\); expected positive"):
+        nn.Conv2d(3, 3, (3, 0))
+    with pytest.raises(ValueError, match="Conv2d: stride=0; expected positive"):
+        nn.Conv2d(3, 3, 3, stride=0)  # at construction, not at the first forward
     with pytest.raises(ShapeError, match=r"conv2d: input \(2, 3\)"):
         F.conv2d(Tensor(np.zeros((2, 3))), nn.Conv2d(3, 4, 3).weight)
 

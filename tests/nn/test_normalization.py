@@ -179,3 +179,15 @@ def test_batch_norm_second_derivative_matches_finite_differences():
         return (gx * gx).sum()
 
     assert autodiff.gradcheck(gradient_norm, [x, w])
+
+
+@pytest.mark.parametrize(
+    "layer", [nn.BatchNorm2d(3, dtype=np.float64), nn.LayerNorm(2, dtype=np.float64)]
+)
+@pytest.mark.parametrize("training", [True, False])
+def test_normalization_refuses_an_input_of_another_dtype(layer, training):
+    layer.train(training)
+    x = Tensor(np.ones((2, 3, 2, 2), np.float32))  # float64 parameters would upcast it silently
+    with pytest.raises(autodiff.DTypeError, match="input float32 with .*weight float64"):
+        layer(x)
+    assert layer(x.double()).dtype == np.float64
