@@ -168,20 +168,33 @@ def _adapt(prim: Primitive, vjp: Vjp, takes_needs: bool) -> Vjp:
 
 
 def _refuse_float_values(prim: Primitive, saved: Saved) -> None:
-    """Raise if `saved` holds a floating-point array or number (see _adapt)."""
-    items = saved if isinstance(saved, tuple | list) else (saved,)
-    for item in items:
-        if (
-            isinstance(item, np.ndarray | np.generic | float)
-            and np.asarray(item).dtype.kind in "fc"
-        ):
-            raise GradientError(
-                f"{prim.name}: create_graph needs the VJP to compute with the op's inputs and "
-                f"output, but its VJP takes (saved, g) and the forward saved a floating-point "
-                f"value, which it cannot differentiate; declare the VJP as "
-                f"vjp({', '.join(_VJP_PARAMETERS)}) and compute from `inputs` and `out` "
-                f"(see help(autodiff.primitive))"
-            )
+    """Raise unless `saved` holds only constants the VJP cannot need to differentiate (see
+    _adapt): ints, bools, strings, None, slices, dtypes, integer or boolean arrays, and
+    tuples, lists and dicts of these. A float anywhere, or an object it cannot look into,
+    might be a value derived from an input.
+    """
+    pending = [saved]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, tuple | list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, np.ndarray | np.generic):
+            if item.dtype.kind in "fc":
+                raise GradientError(_legacy_message(prim, "a floating-point value"))
+        elif not isinstance(item, int | str | slice | np.dtype | type(None) | type(...)):
+            raise GradientError(_legacy_message(prim, f"a {type(item).__name__}"))
+
+
+def _legacy_message(prim: Primitive, what: str) -> str:
+    """Why a (saved, g) VJP cannot run under create_graph, and what to write instead."""
+    return (
+        f"{prim.name}: create_graph needs the VJP to compute with the op's inputs and output, "
+        f"but its VJP takes (saved, g) and the forward saved {what}, which it cannot "
+        f"differentiate; declare the VJP as vjp({', '.join(_VJP_PARAMETERS)}) and compute "
+        f"from `inputs` and `out` (see help(autodiff.primitive))"
+    )
 
 
 def primitive(

@@ -1,6 +1,7 @@
 """Every registered primitive, gradchecked in float64 on its registered samples."""
 
 import math
+import types
 import warnings
 
 import numpy as np
@@ -125,6 +126,32 @@ def test_an_older_vjp_that_saved_a_derived_value_refuses_create_graph():
         match=r"square: create_graph .* declare the VJP as vjp\(inputs, out, g, needs, saved, "
         r"params\)",
     ):
+        ad.hessian(lambda x: square(x).sum())(np.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize(
+    "pack, unpack",
+    [
+        (lambda d: ((3,), [d]), lambda saved: saved[1][0]),
+        (lambda d: {"derivative": d}, lambda saved: saved["derivative"]),
+        (lambda d: types.SimpleNamespace(derivative=d), lambda saved: saved.derivative),
+    ],
+    ids=["nested-list", "dict", "object"],
+)
+def test_an_older_vjp_that_saved_a_derived_value_anywhere_refuses_create_graph(pack, unpack):
+    @_unregistered
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def square(x):
+        return x * x, pack(2 * x)
+
+    @square.defvjp
+    def square_vjp(saved, g):
+        return (unpack(saved) * g,)
+
+    x = ad.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    square(x).sum().backward()  # first derivatives still work
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    with pytest.raises(ad.GradientError, match=r"square: create_graph .* forward saved"):
         ad.hessian(lambda x: square(x).sum())(np.array([1.0, 2.0]))
 
 
