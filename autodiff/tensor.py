@@ -940,11 +940,17 @@ class Tensor:
             return magnitude.amax(axis=axis, keepdims=keepdims)
         if p == 1:
             return magnitude.sum(axis=axis, keepdims=keepdims)
-        power = self * self if p == 2 else magnitude**p
+        # Divided by the largest |x| first, so that powers of 1e-200 or 1e200 neither underflow
+        # nor overflow; the norm is homogeneous, so with that scale held constant every
+        # derivative is unchanged.
+        peak = np.abs(self.data).max(axis=axis, keepdims=True, initial=0)
+        scale = np.where((peak > 0) & np.isfinite(peak), peak, 1).astype(self.dtype)
+        scaled = self / scale
+        power = scaled * scaled if p == 2 else scaled.abs() ** p
         total = power.sum(axis=axis, keepdims=keepdims)
         zero = total.data == 0  # shifted to 1 and back, so that the root stays differentiable
         root = (total + zero).sqrt() if p == 2 else (total + zero) ** (1.0 / p)
-        return root - zero
+        return (root - zero) * scale.reshape(total.shape)
 
     def logsumexp(
         self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None

@@ -274,3 +274,15 @@ def test_cat_and_stack_of_mixed_dtypes_promote_as_pytorch_and_pass_gradients(joi
     assert joined.dtype == np.float32
     (joined * joined).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+
+
+@pytest.mark.parametrize("p", [2, 3])
+@pytest.mark.parametrize("magnitude", [1e-200, 1.0, 1e200])
+def test_norm_of_tiny_and_huge_vectors_is_exact_where_squares_would_under_or_overflow(p, magnitude):
+    values = np.array([3.0, -4.0, 1.0]) * magnitude
+    x = autodiff.tensor(values, dtype=autodiff.float64, requires_grad=True)
+    x.norm(p).backward()
+    exact = np.sum(np.abs(values / magnitude) ** p) ** (1 / p)
+    np.testing.assert_allclose(x.norm(p).item(), exact * magnitude, rtol=1e-14)
+    unit = np.sign(values) * np.abs(values / magnitude) ** (p - 1) / exact ** (p - 1)
+    np.testing.assert_allclose(x.grad.data, unit, rtol=1e-14)  # d‖x‖/dx, scale-free
