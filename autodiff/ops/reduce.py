@@ -105,7 +105,8 @@ def logsumexp(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Arra
         return (out if keepdims else out.reshape(reduced_shape(x.shape, axis))), None
     shift = x.max(axis=axis, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0)  # all -inf: nothing to shift by
-    out = np.log(np.exp(x - shift).sum(axis=axis, keepdims=True)) + shift
+    with np.errstate(divide="ignore"):  # all -inf: ln 0 = -inf is the answer, not a fault
+        out = np.log(np.exp(x - shift).sum(axis=axis, keepdims=True)) + shift
     if not keepdims:
         out = out.reshape(reduced_shape(x.shape, axis))
     return out, None

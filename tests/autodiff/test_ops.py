@@ -235,3 +235,12 @@ def test_pow_exponent_gradient_at_a_negative_base_is_nan_as_in_pytorch():
         warnings.simplefilter("error")  # and no RuntimeWarning on the way
         (f64([-2.0, 3.0]) ** b).sum().backward()
     assert np.isnan(b.grad.item())
+
+
+def test_logsumexp_of_all_minus_inf_is_minus_inf_without_a_warning():
+    x = ad.tensor([[-np.inf, -np.inf], [0.0, 1.0]], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = ad.logsumexp(x, dim=1)
+    assert out.data[0] == -np.inf
+    np.testing.assert_allclose(out.data[1], np.log(1 + np.e), rtol=1e-6)
