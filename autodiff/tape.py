@@ -37,6 +37,7 @@ class _State(threading.local):
         self.observer: Callable[..., None] | None = None  # sees each VJP as backward runs
         self.scope: tuple[str, ...] = ()  # labels of the nn.Module calls now running
         self.current_out: Any = None  # for the observer: the output of the node it sees
+        self.recording_vjp: str | None = None  # the primitive whose VJP create_graph records
 
 
 state = _State()
@@ -523,7 +524,11 @@ def _run_vjp(node: Node, out: Any, g: Any, create_graph: bool) -> tuple[Any, ...
             inputs = tuple(node.inputs)
         else:
             inputs = tuple(a if t is None else t for t, a in zip(node.inputs, args))
-        grads = prim.vjp(inputs, out, g, node.needs, node.saved, node.params)
+        outer, state.recording_vjp = state.recording_vjp, prim.name  # see Tensor.__array__
+        try:
+            grads = prim.vjp(inputs, out, g, node.needs, node.saved, node.params)
+        finally:
+            state.recording_vjp = outer
         for i, gi in enumerate(grads):
             if gi is not None and not isinstance(gi, type(g)):  # an array: not recorded
                 raise GradientError(

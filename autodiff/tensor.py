@@ -270,6 +270,14 @@ class Tensor:
         return int(self.item())
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        vjp = tape.state.recording_vjp
+        if vjp is not None and self._requires_grad:
+            raise GradientError(
+                f"{vjp}: its VJP turned a recorded Tensor of shape {self.shape} into a numpy "
+                f"array under create_graph, so higher derivatives through it would silently "
+                f"be 0; expected the VJP to compute with operators, Tensor methods and "
+                f"primitives (e.g. ad.exp(x), not np.exp(np.asarray(x)))"
+            )
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __repr__(self) -> str:

@@ -155,6 +155,27 @@ def test_an_older_vjp_that_saved_a_derived_value_anywhere_refuses_create_graph(p
         ad.hessian(lambda x: square(x).sum())(np.array([1.0, 2.0]))
 
 
+def test_a_vjp_that_turns_its_inputs_into_arrays_refuses_create_graph():
+    """np.asarray(x) of the recorded input would make the Hessian silently 0."""
+
+    @_unregistered
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def square(x):
+        return x * x, None
+
+    @square.defvjp
+    def square_vjp(inputs, out, g, needs, saved, params):
+        (x,) = inputs
+        return (g * 2 * np.asarray(x),)
+
+    x = ad.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    square(x).sum().backward()  # a plain backward hands the VJP arrays: fine
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    with pytest.raises(ad.GradientError, match=r"square: its VJP turned a recorded Tensor"):
+        ad.hessian(lambda x: square(x).sum())(np.array([1.0, 2.0]))
+    assert np.asarray(x).shape == (2,)  # outside a VJP, conversion works as before
+
+
 def test_an_older_vjp_that_saved_only_constants_gives_second_derivatives():
     @_unregistered
     @ad.primitive(samples=[ad.Sample((3,))])
