@@ -1,10 +1,12 @@
 """MNIST and Fashion-MNIST: find the IDX files on disk, or download and verify them once."""
 
+import contextlib
 import hashlib
 import http.client
 import os
+import socket
 import sys
-import time
+import threading
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
@@ -311,24 +313,25 @@ def _fetch(url: str, destination: Path, expected_md5: str, size: int) -> None:
 
     The .part name is fixed, so a download killed midway leaves one file, which the next run
     replaces. It is locked while in use: a second download of the same file waits for the
-    first instead of writing into it. At most `size` bytes are read, within
-    DOWNLOAD_DEADLINE_S seconds in all.
+    first instead of writing into it. At most `size` bytes are read, and the whole exchange
+    (connection, headers and body) ends within DOWNLOAD_DEADLINE_S seconds: a watchdog shuts
+    the connection down then, however slowly the server trickles its bytes.
     """
     temp_path = destination.parent / f".{destination.name}.part"
-    with _open_locked(temp_path) as out:
+    watchdog = _Watchdog(DOWNLOAD_DEADLINE_S)
+    received = 0
+    with _open_locked(temp_path) as out, watchdog:
         try:
             out.truncate(0)  # what a killed download left
-            deadline = time.monotonic() + DOWNLOAD_DEADLINE_S
             digest = hashlib.md5()
             timeout = min(DOWNLOAD_TIMEOUT_S, DOWNLOAD_DEADLINE_S)
-            with urllib.request.urlopen(url, timeout=timeout) as response:
+            with watchdog.opener().open(url, timeout=timeout) as response:
                 length = response.headers.get("Content-Length", "")
                 total = int(length) if length.isdigit() else None
                 if total is not None and total != size:
                     raise _BadDownloadError(
                         f"the server announces {total} bytes; expected the file's {size} bytes"
                     )
-                received = 0
                 progress = _Progress(destination.name, total)
                 try:
                     while chunk := response.read1(_CHUNK_BYTES):
@@ -339,11 +342,6 @@ def _fetch(url: str, destination: Path, expected_md5: str, size: int) -> None:
                         received += len(chunk)
                         if received > size:
                             raise _BadDownloadError(f"more than the file's {size} bytes; cut off")
-                        if time.monotonic() > deadline:
-                            raise _BadDownloadError(
-                                f"{received} of {size} bytes after {DOWNLOAD_DEADLINE_S} s; "
-                                f"expected the whole file within DOWNLOAD_DEADLINE_S"
-                            )
                         out.write(chunk)
                         digest.update(chunk)
                         progress.update(len(chunk))
@@ -361,9 +359,93 @@ def _fetch(url: str, destination: Path, expected_md5: str, size: int) -> None:
                     f"md5 mismatch; expected {expected_md5}, got {digest.hexdigest()}"
                 )
             os.replace(temp_path, destination)
-        except BaseException:
+        except BaseException as error:
             temp_path.unlink(missing_ok=True)  # ours: the lock is still held
+            if watchdog.fired and isinstance(error, Exception):  # the cut connection's symptom
+                raise _BadDownloadError(
+                    f"{received} of {size} bytes after {DOWNLOAD_DEADLINE_S} s; "
+                    f"expected the whole file within DOWNLOAD_DEADLINE_S"
+                ) from error
             raise
+
+
+class _Watchdog:
+    """Shuts down every connection of one download once `seconds` have passed.
+
+    A blocked read on a socket that is shut down returns or fails at once, so no server can
+    hold a download past its deadline, not even by trickling the status line and headers,
+    which urllib reads before handing back a response. Used as a context manager: the timer
+    starts on entry and is cancelled on exit.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "_Watchdog":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+    def opener(self) -> urllib.request.OpenerDirector:
+        """urllib's default opener, except that each HTTP(S) connection it makes is watched."""
+        return urllib.request.build_opener(_WatchedHTTPHandler(self), _WatchedHTTPSHandler(self))
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut `sock` down when the deadline passes, or now if it has passed already."""
+        with self._lock:
+            self._sockets.append(sock)
+            if self.fired:
+                _shut_down(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                _shut_down(sock)
+
+
+def _shut_down(sock: socket.socket) -> None:
+    """End the reads and writes of `sock`, in any thread; a socket already closed is left."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedConnections:
+    """For urllib's HTTP and HTTPS handlers: hand the socket of each connection to a watchdog."""
+
+    def __init__(self, watchdog: _Watchdog) -> None:
+        super().__init__()
+        self._watchdog = watchdog
+
+    def do_open(
+        self,
+        http_class: type[http.client.HTTPConnection],
+        req: urllib.request.Request,
+        **kwargs: object,
+    ) -> http.client.HTTPResponse:
+        """urllib's do_open, on a subclass of `http_class` that hands on its socket."""
+        watchdog = self._watchdog
+
+        class Watched(http_class):
+            def connect(self) -> None:
+                super().connect()
+                watchdog.watch(self.sock)
+
+        return super().do_open(Watched, req, **kwargs)
+
+
+class _WatchedHTTPHandler(_WatchedConnections, urllib.request.HTTPHandler):
+    """urllib's handler of http:// URLs, with each connection watched."""
+
+
+class _WatchedHTTPSHandler(_WatchedConnections, urllib.request.HTTPSHandler):
+    """urllib's handler of https:// URLs, with each connection watched."""
 
 
 def _open_locked(path: Path) -> BinaryIO:

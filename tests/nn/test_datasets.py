@@ -480,6 +480,13 @@ class HostileHandler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(0.05)
 
+    def _trickle_headers(self) -> None:  # the status line and headers, a byte every 50 ms
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/gzip\r\nX-Pad: " + b"." * 100
+        for byte in head:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(0.05)
+
     def _endless(self) -> None:  # no Content-Length, and no end
         self._head(length=None)
         self.wfile.write(BODY[:10])
@@ -557,6 +564,29 @@ def test_a_bad_download_is_cut_off_with_its_reason_and_leaves_nothing(
         load_mnist(root=tmp_path / "root")
     assert reason in str(info.value)
     assert leftovers(tmp_path / "root") == []
+
+
+def test_a_server_trickling_its_headers_is_cut_off_at_the_deadline(tmp_path, hostile):
+    hostile.mode = "trickle-headers"  # 8 s of headers, each read well within the read timeout
+    start = time.monotonic()
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_mnist(root=tmp_path / "root")
+    assert time.monotonic() - start < 1.5  # the 0.6 s deadline, not the server's pace
+    reason = (
+        f"0 of {len(BODY)} bytes after 0.6 s; expected the whole file within DOWNLOAD_DEADLINE_S"
+    )
+    assert reason in str(info.value)
+    assert leftovers(tmp_path / "root") == []
+
+
+def test_a_download_leaves_no_deadline_timer_running(tmp_path, serve, monkeypatch):
+    expected = write_dataset(tmp_path / "served", 4, 3)
+    publish(monkeypatch, tmp_path / "served")
+    assert_loaded(load_mnist(root=tmp_path / "root", mirrors=[serve]), expected)
+    timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+    for timer in timers:
+        timer.join(1.0)  # a cancelled timer ends at once; one left running waits 600 s
+    assert not any(timer.is_alive() for timer in timers)
 
 
 def test_a_second_download_of_a_file_waits_instead_of_writing_into_the_first(tmp_path, hostile):
