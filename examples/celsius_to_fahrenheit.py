@@ -145,7 +145,10 @@ def draw_loss_graph(fit: Fit, out: Path) -> list[Path]:
         try:
             paths.append(ad.render_graph(loss, out / f"celsius_to_fahrenheit_graph.{format}"))
         except ad.GraphvizNotFoundError as error:
-            print(f"no graph picture: {error}")
+            if paths:  # the SVG was drawn in-process; only PNG needs Graphviz's dot
+                print(f"no PNG of the graph (it needs Graphviz's dot); the SVG is {paths[0]}")
+            else:
+                print(f"no graph picture: {error}")
             break  # SVG comes first: where it cannot be drawn, PNG cannot either
     return paths
 
