@@ -27,14 +27,21 @@ if __name__ == "__main__":
 
 import argparse
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from _plotting import PictureUnavailable, new_figure, save
-from mnist import Data, History, load_data, plot_curves, plot_misclassified, positive
-from tqdm import tqdm
+from mnist import (
+    Data,
+    History,
+    load_data,
+    plot_curves,
+    plot_misclassified,
+    positive,
+    predict,
+    train_epoch,
+)
 
 import autodiff as ad
 import nn
@@ -42,6 +49,7 @@ import nn.functional as F
 from nn.datasets import DatasetNotFoundError
 
 MEAN, STD = 0.1307, 0.3081  # MNIST's pixel statistics, as pytorch/examples normalizes
+PREDICT_BATCH = 100  # images per forward when testing: a CNN's activations are large
 
 
 class Net(nn.Module):
@@ -70,40 +78,6 @@ class Net(nn.Module):
 def images(rows: np.ndarray) -> np.ndarray:
     """Flat [0, 1] rows (N, 784) as normalized float32 images (N, 1, 28, 28)."""
     return ((rows - MEAN) / STD).astype(np.float32).reshape(-1, 1, 28, 28)
-
-
-def train_epoch(
-    model: nn.Module, optimizer: nn.optim.Optimizer, loader: nn.data.DataLoader, label: str
-) -> tuple[float, float, float]:
-    """One pass over `loader` with a progress bar; returns mean loss, accuracy and seconds."""
-    model.train()
-    total_loss = 0.0
-    correct = seen = 0
-    start = time.perf_counter()
-    with tqdm(loader, desc=label, unit="batch", leave=False, mininterval=0.5) as bar:
-        for x, y in bar:
-            optimizer.zero_grad()
-            output = model(x)
-            loss = F.nll_loss(output, y)
-            loss.backward()
-            optimizer.step()
-            total_loss += loss.item() * len(y)
-            correct += int((output.data.argmax(axis=1) == y.data).sum())
-            seen += len(y)
-            bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.2%}")
-    return total_loss / seen, correct / seen, time.perf_counter() - start
-
-
-def predict(model: nn.Module, x: np.ndarray, batch_size: int = 100) -> np.ndarray:
-    """The predicted class of each image (eval mode, nothing recorded)."""
-    model.eval()
-    with ad.no_grad():
-        return np.concatenate(
-            [
-                model(ad.Tensor(x[start : start + batch_size])).data.argmax(axis=1)
-                for start in range(0, len(x), batch_size)
-            ]
-        )
 
 
 def plot_filters(weight: np.ndarray, title: str, path: Path) -> Path:
@@ -174,11 +148,13 @@ def main(argv: list[str] | None = None) -> Result:
     print(f"{data.name}: {len(x_train):,} training and {len(x_test):,} test images; {description}")
     history = History()
     for epoch in range(1, args.epochs + 1):
+        model.train()
         loss, accuracy, seconds = train_epoch(
-            model, optimizer, loader, f"epoch {epoch}/{args.epochs}"
+            model, optimizer, loader, f"epoch {epoch}/{args.epochs}", loss_function=F.nll_loss
         )
         scheduler.step()
-        test_accuracy = nn.metrics.accuracy(predict(model, x_test), data.y_test)
+        model.eval()
+        test_accuracy = nn.metrics.accuracy(predict(model, x_test, PREDICT_BATCH), data.y_test)
         history.train_loss.append(loss)
         history.train_accuracy.append(accuracy)
         history.test_accuracy.append(test_accuracy)
@@ -198,7 +174,10 @@ def main(argv: list[str] | None = None) -> Result:
         pictures = [
             plot_curves(history, f"{data.name}, {description}", args.out / f"{stem}_curves.png"),
             plot_misclassified(
-                data, predict(model, x_test), data.name, args.out / f"{stem}_misclassified.png"
+                data,
+                predict(model, x_test, PREDICT_BATCH),
+                data.name,
+                args.out / f"{stem}_misclassified.png",
             ),
             plot_filters(
                 model.conv1.weight.data,

@@ -33,6 +33,7 @@ if __name__ == "__main__":
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,8 +137,12 @@ def train_epoch(
     optimizer: nn.optim.Optimizer,
     loader: nn.data.DataLoader,
     description: str,
+    loss_function: Callable[[ad.Tensor, ad.Tensor], ad.Tensor] = nn.functional.cross_entropy,
 ) -> tuple[float, float, float]:
-    """One pass over `loader` with a progress bar; returns mean loss, accuracy and seconds."""
+    """One pass over `loader` with a progress bar; returns mean loss, accuracy and seconds.
+
+    `loss_function(output, labels)`: cross-entropy of logits, or nll_loss of log-probabilities.
+    """
     total_loss = 0.0
     correct = 0
     seen = 0
@@ -146,7 +151,7 @@ def train_epoch(
         for images, labels in bar:
             optimizer.zero_grad()
             logits = model(images)
-            loss = nn.functional.cross_entropy(logits, labels)
+            loss = loss_function(logits, labels)
             loss.backward()
             optimizer.step()
             count = len(labels)
