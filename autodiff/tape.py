@@ -100,22 +100,22 @@ _NEEDS = [
 
 def _needs(mask: int, count: int) -> tuple[bool, ...]:
     """The tuple saying which of `count` inputs need a gradient (bit i of mask: input i)."""
-    if count < len(_NEEDS):
-        return _NEEDS[count][mask]
     return tuple(bool(mask >> i & 1) for i in range(count))
 
 
-class Node:
-    """One recorded op: its primitive, parameters, inputs and saved values.
+class Node(list):
+    """One recorded op: the list of its inputs, with its primitive, parameters and saved
+    values as attributes (one object for the collector to track, not a node and a list).
 
+    The items are the op's Tensor inputs (None for other arguments; see _Walk.route).
     It does not refer to its output: the backward walk reaches a node through the output
     Tensor (the root, or an input of a node that ran before), so nothing forms a cycle.
+    Nodes compare and hash by identity, as dictionary keys of the walk. `record` makes them.
     """
 
     __slots__ = (
         "prim",
         "params",
-        "inputs",
         "args",
         "needs",
         "saved",
@@ -125,29 +125,17 @@ class Node:
         "watched",
         "freed",
     )
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
 
-    def __init__(
-        self,
-        prim: Primitive,
-        params: Mapping[str, Any],
-        inputs: list[Any],
-        args: tuple[Any, ...],
-        needs: int,
-        saved: Saved,
-    ):
-        self.prim = prim
-        self.params = params or _NO_PARAMS
-        self.inputs = inputs  # the Tensor inputs (None for other arguments); see release
-        self.args = args  # what the forward was given, or ARRAYS_OF_INPUTS; None once released
-        self.needs = _needs(needs, len(inputs))  # which inputs need a gradient
-        self.saved = saved
-        self.seq = next(_clock)  # creation order: a consumer always comes after its inputs
-        self.scope = state.scope
-        self.trace = None
-        if _anomaly_threads and state.anomaly is not None:
-            self.trace = state.anomaly.capture()
-        self.watched = False  # the output has hooks or keeps its gradient
-        self.freed: tuple[Any, ...] | None = None  # (name, shape, dtype), see _Walk.release
+    def __repr__(self) -> str:
+        return f"<node {self.prim.name}>"
+
+    @property
+    def inputs(self) -> list[Any]:
+        """The op's Tensor inputs (None for other arguments): the node itself."""
+        return self
 
     @property
     def shown_params(self) -> dict[str, Any]:
@@ -176,6 +164,34 @@ class Node:
     def where(self) -> str:
         """The user's line that made this op, when anomaly mode recorded it."""
         return f"\n  made at {self.trace}" if self.trace else ""
+
+
+def record(
+    prim: Primitive,
+    params: Mapping[str, Any],
+    inputs: Sequence[Any],
+    args: Any,
+    needs: int,
+    saved: Saved,
+) -> Node:
+    """A new Node for an op just run: `inputs` its Tensor inputs (None for other arguments),
+    `args` what its forward was given (or ARRAYS_OF_INPUTS), bit i of `needs` set where
+    input i requires grad, `saved` what the forward saved."""
+    node = Node(inputs)
+    node.prim = prim
+    node.params = params or _NO_PARAMS
+    node.args = args  # None once released
+    count = len(inputs)  # which inputs need a gradient, as a shared tuple of booleans
+    node.needs = _NEEDS[count][needs] if count < len(_NEEDS) else _needs(needs, count)
+    node.saved = saved
+    node.seq = next(_clock)  # creation order: a consumer always comes after its inputs
+    node.scope = state.scope
+    node.trace = None
+    if _anomaly_threads and state.anomaly is not None:
+        node.trace = state.anomaly.capture()
+    node.watched = False  # the output has hooks or keeps its gradient
+    node.freed = None  # (name, shape, dtype), see _Walk.route
+    return node
 
 
 class Freed:
@@ -338,9 +354,9 @@ def backward(
     gradient in ``.grad``; with `inputs`, their gradients are returned instead and no
     ``.grad`` changes. `wrap` turns an array into a Tensor (for ``.grad`` and hooks).
     """
-    walk = _Walk(root, g, inputs, create_graph, retain_all_grads)
+    walk = _Walk(root, g, inputs, create_graph, retain_graph, retain_all_grads)
     anomaly, observer = state.anomaly, state.observer
-    heap, pending, heappop = walk.heap, walk.pending, heapq.heappop
+    heap, pending, heappop, route = walk.heap, walk.pending, heapq.heappop, walk.route
     try:
         while heap:
             out = heappop(heap)[1]
@@ -355,9 +371,7 @@ def backward(
                 state.current_out = out
                 observer(node, g, grads)
                 state.current_out = None
-            walk.route(node, grads)
-            if not retain_graph:
-                walk.release(node)
+            route(node, grads)
     except BaseException:
         walk.released.reason = (
             "was freed by an earlier backward() that stopped with an error before it "
@@ -378,6 +392,7 @@ class _Walk:
         "wanted",
         "found",
         "create_graph",
+        "retain_graph",
         "keep_values",
         "released",
     )
@@ -388,6 +403,7 @@ class _Walk:
         g: Any,
         inputs: Sequence[Any] | None,
         create_graph: bool,
+        retain_graph: bool,
         retain_all_grads: bool,
     ):
         """Seed the walk: g waits at the root's node, or at the root itself if it is a leaf."""
@@ -398,7 +414,8 @@ class _Walk:
         self.wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
         self.found: list[Any] | None = [None] * len(inputs) if inputs is not None else None
         self.create_graph = create_graph
-        self.keep_values = retain_all_grads  # intermediate values stay, with their grads
+        self.retain_graph = retain_graph
+        self.keep_values = retain_graph or retain_all_grads  # the inputs stay in their nodes
         self.released = _Released()  # what each node this walk releases keeps instead
         if root._node is None or (self.wanted is not None and id(root) in self.wanted):
             self.leaf_grads[id(root)] = [root, g]
@@ -408,58 +425,57 @@ class _Walk:
 
     def route(self, node: Node, grads: tuple[Any, ...]) -> None:
         """Send each input's gradient on: into the pending sum of the node that made the
-        input, or of the leaf; the first to arrive is kept as it is, later ones are added."""
-        pending, wanted, needs = self.pending, self.wanted, node.needs
-        for i, t in enumerate(node.inputs):
-            if not needs[i]:
-                continue
-            gi = grads[i]
-            if gi is None:
-                continue
-            data = t.data
-            if gi.shape != data.shape:
-                raise ShapeError(
-                    f"{node.prim.name}: VJP returned a gradient of shape {gi.shape} for input "
-                    f"{i} of shape {data.shape}"
-                )
-            dtype = gi.dtype
-            if dtype is not data.dtype and dtype != data.dtype:  # float32 weights times a
-                gi = gi.astype(data.dtype)  # float64 batch: a gradient has its variable's dtype
-            below = t._node
-            if below is None or (wanted is not None and id(t) in wanted):  # a leaf: sum here
-                entry = self.leaf_grads.get(id(t))
-                if entry is None:
-                    self.leaf_grads[id(t)] = [t, gi]
-                else:
-                    entry[1] = entry[1] + gi
-            elif below not in pending:  # the first gradient to reach it: kept as it is
-                pending[below] = gi
-                heapq.heappush(self.heap, (-below.seq, t))
-            elif below in self.owned:
-                acc = pending[below]
-                acc += gi  # in place for arrays; for Tensors (create_graph) a recorded add
-                pending[below] = acc
-            else:  # the second: a new buffer, which later ones may add into in place
-                pending[below] = pending[below] + gi
-                self.owned.add(below)
+        input, or of the leaf; the first to arrive is kept as it is, later ones are added.
 
-    def release(self, node: Node) -> None:
-        """Let go of what the node held for its VJP: saved values, the forward's arguments,
-        and the input Tensors made by other ops, each replaced by its own Node (which keeps
-        the value's name, shape and dtype), except where the user watches it or asked for
-        every gradient."""
-        node.saved = self.released
-        node.args = None
-        if self.keep_values:
-            return
-        inputs = node.inputs
-        for i, t in enumerate(inputs):
-            below = t._node if t is not None else None
-            if below is not None and not below.watched:
+        Then let go of what the node held for its VJP (unless retain_graph): the saved values,
+        the forward's arguments, and the input Tensors made by other ops, each replaced by its
+        own Node (which keeps the value's name, shape and dtype), except where the user
+        watches it or asked for every gradient: a step's activations die during backward."""
+        pending, wanted, needs, keep_values = (
+            self.pending,
+            self.wanted,
+            node.needs,
+            self.keep_values,
+        )
+        for i, t in enumerate(node):
+            if t is None:
+                continue
+            below = t._node
+            gi = grads[i] if needs[i] else None
+            if gi is not None:
+                data = t.data
+                if gi.shape != data.shape:
+                    raise ShapeError(
+                        f"{node.prim.name}: VJP returned a gradient of shape {gi.shape} for "
+                        f"input {i} of shape {data.shape}"
+                    )
+                dtype = gi.dtype
+                if dtype is not data.dtype and dtype != data.dtype:  # float32 weights times a
+                    gi = gi.astype(data.dtype)  # float64 batch: a gradient has its variable's dtype
+                if below is None or (wanted is not None and id(t) in wanted):  # a leaf
+                    entry = self.leaf_grads.get(id(t))
+                    if entry is None:
+                        self.leaf_grads[id(t)] = [t, gi]
+                    else:
+                        entry[1] = entry[1] + gi
+                elif below not in pending:  # the first gradient to reach it: kept as it is
+                    pending[below] = gi
+                    heapq.heappush(self.heap, (-below.seq, t))
+                elif below in self.owned:
+                    acc = pending[below]
+                    acc += gi  # in place for arrays; for Tensors (create_graph) a recorded add
+                    pending[below] = acc
+                else:  # the second: a new buffer, which later ones may add into in place
+                    pending[below] = pending[below] + gi
+                    self.owned.add(below)
+            if below is not None and not keep_values and not below.watched:
                 if below.freed is None:
                     data = t.data
                     below.freed = (t.name, data.shape, data.dtype)
-                inputs[i] = below
+                node[i] = below
+        if not self.retain_graph:
+            node.saved = self.released
+            node.args = None
 
     def deliver(self, wrap: Callable[[Any], Any]) -> list[Any] | None:
         """Hand the leaves their gradients: through their hooks, into .grad or the result."""
@@ -489,7 +505,7 @@ def _watch(out: Any, g: Any, wrap: Callable, create_graph: bool, keep_all: bool)
 def _check_versions(node: Node, out: Any) -> None:
     """Raise if an input or the output whose values the VJP reads changed in place since."""
     prim = node.prim
-    candidates = [t for t in (*node.inputs, out) if t is not None and t._version > node.seq]
+    candidates = [t for t in (*node, out) if t is not None and t._version > node.seq]
     if prim.legacy:  # an older VJP reads what its forward saved: those arrays only
         items = node.saved if isinstance(node.saved, tuple) else (node.saved,)
         candidates = [t for t in candidates if any(s is t.data for s in items)]
@@ -509,52 +525,54 @@ def _run_vjp(node: Node, out: Any, g: Any, create_graph: bool) -> tuple[Any, ...
     The VJP gets the op's inputs and output as arrays, or under create_graph as the
     recorded Tensors (numbers and other constant arguments as they were given).
     """
-    prim = node.prim
-    if node.args is None:  # released
-        raise GradientError(
-            f"backward: the graph through {prim.name} {node.saved.reason}{node.where()}"
-        )
-    if prim.vjp is None:
-        raise NotImplementedError(f"{prim.name}: no VJP defined")
+    args, vjp = node.args, node.prim.vjp
+    if args is None or vjp is None:
+        _refuse(node)
     if last_inplace > node.seq:  # something changed in place since this op ran
         _check_versions(node, out)
-    args = node.args
     if create_graph:
-        if args is ARRAYS_OF_INPUTS:
-            inputs = tuple(node.inputs)
-        else:
-            inputs = tuple(a if t is None else t for t, a in zip(node.inputs, args))
-        outer, state.recording_vjp = state.recording_vjp, prim.name  # see Tensor.__array__
-        try:
-            grads = prim.vjp(inputs, out, g, node.needs, node.saved, node.params)
-        finally:
-            state.recording_vjp = outer
-        for i, gi in enumerate(grads):
-            if gi is not None and not isinstance(gi, type(g)):  # an array: not recorded
-                raise GradientError(
-                    f"{prim.name}: under create_graph the VJP returned a "
-                    f"{type(gi).__name__} for input {i}, so the gradient's dependence on "
-                    f"g and the inputs is lost; compute it with operators, Tensor methods "
-                    f"and primitives, not numpy functions{node.where()}"
-                )
+        grads = _run_recorded_vjp(node, out, g)
     else:
-        if args is ARRAYS_OF_INPUTS:
-            args = _arrays(node.inputs)
-        grads = prim.vjp(args, out.data, g, node.needs, node.saved, node.params)
-    if len(grads) != len(node.inputs):
+        if args is ARRAYS_OF_INPUTS:  # the arrays of the input Tensors, as the forward had them
+            args = (node[0].data,) if len(node) == 1 else tuple([t.data for t in node])
+        grads = vjp(args, out.data, g, node.needs, node.saved, node.params)
+    if len(grads) != len(node):
         raise GradientError(
-            f"{prim.name}: VJP returned {len(grads)} gradients for {len(node.inputs)} inputs"
+            f"{node.prim.name}: VJP returned {len(grads)} gradients for {len(node)} inputs"
         )
     return grads
 
 
-def _arrays(inputs: list[Any]) -> tuple[Any, ...]:
-    """The arrays of a node's input Tensors, as its forward was given them."""
-    if len(inputs) == 1:
-        return (inputs[0].data,)
-    if len(inputs) == 2:
-        return (inputs[0].data, inputs[1].data)
-    return tuple([t.data for t in inputs])
+def _refuse(node: Node) -> None:
+    """Raise: the node's graph was freed, or its primitive has no VJP."""
+    if node.args is None:
+        raise GradientError(
+            f"backward: the graph through {node.prim.name} {node.saved.reason}{node.where()}"
+        )
+    raise NotImplementedError(f"{node.prim.name}: no VJP defined")
+
+
+def _run_recorded_vjp(node: Node, out: Any, g: Any) -> tuple[Any, ...]:
+    """The VJP run on the recorded Tensors (create_graph), so that it records itself."""
+    prim, args = node.prim, node.args
+    if args is ARRAYS_OF_INPUTS:
+        inputs = tuple(node)
+    else:
+        inputs = tuple(a if t is None else t for t, a in zip(node, args))
+    outer, state.recording_vjp = state.recording_vjp, prim.name  # see Tensor.__array__
+    try:
+        grads = prim.vjp(inputs, out, g, node.needs, node.saved, node.params)
+    finally:
+        state.recording_vjp = outer
+    for i, gi in enumerate(grads):
+        if gi is not None and not isinstance(gi, type(g)):  # an array: not recorded
+            raise GradientError(
+                f"{prim.name}: under create_graph the VJP returned a "
+                f"{type(gi).__name__} for input {i}, so the gradient's dependence on "
+                f"g and the inputs is lost; compute it with operators, Tensor methods "
+                f"and primitives, not numpy functions{node.where()}"
+            )
+    return grads
 
 
 def _unshared(g: Any, stored: set[int]) -> Any:

@@ -76,11 +76,16 @@ def _ones(dtype: np.dtype, shape: Shape) -> np.ndarray:
     return ones
 
 
-def _cause_from(prim: Primitive, inputs: list[Any]) -> tuple[Any, ...]:
-    """Why the result of inputs that need no gradient needs none. An input cut from a graph
-    (made under no_grad, or by detach) is named as the cause, however many ops back."""
-    for t in inputs:
-        cause = t._cause if t is not None else None
+def _tensors(args: tuple[Any, ...]) -> list[Any]:
+    """The Tensors among an op's arguments, in place, None for the others."""
+    return [a if isinstance(a, Tensor) else None for a in args]
+
+
+def _cause_from(prim: Primitive, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Why the result of arguments that need no gradient needs none. An input cut from a
+    graph (made under no_grad, or by detach) is named as the cause, however many ops back."""
+    for t in args:
+        cause = t._cause if isinstance(t, Tensor) else None
         if cause is not None and cause[0] in _CUTS:
             return (_FROM_CUT, prim.name, cause if len(cause) == 2 else cause[2])
     return (_NO_INPUT_GRAD, prim.name)
@@ -159,20 +164,17 @@ class Tensor:
         Python numbers reach the forward as they are, so numpy treats them as it always
         does: `x * 2.0` stays float32 for a float32 x. Lists become arrays.
         """
-        datas = []
-        inputs = []
         needs = 0  # bit i set: input i requires grad
         bit = 1
         constants = False  # whether an argument is not a Tensor
+        datas = []
         for a in args:
             if isinstance(a, Tensor):
                 datas.append(a.data)
-                inputs.append(a)
                 if a._requires_grad:
                     needs |= bit
             else:
                 datas.append(a if isinstance(a, _PLAIN) else _to_array(a))
-                inputs.append(None)
                 constants = True
             bit <<= 1
         try:
@@ -187,26 +189,30 @@ class Tensor:
             ) from None
         result = object.__new__(Tensor)  # Tensor._wrap(out), inlined: the hottest line
         result.data = out
-        result._requires_grad = False
         result.grad = None
         result.name = None
-        result._node = None
         result._version = 0
         result._hooks = None
         result._retains_grad = False
-        result._cause = None
-        if not prim.differentiable:
-            result._cause = (_NO_GRADIENT, prim.name)
-        elif not needs:
-            result._cause = _cause_from(prim, inputs)
-        elif not tape.state.enabled:
-            result._cause = (_UNDER_NO_GRAD, prim.name)
-        else:
+        if needs and prim.differentiable and tape.state.enabled:
             # the node keeps the forward's arguments only when some are not Tensors: the
             # inputs' arrays it finds through the inputs, one object less per op to collect
-            args = tuple(datas) if constants else tape.ARRAYS_OF_INPUTS
-            result._node = tape.Node(prim, params, inputs, args, needs, saved)
+            if constants:
+                node = tape.record(prim, params, _tensors(args), tuple(datas), needs, saved)
+            else:
+                node = tape.record(prim, params, args, tape.ARRAYS_OF_INPUTS, needs, saved)
+            result._node = node
             result._requires_grad = True
+            result._cause = None
+        else:
+            result._node = None
+            result._requires_grad = False
+            if not prim.differentiable:
+                result._cause = (_NO_GRADIENT, prim.name)
+            elif not needs:
+                result._cause = _cause_from(prim, args)
+            else:
+                result._cause = (_UNDER_NO_GRAD, prim.name)
         return result
 
     # ----- properties ---------------------------------------------------------------------

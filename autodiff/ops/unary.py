@@ -155,7 +155,7 @@ def tanh_vjp(
     """
     (x,) = inputs
     # numpy directly in a plain backward: calling the primitive costs as much as the arithmetic
-    c = np.cosh(x) if isinstance(x, np.ndarray) else cosh(x)
+    c = np.cosh(x) if isinstance(x, np.ndarray | np.generic) else cosh(x)
     return (g / c / c,)
 
 
