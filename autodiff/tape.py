@@ -410,7 +410,7 @@ class _Walk:
         self.heap: list[tuple[int, Any]] = []  # (-seq, the node's output Tensor)
         self.pending: dict[Node, Any] = {}  # the summed gradient of each node's output
         self.owned: set[Node] = set()  # pending sums we allocated and may add into in place
-        self.leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]
+        self.leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, sum, sum is ours]
         self.wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
         self.found: list[Any] | None = [None] * len(inputs) if inputs is not None else None
         self.create_graph = create_graph
@@ -418,7 +418,7 @@ class _Walk:
         self.keep_values = retain_graph or retain_all_grads  # the inputs stay in their nodes
         self.released = _Released()  # what each node this walk releases keeps instead
         if root._node is None or (self.wanted is not None and id(root) in self.wanted):
-            self.leaf_grads[id(root)] = [root, g]
+            self.leaf_grads[id(root)] = [root, g, False]
         else:
             self.pending[root._node] = g
             self.heap.append((-root._node.seq, root))
@@ -455,9 +455,14 @@ class _Walk:
                 if below is None or (wanted is not None and id(t) in wanted):  # a leaf
                     entry = self.leaf_grads.get(id(t))
                     if entry is None:
-                        self.leaf_grads[id(t)] = [t, gi]
+                        self.leaf_grads[id(t)] = [t, gi, False]
+                    elif entry[2]:  # a sum this walk allocated: add into it in place
+                        acc = entry[1]
+                        acc += gi
+                        entry[1] = acc
                     else:
                         entry[1] = entry[1] + gi
+                        entry[2] = True
                 elif below not in pending:  # the first gradient to reach it: kept as it is
                     pending[below] = gi
                     heapq.heappush(self.heap, (-below.seq, t))
@@ -481,7 +486,7 @@ class _Walk:
         """Hand the leaves their gradients: through their hooks, into .grad or the result."""
         create_graph, wanted, found = self.create_graph, self.wanted, self.found
         stored: set[int] = set()  # ids of the arrays handed out as gradients so far
-        for t, gi in self.leaf_grads.values():
+        for t, gi, _ in self.leaf_grads.values():
             if not create_graph:
                 gi = _unshared(gi, stored)
             if t._hooks:
