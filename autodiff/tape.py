@@ -93,9 +93,11 @@ class _ArraysOfInputs:
 
 ARRAYS_OF_INPUTS: Any = _ArraysOfInputs()
 _NO_PARAMS: Mapping[str, Any] = MappingProxyType({})  # shared by every op without parameters
+_SHARED_NEEDS = 5
 _NEEDS = [
-    [tuple(bool(mask >> i & 1) for i in range(n)) for mask in range(1 << n)] for n in range(5)
-]  # shared tuples of needs: _NEEDS[n][mask]
+    [tuple(bool(mask >> i & 1) for i in range(n)) for mask in range(1 << n)]
+    for n in range(_SHARED_NEEDS)
+]  # shared tuples of needs: _NEEDS[n][mask] for ops of fewer than _SHARED_NEEDS inputs
 
 
 def _needs(mask: int, count: int) -> tuple[bool, ...]:
@@ -182,7 +184,7 @@ def record(
     node.params = params or _NO_PARAMS
     node.args = args  # None once released
     count = len(inputs)  # which inputs need a gradient, as a shared tuple of booleans
-    node.needs = _NEEDS[count][needs] if count < len(_NEEDS) else _needs(needs, count)
+    node.needs = _NEEDS[count][needs] if count < _SHARED_NEEDS else _needs(needs, count)
     node.saved = saved
     node.seq = next(_clock)  # creation order: a consumer always comes after its inputs
     node.scope = state.scope
@@ -437,6 +439,7 @@ class _Walk:
             node.needs,
             self.keep_values,
         )
+        leaf_grads = self.leaf_grads
         for i, t in enumerate(node):
             if t is None:
                 continue
@@ -453,9 +456,9 @@ class _Walk:
                 if dtype is not data.dtype and dtype != data.dtype:  # float32 weights times a
                     gi = gi.astype(data.dtype)  # float64 batch: a gradient has its variable's dtype
                 if below is None or (wanted is not None and id(t) in wanted):  # a leaf
-                    entry = self.leaf_grads.get(id(t))
+                    entry = leaf_grads.get(id(t))
                     if entry is None:
-                        self.leaf_grads[id(t)] = [t, gi, False]
+                        leaf_grads[id(t)] = [t, gi, False]
                     elif entry[2]:  # a sum this walk allocated: add into it in place
                         acc = entry[1]
                         acc += gi
@@ -586,6 +589,8 @@ def _unshared(g: Any, stored: set[int]) -> Any:
     A VJP may pass g on unchanged (add) or as a view (reshape, broadcast_to), so two leaves
     could otherwise share one array, and an in-place change to one .grad would alter both.
     """
+    if isinstance(g, np.generic):  # a numpy scalar: immutable, so nothing can change it
+        return g
     owner = g if g.base is None else g.base
     if id(owner) in stored or not g.flags.writeable:
         g = g.copy()
@@ -618,8 +623,10 @@ def _store(t: Any, g: Any, wrap: Callable, create_graph: bool) -> None:
     grad = t.grad
     if grad is None:
         t.grad = g if create_graph else wrap(g)
-    elif create_graph or not _accumulates_in_place(grad, g):
+    elif create_graph or grad.requires_grad:  # a recorded sum
         t.grad = grad + (g if create_graph else wrap(g))
+    elif not _accumulates_in_place(grad, g):  # a number, a read-only array: a new sum
+        t.grad = wrap(grad.data + g)
     else:
         data = grad.data
         np.add(data, g, out=data)
@@ -628,11 +635,10 @@ def _store(t: Any, g: Any, wrap: Callable, create_graph: bool) -> None:
 
 def _accumulates_in_place(grad: Any, g: Any) -> bool:
     """Whether g can be added into grad's array in place: a plain writeable array of g's
-    shape and dtype, in a Tensor that records nothing."""
+    shape and dtype."""
     data = grad.data
     return (
-        not grad.requires_grad
-        and type(data) is np.ndarray
+        type(data) is np.ndarray
         and data.flags.writeable
         and data.shape == g.shape
         and data.dtype == g.dtype

@@ -416,7 +416,7 @@ class Tensor:
         if not self.requires_grad:
             raise GradientError(f"{op}: {self._why_no_grad()}")
         if gradient is None:
-            if self.size != 1:
+            if self.data.size != 1:
                 raise GradientError(
                     f"{op}: called on a Tensor of shape {self.shape}; expected a scalar, "
                     f"or pass gradient= of shape {self.shape}"
