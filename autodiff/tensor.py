@@ -547,22 +547,22 @@ class Tensor:
     # ----- arithmetic (operands promoted as PyTorch does, see autodiff/promotion.py) --------
 
     def __add__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.add, *promoted(self, other))
+        return _arithmetic(elementwise.add, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.add, *promoted(other, self))
+        return _arithmetic(elementwise.add, other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.sub, *promoted(self, other))
+        return _arithmetic(elementwise.sub, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.sub, *promoted(other, self))
+        return _arithmetic(elementwise.sub, other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.mul, *promoted(self, other))
+        return _arithmetic(elementwise.mul, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.mul, *promoted(other, self))
+        return _arithmetic(elementwise.mul, other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
         return Tensor.apply(elementwise.div, *promoted(self, other, true_divide=True))
@@ -1173,6 +1173,14 @@ def _cast(x: Any, dtype: np.dtype) -> Any:
     if isinstance(x, np.generic):
         return x.item()
     return x
+
+
+def _arithmetic(prim: Primitive, a: Any, b: Any) -> Tensor:
+    """prim(a, b) with a and b promoted (see promoted): +, - and * of Tensors and numbers.
+    Two Tensors of one dtype, the most common case, go straight to the op."""
+    if type(a) is Tensor and type(b) is Tensor and a.data.dtype is b.data.dtype:
+        return Tensor.apply(prim, a, b)
+    return Tensor.apply(prim, *promoted(a, b))
 
 
 def promoted(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
