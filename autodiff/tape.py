@@ -538,15 +538,21 @@ def _run_vjp(node: Node, out: Any, g: Any, create_graph: bool) -> tuple[Any, ...
         _refuse(node)
     if last_inplace > node.seq:  # something changed in place since this op ran
         _check_versions(node, out)
+    count = len(node)
     if create_graph:
         grads = _run_recorded_vjp(node, out, g)
     else:
         if args is ARRAYS_OF_INPUTS:  # the arrays of the input Tensors, as the forward had them
-            args = (node[0].data,) if len(node) == 1 else tuple([t.data for t in node])
+            if count == 1:
+                args = (node[0].data,)
+            elif count == 2:
+                args = (node[0].data, node[1].data)
+            else:
+                args = tuple([t.data for t in node])
         grads = vjp(args, out.data, g, node.needs, node.saved, node.params)
-    if len(grads) != len(node):
+    if len(grads) != count:
         raise GradientError(
-            f"{node.prim.name}: VJP returned {len(grads)} gradients for {len(node)} inputs"
+            f"{node.prim.name}: VJP returned {len(grads)} gradients for {count} inputs"
         )
     return grads
 
