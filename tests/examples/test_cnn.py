@@ -20,7 +20,7 @@ def test_eight_batches_of_the_sample_learn_to_50_percent_on_held_out_digits(
 ):
     limits = ["--train-limit", "512", "--test-limit", "300"]
     result = cnn.main(["--dataset", "sample", "--epochs", "1", *limits, "--out", str(tmp_path)])
-    assert result.history.test_accuracy[-1] >= 0.50  # chance is 0.10; 84 % measured
+    assert result.history.test_accuracy[-1] >= 0.50  # chance is 0.10; 85 % measured
     assert result.pictures == []  # matplotlib hidden: training alone, no pictures
 
 
