@@ -2,7 +2,7 @@
 
 One thread each. Times come from interleaved rounds in one process (engine, then PyTorch,
 in every round; the ratio is the median of the rounds' ratios); memory from a fresh
-subprocess per implementation (``--worker IMPL``):
+subprocess per implementation (``--worker IMPL``; in quick mode, in this process):
 
 - layer: conv2d forward + backward w.r.t. input, weight and bias; batch 64, 32 → 64 channels,
   3×3, 26×26 input, float32 (the second conv of pytorch/examples' MNIST Net).
@@ -27,7 +27,7 @@ import numpy as np
 
 IMPLS = ("engine", "torch")
 FULL = {"layer_reps": 15, "steps": 30, "epoch_images": 6400, "batch": 64}
-QUICK = {"layer_reps": 2, "steps": 3, "epoch_images": 64, "batch": 8}
+QUICK = {"layer_reps": 1, "steps": 2, "epoch_images": 16, "batch": 8}
 
 
 def initial_state(seed: int) -> dict[str, np.ndarray]:
@@ -228,6 +228,9 @@ def measure(quick: bool, data: Any, threads: int) -> dict[str, Any]:
         if impl == "torch" and importlib.util.find_spec("torch") is None:  # not imported here
             continue
         common.log(f"conv: an epoch's memory, {impl}")
+        if quick:  # in this process: the plumbing in seconds, the numbers meaningless
+            memory[impl] = memory_worker(impl, quick, data, threads)
+            continue
         command = [sys.executable, __file__, "--worker", impl, "--data", str(data)]
         command += ["--threads", str(threads)] + (["--quick"] if quick else [])
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
@@ -303,10 +306,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return goals
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--worker", choices=IMPLS, help="measure one implementation in this process")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     data = common.ensure_data(args)
     if args.worker is not None:
         print(json.dumps(memory_worker(args.worker, args.quick, data, args.threads)))

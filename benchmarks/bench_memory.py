@@ -1,8 +1,9 @@
 """5. Memory: peak RSS of one training epoch per implementation; RSS growth over many steps.
 
-Each measurement runs in a fresh subprocess (mlp_worker.py). Peak RSS is ru_maxrss; the
-baseline is the peak after imports and data loading, so the difference is what the model
-and one epoch added (parameters, gradients, optimizer buffers, activations, the graph). The growth
+Each measurement runs in a fresh subprocess (mlp_worker.py; in quick mode, in this
+process). Peak RSS is ru_maxrss; the baseline is the peak after imports and data loading,
+so the difference is what the model and one epoch added (parameters, gradients, optimizer
+buffers, activations, the graph). The growth
 run trains the engine for 10,000 steps after a 100-step warm-up and compares the resident set
 and the number of live Tensors before and after: every step's graph must be freed. The
 binding runs train a wide MLP for a few steps in a loop that rebinds `loss` and in one that
@@ -24,12 +25,13 @@ def measure(quick: bool, data: Any, threads: int) -> dict[str, Any]:
     epoch = {}
     for impl in IMPLS:
         common.log(f"memory: one epoch, {impl}")
-        out = common.run_worker(impl, "memory", [RUN], data, threads)
+        out = common.run_worker(impl, "memory", [RUN], data, threads, in_process=quick)
         epoch[impl] = out["runs"][0] if "runs" in out else common.NOT_INSTALLED
-    steps = 300 if quick else 10_000
+    steps = 30 if quick else 10_000
     common.log(f"memory: {steps} engine steps")
-    growth_run = {**RUN, "steps": steps, "warmup_steps": 20 if quick else 100}
-    growth = common.run_worker("engine", "growth", [growth_run], data, threads)["runs"][0]
+    growth_run = {**RUN, "steps": steps, "warmup_steps": 5 if quick else 100}
+    growth = common.run_worker("engine", "growth", [growth_run], data, threads, in_process=quick)
+    growth = growth["runs"][0]
     wide = {"sizes": [784, 256, 256, 10], "batch_size": 128, "steps": 3}
     if not quick:
         wide = {"sizes": [784, 1024, 1024, 10], "batch_size": 512, "steps": 8}
@@ -37,7 +39,8 @@ def measure(quick: bool, data: Any, threads: int) -> dict[str, Any]:
     for kind in ("rebind", "delete"):
         common.log(f"memory: wide MLP, a loop that {kind}s the loss")
         run = {**wide, "binding": kind}
-        binding[kind] = common.run_worker("engine", "binding", [run], data, threads)["runs"][0]
+        out = common.run_worker("engine", "binding", [run], data, threads, in_process=quick)
+        binding[kind] = out["runs"][0]
     binding["ratio"] = binding["rebind"]["held_mb"] / binding["delete"]["held_mb"]
     results: dict[str, Any] = {
         "run": RUN,
@@ -147,8 +150,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def main() -> None:
-    args = common.parser(__doc__.splitlines()[0]).parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = common.parser(__doc__.splitlines()[0]).parse_args(argv)
     data = common.ensure_data(args)
     common.finish(measure(args.quick, data, args.threads), args, render)
 

@@ -26,9 +26,9 @@ def measure(quick: bool, data: Any, threads: int, rounds: int, epochs: int) -> d
     by_run: list[dict[str, list]] = [{impl: [] for impl in IMPLS} for _ in runs]
     threads_seen: dict[str, Any] = {}
     for r in range(rounds):
-        if quick:  # one subprocess per implementation holds all configurations
+        if quick:  # this process runs every implementation and configuration
             for impl in IMPLS:
-                out = common.run_worker(impl, "train", runs, data, threads)
+                out = common.run_worker(impl, "train", runs, data, threads, in_process=True)
                 threads_seen[impl] = _threads(out)
                 for i in range(len(runs)):
                     by_run[i][impl].append(out["runs"][i] if "runs" in out else out)
@@ -48,8 +48,9 @@ def measure(quick: bool, data: Any, threads: int, rounds: int, epochs: int) -> d
         "epochs": epochs,
         "configs": configs,
         "worker_threads": threads_seen,
-        "grouping": "one subprocess per implementation"
-        + (" (all configurations in it)" if quick else " and configuration"),
+        "grouping": "all in one process (quick mode)"
+        if quick
+        else "one subprocess per implementation and configuration",
     }
 
 
@@ -194,11 +195,11 @@ def _le(value: Any, limit: float) -> bool | None:
     return None if isinstance(value, str) else value <= limit
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--epochs", type=int, default=2)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     data = common.ensure_data(args)
     rounds, epochs = (1, 1) if args.quick else (args.rounds, args.epochs)
     results = measure(args.quick, data, args.threads, rounds, epochs)

@@ -199,9 +199,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return [common.target("Mixed chain fwd+bwd per op", "≤ 6 µs", f"{value:.2f} µs", value <= 6)]
 
 
-def main() -> None:
-    args = common.parser(__doc__.splitlines()[0]).parse_args()
-    n, repeats = (200, 3) if args.quick else (1000, 30)
+def main(argv: list[str] | None = None) -> None:
+    args = common.parser(__doc__.splitlines()[0]).parse_args(argv)
+    n, repeats = (100, 2) if args.quick else (1000, 30)
     common.finish(measure(args.quick, args.threads, n, repeats), args, render)
 
 

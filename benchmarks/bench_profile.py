@@ -54,7 +54,7 @@ def _short(filename: str, line: int, name: str) -> str:
     return f"{path}:{line}({name})"
 
 
-def profile_epoch(data: Any) -> dict[str, Any]:
+def profile_epoch(data: Any, small_steps: int) -> dict[str, Any]:
     x_train, y_train, _, _ = common.load_data(data)
     mlp_worker.warm_up("engine", x_train, y_train, RUN, common.SEED)
     trainer = mlp_worker.make("engine", RUN, common.SEED)
@@ -99,15 +99,17 @@ def profile_epoch(data: Any) -> dict[str, Any]:
         "total_tottime_s": total,
         "top": rows[:TOP],
         "by_location": dict(sorted(groups.items(), key=lambda kv: -kv[1])),
-        "python_per_step": python_per_step(),
+        "python_per_step": python_per_step(small_steps),
     }
 
 
 SMALL = {"sizes": [16, 16, 10], "batch_size": 16, "steps": 400}
+QUICK_SMALL_STEPS = 20
 
 
-def python_per_step() -> dict[str, float]:
-    """µs per training step of the engine and of the floor on SMALL (median of 7 rounds)."""
+def python_per_step(steps: int) -> dict[str, float]:
+    """µs per training step of the engine and of the floor on SMALL (median of 7 rounds of
+    `steps` steps)."""
     import time
 
     import numpy as np
@@ -139,9 +141,9 @@ def python_per_step() -> dict[str, float]:
     for _ in range(7):
         for name, step in (("engine", engine_step), ("floor", floor_step)):
             start = time.perf_counter()
-            for _ in range(SMALL["steps"]):
+            for _ in range(steps):
                 step()
-            times[name].append((time.perf_counter() - start) * 1e6 / SMALL["steps"])
+            times[name].append((time.perf_counter() - start) * 1e6 / steps)
     engine_us, floor_us = (common.median(times[k][1:]) for k in ("engine", "floor"))
     return {"engine_us": engine_us, "floor_us": floor_us, "outside_numpy_us": engine_us - floor_us}
 
@@ -210,11 +212,12 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
-def main() -> None:
-    args = common.parser(__doc__.splitlines()[0]).parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = common.parser(__doc__.splitlines()[0]).parse_args(argv)
     data = common.ensure_data(args)
     common.pin_threads(args.threads)
-    common.finish(profile_epoch(data), args, render)
+    small_steps = QUICK_SMALL_STEPS if args.quick else SMALL["steps"]
+    common.finish(profile_epoch(data, small_steps), args, render)
 
 
 if __name__ == "__main__":

@@ -228,7 +228,7 @@ def _torch_chain(torch: Any, n: int, repeats: int) -> dict[str, Any]:
 def measure(quick: bool, threads: int) -> dict[str, Any]:
     torch = common.import_torch()
     common.pin_threads(threads)
-    points, steps, n, repeats = (10, 2, 2000, 2) if quick else (100, 5, 100_000, 3)
+    points, steps, n, repeats = (4, 1, 1000, 2) if quick else (100, 5, 100_000, 3)
     return {"mlp": measure_mlp(points, steps), "chain": measure_chain(n, repeats, torch)}
 
 
@@ -305,8 +305,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return [chain, mlp]
 
 
-def main() -> None:
-    args = common.parser(__doc__.splitlines()[0]).parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = common.parser(__doc__.splitlines()[0]).parse_args(argv)
     common.finish(measure(args.quick, args.threads), args, render)
 
 

@@ -31,9 +31,9 @@ def measure_batches(quick: bool, data: Any, threads: int, rounds: int) -> list[d
     runs = [{"optimizer": "sgd", "lr": 0.1, "batch_size": b, "epochs": 1} for b in BATCH_SIZES]
     seconds = {impl: [[] for _ in runs] for impl in IMPLS}
     for r in range(rounds):
-        if quick:  # one subprocess per implementation holds every batch size
+        if quick:  # this process runs every implementation and batch size
             for impl in IMPLS:
-                out = common.run_worker(impl, "train", runs, data, threads)
+                out = common.run_worker(impl, "train", runs, data, threads, in_process=True)
                 for i, result in enumerate(out["runs"]):
                     seconds[impl][i].append(result["s_per_epoch"])
             continue
@@ -60,7 +60,7 @@ def measure_batches(quick: bool, data: Any, threads: int, rounds: int) -> list[d
 
 def measure(quick: bool, data: Any, threads: int, rounds: int) -> dict[str, Any]:
     common.pin_threads(threads)
-    lengths, repeats = ((100, 1_000, 10_000), 3) if quick else ((1_000, 10_000, 100_000), 3)
+    lengths, repeats = ((100, 300, 1_000), 3) if quick else ((1_000, 10_000, 100_000), 3)
     chains = measure_chains(lengths, repeats)
     return {
         "chains": chains,
@@ -68,8 +68,9 @@ def measure(quick: bool, data: Any, threads: int, rounds: int) -> dict[str, Any]
         "length_ratio": chains[-1]["ops"] / chains[-2]["ops"],
         "dataset": common.data_meta(data),
         "rounds": rounds,
-        "grouping": "one subprocess per implementation"
-        + (" (all batch sizes in it)" if quick else " and batch size"),
+        "grouping": "all in one process (quick mode)"
+        if quick
+        else "one subprocess per implementation and batch size",
         "batches": measure_batches(quick, data, threads, rounds),
     }
 
@@ -122,10 +123,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     data = common.ensure_data(args)
     rounds = 1 if args.quick else args.rounds
     common.finish(measure(args.quick, data, args.threads, rounds), args, render)

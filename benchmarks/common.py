@@ -222,8 +222,8 @@ def count_live(cls: type) -> int:
 
 # ----- data -----------------------------------------------------------------------------------
 
-QUICK_TRAIN = 1024
-QUICK_TEST = 512
+QUICK_TRAIN = 256
+QUICK_TEST = 128
 
 
 def prepare_data(quick: bool, directory: Path | None = None) -> Path:
@@ -326,8 +326,19 @@ def run_worker(
     threads: int,
     seed: int = SEED,
     timeout: float = 900,
+    in_process: bool = False,
 ) -> dict[str, Any]:
-    """Run mlp_worker.py in a fresh interpreter and return the JSON it prints last."""
+    """Run mlp_worker.py in a fresh interpreter and return the JSON it prints last.
+
+    in_process (quick mode) runs it in this process instead and returns the same JSON: the
+    plumbing is tested in seconds, where a fresh interpreter per worker (each importing
+    PyTorch) took most of a quick run; its numbers, memory's above all, then mean nothing.
+    """
+    if in_process:
+        import mlp_worker
+
+        out = mlp_worker.work(impl, mode, runs, data, threads, seed)
+        return json.loads(json.dumps(out, default=_json_default))
     command = [
         sys.executable,
         str(BENCH_DIR / "mlp_worker.py"),

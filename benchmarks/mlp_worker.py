@@ -1,7 +1,8 @@
 """Train the 784-256-10 MLP with one implementation, in this process only; print JSON.
 
 Invoked by the MLP, scaling and memory benchmarks, one fresh interpreter per call, so that
-the implementations never share a heap, a thread pool or a warm cache:
+the implementations never share a heap, a thread pool or a warm cache (in quick mode they
+call `work` in their own process instead: see common.run_worker):
 
     python benchmarks/mlp_worker.py --impl engine|numpy|torch --mode train|memory|growth \
         --runs '[{"optimizer": "sgd", "lr": 0.1, "batch_size": 64, "epochs": 2}]' \
@@ -335,6 +336,31 @@ def _live_tensors() -> int | None:
     )
 
 
+def work(impl: str, mode: str, runs: list[dict], data: Path, threads: int, seed: int) -> dict:
+    """Run `mode` for `impl` in this process; what main prints as JSON."""
+    if impl == "torch" and common.import_torch() is None:
+        return {"impl": impl, "error": common.NOT_INSTALLED}
+    if impl == "engine":
+        import nn  # noqa: F401 - imported before the baseline, as torch is for its worker
+    common.pin_threads(threads)
+    baseline = common.current_rss_mb()
+    arrays = common.load_data(data)
+    out: dict[str, Any] = {"impl": impl, "mode": mode, "threads": threads}
+    if mode == "train":
+        out["runs"] = train(impl, runs, arrays, seed)
+    elif mode == "memory":
+        out["runs"] = [memory(impl, runs[0], arrays, seed, baseline)]
+    elif mode == "binding":
+        out["runs"] = [binding(runs[0], arrays)]
+    else:
+        out["runs"] = [growth(impl, runs[0], arrays, seed)]
+    out["thread_pools"] = common.blas_info()
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        out["torch_threads"] = torch.get_num_threads()
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--impl", choices=sorted(IMPLS), required=True)
@@ -344,28 +370,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--seed", type=int, default=common.SEED)
     args = p.parse_args()
-    runs = json.loads(args.runs)
-    if args.impl == "torch" and common.import_torch() is None:
-        print(json.dumps({"impl": args.impl, "error": common.NOT_INSTALLED}))
-        return
-    if args.impl == "engine":
-        import nn  # noqa: F401 - imported before the baseline, as torch is for its worker
-    common.pin_threads(args.threads)
-    baseline = common.current_rss_mb()
-    data = common.load_data(args.data)
-    out: dict[str, Any] = {"impl": args.impl, "mode": args.mode, "threads": args.threads}
-    if args.mode == "train":
-        out["runs"] = train(args.impl, runs, data, args.seed)
-    elif args.mode == "memory":
-        out["runs"] = [memory(args.impl, runs[0], data, args.seed, baseline)]
-    elif args.mode == "binding":
-        out["runs"] = [binding(runs[0], data)]
-    else:
-        out["runs"] = [growth(args.impl, runs[0], data, args.seed)]
-    out["thread_pools"] = common.blas_info()
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        out["torch_threads"] = torch.get_num_threads()
+    out = work(args.impl, args.mode, json.loads(args.runs), args.data, args.threads, args.seed)
     print(json.dumps(out, default=common._json_default))
 
 

@@ -5,11 +5,15 @@
 
 The report is printed and written to benchmarks/results/<date>-<host>.md (and .json); each
 benchmark script runs in its own subprocess and can also be run alone (see its --help).
+Quick mode runs every script, and every worker it starts, in this process instead: it checks
+that the whole run works and reports in its format, in seconds; its numbers mean nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import json
 import os
 import re
@@ -18,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -36,21 +41,26 @@ SECTIONS = (
 
 
 def run_section(module: str, args: Any, data: Path, scratch: Path) -> dict[str, Any]:
-    """Run benchmarks/<module>.py in a subprocess; its results, or {"error": ...}."""
+    """Run benchmarks/<module>.py in a subprocess (in quick mode, its main in this process);
+    its results, or {"error": ...}."""
     out = scratch / f"{module}.json"
-    command = [
-        sys.executable,
-        str(common.BENCH_DIR / f"{module}.py"),
-        "--json",
-        str(out),
-        "--data",
-        str(data),
-        "--threads",
-        str(args.threads),
-    ]
-    if args.quick:
-        command.append("--quick")
+    options = ["--json", str(out), "--data", str(data), "--threads", str(args.threads)]
     start = time.perf_counter()
+    if args.quick:
+        error = _run_here(module, [*options, "--quick"])
+    else:
+        error = _run_subprocess(module, options)
+    seconds = time.perf_counter() - start
+    if error is not None or not out.exists():
+        return {"error": error or f"{module} wrote no results", "wall_s": seconds}
+    results = json.loads(out.read_text())
+    results["wall_s"] = seconds
+    return results
+
+
+def _run_subprocess(module: str, options: list[str]) -> str | None:
+    """None when benchmarks/<module>.py exits 0, else its exit status and stderr's tail."""
+    command = [sys.executable, str(common.BENCH_DIR / f"{module}.py"), *options]
     tail: deque[str] = deque(maxlen=40)
     with subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
@@ -58,12 +68,17 @@ def run_section(module: str, args: Any, data: Path, scratch: Path) -> dict[str, 
         for line in process.stderr:  # progress goes on to our stderr; the tail is kept
             sys.stderr.write("   " + line)
             tail.append(line)
-    seconds = time.perf_counter() - start
-    if process.returncode != 0 or not out.exists():
-        return {"error": f"exit {process.returncode}: {''.join(tail)}", "wall_s": seconds}
-    results = json.loads(out.read_text())
-    results["wall_s"] = seconds
-    return results
+    return None if process.returncode == 0 else f"exit {process.returncode}: {''.join(tail)}"
+
+
+def _run_here(module: str, argv: list[str]) -> str | None:
+    """None when <module>.main(argv) returns, else its traceback; its stdout is dropped."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            importlib.import_module(module).main(argv)
+    except (Exception, SystemExit):
+        return traceback.format_exc()[-4000:]
+    return None
 
 
 def environment_table(env: dict[str, Any], dataset: str, wall: float, quick: bool) -> str:
@@ -184,11 +199,11 @@ def headline(sections: dict[str, Any]) -> str:
     return common.table(["measure", "engine", "numpy floor", "PyTorch", "note"], rows)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=common.BENCH_DIR / "results")
     p.add_argument("--only", help="comma-separated sections: " + ",".join(n for n, _ in SECTIONS))
-    args = p.parse_args()
+    args = p.parse_args(argv)
     wanted = set(args.only.split(",")) if args.only else {name for name, _ in SECTIONS}
     start = time.perf_counter()
     env = common.environment(args.threads)

@@ -14,8 +14,9 @@
    `python examples/cnn.py`; docs/demo-results.md has their numbers).
 
 Pictures go to DIR (default examples/output/). --quick trains each MLP for one epoch on
-1,000 images: a smoke test of the whole run, not a result. Seeded and CPU-only; it takes
-well under three minutes on two cores (docs/demo-results.md has the measured numbers).
+1,000 images (tested on 500), the CNN on 128 (tested on 200), XOR and the moons for 100 and
+200 steps: a smoke test of the whole run, not a result. Seeded and CPU-only; it takes well
+under three minutes on two cores (docs/demo-results.md has the measured numbers).
 """
 
 from __future__ import annotations
@@ -53,14 +54,16 @@ def main(argv: list[str] | None = None) -> list[Path]:
         "--out", type=Path, default=Path(__file__).parent / "output", help="output folder"
     )
     parser.add_argument(
-        "--quick", action="store_true", help="one epoch on 1,000 images per MLP (smoke test)"
+        "--quick",
+        action="store_true",
+        help="fewer steps and images: one epoch on 1,000 per MLP, on 128 for the CNN (smoke test)",
     )
     parser.add_argument(
         "--no-download", action="store_true", help="never download MNIST; use files on disk"
     )
     args = parser.parse_args(argv)
     out = ["--out", str(args.out)]
-    quick = ["--train-limit", "1000"] if args.quick else []
+    quick = ["--train-limit", "1000", "--test-limit", "500"] if args.quick else []
     no_download = ["--no-download"] if args.no_download else []
     start = time.perf_counter()
     pictures: list[Path] = []
@@ -71,11 +74,13 @@ def main(argv: list[str] | None = None) -> list[Path]:
     pictures += paths
 
     banner("XOR: a 2-4-1 sigmoid network")
-    _, paths = xor.main(out)
+    steps = ["--steps", "100"] if args.quick else []
+    _, paths = xor.main([*steps, *out])
     pictures += paths
 
     banner("Two moons: a 2-5-2 sigmoid network")
-    _, paths = moons.main(out)
+    steps = ["--steps", "200"] if args.quick else []
+    _, paths = moons.main([*steps, *out])
     pictures += paths
 
     banner("MNIST: a 784-256-10 MLP (the full set if it can be had, else the sample)")
@@ -94,7 +99,9 @@ def main(argv: list[str] | None = None) -> list[Path]:
         print(f"Skipped: Fashion-MNIST is not installed.\n{error}")
 
     banner("A convolutional network (pytorch/examples' MNIST Net), short run on the sample")
-    limits = ["--train-limit", "500" if args.quick else "1280", "--test-limit", "1000"]
+    limits = ["--train-limit", "1280", "--test-limit", "1000"]
+    if args.quick:
+        limits = ["--train-limit", "128", "--test-limit", "200"]
     results.append(cnn.main(["--dataset", "sample", "--epochs", "1", *limits, *out]))
     pictures += results[-1].pictures
 

@@ -314,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="train on the first N training images only (for quick checks)",
     )
+    parser.add_argument(
+        "--test-limit",
+        type=positive,
+        default=None,
+        help="test on the first N test images only (for quick checks)",
+    )
     parser.add_argument("--save", type=Path, default=None, help="save the model here (.npz)")
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "output", help="output folder"
@@ -338,6 +344,9 @@ def main(argv: list[str] | None = None) -> Result:
     if args.train_limit is not None:
         data.x_train = data.x_train[: args.train_limit]
         data.y_train = data.y_train[: args.train_limit]
+    if args.test_limit is not None:
+        data.x_test = data.x_test[: args.test_limit]
+        data.y_test = data.y_test[: args.test_limit]
     learning_rate = args.lr if args.lr is not None else (2e-3 if args.optimizer == "adam" else 0.05)
 
     nn.manual_seed(args.seed)

@@ -1,23 +1,37 @@
 """Smoke test of benchmarks/: every script runs in quick mode and the report has its shape.
 
-run_all.py --quick runs each benchmark script in its own subprocess with tiny sizes; here we
-check the markdown sections and the JSON keys, and that the measured numbers are positive.
+run_all.py --quick runs every benchmark script, and every worker they start, in one process
+with tiny sizes; here that process is this one (PyTorch is imported once, not per worker). We
+check the markdown sections and the JSON keys, and that the measured numbers are positive;
+the full run's subprocesses are checked apart, with one script and one worker.
 No timing is asserted: the numbers of a quick run mean nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import importlib
 import importlib.util
+import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO / "benchmarks"
+if str(BENCHMARKS) not in sys.path:
+    sys.path.insert(0, str(BENCHMARKS))  # the scripts import each other, as scripts beside them
+common = importlib.import_module("common")
+run_all = importlib.import_module("run_all")
+
 TORCH = importlib.util.find_spec("torch") is not None
 SECTIONS = ("mlp", "ops", "scalar", "scaling", "memory", "profile", "conv")
 HEADINGS = (
@@ -34,21 +48,44 @@ HEADINGS = (
 )
 
 
+@contextlib.contextmanager
+def as_a_fresh_process() -> Iterator[None]:
+    """Run benchmarks here as they would run in a process of their own.
+
+    The objects this process already holds (pytest's, PyTorch's) are frozen out of the
+    collector's way, since the benchmarks call gc.collect() between measurements; and the
+    thread counts they pin (BLAS, PyTorch) are put back for the tests after.
+    """
+    torch = sys.modules.get("torch")
+    torch_threads = torch.get_num_threads() if torch is not None else None
+    gc.freeze()
+    try:
+        with threadpool_limits(limits=None):  # puts every pool back as it was on exit
+            yield
+    finally:
+        gc.unfreeze()
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
+
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any], str]:
     out = tmp_path_factory.mktemp("bench")
-    done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "run_all.py"), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=REPO,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
+    printed = io.StringIO()
+    with as_a_fresh_process(), contextlib.redirect_stdout(printed):
+        try:
+            run_all.main(["--quick", "--out", str(out)])
+        except SystemExit as error:  # a section failed: the report holds its traceback
+            pytest.fail(f"run_all --quick: {error}\n{printed.getvalue()[-4000:]}")
     (markdown,) = out.glob("*.md")
     (raw,) = out.glob("*.json")
     assert raw.stem == markdown.stem
-    return markdown.read_text(), json.loads(raw.read_text()), done.stdout
+    return markdown.read_text(), json.loads(raw.read_text()), printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return common.prepare_data(True, tmp_path_factory.mktemp("data"))
 
 
 def _positive(value: Any) -> bool:
@@ -162,6 +199,26 @@ def test_targets_are_listed_with_a_verdict(report):
     assert "✓" in markdown or "✗" in markdown
 
 
+def test_a_worker_in_its_own_interpreter_returns_what_it_returns_in_process(data):
+    runs = [{"optimizer": "sgd", "lr": 0.1, "batch_size": 64, "epochs": 1}]
+    with as_a_fresh_process():
+        here = common.run_worker("numpy", "train", runs, data, 1, in_process=True)
+    alone = common.run_worker("numpy", "train", runs, data, 1)  # as the full run starts it
+    assert here["impl"] == alone["impl"] == "numpy"
+    for key in ("steps", "init_digest", "order_digest", "test_accuracy"):
+        assert here["runs"][0][key] == alone["runs"][0][key], key
+    assert _positive(alone["runs"][0]["s_per_epoch"])
+
+
+def test_a_script_runs_alone_as_the_full_run_starts_it(data, tmp_path):
+    out = tmp_path / "profile.json"
+    options = ["--json", str(out), "--data", str(data), "--threads", "1", "--quick"]
+    assert run_all._run_subprocess("bench_profile", options) is None
+    results = json.loads(out.read_text())
+    assert len(results["top"]) == 10
+    assert _positive(results["epoch_s_plain"])
+
+
 def test_without_torch_the_torch_columns_say_not_installed(tmp_path):
     hidden = tmp_path / "hide" / "torch"
     hidden.mkdir(parents=True)
@@ -170,7 +227,7 @@ def test_without_torch_the_torch_columns_say_not_installed(tmp_path):
     done = subprocess.run(
         [
             sys.executable,
-            str(REPO / "benchmarks" / "run_all.py"),
+            str(BENCHMARKS / "run_all.py"),
             "--quick",
             "--only",
             "mlp,ops,scalar,memory",

@@ -17,16 +17,16 @@ if str(EXAMPLES) not in sys.path:
 port = importlib.import_module("pytorch_port")
 
 
-def test_the_cnn_learns_from_1280_digits_to_75_percent_on_held_out_ones(capsys, tmp_path):
+def test_the_cnn_learns_from_640_digits_to_50_percent_on_held_out_ones(capsys, tmp_path):
     path = tmp_path / "mnist_cnn.pt"
-    args = ["--train-size", "1280", "--test-size", "1000", "--epochs", "1", "--log-interval", "5"]
+    args = ["--train-size", "640", "--test-size", "500", "--epochs", "1", "--log-interval", "2"]
     model = port.main([*args, "--save-model", str(path)])
     out = capsys.readouterr().out
-    assert "Train Epoch: 1 [0/1280 (0%)]" in out
+    assert "Train Epoch: 1 [0/640 (0%)]" in out
     correct, total = map(int, re.search(r"Accuracy: (\d+)/(\d+)", out).groups())
-    assert total == 1000 and correct / total >= 0.75  # 83.4 % measured; chance is 10 %
+    assert total == 500 and correct / total >= 0.50  # 73.6 % measured; chance is 10 %
     losses = [float(v) for v in re.findall(r"Loss: ([\d.]+)", out)]
-    assert losses[-1] < losses[0] / 2
+    assert len(losses) == 5 and losses[-1] < 0.75 * losses[0]  # 2.51 to 1.37 measured
     assert all(p.dtype == np.float32 for p in model.parameters())  # no silent float64
     reloaded = port.Net()
     reloaded.load_state_dict(autodiff.load(path, map_location="cpu", weights_only=True))

@@ -3,6 +3,7 @@
 No test here touches the network: MNIST is looked for with --no-download, in empty folders.
 """
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -14,14 +15,28 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+if str(EXAMPLES) not in sys.path:
+    sys.path.insert(0, str(EXAMPLES))  # the examples are scripts, not a package
+celsius_to_fahrenheit = importlib.import_module("celsius_to_fahrenheit")
+demo = importlib.import_module("demo")
 
 
-def run(script: str, *args: str, tmp_path: Path) -> str:
-    """Run examples/<script> with `args`; return its stdout (fail with its output if it fails)."""
+def run(script: str, *args: str, tmp_path: Path, matplotlib: bool = True) -> str:
+    """Run examples/<script> with `args`, as if matplotlib were not installed unless
+    `matplotlib`; return its stdout (fail with its output if it fails)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     env.pop("AUTODIFF_DATA", None)  # so MNIST is found nowhere, whatever this machine has
+    command = [sys.executable, str(EXAMPLES / script), *args]
+    if not matplotlib:
+        hide_matplotlib = (
+            "import runpy, sys; sys.modules['matplotlib'] = None; "  # import raises ImportError
+            f"sys.path.insert(0, {str(EXAMPLES)!r}); "
+            f"sys.argv = [{script!r}, *{list(args)!r}]; "
+            f"runpy.run_path({str(EXAMPLES / script)!r}, run_name='__main__')"
+        )
+        command = [sys.executable, "-c", hide_matplotlib]
     completed = subprocess.run(
-        [sys.executable, str(EXAMPLES / script), *args],
+        command,
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -54,9 +69,12 @@ def test_celsius_to_fahrenheit_script(tmp_path):
     assert "no graph picture" not in stdout
 
 
-def test_celsius_to_fahrenheit_script_without_dot(no_dot, tmp_path):
+def test_celsius_to_fahrenheit_without_dot(no_dot, tmp_path, capsys):
+    # in this process, which may hold matplotlib and the in-process Graphviz already: the
+    # script itself runs as a program in the test above and without matplotlib below
     out = tmp_path / "out"
-    stdout = run("celsius_to_fahrenheit.py", "--steps", "20", "--out", str(out), tmp_path=tmp_path)
+    celsius_to_fahrenheit.main(["--steps", "20", "--out", str(out)])
+    stdout = capsys.readouterr().out
     assert "learned F = " in stdout
     assert_png(out / "celsius_to_fahrenheit.png")  # matplotlib's plot needs no Graphviz
     assert not (out / "celsius_to_fahrenheit_graph.png").exists()
@@ -93,11 +111,13 @@ def test_mnist_script_falls_back_to_the_sample_and_writes_its_pictures(tmp_path)
     model = tmp_path / "model.npz"
     stdout = run(
         "mnist.py", "--dataset", "mnist", "--data-dir", str(empty), "--no-download",
-        "--epochs", "1", "--train-limit", "2000", "--save", str(model), "--out", str(out),
+        "--epochs", "1", "--train-limit", "2000", "--test-limit", "50",  # one row of mistakes
+        "--save", str(model), "--out", str(out),
         tmp_path=tmp_path,
     )  # fmt: skip
     assert "The full MNIST could not be had, so this run uses the MNIST sample instead." in stdout
     assert "MNIST *test* set, split into 8,000 for training and 2,000 for testing" in stdout
+    assert "2,000 training and 50 test images" in stdout
     assert "epoch  1/1" in stdout and "test accuracy" in stdout and "s training)" in stdout
     assert_png(out / "mnist-sample_curves.png")
     assert_png(out / "mnist-sample_misclassified.png")
@@ -119,23 +139,8 @@ def test_mnist_script_falls_back_to_the_sample_and_writes_its_pictures(tmp_path)
 )
 def test_scripts_without_matplotlib_say_why_and_exit_0(tmp_path, script, args, pictures):
     out = tmp_path / "out"
-    hide_matplotlib = (
-        "import runpy, sys; sys.modules['matplotlib'] = None; "  # import raises ImportError
-        f"sys.path.insert(0, {str(EXAMPLES)!r}); "
-        f"sys.argv = [{script!r}, *{[*args, '--out', str(out)]!r}]; "
-        f"runpy.run_path({str(EXAMPLES / script)!r}, run_name='__main__')"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    completed = subprocess.run(
-        [sys.executable, "-c", hide_matplotlib],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    (why,) = [line for line in completed.stdout.splitlines() if line.startswith("no picture")]
+    stdout = run(script, *args, "--out", str(out), tmp_path=tmp_path, matplotlib=False)
+    (why,) = [line for line in stdout.splitlines() if line.startswith("no picture")]
     assert all(name in why for name in pictures)
     assert "matplotlib cannot be imported" in why and "pip install matplotlib" in why
     assert not any((out / name).exists() for name in pictures)
@@ -154,24 +159,37 @@ def test_mnist_script_refuses_zero_epochs(tmp_path):
     assert "expected a positive integer, got 0" in completed.stderr
 
 
-def test_demo_runs_every_example_quickly_without_dot(no_dot, tmp_path):
+def test_demo_runs_every_example_quickly_without_dot_or_matplotlib(
+    no_dot, no_matplotlib, tmp_path, capsys, monkeypatch
+):
+    # In this process, which has loaded the in-process Graphviz already, and without
+    # matplotlib: drawing its ten pictures took most of the run, and each example's own test
+    # above checks the pictures that example writes.
+    monkeypatch.delenv("AUTODIFF_DATA", raising=False)  # so MNIST is found nowhere
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     out = tmp_path / "out"
-    stdout = run("demo.py", "--quick", "--no-download", "--out", str(out), tmp_path=tmp_path)
+    pictures = demo.main(["--quick", "--no-download", "--out", str(out)])
+    stdout = capsys.readouterr().out
     if sys.version_info >= (3, 11):  # the graph is drawn in-process, as SVG
-        assert_graph_svg(out / "celsius_to_fahrenheit_graph.svg")
-        assert str(out / "celsius_to_fahrenheit_graph.svg") in stdout
+        assert pictures == [out / "celsius_to_fahrenheit_graph.svg"]
+        assert_graph_svg(pictures[0])
+        assert f"Pictures:\n  {pictures[0]}\n" in stdout  # says where it went
         assert stdout.count("no PNG of the graph") == 1  # one line says why
     else:
+        assert pictures == []
         assert stdout.count("no graph picture: ") == 1  # one line says why
+    fashion = Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").is_file()
+    skipped = [line for line in stdout.splitlines() if line.startswith("no picture")]
+    assert len(skipped) == 5 + fashion  # one line per example that draws, each saying why
+    assert all("matplotlib cannot be imported" in line for line in skipped)
     for name in [
         "celsius_to_fahrenheit.png",
         "xor.png",
         "moons.png",
         "mnist-sample_curves.png",
-        "mnist-sample_misclassified.png",
+        "cnn_mnist-sample_curves.png",
+        *(["fashion-mnist_curves.png"] if fashion else []),
     ]:
-        assert_png(out / name)
-        assert str(out / name) in stdout  # the demo says where each picture went
-    if Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").is_file():
-        assert_png(out / "fashion-mnist_curves.png")
+        assert any(name in line for line in skipped), name
+    assert stdout.count("test accuracy per epoch") == 2 + fashion  # the summary, per model
     assert "The demo took" in stdout
