@@ -26,6 +26,10 @@ Params = dict[str, Any]
 )
 def matmul(a: Array, b: Array) -> tuple[Array, Saved]:
     """out = a @ b."""
+    try:
+        return np.matmul(a, b), None
+    except ValueError:
+        pass  # numpy's message names neither operand: say which shapes did not fit
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: operands must have at least 1 dim; got a{a.shape} @ b{b.shape}")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
@@ -33,7 +37,10 @@ def matmul(a: Array, b: Array) -> tuple[Array, Saved]:
             f"matmul: cannot contract a{a.shape} @ b{b.shape}; expected a.shape[-1] == "
             f"b.shape[-2], got {a.shape[-1]} and {b.shape[-2 if b.ndim > 1 else 0]}"
         )
-    return np.matmul(a, b), None
+    raise ShapeError(
+        f"matmul: cannot broadcast the batch dims of a{a.shape} @ b{b.shape}; expected "
+        f"a.shape[:-2] and b.shape[:-2] to broadcast"
+    )
 
 
 @matmul.defvjp
@@ -46,6 +53,8 @@ def matmul_vjp(
     size-1 axis back before the products, which are then reshaped to the operand's shape.
     """
     a, b = inputs
+    if a.ndim == 2 and b.ndim == 2:  # the common case, without the reshapes below
+        return (g @ b.T if needs[0] else None), (a.T @ g if needs[1] else None)
     a2 = a.reshape(1, -1) if a.ndim == 1 else a
     b2 = b.reshape(-1, 1) if b.ndim == 1 else b
     if a.ndim == 1 and b.ndim == 1:

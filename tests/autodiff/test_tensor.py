@@ -153,6 +153,9 @@ def test_mismatched_shapes_name_the_op_and_both_shapes():
         a * np.ones((3, 2))
     with pytest.raises(ad.ShapeError, match=r"matmul: cannot contract a\(2, 3\) @ b\(2, 3\)"):
         a @ a
+    batch = ad.Tensor(np.ones((2, 3, 3)))
+    with pytest.raises(ad.ShapeError, match=r"batch dims of a\(2, 3, 3\) @ b\(4, 3, 3\)"):
+        batch @ ad.Tensor(np.ones((4, 3, 3)))
 
 
 # ----- copies and sharing ------------------------------------------------------------------
