@@ -173,7 +173,7 @@ class Tensor:
                 data = a.data
                 # a 0-d array as its numpy scalar: numpy computes with those ten times faster,
                 # and returns a numpy scalar from 0-d operands in any case
-                datas.append(data[()] if not data.ndim and type(data) is np.ndarray else data)
+                datas.append(data[()] if type(data) is np.ndarray and not data.ndim else data)
                 if a._requires_grad:
                     needs |= bit
             else:
