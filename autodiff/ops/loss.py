@@ -48,10 +48,11 @@ def softmax_cross_entropy(
             f"expected class indices in 0..{classes - 1}"
         )
     shifted = logits - logits.max(axis=1, keepdims=True)
-    exps = np.exp(shifted)
+    picked = shifted[np.arange(len(target)), target]
+    exps = np.exp(shifted, out=shifted)  # in place, as the division below: fresh arrays
     totals = exps.sum(axis=1, keepdims=True)
-    losses = np.log(totals[:, 0]) - shifted[np.arange(len(target)), target]
-    probs = exps / totals  # softmax(logits): the VJP needs it, and recomputing costs more
+    losses = np.log(totals[:, 0]) - picked
+    probs = np.divide(exps, totals, out=exps)  # softmax(logits): the VJP needs it
     if reduction == "mean":  # sum / N: ndarray.mean costs several times more on small arrays
         return losses.sum() / len(target), probs
     if reduction == "sum":
@@ -71,11 +72,19 @@ def softmax_cross_entropy_vjp(
     logits, target = inputs
     target = np.asarray(target)  # class indices: a constant, whatever the mode
     reduction = params.get("reduction", "none")
-    one_hot = np.zeros(logits.shape, dtype=logits.dtype)
-    one_hot[np.arange(len(target)), target] = 1
-    probs = softmax(logits, axis=1, known=saved)
+    rows = np.arange(len(target))
     if reduction == "none":
         g = g.reshape(-1, 1)
     elif reduction == "mean":
         g = g / len(target)
+    if type(logits) is np.ndarray and g.dtype == saved.dtype:
+        # a plain backward: the same arithmetic without the one-hot array (saved is copied, as
+        # a backward through a retained graph reads it again)
+        glogits = saved.copy()
+        glogits[rows, target] -= 1
+        glogits *= g
+        return glogits, None
+    one_hot = np.zeros(logits.shape, dtype=logits.dtype)
+    one_hot[rows, target] = 1
+    probs = softmax(logits, axis=1, known=saved)
     return g * (probs - one_hot), None
