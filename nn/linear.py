@@ -47,11 +47,7 @@ class Linear(Module):
         self.out_features = int(out_features)
         self.init = init
         dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
-        # the (out, in) weight lies in memory column-major, as an (in, out) row-major matrix:
-        # the forward x @ weight.T is then a product of two row-major matrices, which BLAS
-        # runs fastest (the values, shape and API are PyTorch's; only the strides differ)
-        memory = np.empty((self.in_features, self.out_features), dtype)
-        self.weight = Parameter(autodiff.from_numpy(memory.T))
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype))
         self.bias = Parameter(np.zeros(self.out_features, dtype)) if bias else None
         if init == "xavier":
             initialisers.xavier_uniform_(self.weight)

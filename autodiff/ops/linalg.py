@@ -85,38 +85,26 @@ def linear(x: Array, weight: Array, bias: Array | None = None) -> tuple[Array, S
             f"linear: bias {bias.shape} for weight {weight.shape}; expected bias of shape "
             f"({weight.shape[0]},)"
         )
-    # nn.Linear keeps its weight column-major (the memory of an (in, out) row-major matrix):
-    # weight.T is then row-major, and x @ weight.T the product BLAS runs fastest, 15-25 %
-    # faster for 784→256 at batch 64-128 than with a row-major weight
-    transposed = weight.flags.f_contiguous and not weight.flags.c_contiguous
-    if not transposed and x.ndim == 2 and 2 * x.shape[0] <= weight.shape[0]:
-        # a row-major weight and a batch small beside the layer's width: the product computed
-        # as (weight @ xᵀ)ᵀ runs 20-45 % faster in OpenBLAS (784→256 at batch 16-64), even
-        # with the copy that gives the result its usual row-major layout
+    if x.ndim == 2 and 2 * x.shape[0] <= weight.shape[0]:
+        # a batch small beside the layer's width: the product computed as (weight @ xᵀ)ᵀ
+        # runs 20-45 % faster in OpenBLAS (784→256 at batch 16-64), even with the copy
+        # that gives the result its usual row-major layout
         out = np.ascontiguousarray((weight @ x.T).T)
     else:
         out = x @ weight.T
     if bias is not None:
         out += bias  # out is a fresh array: adding in place saves an allocation
-    return out, transposed
+    return out, None
 
 
 @linear.defvjp
 def linear_vjp(
     inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
 ) -> Grads:
-    """gx = g @ weight;  gweight = Σ_batch gᵀ x;  gbias = Σ_batch g.
-
-    saved: whether weight is column-major; gweight is then computed as (xᵀ g)ᵀ, which lays it
-    out as the weight is (as PyTorch lays out a gradient), so that an optimiser's arithmetic on
-    the two runs over contiguous memory.
-    """
+    """gx = g @ weight;  gweight = Σ_batch gᵀ x;  gbias = Σ_batch g."""
     x, weight, _ = inputs
     gx = g @ weight if needs[0] else None
     g2 = g.reshape(-1, g.shape[-1])  # batch dims flattened: (N, out_features)
-    gweight = None
-    if needs[1]:
-        x2 = x.reshape(-1, x.shape[-1])
-        gweight = (x2.T @ g2).T if saved else g2.T @ x2
+    gweight = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
     gbias = g2.sum(axis=0) if needs[2] else None
     return gx, gweight, gbias

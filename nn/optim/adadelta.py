@@ -47,7 +47,7 @@ class Adadelta(Optimizer):
         state = self.state.get(id(p))
         if state is None:
             zeros = np.zeros_like(p.data)
-            state = {"step": 0, "square_avg": zeros, "acc_delta": np.zeros_like(zeros)}
+            state = {"step": 0, "square_avg": zeros, "acc_delta": zeros.copy()}
             self.state[id(p)] = state
         state["step"] += 1
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]

@@ -58,9 +58,8 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         state = self.state.get(id(p))
         if state is None:  # float32 for float16 parameters, whose eps=1e-8 would round to 0
-            dtype = state_dtype(p.dtype)  # laid out as p is, for contiguous arithmetic
-            zeros = np.zeros_like(p.data, dtype)
-            state = {"step": 0, "exp_avg": zeros, "exp_avg_sq": np.zeros_like(zeros)}
+            zeros = np.zeros(p.shape, state_dtype(p.dtype))
+            state = {"step": 0, "exp_avg": zeros, "exp_avg_sq": zeros.copy()}
             self.state[id(p)] = state
         state["step"] += 1
         step, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]

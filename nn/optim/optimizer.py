@@ -37,7 +37,7 @@ class Optimizer:
         self.defaults = defaults
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}  # id(parameter) -> its buffers
-        self._scratch: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._scratch: dict[tuple[tuple[int, ...], str], tuple[np.ndarray, np.ndarray]] = {}
         self._step_count = 0  # schedulers warn when they step before the optimizer has
         if isinstance(params, Tensor):
             raise TypeError(
@@ -155,16 +155,13 @@ class Optimizer:
 
     def _buffers(self, p: Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Two scratch arrays of p's shape in p's compute dtype, allocated once and shared by
-        the parameters of that shape and memory order (each update finishes with them before
-        the next starts). They are laid out as p is (nn.Linear's weight is column-major), so
-        that the arithmetic between them, p and its gradient runs over contiguous memory.
+        the parameters of that shape (each update finishes with them before the next starts).
         """
         dtype = state_dtype(p.dtype)
-        order = "F" if p.data.flags.f_contiguous and not p.data.flags.c_contiguous else "C"
-        key = (p.shape, dtype, order)
+        key = (p.shape, dtype)
         buffers = self._scratch.get(key)
         if buffers is None:
-            buffers = (np.empty(p.shape, dtype, order), np.empty(p.shape, dtype, order))
+            buffers = (np.empty(p.shape, dtype), np.empty(p.shape, dtype))
             self._scratch[key] = buffers
         return buffers
 
@@ -250,12 +247,10 @@ class Optimizer:
             if count != int(count):
                 raise ValueError(f"{op}: {what} is {count}; expected a whole number")
             return int(count)
-        buffer = np.empty_like(p.data, state_dtype(p.dtype))  # laid out as p is
-        converted = convert_checked(what, value, buffer)
+        converted = convert_checked(what, value, np.empty(p.shape, state_dtype(p.dtype)))
         if isinstance(converted, str):
             raise ValueError(f"{op}: {converted}")
-        np.copyto(buffer, converted)
-        return buffer
+        return converted
 
 
 def state_dtype(dtype: np.dtype) -> np.dtype:

@@ -76,7 +76,7 @@ class SGD(Optimizer):
         if momentum:
             state = self.state.get(id(p))
             if state is None:  # PyTorch starts the buffer at the first gradient, not at zero
-                buffer = np.copy(grad)  # laid out as grad is
+                buffer = grad.copy()
                 self.state[id(p)] = {"momentum_buffer": buffer}
             else:
                 buffer = state["momentum_buffer"]

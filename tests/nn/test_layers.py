@@ -28,18 +28,6 @@ def test_linear_gradients_match_finite_differences():
     gradcheck(f, [x, layer.weight, layer.bias])
 
 
-def test_linear_keeps_its_weight_and_gradient_column_major():
-    """The (out, in) weight lies in memory as an (in, out) row-major matrix (x @ weight.T is
-    then BLAS's fastest product), and backward lays its gradient out the same way."""
-    layer = nn.Linear(5, 3)
-    assert layer.weight.shape == (3, 5)
-    assert layer.weight.data.flags.f_contiguous and not layer.weight.data.flags.c_contiguous
-    x = np.random.default_rng(3).standard_normal((4, 5)).astype(np.float32)
-    nn.functional.cross_entropy(layer(Tensor(x)), np.array([0, 1, 2, 0])).backward()
-    assert layer.weight.grad.data.flags.f_contiguous
-    assert layer.weight.grad.shape == (3, 5)
-
-
 def test_linear_without_bias():
     layer = nn.Linear(3, 2, bias=False)
     assert layer.bias is None

@@ -520,40 +520,6 @@ def test_a_scheduler_state_with_bad_values_changes_nothing():
         assert optimizer.lr == 1.0
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda params: nn.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=0.01),
-        lambda params: nn.optim.Adam(params, lr=0.01, weight_decay=0.01),
-        lambda params: nn.optim.AdamW(params, lr=0.01),
-    ],
-)
-def test_optimizer_state_follows_a_column_major_parameter(make):
-    """nn.Linear's weight is column-major: buffers laid out as the parameter keep the update's
-    arithmetic contiguous, and the values are those of a row-major parameter, bit for bit."""
-    rng = np.random.default_rng(0)
-    start, grads = rng.standard_normal((3, 4)), rng.standard_normal((3, 3, 4))
-    row_major = nn.Parameter(start)
-    column_major = nn.Parameter(autodiff.from_numpy(np.asfortranarray(start)))
-    optimizers = [make([row_major]), make([column_major])]
-    for grad in grads:
-        row_major.grad = Tensor(grad)
-        column_major.grad = autodiff.from_numpy(np.asfortranarray(grad))
-        for optimizer in optimizers:
-            optimizer.step()
-    np.testing.assert_array_equal(column_major.data, row_major.data)
-    assert column_major.data.flags.f_contiguous
-    state = optimizers[1].state[id(column_major)]
-    buffers = [value for value in state.values() if isinstance(value, np.ndarray)]
-    assert buffers and all(b.flags.f_contiguous for b in buffers)
-    restored = make([column_major])
-    restored.load_state_dict(optimizers[0].state_dict())  # row-major buffers, loaded
-    for key, value in restored.state[id(column_major)].items():
-        if isinstance(value, np.ndarray):
-            assert value.flags.f_contiguous, key
-            np.testing.assert_array_equal(value, optimizers[0].state[id(row_major)][key])
-
-
 def test_a_plain_sgd_step_is_an_in_place_change_that_backward_sees():
     """The one-pass update still counts as an in-place change of the weight: a graph that read
     the old weight refuses to backpropagate with the new one."""
