@@ -15,16 +15,20 @@ import numpy as np
 
 _AXPY: dict[np.dtype, Callable[..., None]] | None = None  # dtype -> BLAS ?axpy, found once
 _AXPY_MAX_SIZE = 2**31 - 1  # the most elements one call may take (2**63 - 1 for 64-bit ints)
+# below this many elements numpy is faster: a ctypes call and its two pointers cost ~4 us, more
+# than the temporary of a small array
+_AXPY_MIN_SIZE = 2**15
 
 
 def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
     """y += alpha * x, in place: numpy's ``y += alpha * x`` without its temporary.
 
     Where numpy's BLAS is OpenBLAS (as in numpy's wheels), float32 and float64 arrays of one
-    shape, dtype and memory order that do not overlap are updated by its ?axpy in one pass
-    over memory; anything else by numpy. alpha is rounded to y's dtype first, as numpy rounds
-    a Python float; BLAS may then fuse the multiply and the add into one rounding (as
-    PyTorch's add_(x, alpha=...) does), so the two ways can differ in the last bit.
+    shape, dtype and memory order that do not overlap, with at least 32768 elements, are
+    updated by its ?axpy in one pass over memory; anything else by numpy. alpha is rounded to
+    y's dtype first, as numpy rounds a Python float; BLAS may then fuse the multiply and the
+    add into one rounding (as PyTorch's add_(x, alpha=...) does), so the two ways can differ
+    in the last bit.
     """
     blas = _blas_axpy(x, y)
     if blas is None:
@@ -45,7 +49,7 @@ def _blas_axpy(x: np.ndarray, y: np.ndarray) -> Callable[..., None] | None:
         or type(y) is not np.ndarray
         or x.dtype != y.dtype
         or x.shape != y.shape
-        or y.size > _AXPY_MAX_SIZE
+        or not _AXPY_MIN_SIZE <= y.size <= _AXPY_MAX_SIZE
         or not y.flags.writeable
         or not (
             (x.flags.c_contiguous and y.flags.c_contiguous)
