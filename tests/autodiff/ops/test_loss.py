@@ -26,3 +26,22 @@ def test_softmax_cross_entropy_gradient_by_hand_and_through_a_retained_graph(red
     one_hot = np.eye(4, dtype=np.float32)[target]
     g = {"none": weights[:, None] if weights is not None else None, "mean": 1 / 5, "sum": 1.0}
     np.testing.assert_allclose(first, g[reduction] * (softmax - one_hot), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("classes", [3, 40])  # a row's maximum taken two ways, by the count
+def test_softmax_cross_entropy_value_matches_logsumexp_for_few_and_many_classes(classes):
+    rng = np.random.default_rng(1)
+    logits = rng.standard_normal((7, classes)) * 30
+    target = rng.integers(0, classes, 7)
+    losses = ad.softmax_cross_entropy(Tensor(logits), target).data
+    shift = logits.max(axis=1, keepdims=True)
+    expected = np.log(np.exp(logits - shift).sum(axis=1)) + shift[:, 0]
+    expected -= logits[np.arange(7), target]
+    np.testing.assert_allclose(losses, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [-1, 4])
+def test_softmax_cross_entropy_refuses_a_class_index_out_of_range(bad):
+    held = rf"target holds {min(bad, 0)}\.\.{max(bad, 2)}; expected class indices in 0\.\.3"
+    with pytest.raises(ValueError, match=held):
+        ad.softmax_cross_entropy(Tensor(np.zeros((3, 4))), np.array([bad, 2, 0]))
