@@ -13,6 +13,7 @@ from autodiff.primitive import Array, Sample, Saved, primitive
 Params = dict[str, Any]
 
 _REDUCTIONS = ("none", "mean", "sum")
+_FEW_CLASSES = 32  # up to this many classes, a row's maximum is taken down a transposed copy
 
 
 @primitive(
@@ -42,16 +43,23 @@ def softmax_cross_entropy(
             f"softmax_cross_entropy: target must hold integer class indices, got {target.dtype}"
         )
     classes = logits.shape[1]
-    if target.size and (target.min() < 0 or target.max() >= classes):
+    # one reduction for both bounds: read as unsigned, a negative index exceeds every class
+    if target.size and target.view(f"u{target.itemsize}").max() >= classes:
         raise ValueError(
             f"softmax_cross_entropy: target holds {target.min()}..{target.max()}; "
             f"expected class indices in 0..{classes - 1}"
         )
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exps = np.exp(shifted)
+    if classes <= _FEW_CLASSES:  # the maximum down the columns of a transposed copy: exact,
+        # and 3-4x faster than numpy's reduction along rows this short
+        row_max = np.maximum.reduce(np.ascontiguousarray(logits.T), axis=0)[:, None]
+    else:
+        row_max = np.maximum.reduce(logits, axis=1, keepdims=True)
+    shifted = logits - row_max
+    picked = shifted[np.arange(len(target)), target]
+    exps = np.exp(shifted, out=shifted)  # in place, as the division below: fresh arrays
     totals = exps.sum(axis=1, keepdims=True)
-    losses = np.log(totals[:, 0]) - shifted[np.arange(len(target)), target]
-    probs = exps / totals  # softmax(logits): the VJP needs it, and recomputing costs more
+    losses = np.log(totals[:, 0]) - picked
+    probs = np.divide(exps, totals, out=exps)  # softmax(logits): the VJP needs it
     if reduction == "mean":  # sum / N: ndarray.mean costs several times more on small arrays
         return losses.sum() / len(target), probs
     if reduction == "sum":
@@ -71,11 +79,19 @@ def softmax_cross_entropy_vjp(
     logits, target = inputs
     target = np.asarray(target)  # class indices: a constant, whatever the mode
     reduction = params.get("reduction", "none")
-    one_hot = np.zeros(logits.shape, dtype=logits.dtype)
-    one_hot[np.arange(len(target)), target] = 1
-    probs = softmax(logits, axis=1, known=saved)
+    rows = np.arange(len(target))
     if reduction == "none":
         g = g.reshape(-1, 1)
     elif reduction == "mean":
         g = g / len(target)
+    if type(logits) is np.ndarray and g.dtype == saved.dtype:
+        # a plain backward: the same arithmetic without the one-hot array (saved is copied, as
+        # a backward through a retained graph reads it again)
+        glogits = saved.copy()
+        glogits[rows, target] -= 1
+        glogits *= g
+        return glogits, None
+    one_hot = np.zeros(logits.shape, dtype=logits.dtype)
+    one_hot[rows, target] = 1
+    probs = softmax(logits, axis=1, known=saved)
     return g * (probs - one_hot), None

@@ -518,3 +518,32 @@ def test_a_scheduler_state_with_bad_values_changes_nothing():
             scheduler.load_state_dict(bad)
         assert scheduler.last_epoch == 0 and scheduler.base_lrs == [1.0]
         assert optimizer.lr == 1.0
+
+
+def test_a_plain_sgd_step_is_an_in_place_change_that_backward_sees():
+    """The one-pass update still counts as an in-place change of the weight: a graph that read
+    the old weight refuses to backpropagate with the new one."""
+    layer = nn.Linear(3, 2)
+    optimizer = nn.optim.SGD(layer.parameters(), lr=0.1)
+    x = Tensor(np.ones((4, 3), np.float32), requires_grad=True)
+    layer(x).sum().backward()
+    loss = layer(x).sum()
+    optimizer.step()
+    with pytest.raises(autodiff.GradientError, match="modified by an in-place operation"):
+        loss.backward()
+
+
+def test_plain_sgd_matches_numpy_for_float32_float64_and_float16():
+    rng = np.random.default_rng(7)
+    for dtype in (np.float32, np.float64, np.float16):
+        start = rng.standard_normal((5, 4)).astype(dtype)
+        grad = rng.standard_normal((5, 4)).astype(dtype)
+        p = nn.Parameter(start)
+        p.grad = Tensor(grad)
+        nn.optim.SGD([p], lr=0.1).step()
+        compute = np.float32 if dtype == np.float16 else dtype  # float16 steps in float32
+        expected = start.astype(compute) - compute(0.1) * grad.astype(compute)
+        expected = expected.astype(dtype)
+        tolerance = {np.float16: 1e-3, np.float32: 1e-6, np.float64: 1e-14}[dtype]
+        np.testing.assert_allclose(p.data, expected, rtol=tolerance, atol=tolerance)
+        np.testing.assert_array_equal(p.grad.data, grad)  # the gradient is left as it was
