@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autodiff import tape
+from autodiff.blas import axpy
 from autodiff.broadcast import Axis, Shape, normalize_axes
 from autodiff.device import device as Device
 from autodiff.device import is_device
@@ -461,17 +462,23 @@ class Tensor:
             self.data = np.array(self.data)  # which cannot change in place: give it an array
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        """self += alpha * other, in place."""
+        """self += alpha * other, in place (in one pass over memory where BLAS can: axpy)."""
         self._inplace("add_")
         other = other.data if isinstance(other, Tensor) else other
-        self.data += other if alpha == 1 else alpha * other
+        if alpha == 1:
+            self.data += other
+        else:
+            axpy(alpha, other, self.data)
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        """self -= alpha * other, in place."""
+        """self -= alpha * other, in place (in one pass over memory where BLAS can: axpy)."""
         self._inplace("sub_")
         other = other.data if isinstance(other, Tensor) else other
-        self.data -= other if alpha == 1 else alpha * other
+        if alpha == 1:
+            self.data -= other
+        else:
+            axpy(-alpha, other, self.data)
         return self
 
     def mul_(self, other: Any) -> Tensor:

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 from autodiff import Tensor
-from nn.optim.blas import axpy
 from nn.optim.optimizer import Optimizer, ParamsArg, state_dtype
 
 
@@ -58,9 +57,7 @@ class SGD(Optimizer):
             return
         lr = group["lr"]
         for p in params:  # plain SGD: no scratch buffers; one pass over p and its gradient
-            grad = p.grad.data.astype(state_dtype(p.dtype), copy=False)
-            p._inplace("sub_")  # what p.sub_(grad, alpha=lr) checks and records, then its
-            axpy(-lr, grad, p.data)  # arithmetic without the temporary lr * grad
+            p.sub_(p.grad.data.astype(state_dtype(p.dtype), copy=False), alpha=lr)
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]

@@ -1,4 +1,5 @@
-"""axpy: y += alpha * x in place, in one pass over memory: plain SGD's whole update.
+"""axpy: y += alpha * x in place, in one pass over memory (Tensor.add_ and sub_ with alpha,
+and so plain SGD's whole update).
 
 numpy has no fused multiply-add, so ``y -= lr * x`` writes and rereads a temporary as large as
 the parameter (or, with ``x *= lr``, changes a gradient that users may still read). BLAS's

@@ -1,9 +1,9 @@
-"""Tests of axpy, the one-pass in-place update that plain SGD makes (nn/optim/blas.py)."""
+"""Tests of axpy, the one-pass in-place update that plain SGD makes (autodiff/blas.py)."""
 
 import numpy as np
 import pytest
 
-from nn.optim import blas
+from autodiff import blas
 
 ORDERS = ["C", "F"]
 
@@ -86,3 +86,18 @@ def test_axpy_without_the_blas_symbols_falls_back_to_numpy(monkeypatch, filepath
     blas.axpy(-0.1, x, y)
     assert blas._AXPY == {}
     np.testing.assert_array_equal(y, expected)
+
+
+def test_tensor_add_and_sub_with_alpha_update_in_one_pass_as_numpy_would():
+    import autodiff as ad
+
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal(50_000).astype(np.float32)  # large enough for BLAS
+    g = rng.standard_normal(50_000).astype(np.float32)
+    t = ad.Tensor(start)
+    buffer = t.data
+    t.sub_(ad.Tensor(g), alpha=0.1)
+    assert t.data is buffer and t._version > 0  # in place, and seen as changed
+    np.testing.assert_allclose(t.data, start - np.float32(0.1) * g, rtol=1e-6, atol=1e-7)
+    t.add_(g, alpha=0.1)
+    np.testing.assert_allclose(t.data, start, rtol=1e-5, atol=1e-6)
