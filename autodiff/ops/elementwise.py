@@ -29,8 +29,11 @@ def add_vjp(
 ) -> Grads:
     """ga = unbroadcast(g, a.shape);  gb = unbroadcast(g, b.shape)."""
     a, b = inputs
-    ga = unbroadcast(g, a.shape) if needs[0] else None
-    gb = unbroadcast(g, b.shape) if needs[1] else None
+    ga = gb = None
+    if needs[0]:
+        ga = g if g.shape == a.shape else unbroadcast(g, a.shape)
+    if needs[1]:
+        gb = g if g.shape == b.shape else unbroadcast(g, b.shape)
     return ga, gb
 
 
@@ -46,8 +49,11 @@ def sub_vjp(
 ) -> Grads:
     """ga = unbroadcast(g, a.shape);  gb = -unbroadcast(g, b.shape)."""
     a, b = inputs
-    ga = unbroadcast(g, a.shape) if needs[0] else None
-    gb = -unbroadcast(g, b.shape) if needs[1] else None
+    ga = gb = None
+    if needs[0]:
+        ga = g if g.shape == a.shape else unbroadcast(g, a.shape)
+    if needs[1]:
+        gb = -(g if g.shape == b.shape else unbroadcast(g, b.shape))
     return ga, gb
 
 
@@ -63,8 +69,15 @@ def mul_vjp(
 ) -> Grads:
     """ga = unbroadcast(g * b, a.shape);  gb = unbroadcast(g * a, b.shape)."""
     a, b = inputs
-    ga = unbroadcast(g * b, a.shape) if needs[0] else None
-    gb = unbroadcast(g * a, b.shape) if needs[1] else None
+    ga = gb = None
+    if needs[0]:
+        ga = g * b
+        if ga.shape != a.shape:
+            ga = unbroadcast(ga, a.shape)
+    if needs[1]:
+        gb = g * a
+        if gb.shape != b.shape:
+            gb = unbroadcast(gb, b.shape)
     return ga, gb
 
 
