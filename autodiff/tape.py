@@ -433,13 +433,8 @@ class _Walk:
         the forward's arguments, and the input Tensors made by other ops, each replaced by its
         own Node (which keeps the value's name, shape and dtype), except where the user
         watches it or asked for every gradient: a step's activations die during backward."""
-        pending, wanted, needs, keep_values = (
-            self.pending,
-            self.wanted,
-            node.needs,
-            self.keep_values,
-        )
-        leaf_grads = self.leaf_grads
+        pending, wanted, leaf_grads = self.pending, self.wanted, self.leaf_grads
+        needs, keep_values = node.needs, self.keep_values
         for i, t in enumerate(node):
             if t is None:
                 continue
