@@ -58,7 +58,10 @@ def softmax_cross_entropy(
         row_max = np.maximum.reduce(logits, axis=1, keepdims=True)
     shifted = logits - row_max
     picked = shifted[np.arange(len(target)), target]
-    exps = np.exp(shifted, out=shifted)  # in place, as the division below: fresh arrays
+    if shifted.dtype.kind == "f":  # in place, as the division below: fresh arrays
+        exps = np.exp(shifted, out=shifted)
+    else:  # integer scores: exp's float result cannot go into their array
+        exps = np.exp(shifted)
     totals = exps.sum(axis=1, keepdims=True)
     losses = np.log(totals[:, 0]) - picked
     probs = np.divide(exps, totals, out=exps)  # softmax(logits): the VJP needs it
