@@ -29,9 +29,10 @@ def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
     updated by its ?axpy in one pass over memory; anything else by numpy. alpha is rounded to
     y's dtype first, as numpy rounds a Python float; BLAS may then fuse the multiply and the
     add into one rounding (as PyTorch's add_(x, alpha=...) does), so the two ways can differ
-    in the last bit.
+    in the last bit. With alpha 0, numpy computes: BLAS's ?axpy returns without reading x, so
+    a NaN or inf in x would not reach y as it does through 0 * x (and PyTorch's add_).
     """
-    blas = _blas_axpy(x, y)
+    blas = _blas_axpy(x, y) if alpha != 0 else None
     if blas is None:
         y += alpha * x
     else:

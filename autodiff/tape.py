@@ -359,6 +359,7 @@ def backward(
     walk = _Walk(root, g, inputs, create_graph, retain_graph, retain_all_grads)
     anomaly, observer = state.anomaly, state.observer
     heap, pending, heappop, route = walk.heap, walk.pending, heapq.heappop, walk.route
+    node = None
     try:
         while heap:
             out = heappop(heap)[1]
@@ -379,6 +380,9 @@ def backward(
             "was freed by an earlier backward() that stopped with an error before it "
             "finished; run the forward pass again to build a new graph"
         )
+        if node is not None and any(isinstance(t, Node) for t in node):
+            # route let go of some inputs before it failed: the node cannot run again
+            node.saved, node.args = walk.released, None
         raise
     return walk.deliver(wrap)
 

@@ -43,8 +43,10 @@ def softmax_cross_entropy(
             f"softmax_cross_entropy: target must hold integer class indices, got {target.dtype}"
         )
     classes = logits.shape[1]
-    # one reduction for both bounds: read as unsigned, a negative index exceeds every class
-    if target.size and target.view(f"u{target.itemsize}").max() >= classes:
+    # one reduction for both bounds: read as unsigned (of the same byte order), a negative
+    # index exceeds every class
+    unsigned = np.dtype(f"u{target.itemsize}").newbyteorder(target.dtype.byteorder)
+    if target.size and target.view(unsigned).max() >= classes:
         raise ValueError(
             f"softmax_cross_entropy: target holds {target.min()}..{target.max()}; "
             f"expected class indices in 0..{classes - 1}"
@@ -56,7 +58,10 @@ def softmax_cross_entropy(
         row_max = np.maximum.reduce(logits, axis=1, keepdims=True)
     shifted = logits - row_max
     picked = shifted[np.arange(len(target)), target]
-    exps = np.exp(shifted, out=shifted)  # in place, as the division below: fresh arrays
+    if shifted.dtype.kind == "f":  # in place, as the division below: fresh arrays
+        exps = np.exp(shifted, out=shifted)
+    else:  # integer scores: exp's float result cannot go into their array
+        exps = np.exp(shifted)
     totals = exps.sum(axis=1, keepdims=True)
     losses = np.log(totals[:, 0]) - picked
     probs = np.divide(exps, totals, out=exps)  # softmax(logits): the VJP needs it

@@ -409,6 +409,34 @@ def test_a_retry_after_an_error_mid_backward_says_what_happened():
         loss.backward()
 
 
+def test_a_retry_after_a_gradient_of_the_wrong_shape_says_what_happened():
+    """The node let go of its first input (made by another op) before the check of its second
+    gradient failed: a retry must say that the graph was freed, not fail on the freed input."""
+
+    @ad.primitive(samples=[ad.Sample((3,), (3,))])
+    def broken_add(a, b):
+        """out = a + b, with a VJP that returns one element of b's gradient."""
+        return a + b, None
+
+    @broken_add.defvjp
+    def broken_add_vjp(inputs, out, g, needs, saved, params):
+        return g, g[:1]
+
+    from autodiff.primitive import registry
+
+    del registry["broken_add"]  # keep the generic test to real primitives
+    x = f64(np.ones(3), requires_grad=True)
+    z = broken_add(x * 2, x)
+    with pytest.raises(ad.ShapeError, match=r"gradient of shape \(1,\) for input 1 of shape"):
+        z.sum().backward()
+    with pytest.raises(
+        ad.GradientError,
+        match=r"the graph through broken_add was freed by an earlier backward\(\) that stopped "
+        r"with an error",
+    ):
+        z.sum().backward()
+
+
 def test_no_grad_is_named_as_the_cause_several_ops_later():
     x = f64([1.0, 2.0], requires_grad=True)
     with ad.no_grad():

@@ -101,3 +101,20 @@ def test_tensor_add_and_sub_with_alpha_update_in_one_pass_as_numpy_would():
     np.testing.assert_allclose(t.data, start - np.float32(0.1) * g, rtol=1e-6, atol=1e-7)
     t.add_(g, alpha=0.1)
     np.testing.assert_allclose(t.data, start, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("size", [10, 50_000])  # numpy's size and BLAS's
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_axpy_with_alpha_zero_spreads_nan_and_inf_as_numpy_does(size, bad):
+    """0 * NaN and 0 * inf are NaN (numpy, PyTorch's add_(x, alpha=0)); BLAS's axpy returns
+    at once for alpha 0, which would hide a NaN gradient from SGD with a learning rate of 0."""
+    import autodiff as ad
+
+    for dtype in (np.float32, np.float64):
+        y = np.ones(size, dtype)
+        with np.errstate(invalid="ignore"):  # 0 * inf
+            blas.axpy(0.0, np.full(size, bad, dtype), y)
+            t = ad.Tensor(np.ones(size, dtype))
+            t.sub_(ad.Tensor(np.full(size, bad, dtype)), alpha=0.0)
+        assert np.isnan(y).all()
+        assert np.isnan(t.data).all()

@@ -45,3 +45,28 @@ def test_softmax_cross_entropy_refuses_a_class_index_out_of_range(bad):
     held = rf"target holds {min(bad, 0)}\.\.{max(bad, 2)}; expected class indices in 0\.\.3"
     with pytest.raises(ValueError, match=held):
         ad.softmax_cross_entropy(Tensor(np.zeros((3, 4))), np.array([bad, 2, 0]))
+
+
+@pytest.mark.parametrize("dtype", [">i4", ">i8", "<i2", "|i1", ">u2", "<u8"])
+def test_softmax_cross_entropy_reads_class_indices_of_any_byte_order(dtype):
+    """Labels read from a file may be big-endian (as the idx format stores them)."""
+    logits = np.random.default_rng(2).standard_normal((3, 4))
+    target = np.array([3, 0, 2], dtype=dtype)
+    losses = ad.softmax_cross_entropy(Tensor(logits), target).data
+    expected = ad.softmax_cross_entropy(Tensor(logits), np.array([3, 0, 2])).data
+    np.testing.assert_array_equal(losses, expected)
+    with pytest.raises(ValueError, match=r"target holds 0\.\.4; expected class indices in 0\.\.3"):
+        ad.softmax_cross_entropy(Tensor(logits), np.array([4, 0, 2], dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_softmax_cross_entropy_of_integer_logits_computes_as_numpy_does(dtype):
+    """exp of integers is float64 in numpy: the loss of integer scores is that of the same
+    scores as float64 (they need no gradient, so nothing else depends on their dtype)."""
+    logits = np.array([[2, -1, 0], [5, 5, 1]])
+    target = np.array([0, 2])
+    for reduction in ("none", "mean", "sum"):
+        loss = ad.softmax_cross_entropy(Tensor(logits.astype(dtype)), target, reduction)
+        expected = ad.softmax_cross_entropy(Tensor(logits.astype(np.float64)), target, reduction)
+        assert loss.dtype == np.float64
+        np.testing.assert_array_equal(loss.data, expected.data)
