@@ -77,6 +77,14 @@ def _ones(dtype: np.dtype, shape: Shape) -> np.ndarray:
     return ones
 
 
+def _operand(other: Any) -> Any:
+    """The array or number an in-place method combines with: a Tensor's array, a number or
+    an array as it is, a list as an array (so that alpha * [1, 2] scales, not repeats)."""
+    if isinstance(other, Tensor):
+        return other.data
+    return other if isinstance(other, _PLAIN) else np.asarray(other)
+
+
 def _tensors(args: tuple[Any, ...]) -> list[Any]:
     """The Tensors among an op's arguments, in place, None for the others."""
     return [a if isinstance(a, Tensor) else None for a in args]
@@ -171,10 +179,7 @@ class Tensor:
         datas = []
         for a in args:
             if isinstance(a, Tensor):
-                data = a.data
-                # a 0-d array as its numpy scalar: numpy computes with those ten times faster,
-                # and returns a numpy scalar from 0-d operands in any case
-                datas.append(data[()] if type(data) is np.ndarray and not data.ndim else data)
+                datas.append(a.data)
                 if a._requires_grad:
                     needs |= bit
             else:
@@ -464,7 +469,7 @@ class Tensor:
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """self += alpha * other, in place (in one pass over memory where BLAS can: axpy)."""
         self._inplace("add_")
-        other = other.data if isinstance(other, Tensor) else other
+        other = _operand(other)
         if alpha == 1:
             self.data += other
         else:
@@ -474,7 +479,7 @@ class Tensor:
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """self -= alpha * other, in place (in one pass over memory where BLAS can: axpy)."""
         self._inplace("sub_")
-        other = other.data if isinstance(other, Tensor) else other
+        other = _operand(other)
         if alpha == 1:
             self.data -= other
         else:

@@ -357,3 +357,37 @@ def test_builtin_abs_is_the_recorded_abs():
 def test_a_shape_passed_as_tensor_data_is_refused():
     with pytest.raises(TypeError, match=r"Tensor: requires_grad=3; expected True or False"):
         ad.Tensor(2, 3)  # PyTorch's uninitialised (2, 3) tensor
+
+
+def test_a_user_primitive_gets_a_0d_leaf_as_an_array_it_can_write_into():
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def clip_below_zero(x):
+        """out = x where x > 0, else 0 (numpy's copy-then-assign idiom)."""
+        out = x.copy()
+        out[out < 0] = 0
+        return out, None
+
+    @clip_below_zero.defvjp
+    def clip_below_zero_vjp(inputs, out, g, needs, saved, params):
+        return (g * (inputs[0] > 0),)
+
+    from autodiff.primitive import registry
+
+    del registry["clip_below_zero"]  # not one of the engine's primitives
+    x = ad.tensor(-0.5, requires_grad=True)
+    assert clip_below_zero(x).item() == 0.0
+
+
+def test_a_view_of_a_0d_tensor_shares_its_memory_as_in_pytorch():
+    x = ad.tensor(1.0)
+    y, z = x.reshape(1), x[None]
+    x.add_(1.0)
+    assert y.tolist() == [2.0] and z.tolist() == [2.0]
+
+
+def test_add_and_sub_with_alpha_scale_a_list_as_values():
+    x = ad.Tensor(np.zeros(2))
+    x.add_([1.0, 2.0], alpha=2)
+    np.testing.assert_array_equal(x.data, [2.0, 4.0])
+    x.sub_([1.0, 2.0], alpha=2)
+    np.testing.assert_array_equal(x.data, [0.0, 0.0])
