@@ -489,7 +489,7 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         """self *= other, in place."""
         self._inplace("mul_")
-        self.data *= other.data if isinstance(other, Tensor) else other
+        self.data *= _operand(other)
         return self
 
     def zero_(self) -> Tensor:
