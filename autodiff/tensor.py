@@ -835,7 +835,8 @@ class Tensor:
         correction = _correction(unbiased, correction, ddof)
         deviation = self - self.mean(axis=axis, keepdims=True)
         squares = (deviation * deviation).sum(axis=axis, keepdims=keepdims)
-        return squares / (self._count(axis) - correction)
+        # no degrees of freedom left (n <= correction): 0 / 0 = NaN, as PyTorch
+        return squares / max(self._count(axis) - correction, 0)
 
     def std(
         self,
@@ -933,8 +934,8 @@ class Tensor:
                 raise ShapeError(f"prod: dim {dim!r}; expected one integer dim")
             axis = axis[0]
         lead = (slice(None),) * axis
-        if x.shape[axis] == 0:
-            return Tensor._wrap(np.prod(x.data, axis=axis, keepdims=keepdims))
+        if x.shape[axis] == 0:  # the empty product, 1, recorded: its gradient is empty
+            return x.sum(axis=axis, keepdims=keepdims) * 0 + 1
         while x.shape[axis] > 1:
             half = x.shape[axis] // 2
             pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from autodiff import Tensor
+from nn import arguments
 from nn import functional as F
 from nn.module import Module
 
@@ -52,6 +53,7 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(reduction)
+        arguments.number("CrossEntropyLoss", "label_smoothing", label_smoothing)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(
                 f"CrossEntropyLoss: label_smoothing {label_smoothing}; expected a value in [0, 1]"
