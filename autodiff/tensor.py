@@ -261,6 +261,7 @@ class Tensor:
             raise ShapeError(
                 f"item: called on a Tensor of shape {self.shape}; expected exactly one element"
             )
+        tape.refuse_value(self, "a number")
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
@@ -268,6 +269,7 @@ class Tensor:
         return self.data
 
     def tolist(self) -> Any:
+        tape.refuse_value(self, "a list")
         return self.data.tolist()
 
     def __len__(self) -> int:
@@ -285,15 +287,18 @@ class Tensor:
         return int(self.item())
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        vjp = tape.state.recording_vjp
-        if vjp is not None and self._requires_grad:
-            raise GradientError(
-                f"{vjp}: its VJP turned a recorded Tensor of shape {self.shape} into a numpy "
-                f"array under create_graph, so higher derivatives through it would silently "
-                f"be 0; expected the VJP to compute with operators, Tensor methods and "
-                f"primitives (e.g. ad.exp(x), not np.exp(np.asarray(x)))"
-            )
-        return self.data if dtype is None else self.data.astype(dtype)
+        """The values as an array, numpy 2's way: shared where possible (np.asarray), a
+        copy where asked (np.array, copy=True); copy=False raises if a copy is needed."""
+        tape.refuse_value(self, "a numpy array")
+        data = np.asarray(self.data)
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"__array__: a Tensor of dtype {data.dtype} as {np.dtype(dtype)} needs a "
+                    f"copy, but copy=False was asked for; pass copy=None to allow one"
+                )
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
@@ -462,9 +467,9 @@ class Tensor:
                 f"{op}: in-place change of a Tensor that requires grad is not recorded; "
                 f"wrap it in `with autodiff.no_grad():` (as optimisers do), or write x = x + ..."
             )
-        self._version = tape.mark_inplace()
         if not isinstance(self.data, np.ndarray):  # a 0-d op result holds a numpy scalar,
             self.data = np.array(self.data)  # which cannot change in place: give it an array
+        self._version = tape.mark_inplace(self.data)  # seen through views and detach() too
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """self += alpha * other, in place (in one pass over memory where BLAS can: axpy)."""
