@@ -56,7 +56,7 @@ def _as_inputs(args: Sequence[Any], argnums: Sequence[int], op: str) -> tuple[li
         if isinstance(x, Tensor) and x.requires_grad:
             nested = True
         else:
-            data = x.data if isinstance(x, Tensor) else np.asarray(x)
+            data = x._value if isinstance(x, Tensor) else np.asarray(x)
             if data.dtype.kind != "f":
                 data = data.astype(np.float64)
             args[i] = Tensor(data, requires_grad=True)
@@ -124,7 +124,7 @@ def jvp(
         pulled = _gradients(out, inputs, u, create_graph=True)
         total = None
         for p, t in zip(pulled, tangents):
-            t = t.data if isinstance(t, Tensor) else np.asarray(t, dtype=p.dtype)
+            t = t._value if isinstance(t, Tensor) else np.asarray(t, dtype=p.dtype)
             term = (p * t).sum()
             total = term if total is None else total + term
     (tangent_out,) = _gradients(total, [u], None, create_graph=nested)
@@ -177,7 +177,7 @@ def _jacobian_of(out: Tensor, wrt: list[Tensor], nested: bool) -> list[Tensor]:
         if nested:
             jacobians.append(stack(column).reshape(shape))
         else:
-            data = np.stack([g.data for g in column]) if column else np.zeros((0, *x.shape))
+            data = np.stack([g._value for g in column]) if column else np.zeros((0, *x.shape))
             jacobians.append(Tensor(data.reshape(shape)))
     return jacobians
 

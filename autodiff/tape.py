@@ -105,7 +105,7 @@ def changed_since(t: Any, seq: int) -> bool:
     reading `seq`."""
     if t._version > seq:
         return True
-    owner = _owner(t.data)
+    owner = _owner(t._value)
     entry = _changes.get(id(owner)) if owner is not None else None
     return entry is not None and entry[1] > seq and entry[0]() is owner
 
@@ -241,7 +241,7 @@ class Freed:
     name, shape, dtype and op) for pictures and listings. Made from its Node on demand."""
 
     __slots__ = ("_node", "name", "shape", "dtype")
-    data = None
+    _value = None
     grad = None
     requires_grad = True
     _hooks = None
@@ -503,13 +503,13 @@ class _Walk:
         if args is ARRAYS_OF_INPUTS:
             count = len(node)
             if count == 1:
-                args = (node[0].data,)
+                args = (node[0]._value,)
             elif count == 2:
-                args = (node[0].data, node[1].data)
+                args = (node[0]._value, node[1]._value)
             else:
-                args = tuple([t.data for t in node])
+                args = tuple([t._value for t in node])
         ctx.inputs = args
-        ctx.out = out.data
+        ctx.out = out._value
         ctx.needs = node.needs
         ctx.saved = node.saved
         ctx.params = node.params
@@ -525,7 +525,7 @@ class _Walk:
             gi = grads[i]
             if gi is None or not needs[i]:
                 continue
-            data = t.data
+            data = t._value
             if gi.shape != data.shape:
                 _refuse_shape(node, i, gi, data)
             dtype = gi.dtype  # float32 weights times a float64 batch: a gradient has its
@@ -554,7 +554,7 @@ class _Walk:
                 below = t._node if t is not None else None
                 if below is not None and not below.watched:
                     if below.freed is None:
-                        data = t.data
+                        data = t._value
                         below.freed = (t.name, data.shape, data.dtype)
                     node[i] = below
         if not self.retain_graph:
@@ -688,7 +688,7 @@ def _run_hooks(t: Any, g: Any, wrap: Callable, create_graph: bool) -> Any:
                 f"or a Tensor of shape {as_tensor.shape}"
             )
         as_tensor = replaced
-    return as_tensor if create_graph else as_tensor.data
+    return as_tensor if create_graph else as_tensor._value
 
 
 _grad_lock = threading.Lock()  # held while a gradient is added into a .grad
@@ -704,9 +704,9 @@ def _store(t: Any, g: Any, wrap: Callable, create_graph: bool) -> None:
     elif create_graph or grad.requires_grad:  # a recorded sum
         t.grad = grad + (g if create_graph else wrap(g))
     elif not _accumulates_in_place(grad, g):  # a number, a read-only array: a new sum
-        t.grad = wrap(grad.data + g)
+        t.grad = wrap(grad._value + g)
     else:
-        data = grad.data
+        data = grad._value
         np.add(data, g, out=data)
         grad._version = mark_inplace(data)  # a graph that read this .grad sees it changed
 
@@ -714,7 +714,7 @@ def _store(t: Any, g: Any, wrap: Callable, create_graph: bool) -> None:
 def _accumulates_in_place(grad: Any, g: Any) -> bool:
     """Whether g can be added into grad's array in place: a plain writeable array of g's
     shape and dtype."""
-    data = grad.data
+    data = grad._value
     return (
         type(data) is np.ndarray
         and data.flags.writeable
