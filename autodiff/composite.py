@@ -114,7 +114,7 @@ def _extreme(x: Tensor, op: str, dim: Any, keepdim: bool, axis: Axis, keepdims: 
         x = x.reshape(1)
     axis = normalize_axes(axis, x.ndim, op)[0]
     pick = compare.argmax if op == "max" else compare.argmin
-    indices = pick.forward(x.data, axis=axis, keepdims=True)[0]
+    indices = pick.forward(x._value, axis=axis, keepdims=True)[0]
     values = x.take_along_axis(indices, axis)  # the gradient goes to that one element
     if scalar:
         return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
@@ -137,7 +137,7 @@ def prod(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         axis = axes[0]
     lead = (slice(None),) * axis
     if x.shape[axis] == 0:
-        return Tensor._wrap(np.prod(x.data, axis=axis, keepdims=keepdims))
+        return Tensor._wrap(np.prod(x._value, axis=axis, keepdims=keepdims))
     while x.shape[axis] > 1:
         half = x.shape[axis] // 2
         pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]
@@ -176,12 +176,12 @@ def norm(
     # Divided by the largest |x| first, so that powers of 1e-200 or 1e200 neither underflow
     # nor overflow; the norm is homogeneous, so with that scale held constant every
     # derivative is unchanged.
-    peak = np.abs(x.data).max(axis=axis, keepdims=True, initial=0)
+    peak = np.abs(x._value).max(axis=axis, keepdims=True, initial=0)
     scale = np.where((peak > 0) & np.isfinite(peak), peak, 1).astype(x.dtype)
     scaled = x / scale
     power = scaled * scaled if p == 2 else scaled.abs() ** p
     total = power.sum(axis=axis, keepdims=keepdims)
-    zero = total.data == 0  # shifted to 1 and back, so that the root stays differentiable
+    zero = total._value == 0  # shifted to 1 and back, so that the root stays differentiable
     root = (total + zero).sqrt() if p == 2 else (total + zero) ** (1.0 / p)
     return (root - zero) * scale.reshape(total.shape)
 
@@ -232,10 +232,10 @@ def _one_dtype(input: Any, weight: Any, bias: Any) -> bool:
     """The common case, checked cheaply: three Tensors (or no bias) of one dtype."""
     if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
         return False
-    dtype = weight.data.dtype
-    if input.data.dtype != dtype:
+    dtype = weight._value.dtype
+    if input._value.dtype != dtype:
         return False
-    return bias is None or (isinstance(bias, Tensor) and bias.data.dtype == dtype)
+    return bias is None or (isinstance(bias, Tensor) and bias._value.dtype == dtype)
 
 
 def softmax_cross_entropy(logits: Any, target: Any, reduction: str = "none") -> Tensor:

@@ -64,15 +64,15 @@ def cuda(x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 def clone(x: Tensor) -> Tensor:
     """A copy of the values, recorded: gradients flow back to input."""
     if x.dtype.kind not in "fc":
-        return Tensor._wrap(x.data.copy())
+        return Tensor._wrap(x._value.copy())
     return Tensor.apply(unary.astype, x, dtype=x.dtype)  # astype copies
 
 
 def numel(x: Tensor) -> int:
     """The number of elements."""
-    return x.data.size
+    return x._value.size
 
 
 def dim(x: Tensor) -> int:
     """The number of dims."""
-    return x.data.ndim
+    return x._value.ndim

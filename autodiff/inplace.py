@@ -23,9 +23,9 @@ def apply_inplace(
     """x.op(...) for an op whose out-of-place form is `method`: its result written into x."""
     x._inplace(op)
     with tape.no_grad():
-        out = method(Tensor._wrap(x.data), *args, **kwargs)
+        out = method(Tensor._wrap(x._value), *args, **kwargs)
     try:
-        np.copyto(x.data, out.data, casting="same_kind")
+        np.copyto(x._value, out._value, casting="same_kind")
     except TypeError:  # numpy's UFuncTypeError: the result cannot be stored
         raise DTypeError(
             f"{op}: cannot store the {out.dtype} result in place in a {x.dtype} tensor; "

@@ -133,7 +133,7 @@ def split_at(x: Tensor, indices: Sequence[int], axis: int) -> list[Tensor]:
 
 def take_along_axis(x: Tensor, indices: Any, axis: int) -> Tensor:
     """Values picked along `axis` by integer `indices` (numpy's take_along_axis)."""
-    indices = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    indices = indices._value if isinstance(indices, Tensor) else np.asarray(indices)
     return x[shape_ops.along_axis_index(x.shape, indices, axis)]
 
 

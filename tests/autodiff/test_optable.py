@@ -13,7 +13,7 @@ import nn
 import nn.functional as F
 from autodiff import surfaces
 from autodiff.optable import FLOAT, REDUCE, TABLE, Op
-from autodiff.primitive import Sample, primitive
+from autodiff.primitive import Primitive
 
 NAMESPACES = {
     "Tensor": ad.Tensor,
@@ -101,18 +101,18 @@ def test_tracebacks_show_the_generated_line():
 def test_inplace_form_changes_the_tensor_itself(name):
     values = np.array([0.5, 1.5, -2.0]) if name not in ("log", "sqrt") else np.array([0.5, 2.0])
     x = ad.tensor(values)
-    data = x.data
+    array = x.numpy()
     assert getattr(x, f"{name}_")() is x
-    assert x.data is data
-    np.testing.assert_allclose(x.data, getattr(ad.tensor(values), name)().data)
+    assert x.numpy() is array
+    np.testing.assert_allclose(x.numpy(), getattr(ad.tensor(values), name)().numpy())
 
 
 def test_inplace_clamp_takes_the_arguments_of_clamp():
     x = ad.tensor([-2.0, 0.5, 3.0])
     x.clamp_(min=-1.0, max=1.0)
-    np.testing.assert_array_equal(x.data, [-1.0, 0.5, 1.0])
+    np.testing.assert_array_equal(x.numpy(), [-1.0, 0.5, 1.0])
     x.clip_(0.0, 0.25)
-    np.testing.assert_array_equal(x.data, [0.0, 0.25, 0.25])
+    np.testing.assert_array_equal(x.numpy(), [0.0, 0.25, 0.25])
 
 
 def test_inplace_form_refuses_a_tensor_that_requires_grad_outside_no_grad():
@@ -121,14 +121,14 @@ def test_inplace_form_refuses_a_tensor_that_requires_grad_outside_no_grad():
         w.exp_()
     with ad.no_grad():
         w.exp_()
-    np.testing.assert_allclose(w.data, np.exp([1.0, 2.0]).astype(np.float32))
+    np.testing.assert_allclose(w.numpy(), np.exp([1.0, 2.0]).astype(np.float32))
 
 
 def test_inplace_form_of_a_float_op_refuses_an_integer_tensor():
     x = ad.tensor([1, 2])
     with pytest.raises(ad.DTypeError, match="exp_: cannot store the float32 result in place"):
         x.exp_()
-    np.testing.assert_array_equal(x.data, [1, 2])
+    np.testing.assert_array_equal(x.numpy(), [1, 2])
 
 
 def test_inplace_change_after_an_op_saved_the_tensor_makes_backward_refuse():
@@ -141,10 +141,12 @@ def test_inplace_change_after_an_op_saved_the_tensor_makes_backward_refuse():
         z.backward()
 
 
-@primitive(samples=[Sample((3,))])
-def cube(x):
+def cube_forward(x):
     """out = x**3."""
     return x**3, None
+
+
+cube = Primitive(cube_forward, [])  # as @primitive makes it, left out of the global registry
 
 
 @cube.defvjp
@@ -162,25 +164,25 @@ def test_a_new_op_is_one_declaration():
     assert set(made["Tensor"]) == {"cube", "cube_"}
     x = ad.tensor([1.0, 2.0], requires_grad=True)
     made["Tensor"]["cube"](x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [3.0, 12.0])
-    np.testing.assert_allclose(made["autodiff"]["cube"]([2.0]).data, [8.0])
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 12.0])
+    np.testing.assert_allclose(made["autodiff"]["cube"]([2.0]).numpy(), [8.0])
     assert made["autodiff.numpy"]["cube"]([2]).dtype == np.float64  # numpy's float for ints
     assert made["autodiff"]["cube"]([2]).dtype == np.float32  # PyTorch's default float
-    np.testing.assert_allclose(made["nn.functional"]["cube"](ad.tensor([3.0])).data, [27.0])
+    np.testing.assert_allclose(made["nn.functional"]["cube"](ad.tensor([3.0])).numpy(), [27.0])
     assert made["nn"]["Cube"] is made["nn.functional"]["cube"]
     y = ad.tensor([2.0])
     made["Tensor"]["cube_"](y)
-    np.testing.assert_allclose(y.data, [8.0])
+    np.testing.assert_allclose(y.numpy(), [8.0])
 
 
 def test_a_reduction_declared_with_reduce_takes_both_spellings():
     made = surfaces.build([Op("total", ad.ops.reduce.sum, "The sum.", REDUCE, numpy="total")])
     x = ad.tensor([[1.0, 2.0], [3.0, 4.0]])
     torch_total, numpy_total = made["autodiff"]["total"], made["autodiff.numpy"]["total"]
-    np.testing.assert_array_equal(torch_total(x, 1, keepdim=True).data, [[3.0], [7.0]])
-    np.testing.assert_array_equal(torch_total(x, axis=0).data, [4.0, 6.0])
-    np.testing.assert_array_equal(numpy_total(x, 0).data, [4.0, 6.0])
-    np.testing.assert_array_equal(numpy_total(x, dim=1, keepdim=True).data, [[3.0], [7.0]])
+    np.testing.assert_array_equal(torch_total(x, 1, keepdim=True).numpy(), [[3.0], [7.0]])
+    np.testing.assert_array_equal(torch_total(x, axis=0).numpy(), [4.0, 6.0])
+    np.testing.assert_array_equal(numpy_total(x, 0).numpy(), [4.0, 6.0])
+    np.testing.assert_array_equal(numpy_total(x, dim=1, keepdim=True).numpy(), [[3.0], [7.0]])
 
 
 def test_a_name_declared_twice_in_one_surface_is_refused():
