@@ -301,3 +301,19 @@ def test_pages_combine_into_one_with_each_graph(renderer):
     )
     assert [g["title"] for g in page_data(both)["graphs"]] == ["one", "two"]
     assert "<title>both</title>" in both.page
+
+
+def test_a_graph_of_some_hundred_nodes_opens_collapsed_by_default(renderer):
+    nn.manual_seed(0)
+    layers = []
+    for _ in range(60):
+        layers += [nn.Linear(2, 2), nn.Tanh()]
+    loss = nn.Sequential(*layers)(ad.Tensor(np.ones((3, 2), dtype=np.float32))).sum()
+    graph = page_data(ad.watch_backward(loss))["graphs"][0]
+    assert graph["nodes"] > ad.watch.LARGE and graph["large"]
+    (view,) = graph["views"]
+    assert view["name"] == "collapsed"
+    assert view["svg"].count("(collapsed)") == 2 * 60  # one box per module call
+    hidden = 2 * (2 * 60)  # each call's op and the value it made, now inside its box
+    assert view["svg"].count('class="node"') == graph["nodes"] - hidden + 2 * 60
+    assert len(graph["steps"]) == 2 * 60 + 1  # every VJP is still a step
