@@ -158,6 +158,12 @@ def test_a_tensor_is_required():
         ad.watch_backward(1.0)
 
 
+def test_play_needs_a_positive_time_per_step():
+    o, _ = neuron()
+    with pytest.raises(ValueError, match="seconds_per_step must be > 0, got 0"):
+        ad.watch_backward(o, seconds_per_step=0)
+
+
 def test_the_page_is_self_contained(renderer, tmp_path):
     o, _ = neuron()
     watch = ad.watch_backward(o)
