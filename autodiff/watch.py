@@ -251,12 +251,11 @@ def _steps(
             entry["of"] = [arrived[key], expected[key]]
             if arrived[key] > 1:
                 entry["total"] = _numbers(sums[key])
-            done = arrived[key] == expected[key]
-            if t._node is None or expected[key] > 1:  # a leaf, or a sum: show it grow
-                text = f"grad {_short(sums[key])}"
-                if not done:
-                    text += f" ({arrived[key]} of {expected[key]})"
-                updates[key] = {"text": text, "state": "complete" if done else "partial"}
+            done = arrived[key] == expected[key]  # complete once its last contribution is in
+            text = f"grad {_short(sums[key])}"
+            if not done:
+                text += f" ({arrived[key]} of {expected[key]})"
+            updates[key] = {"text": text, "state": "complete" if done else "partial"}
             sends.append(entry)
         steps.append(
             {
