@@ -325,3 +325,11 @@ def test_a_graph_of_some_hundred_nodes_opens_collapsed_by_default(renderer):
     hidden = 2 * (2 * 60)  # each call's op and the value it made, now inside its box
     assert view["svg"].count('class="node"') == graph["nodes"] - hidden + 2 * 60
     assert len(graph["steps"]) == 2 * 60 + 1  # every VJP is still a step
+
+
+def test_a_leaf_loss_has_no_steps_and_its_seed(renderer):
+    w = ad.Tensor(np.float64(2.0), requires_grad=True, name="w")
+    watch = ad.watch_backward(w)
+    graph = page_data(watch)["graphs"][0]
+    assert graph["steps"] == [] and graph["seed"]["scalar"] == "1.0"
+    assert w.grad.item() == 1.0
