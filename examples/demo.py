@@ -19,8 +19,8 @@
 Pictures go to DIR (default examples/output/). --quick trains each MLP for one epoch on
 1,000 images (tested on 500), the CNN on 128 (tested on 200), XOR and the moons for 100 and
 200 steps, each names MLP for 200 steps and the GPT for 50: a smoke test of the whole run,
-not a result. Seeded and CPU-only; it takes well
-under three minutes on two cores (docs/demo-results.md has the measured numbers).
+not a result. Seeded and CPU-only; the whole run takes under a minute of computing on two
+cores (docs/demo-results.md has the measured numbers).
 """
 
 from __future__ import annotations
