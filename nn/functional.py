@@ -158,7 +158,7 @@ def cross_entropy(
             f"cross_entropy: label_smoothing {label_smoothing}; expected a value in [0, 1]"
         )
     logits = autodiff.as_tensor(input)
-    target_dtype = np.asarray(target.data if isinstance(target, Tensor) else target).dtype
+    target_dtype = np.asarray(target.numpy() if isinstance(target, Tensor) else target).dtype
     if target_dtype.kind == "f":
         losses = _soft_cross_entropy(logits, target, label_smoothing)
         return _reduce(losses, reduction)
@@ -184,14 +184,15 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     """
     _check_reduction(reduction, "binary_cross_entropy")
     p, y = _same_shape(input, target, "binary_cross_entropy")
-    outside = (p.data < 0) | (p.data > 1)  # NaN is neither: it gives a NaN loss
+    outside = (p.numpy() < 0) | (p.numpy() > 1)  # NaN is neither: it gives a NaN loss
     if outside.any():
         raise ValueError(
-            f"binary_cross_entropy: input holds {p.data[outside].min()}..{p.data[outside].max()}"
+            f"binary_cross_entropy: input holds "
+            f"{p.numpy()[outside].min()}..{p.numpy()[outside].max()}"
             f" outside [0, 1]; expected probabilities in [0, 1] (for logits use "
             f"binary_cross_entropy_with_logits)"
         )
-    nan = np.isnan(p.data)
+    nan = np.isnan(p.numpy())
     losses = -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p))
     if nan.any():  # the clamped logs take NaN for "below the floor": add log(NaN) there, so
         # that the loss and its gradient are NaN, and log(1) = 0 (gradient 0) elsewhere
@@ -230,7 +231,7 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
 
 
 def _integer_array(values: Any, op: str) -> np.ndarray:
-    array = np.asarray(values.data if isinstance(values, Tensor) else values)
+    array = np.asarray(values.numpy() if isinstance(values, Tensor) else values)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{op}: expected integer class indices, got dtype {array.dtype}")
     return array
@@ -277,7 +278,7 @@ def _constant_like(target: Any, y: Tensor, x: Tensor) -> Tensor:
     """
     if isinstance(target, Tensor) or y.dtype == x.dtype:
         return y
-    return Tensor(y.data.astype(x.dtype))
+    return Tensor(y.numpy().astype(x.dtype))
 
 
 def _soft_cross_entropy(logits: Tensor, target: Any, label_smoothing: float) -> Tensor:
@@ -302,7 +303,7 @@ def _clamped_log(p: Tensor) -> Tensor:
     `lower` inside the log so that the unused branch is finite as well.
     """
     lower = max(math.exp(_LOG_FLOOR), float(np.finfo(p.dtype).tiny))
-    return autodiff.where(p.data >= lower, p.clip(lower, None).log(), _LOG_FLOOR)
+    return autodiff.where(p.numpy() >= lower, p.clip(lower, None).log(), _LOG_FLOOR)
 
 
 # ----- convolution, pooling, normalization, embedding ---------------------------------------
@@ -544,20 +545,20 @@ def batch_norm(
         out, mean = _normalized(x, axes, eps)
         if running_mean is not None or running_var is not None:
             with autodiff.no_grad():
-                batch_mean = mean.data.reshape(channels)
-                centered = x.data - mean.data
+                batch_mean = mean.numpy().reshape(channels)
+                centered = x.numpy() - mean.numpy()
                 unbiased = (centered * centered).sum(axis=axes) / (count - 1)
                 for running, batch in ((running_mean, batch_mean), (running_var, unbiased)):
                     if running is not None:
-                        running.copy_(running.data * (1 - momentum) + batch * momentum)
+                        running.copy_(running.numpy() * (1 - momentum) + batch * momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError(
                 "batch_norm: training=False needs running_mean and running_var; expected "
                 "both, or training=True to use the batch's statistics"
             )
-        scale = (running_var.data + eps) ** -0.5
-        out = (x - running_mean.data.reshape(shape)) * scale.reshape(shape).astype(x.dtype)
+        scale = (running_var.numpy() + eps) ** -0.5
+        out = (x - running_mean.numpy().reshape(shape)) * scale.reshape(shape).astype(x.dtype)
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
