@@ -637,3 +637,119 @@ def dropout2d(
     keep = rng.random(x.shape[: x.ndim - 2] + (1, 1)) >= p
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
     return x * np.multiply(keep, scale, dtype=x.dtype)
+
+
+# ----- attention ----------------------------------------------------------------------------
+
+
+def attention_mask_bias(mask: Any, dtype: np.dtype, op: str, name: str = "attn_mask") -> Any:
+    """A mask as an additive bias: a bool mask (True where attention is *blocked*) as a constant
+    array, 0 or -inf; a float mask as it is (a Tensor keeps its gradient). None stays None."""
+    if mask is None:
+        return None
+    values = mask.numpy() if isinstance(mask, Tensor) else np.asarray(mask)
+    if values.dtype == np.bool_:
+        return np.where(values, -np.inf, 0.0).astype(dtype)
+    if values.dtype.kind != "f":
+        raise DTypeError(
+            f"{op}: {name} of dtype {values.dtype}; expected a bool mask (True where attention "
+            f"is blocked) or a float mask of the query's dtype {dtype}, added to the scores"
+        )
+    if values.dtype != dtype:
+        raise DTypeError(f"{op}: {name} {values.dtype} for a query of {dtype}; expected {dtype}")
+    return mask if isinstance(mask, Tensor) else values
+
+
+def scaled_dot_product_attention(
+    query: Any,
+    key: Any,
+    value: Any,
+    attn_mask: Any = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """softmax(query @ keyᵀ · scale + bias) @ value over the last two dims, PyTorch's
+    F.scaled_dot_product_attention: query (..., L, E), key (..., S, E), value (..., S, Ev).
+
+    scale defaults to 1/√E. attn_mask broadcasts to (..., L, S): a bool mask says where
+    attention is *allowed* (True), a float mask is added to the scores. is_causal=True also
+    blocks every key after the query's position (tril of an (L, S) matrix of ones); it takes no
+    attn_mask beside it, as in PyTorch. A query
+    that may attend to no key gets zeros, as in PyTorch. dropout_p drops weights whenever it
+    is > 0 (pass 0 outside training). enable_gqa=True lets key and value have fewer heads (dim
+    -3) than query, each shared by a group of query heads.
+    """
+    op = "scaled_dot_product_attention"
+    q, k, v = (autodiff.as_tensor(t) for t in (query, key, value))
+    _check_probability(dropout_p, op)
+    if q.ndim < 2 or k.ndim != q.ndim or v.ndim != q.ndim:
+        raise ShapeError(
+            f"{op}: query {tuple(q.shape)}, key {tuple(k.shape)}, value {tuple(v.shape)}; "
+            f"expected (..., L, E), (..., S, E), (..., S, Ev) with the same number of dims"
+        )
+    if q.dtype.kind != "f" or k.dtype != q.dtype or v.dtype != q.dtype:
+        raise DTypeError(
+            f"{op}: query {q.dtype}, key {k.dtype}, value {v.dtype}; expected one floating dtype"
+        )
+    if enable_gqa and q.ndim >= 3 and k.shape[-3] != q.shape[-3]:
+        heads, groups = q.shape[-3], k.shape[-3]
+        if k.shape[-3] != v.shape[-3] or heads % groups:
+            raise ShapeError(
+                f"{op}: query with {heads} heads, key with {k.shape[-3]}, value with "
+                f"{v.shape[-3]} (dim -3); expected key and value alike, dividing {heads}"
+            )
+        shared = np.arange(heads) // (heads // groups)  # query head -> its key/value head
+        lead = (slice(None),) * (q.ndim - 3)
+        k, v = k[(*lead, shared)], v[(*lead, shared)]
+    if (
+        k.shape[-1] != q.shape[-1]
+        or v.shape[-2] != k.shape[-2]
+        or not (q.shape[:-2] == k.shape[:-2] == v.shape[:-2])
+    ):
+        raise ShapeError(
+            f"{op}: query {tuple(q.shape)}, key {tuple(k.shape)}, value {tuple(v.shape)}; "
+            f"expected (..., L, E), (..., S, E), (..., S, Ev) with the same leading dims"
+        )
+    length, source = q.shape[-2], k.shape[-2]
+    if is_causal and attn_mask is not None:
+        raise ValueError(
+            f"{op}: attn_mask and is_causal=True both given; expected one of them (fold the "
+            f"causal mask into attn_mask, e.g. attn_mask & ones(L, S).tril())"
+        )
+    bias = None
+    if attn_mask is not None:
+        mask = attn_mask.numpy() if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        if mask.dtype == np.bool_:
+            mask = ~mask  # PyTorch's SDPA: True means "may attend"; the bias blocks the rest
+            bias = attention_mask_bias(mask, q.dtype, op)
+        else:
+            bias = attention_mask_bias(attn_mask, q.dtype, op)
+        try:
+            np.broadcast_shapes(mask.shape, (*q.shape[:-1], source))
+        except ValueError:
+            raise ShapeError(
+                f"{op}: attn_mask {mask.shape} for scores {(*q.shape[:-1], source)}; expected "
+                f"a mask that broadcasts to the scores' shape (..., L, S)"
+            ) from None
+    if is_causal:
+        bias = np.where(np.tri(length, source, dtype=bool), 0.0, -np.inf).astype(q.dtype)
+    factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = (q @ k.transpose(-2, -1)) * factor
+    if bias is not None:
+        scores = scores + bias
+        values = bias.numpy() if isinstance(bias, Tensor) else bias
+        blocked = np.isneginf(values).all(-1, keepdims=True)  # rows with no key to attend to
+        if blocked.any():
+            # zero weights there, as PyTorch's safe softmax; scoring those rows 0 first keeps
+            # NaN (from a softmax of only -inf) out of the gradients
+            scores = autodiff.where(blocked, 0.0, scores)
+            weights = autodiff.where(blocked, 0.0, scores.softmax(-1))
+        else:
+            weights = scores.softmax(-1)
+    else:
+        weights = scores.softmax(-1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ v
