@@ -220,9 +220,9 @@ def test_a_user_primitive_declares_its_rule_and_the_page_shows_it(renderer):
         return x**3, None
 
     @cube_for_watch.defvjp
-    def cube_for_watch_vjp(inputs, out, g, needs, saved, params):
+    def cube_for_watch_vjp(ctx, g):
         """gx = 3 x**2 g."""
-        (x,) = inputs
+        (x,) = ctx.inputs
         return (3 * x * x * g,)
 
     try:
@@ -249,7 +249,7 @@ def test_a_primitive_without_a_rule_says_how_to_declare_one(renderer):
         return 2 * x, None
 
     @unruled_for_watch.defvjp
-    def unruled_for_watch_vjp(inputs, out, g, needs, saved, params):
+    def unruled_for_watch_vjp(ctx, g):
         """gx = 2 g."""
         return (2 * g,)
 
