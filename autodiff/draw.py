@@ -426,10 +426,10 @@ def _value_fields(
     shape = "scalar" if t.ndim == 0 else str(t.shape)
     fields = [f"{_record_text(graph.name(t))}\\n{shape} {t.dtype}"]
     if show_data:
-        if t.data is None:
+        if t._value is None:
             fields.append("data freed by backward")
         else:
-            fields.append(_record_text(f"data {_summary(t.data)}"))
+            fields.append(_record_text(f"data {_summary(t._value)}"))
     if show_grad:
         fields.append(_record_text(_grad_text(t, backward_ran)))
     return fields
@@ -438,7 +438,7 @@ def _value_fields(
 def _grad_text(t: Tensor, backward_ran: bool) -> str:
     """The gradient, or why there is none: a missing gradient must not read as a zero one."""
     if t.grad is not None:
-        return f"grad {_summary(t.grad.data)}"
+        return f"grad {_summary(t.grad._value)}"
     if not t.requires_grad:
         return "no grad (constant)"
     if not backward_ran:
@@ -455,7 +455,9 @@ def _summary(data: np.ndarray) -> str:
     if data.size <= SMALL:
         return format_values(data)
     x = data.astype(np.float64)
-    return f"mean {x.mean():.3g}  std {x.std():.3g}\nmin {x.min():.3g}  max {x.max():.3g}"
+    with np.errstate(invalid="ignore"):  # an inf (a masked score) makes the std NaN, quietly
+        mean, std = x.mean(), x.std()
+    return f"mean {mean:.3g}  std {std:.3g}\nmin {x.min():.3g}  max {x.max():.3g}"
 
 
 @dataclass

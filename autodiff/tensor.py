@@ -7,17 +7,16 @@ arrays and, when grad mode is on and an input requires grad, records a Node on t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from autodiff import tape
 from autodiff.blas import axpy
-from autodiff.broadcast import Axis, Shape, normalize_axes
+from autodiff.broadcast import Shape
 from autodiff.device import device as Device
-from autodiff.device import is_device
 from autodiff.errors import DTypeError, GradientError, ShapeError
-from autodiff.ops import compare, elementwise, linalg, reduce, unary
+from autodiff.ops import compare, elementwise, linalg
 from autodiff.ops import shape as shape_ops
 from autodiff.primitive import Primitive
 from autodiff.promotion import DIMENSIONED, NUMBER, ZERO_DIM, number_dtype, result_dtype
@@ -61,6 +60,7 @@ _NO_GRADIENT = "made by {}, whose result carries no gradient"
 _DETACHED = "made by {}"
 _FROM_CUT = "made by {} from a value {}"  # the second {}: the cut it traces back to
 _CUTS = (_UNDER_NO_GRAD, _DETACHED, _FROM_CUT)
+_DATA = (_DETACHED, ".data")  # the cause of a .data alias: its in-place changes go unchecked
 
 
 _ONES: dict[tuple[np.dtype, Shape], np.ndarray] = {}
@@ -81,7 +81,7 @@ def _operand(other: Any) -> Any:
     """The array or number an in-place method combines with: a Tensor's array, a number or
     an array as it is, a list as an array (so that alpha * [1, 2] scales, not repeats)."""
     if isinstance(other, Tensor):
-        return other.data
+        return other._value
     return other if isinstance(other, _PLAIN) else np.asarray(other)
 
 
@@ -113,7 +113,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "data",
+        "_value",
         "_requires_grad",
         "grad",
         "name",
@@ -135,11 +135,11 @@ class Tensor:
                 f"takes values, not a shape (for zeros of a shape write autodiff.zeros(2, 3))"
             )
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._value
         array = _to_array(data, dtype)
         if array is data or array.base is not None:  # it may share the caller's memory
             array = array.copy()
-        self.data = array
+        self._value = array
         self.grad: Tensor | None = None
         self.name = name
         self._node: tape.Node | None = None
@@ -155,7 +155,7 @@ class Tensor:
     def _wrap(cls, data: np.ndarray) -> Tensor:
         """A Tensor around `data` with no checks: the hot path of every op."""
         t = object.__new__(Tensor)
-        t.data = data
+        t._value = data
         t._requires_grad = False
         t.grad = None
         t.name = None
@@ -179,7 +179,7 @@ class Tensor:
         datas = []
         for a in args:
             if isinstance(a, Tensor):
-                datas.append(a.data)
+                datas.append(a._value)
                 if a._requires_grad:
                     needs |= bit
             else:
@@ -197,7 +197,7 @@ class Tensor:
                 f"trailing dims to be equal or 1"
             ) from None
         result = object.__new__(Tensor)  # Tensor._wrap(out), inlined: the hottest line
-        result.data = out
+        result._value = out
         result.grad = None
         result.name = None
         result._version = 0
@@ -228,22 +228,46 @@ class Tensor:
 
     @property
     def shape(self) -> Shape:
-        return self.data.shape
+        return self._value.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._value.ndim
 
     @property
     def size(self) -> ElementCount:
         """The number of elements (numpy's x.size), callable as PyTorch's: x.size() is the
         shape, x.size(d) the size of dim d.
         """
-        return ElementCount(self.data.shape)
+        return ElementCount(self._value.shape)
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._value.dtype
+
+    @property
+    def data(self) -> Tensor:
+        """The same values as a Tensor cut from the graph, as PyTorch's `.data`.
+
+        It shares this tensor's memory, does not require grad and is not version-checked: an
+        in-place change through it (`p.data -= lr * p.grad`) is not seen by the tape. Use
+        `.numpy()` for the numpy array, `detach()` for a checked alias.
+        """
+        t = Tensor._wrap(self._value)
+        t._cause = _DATA
+        return t
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """Replace the values (and possibly the shape and dtype), as PyTorch's `t.data = v`."""
+        if isinstance(value, Tensor):
+            value = value._value
+        elif not isinstance(value, np.ndarray):
+            raise TypeError(
+                f"Tensor.data: cannot assign a {type(value).__name__}; expected a Tensor "
+                f"(or a numpy array)"
+            )
+        self._value = value
 
     @property
     def is_leaf(self) -> bool:
@@ -257,26 +281,28 @@ class Tensor:
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._value.size != 1:
             raise ShapeError(
                 f"item: called on a Tensor of shape {self.shape}; expected exactly one element"
             )
-        return self.data.item()
+        tape.refuse_value(self, "a number")
+        return self._value.item()
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
-        return self.data
+        return self._value
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        tape.refuse_value(self, "a list")
+        return self._value.tolist()
 
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._value)
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        return bool(self._value)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -285,18 +311,21 @@ class Tensor:
         return int(self.item())
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        vjp = tape.state.recording_vjp
-        if vjp is not None and self._requires_grad:
-            raise GradientError(
-                f"{vjp}: its VJP turned a recorded Tensor of shape {self.shape} into a numpy "
-                f"array under create_graph, so higher derivatives through it would silently "
-                f"be 0; expected the VJP to compute with operators, Tensor methods and "
-                f"primitives (e.g. ad.exp(x), not np.exp(np.asarray(x)))"
-            )
-        return self.data if dtype is None else self.data.astype(dtype)
+        """The values as an array, numpy 2's way: shared where possible (np.asarray), a
+        copy where asked (np.array, copy=True); copy=False raises if a copy is needed."""
+        tape.refuse_value(self, "a numpy array")
+        data = np.asarray(self._value)
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"__array__: a Tensor of dtype {data.dtype} as {np.dtype(dtype)} needs a "
+                    f"copy, but copy=False was asked for; pass copy=None to allow one"
+                )
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        body = np.array2string(self._value, separator=", ", prefix="Tensor(")
         extras = []
         if self.dtype not in (_default_dtype, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
@@ -339,7 +368,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared), cut from the graph."""
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self._value)
         t._cause = (_DETACHED, "detach()")
         return t
 
@@ -422,16 +451,16 @@ class Tensor:
         if not self.requires_grad:
             raise GradientError(f"{op}: {self._why_no_grad()}")
         if gradient is None:
-            if self.data.size != 1:
+            if self._value.size != 1:
                 raise GradientError(
                     f"{op}: called on a Tensor of shape {self.shape}; expected a scalar, "
                     f"or pass gradient= of shape {self.shape}"
                 )
-            g = _ones(self.data.dtype, self.data.shape)
+            g = _ones(self._value.dtype, self._value.shape)
         elif create_graph and isinstance(gradient, Tensor) and gradient.requires_grad:
             g = gradient
         else:
-            g = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype)
+            g = np.array(gradient._value if isinstance(gradient, Tensor) else gradient, self.dtype)
         if g.shape != self.shape:
             raise ShapeError(
                 f"{op}: gradient of shape {g.shape} for a Tensor of shape {self.shape}; "
@@ -462,18 +491,20 @@ class Tensor:
                 f"{op}: in-place change of a Tensor that requires grad is not recorded; "
                 f"wrap it in `with autodiff.no_grad():` (as optimisers do), or write x = x + ..."
             )
-        self._version = tape.mark_inplace()
-        if not isinstance(self.data, np.ndarray):  # a 0-d op result holds a numpy scalar,
-            self.data = np.array(self.data)  # which cannot change in place: give it an array
+        if not isinstance(self._value, np.ndarray):  # a 0-d op result holds a numpy scalar,
+            self._value = np.array(self._value)  # which cannot change in place: give it an array
+        # noted against the memory, so that views and detach() see it, but not for .data,
+        # whose changes PyTorch leaves unchecked (p.data -= lr * p.grad)
+        self._version = tape.mark_inplace(None if self._cause is _DATA else self._value)
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """self += alpha * other, in place (in one pass over memory where BLAS can: axpy)."""
         self._inplace("add_")
         other = _operand(other)
         if alpha == 1:
-            self.data += other
+            self._value += other
         else:
-            axpy(alpha, other, self.data)
+            axpy(alpha, other, self._value)
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
@@ -481,29 +512,29 @@ class Tensor:
         self._inplace("sub_")
         other = _operand(other)
         if alpha == 1:
-            self.data -= other
+            self._value -= other
         else:
-            axpy(-alpha, other, self.data)
+            axpy(-alpha, other, self._value)
         return self
 
     def mul_(self, other: Any) -> Tensor:
         """self *= other, in place."""
         self._inplace("mul_")
-        self.data *= _operand(other)
+        self._value *= _operand(other)
         return self
 
     def zero_(self) -> Tensor:
         """Set every element to 0, in place."""
         self._inplace("zero_")
-        self.data[...] = 0
+        self._value[...] = 0
         return self
 
     def copy_(self, source: Any) -> Tensor:
         """Copy `source`'s values into self, in place (shapes must broadcast to self's)."""
         self._inplace("copy_")
-        source = source.data if isinstance(source, Tensor) else np.asarray(source)
+        source = source._value if isinstance(source, Tensor) else np.asarray(source)
         try:
-            np.copyto(self.data, np.broadcast_to(source, self.shape), casting="same_kind")
+            np.copyto(self._value, np.broadcast_to(source, self.shape), casting="same_kind")
         except ValueError:
             raise ShapeError(
                 f"copy_: cannot copy a source of shape {source.shape} into a tensor of shape "
@@ -528,11 +559,11 @@ class Tensor:
                 )
             return method(other)
         self._inplace(op)
-        value = other.data if isinstance(other, Tensor) else other
+        value = other._value if isinstance(other, Tensor) else other
         try:
-            ufunc(self.data, value, out=self.data)
+            ufunc(self._value, value, out=self._value)
         except TypeError as error:  # numpy's UFuncTypeError: the result cannot be stored
-            stored = np.result_type(ufunc(self.data, value))
+            stored = np.result_type(ufunc(self._value, value))
             raise DTypeError(
                 f"{op}: cannot store the {stored} result in place in a {self.dtype} tensor; "
                 f"expected a value of the tensor's kind, or write x = x {op[0]} y"
@@ -601,20 +632,13 @@ class Tensor:
         return self
 
     def __matmul__(self, other: Any) -> Tensor:
-        if not (isinstance(other, Tensor) and other.data.dtype == self.data.dtype):
+        if not (isinstance(other, Tensor) and other._value.dtype == self._value.dtype):
             check_same_dtype("matmul", self, other)
         return Tensor.apply(linalg.matmul, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
         check_same_dtype("matmul", other, self)
         return Tensor.apply(linalg.matmul, other, self)
-
-    def matmul(self, other: Any) -> Tensor:
-        """self @ other; both must have one dtype (float32 @ float64 raises, as in PyTorch)."""
-        return self @ other
-
-    def pow(self, exponent: Any) -> Tensor:
-        return self**exponent
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor.apply(compare.equal, *promoted(self, other))
@@ -634,439 +658,6 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return Tensor.apply(compare.greater_equal, *promoted(self, other))
 
-    eq = __eq__
-    ne = __ne__
-    lt = __lt__
-    le = __le__
-    gt = __gt__
-    ge = __ge__
-
-    # ----- elementwise functions ------------------------------------------------------------
-
-    def _floating(self) -> Tensor:
-        """self, or its values in the default float dtype where it holds integers or booleans:
-        PyTorch computes exp, log, std, ... of an integer tensor in float32, not numpy's float64.
-        """
-        return self if self.data.dtype.kind in "fc" else self.astype(_default_dtype)
-
-    def exp(self) -> Tensor:
-        return Tensor.apply(unary.exp, self._floating())
-
-    def log(self) -> Tensor:
-        return Tensor.apply(unary.log, self._floating())
-
-    def sqrt(self) -> Tensor:
-        return Tensor.apply(unary.sqrt, self._floating())
-
-    def abs(self) -> Tensor:
-        return Tensor.apply(unary.abs, self)
-
-    def sin(self) -> Tensor:
-        return Tensor.apply(unary.sin, self._floating())
-
-    def cos(self) -> Tensor:
-        return Tensor.apply(unary.cos, self._floating())
-
-    def tanh(self) -> Tensor:
-        return Tensor.apply(unary.tanh, self._floating())
-
-    def sigmoid(self) -> Tensor:
-        return Tensor.apply(unary.sigmoid, self._floating())
-
-    def softplus(self) -> Tensor:
-        return Tensor.apply(unary.softplus, self._floating())
-
-    def log_sigmoid(self) -> Tensor:
-        return Tensor.apply(unary.log_sigmoid, self._floating())
-
-    def relu(self) -> Tensor:
-        return Tensor.apply(unary.relu, self)
-
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return Tensor.apply(unary.leaky_relu, self, negative_slope=negative_slope)
-
-    def erf(self) -> Tensor:
-        return Tensor.apply(unary.erf, self._floating())
-
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Values limited to [min, max]; either bound may be None. An integer tensor with a
-        float bound gives the default float dtype, as PyTorch promotes.
-        """
-        x = self
-        if isinstance(min, float) or isinstance(max, float):
-            x = self._floating()
-        return Tensor.apply(elementwise.clip, x, low=min, high=max)
-
-    clip = clamp
-
-    def maximum(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.maximum, *promoted(self, other))
-
-    def minimum(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.minimum, *promoted(self, other))
-
-    def where(self, condition: Any, other: Any) -> Tensor:
-        """self where `condition`, else `other` (PyTorch's Tensor.where)."""
-        return Tensor.apply(elementwise.where, condition, *promoted(self, other))
-
-    # ----- dtype and device -----------------------------------------------------------------
-
-    def astype(self, dtype: Any) -> Tensor:
-        """The values converted to `dtype` (recorded, so gradients flow back)."""
-        dtype = np.dtype(dtype)
-        if dtype == self.dtype:
-            return self
-        if dtype.kind not in "fc":  # integers and booleans carry no gradient
-            return Tensor.apply(compare.cast, self, dtype=dtype)
-        return Tensor.apply(unary.astype, self, dtype=dtype)
-
-    def to(self, *args: Any, dtype: Any = None, device: Any = None, **flags: Any) -> Tensor:
-        """The tensor converted: to(dtype), to(device), to(device, dtype), to(other_tensor).
-
-        Returns self when nothing changes, as PyTorch does. The only device is the CPU.
-        """
-        unknown = set(flags) - {"non_blocking", "copy"}
-        if unknown:
-            raise TypeError(f"to: unexpected keyword arguments {sorted(unknown)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif is_device(arg):
-                device = arg
-            else:
-                dtype = arg
-        if device is not None:
-            Device(device)  # raises for anything but the CPU
-        result = self if dtype is None else self.astype(dtype)
-        if flags.get("copy") and result is self:
-            return self.clone()
-        return result
-
-    def float(self) -> Tensor:
-        """float32 values (recorded)."""
-        return self.astype(np.float32)
-
-    def double(self) -> Tensor:
-        """float64 values (recorded)."""
-        return self.astype(np.float64)
-
-    def half(self) -> Tensor:
-        """float16 values (recorded)."""
-        return self.astype(np.float16)
-
-    def long(self) -> Tensor:
-        """int64 values (no gradient)."""
-        return self.astype(np.int64)
-
-    def int(self) -> Tensor:
-        """int32 values (no gradient)."""
-        return self.astype(np.int32)
-
-    def bool(self) -> Tensor:
-        """Boolean values (no gradient)."""
-        return self.astype(np.bool_)
-
-    def cpu(self) -> Tensor:
-        """self: the values already live on the CPU."""
-        return self
-
-    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
-        """Always an error: autodiff computes on the CPU only."""
-        raise RuntimeError(
-            "cuda: no GPU backend (autodiff.cuda.is_available() is False); expected .to('cpu')"
-        )
-
-    @property
-    def device(self) -> Device:
-        return Device("cpu")
-
-    @property
-    def is_cuda(self) -> bool:
-        return False
-
-    def clone(self) -> Tensor:
-        """A copy of the values, recorded: gradients flow back to self."""
-        if self.dtype.kind not in "fc":
-            return Tensor._wrap(self.data.copy())
-        return Tensor.apply(unary.astype, self, dtype=self.dtype)  # astype copies
-
-    def contiguous(self) -> Tensor:
-        """self (every tensor is laid out as numpy chooses)."""
-        return self
-
-    def numel(self) -> int:
-        """The number of elements."""
-        return self.data.size
-
-    def dim(self) -> int:
-        """The number of dims."""
-        return self.data.ndim
-
-    # ----- reductions: PyTorch's dim/keepdim, numpy's axis/keepdims, one meaning --------------
-
-    def sum(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        axis, keepdims = _dims("sum", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.sum, self, axis=axis, keepdims=keepdims)
-
-    def mean(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        """The sum divided by the number of elements summed."""
-        axis, keepdims = _dims("mean", dim, keepdim, axis, keepdims)
-        return self.sum(axis=axis, keepdims=keepdims) / self._count(axis)
-
-    def var(
-        self,
-        dim: Axis = None,
-        unbiased: bool | None = None,
-        keepdim: bool = False,
-        *,
-        correction: float | None = None,
-        axis: Axis = None,
-        keepdims: Any = None,
-        ddof: float | None = None,
-    ) -> Tensor:
-        """Σ(x - mean)² / (n - correction): unbiased (correction=1) by default, as in PyTorch;
-        unbiased=False, correction=0 or ddof=0 for the population variance.
-        """
-        axis, keepdims = _dims("var", dim, keepdim, axis, keepdims)
-        correction = _correction(unbiased, correction, ddof)
-        deviation = self - self.mean(axis=axis, keepdims=True)
-        squares = (deviation * deviation).sum(axis=axis, keepdims=keepdims)
-        # no degrees of freedom left (n <= correction): 0 / 0 = NaN, as PyTorch
-        return squares / max(self._count(axis) - correction, 0)
-
-    def std(
-        self,
-        dim: Axis = None,
-        unbiased: bool | None = None,
-        keepdim: bool = False,
-        *,
-        correction: float | None = None,
-        axis: Axis = None,
-        keepdims: Any = None,
-        ddof: float | None = None,
-    ) -> Tensor:
-        """Square root of var, unbiased by default as in PyTorch (one primitive: its gradient
-        is 0 where all values are equal).
-        """
-        axis, keepdims = _dims("std", dim, keepdim, axis, keepdims)
-        correction = _correction(unbiased, correction, ddof)
-        return Tensor.apply(
-            reduce.std, self._floating(), axis=axis, keepdims=keepdims, ddof=correction
-        )
-
-    def _count(self, axis: Axis) -> int:
-        count = 1
-        for a in normalize_axes(axis, self.ndim, "mean"):
-            count *= self.shape[a]
-        return count
-
-    def max(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Any:
-        """max() is the largest value (0-d); max(dim) is (values, indices) along dim, as in
-        PyTorch; max(other_tensor) is the elementwise maximum. amax reduces several dims.
-        """
-        if isinstance(dim, Tensor):
-            return self.maximum(dim)
-        return self._extreme("max", dim, keepdim, axis, keepdims)
-
-    def min(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Any:
-        """min() is the smallest value (0-d); min(dim) is (values, indices) along dim, as in
-        PyTorch; min(other_tensor) is the elementwise minimum. amin reduces several dims.
-        """
-        if isinstance(dim, Tensor):
-            return self.minimum(dim)
-        return self._extreme("min", dim, keepdim, axis, keepdims)
-
-    def _extreme(self, op: str, dim: Any, keepdim: bool, axis: Axis, keepdims: Any) -> Any:
-        axis, keepdims = _dims(op, dim, keepdim, axis, keepdims)
-        if axis is None:
-            return Tensor.apply(reduce.max if op == "max" else reduce.min, self)
-        if not isinstance(axis, (int, np.integer)):
-            raise ShapeError(
-                f"{op}: dim {axis!r}; expected one integer dim (amax/amin reduce several)"
-            )
-        x = self.reshape(1) if self.ndim == 0 else self
-        axis = normalize_axes(axis, x.ndim, op)[0]
-        pick = compare.argmax if op == "max" else compare.argmin
-        indices = pick.forward(x.data, axis=axis, keepdims=True)[0]
-        values = x.take_along_axis(indices, axis)  # the gradient goes to that one element
-        if self.ndim == 0:
-            return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
-        if not keepdims:
-            values, indices = values.squeeze(axis), indices.squeeze(axis)
-        return ValuesIndices(values, Tensor._wrap(indices))
-
-    def amax(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        """The largest values over `dim` (one or several dims); ties share the gradient."""
-        axis, keepdims = _dims("amax", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.max, self, axis=axis, keepdims=keepdims)
-
-    def amin(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        """The smallest values over `dim` (one or several dims); ties share the gradient."""
-        axis, keepdims = _dims("amin", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.min, self, axis=axis, keepdims=keepdims)
-
-    def prod(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        """The product over `dim` (all elements if None), by halving: log₂(n) recorded
-        multiplications, so the gradient is exact even where elements are 0.
-        """
-        axis, keepdims = _dims("prod", dim, keepdim, axis, keepdims)
-        if axis is None:
-            x, axis = self.reshape(-1), 0
-            keepdims = False
-        else:
-            x = self
-            axis = normalize_axes(axis, self.ndim, "prod")
-            if len(axis) != 1:
-                raise ShapeError(f"prod: dim {dim!r}; expected one integer dim")
-            axis = axis[0]
-        lead = (slice(None),) * axis
-        if x.shape[axis] == 0:  # the empty product, 1, recorded: its gradient is empty
-            return x.sum(axis=axis, keepdims=keepdims) * 0 + 1
-        while x.shape[axis] > 1:
-            half = x.shape[axis] // 2
-            pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]
-            if x.shape[axis] % 2:
-                pairs = Tensor.apply(
-                    shape_ops.concatenate, pairs, x[(*lead, slice(-1, None))], axis=axis
-                )
-            x = pairs
-        return x if keepdims else x.squeeze(axis)
-
-    def norm(
-        self,
-        p: float | str = 2,
-        dim: Axis = None,
-        keepdim: bool = False,
-        *,
-        axis: Axis = None,
-        keepdims: Any = None,
-    ) -> Tensor:
-        """The p-norm over `dim` (all elements if None): (Σ|x|^p)^(1/p); p may be inf or 'fro'.
-
-        At a zero vector the gradient is 0, as in PyTorch (the root's derivative is infinite
-        there, times an inner gradient of 0).
-        """
-        axis, keepdims = _dims("norm", dim, keepdim, axis, keepdims)
-        if p == "fro":
-            p = 2
-        if not isinstance(p, (int, float)) or isinstance(p, bool) or p <= 0:
-            raise ValueError(f"norm: p={p!r}; expected a positive number, inf or 'fro'")
-        magnitude = self.abs()
-        if p == np.inf:
-            return magnitude.amax(axis=axis, keepdims=keepdims)
-        if p == 1:
-            return magnitude.sum(axis=axis, keepdims=keepdims)
-        # Divided by the largest |x| first, so that powers of 1e-200 or 1e200 neither underflow
-        # nor overflow; the norm is homogeneous, so with that scale held constant every
-        # derivative is unchanged.
-        peak = np.abs(self.data).max(axis=axis, keepdims=True, initial=0)
-        scale = np.where((peak > 0) & np.isfinite(peak), peak, 1).astype(self.dtype)
-        scaled = self / scale
-        power = scaled * scaled if p == 2 else scaled.abs() ** p
-        total = power.sum(axis=axis, keepdims=keepdims)
-        zero = total.data == 0  # shifted to 1 and back, so that the root stays differentiable
-        root = (total + zero).sqrt() if p == 2 else (total + zero) ** (1.0 / p)
-        return (root - zero) * scale.reshape(total.shape)
-
-    def logsumexp(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        axis, keepdims = _dims("logsumexp", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.logsumexp, self._floating(), axis=axis, keepdims=keepdims)
-
-    def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
-        """e**x / Σ e**x along `dim` (`axis` is numpy's spelling of it)."""
-        axis = dim if axis is None else axis
-        return Tensor.apply(reduce.softmax, self._floating(), axis=axis)
-
-    def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
-        """x - logsumexp(x) along `dim` (`axis` is numpy's spelling of it)."""
-        axis = dim if axis is None else axis
-        return Tensor.apply(reduce.log_softmax, self._floating(), axis=axis)
-
-    def argmax(
-        self,
-        dim: int | None = None,
-        keepdim: bool = False,
-        *,
-        axis: int | None = None,
-        keepdims: Any = None,
-    ) -> Tensor:
-        """Index of the largest value along `dim` (of the flattened tensor if None)."""
-        axis, keepdims = _dims("argmax", dim, keepdim, axis, keepdims)
-        return Tensor.apply(compare.argmax, self, axis=axis, keepdims=keepdims)
-
-    def argmin(
-        self,
-        dim: int | None = None,
-        keepdim: bool = False,
-        *,
-        axis: int | None = None,
-        keepdims: Any = None,
-    ) -> Tensor:
-        """Index of the smallest value along `dim` (of the flattened tensor if None)."""
-        axis, keepdims = _dims("argmin", dim, keepdim, axis, keepdims)
-        return Tensor.apply(compare.argmin, self, axis=axis, keepdims=keepdims)
-
-    # ----- shape ----------------------------------------------------------------------------
-
-    def reshape(self, *shape: Any) -> Tensor:
-        """The same values in a new shape: x.reshape(2, 3) or x.reshape((2, 3))."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-            shape = tuple(shape[0])
-        return Tensor.apply(shape_ops.reshape, self, shape=shape)
-
-    def view(self, *shape: Any) -> Tensor:
-        """PyTorch's name for reshape (the result may or may not share memory, as numpy's)."""
-        return self.reshape(*shape)
-
-    def view_as(self, other: Tensor) -> Tensor:
-        """The values in other's shape."""
-        return self.reshape(other.shape)
-
-    def reshape_as(self, other: Tensor) -> Tensor:
-        """The values in other's shape."""
-        return self.reshape(other.shape)
-
-    def transpose(self, *dims: Any) -> Tensor:
-        """x.transpose(d0, d1) swaps two dims, as in PyTorch. numpy's spellings that cannot
-        be mistaken for it also work: x.transpose() reverses the dims, and x.transpose(axes)
-        with one sequence permutes them (as permute does).
-        """
-        if len(dims) == 2:
-            axes = list(range(self.ndim))
-            d0, d1 = (normalize_axes(d, self.ndim, "transpose")[0] for d in dims)
-            axes[d0], axes[d1] = axes[d1], axes[d0]
-            return Tensor.apply(shape_ops.transpose, self, axes=tuple(axes))
-        if not dims or (len(dims) == 1 and dims[0] is None):
-            return Tensor.apply(shape_ops.transpose, self, axes=None)
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            return Tensor.apply(shape_ops.transpose, self, axes=tuple(dims[0]))
-        raise TypeError(
-            f"transpose: got dims {dims}; expected two dims to swap, as PyTorch's "
-            f"x.transpose(0, 1), or x.permute(...) to reorder them all"
-        )
-
-    def permute(self, *dims: Any) -> Tensor:
-        """The dims reordered: x.permute(2, 0, 1) or x.permute((2, 0, 1))."""
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            dims = tuple(dims[0])
-        return Tensor.apply(shape_ops.transpose, self, axes=tuple(dims))
-
     @property
     def T(self) -> Tensor:
         """The tensor with its dims reversed."""
@@ -1077,90 +668,22 @@ class Tensor:
         """The last two dims swapped (a batch of matrices transposed)."""
         return self.transpose(-2, -1)
 
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        return self.transpose(axis1, axis2)
+    @property
+    def device(self) -> Device:
+        return Device("cpu")
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Dims start_dim..end_dim merged into one."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        start, end = (normalize_axes(d, self.ndim, "flatten")[0] for d in (start_dim, end_dim))
-        return self.reshape(*self.shape[:start], -1, *self.shape[end + 1 :])
-
-    def squeeze(self, dim: Axis = None) -> Tensor:
-        """Size-1 dims removed: all of them, or those in `dim`; as in PyTorch, a dim in `dim`
-        whose size is not 1 stays (autodiff.numpy.squeeze raises there, as numpy does).
-        """
-        axes = range(self.ndim) if dim is None else normalize_axes(dim, self.ndim, "squeeze")
-        kept = tuple(n for i, n in enumerate(self.shape) if i not in axes or n != 1)
-        return self if kept == self.shape else self.reshape(kept)
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        """A size-1 dim inserted at `dim`."""
-        dim = normalize_axes(dim, self.ndim + 1, "unsqueeze")[0]
-        return self.reshape(*self.shape[:dim], 1, *self.shape[dim:])
-
-    def broadcast_to(self, shape: Shape) -> Tensor:
-        return Tensor.apply(shape_ops.broadcast_to, self, shape=tuple(shape))
-
-    def expand_as(self, other: Tensor) -> Tensor:
-        """The values broadcast to other's shape."""
-        return self.broadcast_to(other.shape)
-
-    def split(
-        self, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: Any = None
-    ) -> list[Tensor]:
-        """Pieces along `dim`, as PyTorch: an int is the size of each piece (the last may be
-        smaller), a list the sizes of the pieces (summing to the dim's size).
-        (autodiff.numpy.split has numpy's meaning: a number of parts, or cut indices.)
-        """
-        dim = normalize_axes(dim if axis is None else axis, self.ndim, "split")[0]
-        length = self.shape[dim]
-        if isinstance(split_size_or_sections, (int, np.integer)):
-            size = int(split_size_or_sections)
-            if size <= 0:
-                raise ShapeError(f"split: split_size={size}; expected a positive integer")
-            sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
-        else:
-            sizes = [int(n) for n in split_size_or_sections]
-            if sum(sizes) != length or min(sizes, default=0) < 0:
-                raise ShapeError(
-                    f"split: sizes {sizes} for dim {dim} of size {length}; expected "
-                    f"non-negative sizes that sum to {length}"
-                )
-        return self.split_at(np.cumsum(sizes)[:-1].tolist(), dim)
-
-    def split_at(self, indices: Sequence[int], axis: int) -> list[Tensor]:
-        """Pieces along `axis` cut before each of `indices` (numpy's array_split cuts)."""
-        axis = normalize_axes(axis, self.ndim, "split")[0]
-        cuts = [0, *indices, self.shape[axis]]
-        lead = (slice(None),) * axis
-        return [self[(*lead, slice(a, b))] for a, b in zip(cuts[:-1], cuts[1:])]
-
-    def take_along_axis(self, indices: Any, axis: int) -> Tensor:
-        """Values picked along `axis` by integer `indices` (numpy's take_along_axis)."""
-        indices = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
-        return self[shape_ops.along_axis_index(self.shape, indices, axis)]
-
-    def gather(self, dim: int, index: Any) -> Tensor:
-        """PyTorch's name for take_along_axis (argument order as torch.gather)."""
-        return self.take_along_axis(index, dim)
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     def __getitem__(self, index: Any) -> Tensor:
         if isinstance(index, Tensor):
-            index = index.data
+            index = index._value
         elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+            index = tuple(i._value if isinstance(i, Tensor) else i for i in index)
         if isinstance(index, list):
             index = np.asarray(index)
         return Tensor.apply(shape_ops.getitem, self, index=index)
-
-
-class ValuesIndices(NamedTuple):
-    """What max(dim) and min(dim) return: the values and where they are (PyTorch's fields)."""
-
-    values: Tensor
-    indices: Tensor
 
 
 # ----- helpers of the operator layer ---------------------------------------------------------
@@ -1191,7 +714,7 @@ def _cast(x: Any, dtype: np.dtype) -> Any:
 def _arithmetic(prim: Primitive, a: Any, b: Any) -> Tensor:
     """prim(a, b) with a and b promoted (see promoted): +, - and * of Tensors and numbers.
     Two Tensors of one dtype, the most common case, go straight to the op."""
-    if type(a) is Tensor and type(b) is Tensor and a.data.dtype is b.data.dtype:
+    if type(a) is Tensor and type(b) is Tensor and a._value.dtype is b._value.dtype:
         return Tensor.apply(prim, a, b)
     return Tensor.apply(prim, *promoted(a, b))
 
@@ -1201,14 +724,14 @@ def promoted(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
     division of integers gives the default float dtype. The common cases pass untouched.
     """
     if isinstance(a, Tensor):
-        kind = a.data.dtype.kind
+        kind = a._value.dtype.kind
         if isinstance(b, Tensor):
-            if a.data.dtype == b.data.dtype and (kind in "fc" or not true_divide):
+            if a._value.dtype == b._value.dtype and (kind in "fc" or not true_divide):
                 return a, b
         elif (type(b) is float or type(b) is int) and _keeps(kind, type(b), true_divide):
             return a, b
     elif type(a) is float or type(a) is int:
-        if isinstance(b, Tensor) and _keeps(b.data.dtype.kind, type(a), true_divide):
+        if isinstance(b, Tensor) and _keeps(b._value.dtype.kind, type(a), true_divide):
             return a, b
     if not isinstance(a, (Tensor, np.ndarray, *_NUMBERS)):
         a = _to_array(a)
@@ -1243,24 +766,8 @@ def check_same_dtype(op: str, *operands: Any) -> None:
         )
 
 
-def _dims(op: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any) -> tuple[Any, bool]:
-    """(axis, keepdims) from either spelling: PyTorch's dim/keepdim or numpy's axis/keepdims."""
-    if axis is not None:
-        if dim is not None:
-            raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; expected one")
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
-    if isinstance(dim, list):
-        dim = tuple(dim)
-    return dim, bool(keepdim)
-
-
-def _correction(unbiased: bool | None, correction: float | None, ddof: float | None) -> float:
-    """The divisor's correction of var/std: 1 (unbiased) unless one spelling says otherwise."""
-    given = [value for value in (correction, ddof) if value is not None]
-    if unbiased is not None:
-        given.append(1 if unbiased else 0)
-    if len(given) > 1:
-        raise TypeError("var: got more than one of unbiased, correction and ddof; expected one")
-    return given[0] if given else 1
+def floating(x: Tensor) -> Tensor:
+    """x, or its values in the default float dtype where it holds integers or booleans:
+    PyTorch computes exp, log, std, ... of an integer tensor in float32, not numpy's float64.
+    """
+    return x if x._value.dtype.kind in "fc" else x.astype(_default_dtype)

@@ -3,7 +3,8 @@
     python examples/demo.py [--out DIR] [--quick] [--no-download]
 
 1. One neuron learns Celsius → Fahrenheit (celsius_to_fahrenheit.py), and the loss's graph
-   is drawn with autodiff.render_graph.
+   is drawn with autodiff.render_graph; backprop.html plays the backward pass of its first
+   step, and of micrograd's neuron (graph.py), one VJP at a time (autodiff.watch_backward).
 2. A 2-4-1 network learns XOR (xor.py); a 2-5-2 network separates two moons (moons.py).
 3. A 784-256-10 MLP reads digits (mnist.py): the full MNIST where it can be had, else the
    MNIST sample shipped with nn (its test set split 8,000 / 2,000); 10 epochs.
@@ -12,11 +13,15 @@
 5. A short run of pytorch/examples' convolutional network (cnn.py): one epoch on 1,280
    digits of the MNIST sample, tested on 1,000 of its held-out digits (the full runs are
    `python examples/cnn.py`; docs/demo-results.md has their numbers).
+6. Names (names.py): bigram counts, an MLP over embeddings, the MLP with BatchNorm; each
+   makes up names.
+7. A character-level GPT (gpt.py) trained briefly on Shakespeare, then writing some.
 
 Pictures go to DIR (default examples/output/). --quick trains each MLP for one epoch on
 1,000 images (tested on 500), the CNN on 128 (tested on 200), XOR and the moons for 100 and
-200 steps: a smoke test of the whole run, not a result. Seeded and CPU-only; it takes well
-under three minutes on two cores (docs/demo-results.md has the measured numbers).
+200 steps, each names MLP for 200 steps and the GPT for 50: a smoke test of the whole run,
+not a result. Seeded and CPU-only; the whole run takes under a minute of computing on two
+cores (docs/demo-results.md has the measured numbers).
 """
 
 from __future__ import annotations
@@ -36,15 +41,33 @@ from pathlib import Path
 # file import as modules; each exposes main(argv), the same function its command line runs.
 import celsius_to_fahrenheit
 import cnn
+import gpt
+import graph
 import mnist
 import moons
+import names
 import xor
 
+import autodiff as ad
 from nn.datasets import DatasetNotFoundError
 
 
 def banner(title: str) -> None:
     print(f"\n=== {title} " + "=" * max(0, 76 - len(title)), flush=True)
+
+
+def watch_backprop(fit: celsius_to_fahrenheit.Fit, path: Path) -> Path:
+    """A page that plays two backward passes one VJP at a time: the first training step of
+    the Celsius → Fahrenheit neuron, and micrograd's neuron."""
+    first_step = ad.watch_backward(
+        celsius_to_fahrenheit.first_step_loss(fit),
+        title="Celsius → Fahrenheit: the first step's loss",
+    )
+    neuron = ad.watch_backward(
+        graph.neuron(), title="micrograd's neuron, o = tanh(x1·w1 + x2·w2 + b)"
+    )
+    page = ad.BackwardWatch.combine([first_step, neuron], title="Watch backprop")
+    return page.save(path)
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
@@ -70,8 +93,9 @@ def main(argv: list[str] | None = None) -> list[Path]:
     results: list[mnist.Result | cnn.Result] = []
 
     banner("Celsius → Fahrenheit: one neuron, F = w·C + b")
-    _, paths = celsius_to_fahrenheit.main(out)
+    fit, paths = celsius_to_fahrenheit.main(out)
     pictures += paths
+    pictures.append(watch_backprop(fit, args.out / "backprop.html"))
 
     banner("XOR: a 2-4-1 sigmoid network")
     steps = ["--steps", "100"] if args.quick else []
@@ -104,6 +128,14 @@ def main(argv: list[str] | None = None) -> list[Path]:
         limits = ["--train-limit", "128", "--test-limit", "200"]
     results.append(cnn.main(["--dataset", "sample", "--epochs", "1", *limits, *out]))
     pictures += results[-1].pictures
+
+    banner("Names: bigram counts, an MLP over embeddings, the MLP with BatchNorm")
+    names.main(["--steps", "200" if args.quick else "2000"])
+
+    banner("A character-level GPT writes Shakespeare")
+    steps = ["--steps", "50", "--sample-length", "100"] if args.quick else []
+    language_model = gpt.main([*steps, *out])
+    pictures += language_model.pictures
 
     banner("Summary")
     for result in results:

@@ -56,7 +56,7 @@ class Adadelta(Optimizer):
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         grad = grad.astype(dtype, copy=False)
         if decay:
-            grad = grad + decay * p.data.astype(dtype, copy=False)
+            grad = grad + decay * p.numpy().astype(dtype, copy=False)
         square_avg *= rho
         square_avg += (1 - rho) * grad * grad
         delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad

@@ -55,7 +55,7 @@ class Adagrad(Optimizer):
         state["step"] += 1
         grad = grad.astype(dtype, copy=False)
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * p.data.astype(dtype, copy=False)
+            grad = grad + group["weight_decay"] * p.numpy().astype(dtype, copy=False)
         state["sum"] += grad * grad
         rate = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         p.sub_(rate * grad / (np.sqrt(state["sum"]) + group["eps"]))

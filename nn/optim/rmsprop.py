@@ -67,7 +67,7 @@ class RMSprop(Optimizer):
         state["step"] += 1
         grad = grad.astype(dtype, copy=False)
         if decay:
-            grad = grad + decay * p.data.astype(dtype, copy=False)
+            grad = grad + decay * p.numpy().astype(dtype, copy=False)
         square_avg = state["square_avg"]
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad
