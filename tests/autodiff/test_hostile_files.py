@@ -157,6 +157,15 @@ def test_a_deeply_nested_structure_is_the_librarys_error(tmp_path):
     refused_within_bound(path, "load: cannot read .* its structure is damaged")
 
 
+def cpu_seconds_to_refuse(path) -> float:
+    """The processor time (not the wall time, which other processes stretch) that refusing
+    `path` takes, without tracemalloc's overhead."""
+    start = time.process_time()
+    with pytest.raises(ValueError):
+        autodiff.load(path)
+    return time.process_time() - start
+
+
 def central_directory_of(count: int, name: bytes) -> bytes:
     """One stored member, listed `count` times in the central directory under `name`."""
     data = npy_bytes(b"x")
@@ -168,10 +177,8 @@ def central_directory_of(count: int, name: bytes) -> bytes:
 def test_refusing_forty_thousand_duplicate_npz_members_takes_linear_time(tmp_path):
     path = tmp_path / "duplicates.npz"
     path.write_bytes(central_directory_of(40_000, b"w.npy"))
-    start = time.perf_counter()
-    message = refused_within_bound(path, r"it holds members \['w.npy'\] more than once")
-    assert time.perf_counter() - start < 6  # a quadratic check takes about 20 s
-    assert "w.npy" in message
+    refused_within_bound(path, r"it holds members \['w.npy'\] more than once")
+    assert cpu_seconds_to_refuse(path) < 4  # a quadratic check takes about 20 s
 
 
 def test_refusing_forty_thousand_duplicate_safetensors_names_takes_linear_time(tmp_path):
@@ -179,9 +186,8 @@ def test_refusing_forty_thousand_duplicate_safetensors_names_takes_linear_time(t
     text = ("{" + ",".join([f'"w": {spec}'] * 40_000) + "}").encode()
     path = tmp_path / "duplicates.safetensors"
     path.write_bytes(struct.pack("<Q", len(text)) + text + b"\1")
-    start = time.perf_counter()
     refused_within_bound(path, r"names \['w'\] more than once")
-    assert time.perf_counter() - start < 6  # a quadratic check takes about 25 s
+    assert cpu_seconds_to_refuse(path) < 4  # a quadratic check takes about 25 s
 
 
 def test_many_problems_are_listed_in_a_bounded_message(tmp_path):
