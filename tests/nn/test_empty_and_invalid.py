@@ -154,3 +154,30 @@ def test_conv_transpose2d_accepts_what_pytorch_accepts_with_the_same_values_and_
         np.testing.assert_allclose(ax.grad.numpy(), tx.grad.numpy(), atol=1e-10)
         np.testing.assert_allclose(aw.grad.numpy(), tw.grad.numpy(), atol=1e-10)
     assert accepted > 40
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["sum", "mean", "prod", "var", "std", "amax", "amin", "max", "min", "argmax", "argmin",
+     "logsumexp", "norm", "softmax", "log_softmax"],
+)  # fmt: skip
+@pytest.mark.parametrize("dim", [None, 0, 1])
+@pytest.mark.filterwarnings("ignore")
+def test_reductions_of_an_empty_tensor_follow_pytorch(name, dim):
+    """Value and shape as PyTorch's, or an error where PyTorch raises one (max of nothing)."""
+    torch = pytest.importorskip("torch")
+    if dim is None and name in ("logsumexp", "softmax", "log_softmax"):
+        return  # these need a dim, in PyTorch as here
+    options = {} if dim is None else {"dim": dim}
+    x = np.zeros((0, 3), np.float32)
+    try:
+        theirs = getattr(torch.tensor(x), name)(**options)
+    except (RuntimeError, IndexError, ValueError):
+        with pytest.raises((ValueError, RuntimeError)):
+            getattr(Tensor(x), name)(**options)
+        return
+    ours = getattr(Tensor(x), name)(**options)
+    theirs = theirs[0] if isinstance(theirs, tuple) else theirs
+    ours = ours[0] if isinstance(ours, tuple) else ours
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), equal_nan=True)
