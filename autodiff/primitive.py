@@ -80,9 +80,10 @@ class Context:
     """What a VJP is handed besides g: the op's inputs and output, which inputs need a
     gradient, what its forward saved, its parameters, and whether backward is recorded.
 
-    `saved` and `params` are read from the op's node (`record`), which holds them."""
+    `saved` and `params` are read from the op's recorded node, which holds them (the VJP
+    itself never sees the tape)."""
 
-    __slots__ = ("inputs", "out", "needs", "node", "create_graph")
+    __slots__ = ("inputs", "out", "needs", "_node", "create_graph")
 
     def __init__(
         self,
@@ -95,18 +96,18 @@ class Context:
         self.inputs = inputs
         self.out = out
         self.needs = needs
-        self.node = node  # the recorded op: its saved values and parameters
+        self._node = node
         self.create_graph = create_graph
 
     @property
     def saved(self) -> Saved:
         """What the forward saved (its second result)."""
-        return self.node.saved
+        return self._node.saved
 
     @property
     def params(self) -> Mapping[str, Any]:
         """The keyword parameters the forward was called with."""
-        return self.node.params
+        return self._node.params
 
     def __repr__(self) -> str:
         shapes = [getattr(x, "shape", x) for x in self.inputs]
@@ -124,8 +125,8 @@ class RecordedContext(Context):
 
     @property
     def saved(self) -> Saved:
-        saved = self.node.saved
-        check_saved(self.node.prim.name, saved)
+        saved = self._node.saved
+        check_saved(self._node.prim.name, saved)
         return saved
 
 

@@ -110,8 +110,8 @@ def changed_since(t: Any, seq: int) -> bool:
     return entry is not None and entry[1] > seq and entry[0]() is owner
 
 
-class _Released:
-    """Stands in for a node's saved values once its VJP has run; says why they are gone."""
+class _ReleaseReason:
+    """Stands in for a node's saved values once it is released; says why they are gone."""
 
     __slots__ = ("reason",)
 
@@ -165,7 +165,7 @@ class Node(list):
         "scope",
         "trace",
         "watched",
-        "freed",
+        "released_value",
     )
     __hash__ = object.__hash__
     __eq__ = object.__eq__
@@ -201,7 +201,7 @@ class Node(list):
     @property
     def released(self) -> bool:
         """Whether backward has used and dropped the saved values."""
-        return isinstance(self.saved, _Released)
+        return isinstance(self.saved, _ReleaseReason)
 
     def where(self) -> str:
         """The user's line that made this op, when anomaly mode recorded it."""
@@ -232,11 +232,11 @@ def record(
     if _anomaly_threads and state.anomaly is not None:
         node.trace = state.anomaly.capture()
     node.watched = False  # the output has hooks or keeps its gradient
-    node.freed = None  # (name, shape, dtype), see _Walk.route
+    node.released_value = None  # (name, shape, dtype), see _Walk.route
     return node
 
 
-class Freed:
+class Released:
     """A value made by an op, once backward has released its array: what remains of it (its
     name, shape, dtype and op) for pictures and listings. Made from its Node on demand."""
 
@@ -249,7 +249,7 @@ class Freed:
 
     def __init__(self, node: Node):
         self._node = node
-        self.name, self.shape, self.dtype = node.freed
+        self.name, self.shape, self.dtype = node.released_value
 
     @property
     def ndim(self) -> int:
@@ -413,13 +413,13 @@ def backward(
                 grads = walk.run(node, out, g)
             route(node, grads)
     except BaseException:
-        walk.released.reason = (
+        walk.release.reason = (
             "was freed by an earlier backward() that stopped with an error before it "
             "finished; run the forward pass again to build a new graph"
         )
         if node is not None and any(isinstance(t, Node) for t in node):
             # route let go of some inputs before it failed: the node cannot run again
-            node.saved, node.args = walk.released, None
+            node.saved, node.args = walk.release, None
         raise
     return walk.deliver()
 
@@ -443,7 +443,7 @@ class _Walk:
         "retain_graph",
         "keep_values",
         "keep_all_grads",
-        "released",
+        "release",
         "wrap",
         "ctx",
         "anomaly",
@@ -470,7 +470,7 @@ class _Walk:
         self.retain_graph = retain_graph
         self.keep_values = retain_graph or retain_all_grads  # the inputs stay in their nodes
         self.keep_all_grads = retain_all_grads
-        self.released = _Released()  # what each node this walk releases keeps instead
+        self.release = _ReleaseReason()  # what each node this walk releases keeps instead
         self.wrap = wrap
         self.ctx = Context((), None, (), None)  # refilled for each plain VJP
         self.anomaly, self.observer = state.anomaly, state.observer
@@ -506,12 +506,8 @@ class _Walk:
         values, the forward's arguments, and the input Tensors made by other ops, each
         replaced by its own Node (which keeps the value's name, shape and dtype), except
         where the user watches it or asked for every gradient."""
-        pending, needs, wanted, keep_values = (
-            self.pending,
-            node.needs,
-            self.wanted,
-            self.keep_values,
-        )
+        pending, wanted, keep_values = self.pending, self.wanted, self.keep_values
+        needs = node.needs
         for i, t in enumerate(node):
             if t is None:
                 continue
@@ -540,12 +536,12 @@ class _Walk:
                     pending[key] = pending[key] + gi
                     self.owned.add(key)
             if below is not None and not keep_values and not below.watched:
-                if below.freed is None:
+                if below.released_value is None:
                     data = t._value
-                    below.freed = (t.name, data.shape, data.dtype)
+                    below.released_value = (t.name, data.shape, data.dtype)
                 node[i] = below
         if not self.retain_graph:
-            node.saved = self.released
+            node.saved = self.release
             node.args = None
 
     def watch(self, out: Any, g: Any) -> Any:
@@ -595,7 +591,7 @@ def _run_plain_vjp(node: Node, out: Any, g: Any, ctx: Context) -> tuple[Any, ...
     ctx.inputs = args
     ctx.out = out._value
     ctx.needs = node.needs
-    ctx.node = node
+    ctx._node = node
     if last_inplace > node.seq:  # something changed in place since this op ran
         _mark_changed(ctx, node, out)
     grads = vjp(ctx, g)
@@ -620,8 +616,8 @@ def _refuse_shape(node: Node, i: int, gi: Any, data: Any) -> None:
 
 
 def _refuse(node: Node) -> None:
-    """Raise: the node's graph was released, or its primitive has no VJP."""
-    if node.args is None:
+    """Raise: the node was released, or its primitive has no VJP."""
+    if node.released:
         raise GradientError(
             f"backward: the graph through {node.prim.name} {node.saved.reason}{node.where()}"
         )

@@ -743,3 +743,12 @@ def test_the_observer_sees_each_vjp_once_with_its_g_and_gradients():
     np.testing.assert_array_equal(seen[1][1], [1.0, 1.0])  # exp's incoming g
     np.testing.assert_allclose(seen[1][2][0], np.exp([3.0, 6.0]))  # what exp sent on
     np.testing.assert_allclose(seen[2][2][0], 3 * np.exp([3.0, 6.0]))
+
+
+def test_an_in_place_change_through_data_is_left_unchecked_as_in_pytorch():
+    """PyTorch's .data is the one alias whose changes the version check does not see."""
+    w = f64([1.0, 2.0], requires_grad=True)
+    y = (w * w).sum()
+    w.data.mul_(2)  # the values mul's VJP reads are now [2, 4]
+    y.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [4.0, 8.0])
