@@ -282,6 +282,10 @@ def test_an_mlp_collapses_and_expands_its_module_boxes(browser, tmp_path):
     assert any(t.startswith("m") for t in titles)
     view.click()
     assert current_op(browser) == expanded_op
+    view.click()  # collapsed again; a click on a module's box opens the picture expanded
+    browser.find_element(By.CSS_SELECTOR, "#graph g.node.module").click()
+    assert view.text == "collapse modules"
+    assert current_op(browser) == expanded_op
 
 
 def test_a_large_graph_says_so_and_opens_collapsed(browser, tmp_path):
