@@ -206,7 +206,7 @@ def test_controls_keys_slider_and_the_url_fragment_move_between_steps(browser, t
 
 def test_play_advances_by_itself_and_pause_stops_it(browser, tmp_path):
     o, _ = neuron()
-    path = ad.watch_backward(o, seconds_per_step=0.2).save(tmp_path / "neuron.html")
+    path = ad.watch_backward(o, seconds_per_step=0.1).save(tmp_path / "neuron.html")
     browser.get(path.as_uri() + "#step=0")
     play = browser.find_element(By.ID, "play")
     play.click()
@@ -216,7 +216,7 @@ def test_play_advances_by_itself_and_pause_stops_it(browser, tmp_path):
     play.click()  # pause
     paused = counter(browser)
     assert paused != "step 0 of 5"
-    time.sleep(0.5)  # longer than two steps of play
+    time.sleep(0.3)  # longer than two steps of play
     assert counter(browser) == paused
     assert "play" in play.text
     play.click()  # plays on to the last step, and stops there
@@ -224,7 +224,7 @@ def test_play_advances_by_itself_and_pause_stops_it(browser, tmp_path):
     while counter(browser) != "step 5 of 5" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert counter(browser) == "step 5 of 5"
-    time.sleep(0.3)
+    time.sleep(0.2)
     assert "play" in play.text
 
 
