@@ -31,7 +31,7 @@ from autodiff.functions import __all__ as _functions
 from autodiff.gradcheck import gradcheck
 from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, pad
-from autodiff.primitive import Sample, primitive
+from autodiff.primitive import Context, Sample, constant, primitive
 from autodiff.random import (
     Generator,
     bernoulli,
@@ -56,12 +56,15 @@ from autodiff.size import Size
 from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
 from autodiff.threads import get_num_threads, set_num_threads
+from autodiff.watch import BackwardWatch, watch_backward
 
 # autodiff.float, autodiff.int, autodiff.bool: PyTorch's dtype names, kept out of `import *`
 # so that they never shadow Python's builtins.
 globals().update(_BUILTIN_NAMES)
 
 __all__ = [
+    "BackwardWatch",
+    "Context",
     "DTypeError",
     "Generator",
     "GradientError",
@@ -73,6 +76,7 @@ __all__ = [
     "arange",
     "as_tensor",
     "avg_pool2d",
+    "constant",
     "conv2d",
     "conv_transpose2d",
     "cuda",
@@ -115,6 +119,7 @@ __all__ = [
     "trace_backward",
     "value_and_grad",
     "vjp",
+    "watch_backward",
     "zeros",
     "zeros_like",
     "set_rng_state",

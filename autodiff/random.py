@@ -371,10 +371,12 @@ def uniform_values(
     count = math.prod(shape)
     x = generator._uniform(count, dtype)
     if dtype == np.float32:  # bounds and their difference in float32, the rest in float64
-        low32, high32 = np.float32(low), np.float32(high)
-        values = _fma64(x, np.float64(high32 - low32), np.float64(low32))
+        low, high = np.float32(low), np.float32(high)
+    width, low = float(high - low), float(low)
+    if dtype == np.float32 or math.frexp(width)[0] == 0.5:
+        values = x * width + low  # the product is exact: a fused multiply-add changes nothing
     else:
-        values = _fma64(x, float(high) - float(low), float(low))
+        values = _fma64(x, width, low)
     return values.astype(dtype).reshape(shape)
 
 
@@ -400,6 +402,8 @@ def normal_values(
     if count % 16:  # the last 16 slots are redrawn and transformed again
         tail = generator._uniform(16, dtype).astype(dtype).reshape(1, 16)
         out[-16:] = _box_muller_blocks(tail, dtype).ravel()
+    if std == 1 and mean == 0:
+        return out.reshape(shape)
     if dtype == np.float32:
         return _fma(out, std, mean).reshape(shape)
     return _fma64(out, float(std), float(mean)).reshape(shape)

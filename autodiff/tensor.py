@@ -61,6 +61,7 @@ _NO_GRADIENT = "made by {}, whose result carries no gradient"
 _DETACHED = "made by {}"
 _FROM_CUT = "made by {} from a value {}"  # the second {}: the cut it traces back to
 _CUTS = (_UNDER_NO_GRAD, _DETACHED, _FROM_CUT)
+_DATA = (_DETACHED, ".data")  # the cause of a .data alias: its in-place changes go unchecked
 
 
 _ONES: dict[tuple[np.dtype, Shape], np.ndarray] = {}
@@ -81,7 +82,7 @@ def _operand(other: Any) -> Any:
     """The array or number an in-place method combines with: a Tensor's array, a number or
     an array as it is, a list as an array (so that alpha * [1, 2] scales, not repeats)."""
     if isinstance(other, Tensor):
-        return other.data
+        return other._value
     return other if isinstance(other, _PLAIN) else np.asarray(other)
 
 
@@ -113,7 +114,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "data",
+        "_value",
         "_requires_grad",
         "grad",
         "name",
@@ -135,11 +136,11 @@ class Tensor:
                 f"takes values, not a shape (for zeros of a shape write autodiff.zeros(2, 3))"
             )
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._value
         array = _to_array(data, dtype)
         if array is data or array.base is not None:  # it may share the caller's memory
             array = array.copy()
-        self.data = array
+        self._value = array
         self.grad: Tensor | None = None
         self.name = name
         self._node: tape.Node | None = None
@@ -155,7 +156,7 @@ class Tensor:
     def _wrap(cls, data: np.ndarray) -> Tensor:
         """A Tensor around `data` with no checks: the hot path of every op."""
         t = object.__new__(Tensor)
-        t.data = data
+        t._value = data
         t._requires_grad = False
         t.grad = None
         t.name = None
@@ -179,7 +180,7 @@ class Tensor:
         datas = []
         for a in args:
             if isinstance(a, Tensor):
-                datas.append(a.data)
+                datas.append(a._value)
                 if a._requires_grad:
                     needs |= bit
             else:
@@ -197,7 +198,7 @@ class Tensor:
                 f"trailing dims to be equal or 1"
             ) from None
         result = object.__new__(Tensor)  # Tensor._wrap(out), inlined: the hottest line
-        result.data = out
+        result._value = out
         result.grad = None
         result.name = None
         result._version = 0
@@ -228,22 +229,46 @@ class Tensor:
 
     @property
     def shape(self) -> Shape:
-        return self.data.shape
+        return self._value.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._value.ndim
 
     @property
     def size(self) -> ElementCount:
         """The number of elements (numpy's x.size), callable as PyTorch's: x.size() is the
         shape, x.size(d) the size of dim d.
         """
-        return ElementCount(self.data.shape)
+        return ElementCount(self._value.shape)
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._value.dtype
+
+    @property
+    def data(self) -> Tensor:
+        """The same values as a Tensor cut from the graph, as PyTorch's `.data`.
+
+        It shares this tensor's memory, does not require grad and is not version-checked: an
+        in-place change through it (`p.data -= lr * p.grad`) is not seen by the tape. Use
+        `.numpy()` for the numpy array, `detach()` for a checked alias.
+        """
+        t = Tensor._wrap(self._value)
+        t._cause = _DATA
+        return t
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """Replace the values (and possibly the shape and dtype), as PyTorch's `t.data = v`."""
+        if isinstance(value, Tensor):
+            value = value._value
+        elif not isinstance(value, np.ndarray):
+            raise TypeError(
+                f"Tensor.data: cannot assign a {type(value).__name__}; expected a Tensor "
+                f"(or a numpy array)"
+            )
+        self._value = value
 
     @property
     def is_leaf(self) -> bool:
@@ -257,26 +282,28 @@ class Tensor:
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._value.size != 1:
             raise ShapeError(
                 f"item: called on a Tensor of shape {self.shape}; expected exactly one element"
             )
-        return self.data.item()
+        tape.refuse_value(self, "a number")
+        return self._value.item()
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
-        return self.data
+        return self._value
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        tape.refuse_value(self, "a list")
+        return self._value.tolist()
 
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._value)
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        return bool(self._value)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -285,18 +312,21 @@ class Tensor:
         return int(self.item())
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        vjp = tape.state.recording_vjp
-        if vjp is not None and self._requires_grad:
-            raise GradientError(
-                f"{vjp}: its VJP turned a recorded Tensor of shape {self.shape} into a numpy "
-                f"array under create_graph, so higher derivatives through it would silently "
-                f"be 0; expected the VJP to compute with operators, Tensor methods and "
-                f"primitives (e.g. ad.exp(x), not np.exp(np.asarray(x)))"
-            )
-        return self.data if dtype is None else self.data.astype(dtype)
+        """The values as an array, numpy 2's way: shared where possible (np.asarray), a
+        copy where asked (np.array, copy=True); copy=False raises if a copy is needed."""
+        tape.refuse_value(self, "a numpy array")
+        data = np.asarray(self._value)
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"__array__: a Tensor of dtype {data.dtype} as {np.dtype(dtype)} needs a "
+                    f"copy, but copy=False was asked for; pass copy=None to allow one"
+                )
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        body = np.array2string(self._value, separator=", ", prefix="Tensor(")
         extras = []
         if self.dtype not in (_default_dtype, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
@@ -339,7 +369,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared), cut from the graph."""
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self._value)
         t._cause = (_DETACHED, "detach()")
         return t
 
@@ -422,16 +452,16 @@ class Tensor:
         if not self.requires_grad:
             raise GradientError(f"{op}: {self._why_no_grad()}")
         if gradient is None:
-            if self.data.size != 1:
+            if self._value.size != 1:
                 raise GradientError(
                     f"{op}: called on a Tensor of shape {self.shape}; expected a scalar, "
                     f"or pass gradient= of shape {self.shape}"
                 )
-            g = _ones(self.data.dtype, self.data.shape)
+            g = _ones(self._value.dtype, self._value.shape)
         elif create_graph and isinstance(gradient, Tensor) and gradient.requires_grad:
             g = gradient
         else:
-            g = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype)
+            g = np.array(gradient._value if isinstance(gradient, Tensor) else gradient, self.dtype)
         if g.shape != self.shape:
             raise ShapeError(
                 f"{op}: gradient of shape {g.shape} for a Tensor of shape {self.shape}; "
@@ -462,18 +492,20 @@ class Tensor:
                 f"{op}: in-place change of a Tensor that requires grad is not recorded; "
                 f"wrap it in `with autodiff.no_grad():` (as optimisers do), or write x = x + ..."
             )
-        self._version = tape.mark_inplace()
-        if not isinstance(self.data, np.ndarray):  # a 0-d op result holds a numpy scalar,
-            self.data = np.array(self.data)  # which cannot change in place: give it an array
+        if not isinstance(self._value, np.ndarray):  # a 0-d op result holds a numpy scalar,
+            self._value = np.array(self._value)  # which cannot change in place: give it an array
+        # noted against the memory, so that views and detach() see it, but not for .data,
+        # whose changes PyTorch leaves unchecked (p.data -= lr * p.grad)
+        self._version = tape.mark_inplace(None if self._cause is _DATA else self._value)
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """self += alpha * other, in place (in one pass over memory where BLAS can: axpy)."""
         self._inplace("add_")
         other = _operand(other)
         if alpha == 1:
-            self.data += other
+            self._value += other
         else:
-            axpy(alpha, other, self.data)
+            axpy(alpha, other, self._value)
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
@@ -481,29 +513,29 @@ class Tensor:
         self._inplace("sub_")
         other = _operand(other)
         if alpha == 1:
-            self.data -= other
+            self._value -= other
         else:
-            axpy(-alpha, other, self.data)
+            axpy(-alpha, other, self._value)
         return self
 
     def mul_(self, other: Any) -> Tensor:
         """self *= other, in place."""
         self._inplace("mul_")
-        self.data *= _operand(other)
+        self._value *= _operand(other)
         return self
 
     def zero_(self) -> Tensor:
         """Set every element to 0, in place."""
         self._inplace("zero_")
-        self.data[...] = 0
+        self._value[...] = 0
         return self
 
     def copy_(self, source: Any) -> Tensor:
         """Copy `source`'s values into self, in place (shapes must broadcast to self's)."""
         self._inplace("copy_")
-        source = source.data if isinstance(source, Tensor) else np.asarray(source)
+        source = source._value if isinstance(source, Tensor) else np.asarray(source)
         try:
-            np.copyto(self.data, np.broadcast_to(source, self.shape), casting="same_kind")
+            np.copyto(self._value, np.broadcast_to(source, self.shape), casting="same_kind")
         except ValueError:
             raise ShapeError(
                 f"copy_: cannot copy a source of shape {source.shape} into a tensor of shape "
@@ -528,11 +560,11 @@ class Tensor:
                 )
             return method(other)
         self._inplace(op)
-        value = other.data if isinstance(other, Tensor) else other
+        value = other._value if isinstance(other, Tensor) else other
         try:
-            ufunc(self.data, value, out=self.data)
+            ufunc(self._value, value, out=self._value)
         except TypeError as error:  # numpy's UFuncTypeError: the result cannot be stored
-            stored = np.result_type(ufunc(self.data, value))
+            stored = np.result_type(ufunc(self._value, value))
             raise DTypeError(
                 f"{op}: cannot store the {stored} result in place in a {self.dtype} tensor; "
                 f"expected a value of the tensor's kind, or write x = x {op[0]} y"
@@ -601,7 +633,7 @@ class Tensor:
         return self
 
     def __matmul__(self, other: Any) -> Tensor:
-        if not (isinstance(other, Tensor) and other.data.dtype == self.data.dtype):
+        if not (isinstance(other, Tensor) and other._value.dtype == self._value.dtype):
             check_same_dtype("matmul", self, other)
         return Tensor.apply(linalg.matmul, self, other)
 
@@ -647,7 +679,7 @@ class Tensor:
         """self, or its values in the default float dtype where it holds integers or booleans:
         PyTorch computes exp, log, std, ... of an integer tensor in float32, not numpy's float64.
         """
-        return self if self.data.dtype.kind in "fc" else self.astype(_default_dtype)
+        return self if self._value.dtype.kind in "fc" else self.astype(_default_dtype)
 
     def exp(self) -> Tensor:
         return Tensor.apply(unary.exp, self._floating())
@@ -787,7 +819,7 @@ class Tensor:
     def clone(self) -> Tensor:
         """A copy of the values, recorded: gradients flow back to self."""
         if self.dtype.kind not in "fc":
-            return Tensor._wrap(self.data.copy())
+            return Tensor._wrap(self._value.copy())
         return Tensor.apply(unary.astype, self, dtype=self.dtype)  # astype copies
 
     def contiguous(self) -> Tensor:
@@ -796,11 +828,11 @@ class Tensor:
 
     def numel(self) -> int:
         """The number of elements."""
-        return self.data.size
+        return self._value.size
 
     def dim(self) -> int:
         """The number of dims."""
-        return self.data.ndim
+        return self._value.ndim
 
     # ----- reductions: PyTorch's dim/keepdim, numpy's axis/keepdims, one meaning --------------
 
@@ -894,7 +926,7 @@ class Tensor:
         x = self.reshape(1) if self.ndim == 0 else self
         axis = normalize_axes(axis, x.ndim, op)[0]
         pick = compare.argmax if op == "max" else compare.argmin
-        indices = pick.forward(x.data, axis=axis, keepdims=True)[0]
+        indices = pick.forward(x._value, axis=axis, keepdims=True)[0]
         values = x.take_along_axis(indices, axis)  # the gradient goes to that one element
         if self.ndim == 0:
             return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
@@ -934,7 +966,7 @@ class Tensor:
             axis = axis[0]
         lead = (slice(None),) * axis
         if x.shape[axis] == 0:
-            return Tensor._wrap(np.prod(x.data, axis=axis, keepdims=keepdims))
+            return Tensor._wrap(np.prod(x._value, axis=axis, keepdims=keepdims))
         while x.shape[axis] > 1:
             half = x.shape[axis] // 2
             pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]
@@ -972,12 +1004,12 @@ class Tensor:
         # Divided by the largest |x| first, so that powers of 1e-200 or 1e200 neither underflow
         # nor overflow; the norm is homogeneous, so with that scale held constant every
         # derivative is unchanged.
-        peak = np.abs(self.data).max(axis=axis, keepdims=True, initial=0)
+        peak = np.abs(self._value).max(axis=axis, keepdims=True, initial=0)
         scale = np.where((peak > 0) & np.isfinite(peak), peak, 1).astype(self.dtype)
         scaled = self / scale
         power = scaled * scaled if p == 2 else scaled.abs() ** p
         total = power.sum(axis=axis, keepdims=keepdims)
-        zero = total.data == 0  # shifted to 1 and back, so that the root stays differentiable
+        zero = total._value == 0  # shifted to 1 and back, so that the root stays differentiable
         root = (total + zero).sqrt() if p == 2 else (total + zero) ** (1.0 / p)
         return (root - zero) * scale.reshape(total.shape)
 
@@ -1138,7 +1170,7 @@ class Tensor:
 
     def take_along_axis(self, indices: Any, axis: int) -> Tensor:
         """Values picked along `axis` by integer `indices` (numpy's take_along_axis)."""
-        indices = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+        indices = indices._value if isinstance(indices, Tensor) else np.asarray(indices)
         return self[shape_ops.along_axis_index(self.shape, indices, axis)]
 
     def gather(self, dim: int, index: Any) -> Tensor:
@@ -1147,9 +1179,9 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         if isinstance(index, Tensor):
-            index = index.data
+            index = index._value
         elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+            index = tuple(i._value if isinstance(i, Tensor) else i for i in index)
         if isinstance(index, list):
             index = np.asarray(index)
         return Tensor.apply(shape_ops.getitem, self, index=index)
@@ -1190,7 +1222,7 @@ def _cast(x: Any, dtype: np.dtype) -> Any:
 def _arithmetic(prim: Primitive, a: Any, b: Any) -> Tensor:
     """prim(a, b) with a and b promoted (see promoted): +, - and * of Tensors and numbers.
     Two Tensors of one dtype, the most common case, go straight to the op."""
-    if type(a) is Tensor and type(b) is Tensor and a.data.dtype is b.data.dtype:
+    if type(a) is Tensor and type(b) is Tensor and a._value.dtype is b._value.dtype:
         return Tensor.apply(prim, a, b)
     return Tensor.apply(prim, *promoted(a, b))
 
@@ -1200,14 +1232,14 @@ def promoted(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
     division of integers gives the default float dtype. The common cases pass untouched.
     """
     if isinstance(a, Tensor):
-        kind = a.data.dtype.kind
+        kind = a._value.dtype.kind
         if isinstance(b, Tensor):
-            if a.data.dtype == b.data.dtype and (kind in "fc" or not true_divide):
+            if a._value.dtype == b._value.dtype and (kind in "fc" or not true_divide):
                 return a, b
         elif (type(b) is float or type(b) is int) and _keeps(kind, type(b), true_divide):
             return a, b
     elif type(a) is float or type(a) is int:
-        if isinstance(b, Tensor) and _keeps(b.data.dtype.kind, type(a), true_divide):
+        if isinstance(b, Tensor) and _keeps(b._value.dtype.kind, type(a), true_divide):
             return a, b
     if not isinstance(a, (Tensor, np.ndarray, *_NUMBERS)):
         a = _to_array(a)

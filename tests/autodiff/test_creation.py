@@ -40,9 +40,9 @@ def test_creation_arguments():
 
 def test_as_tensor_shares_and_tensor_copies():
     array = np.zeros(3, np.float32)
-    assert autodiff.as_tensor(array).data is array
+    assert autodiff.as_tensor(array).numpy() is array
     assert autodiff.as_tensor(array, dtype=np.float64).dtype == np.float64
-    assert not np.shares_memory(autodiff.tensor(array).data, array)
+    assert not np.shares_memory(autodiff.tensor(array).numpy(), array)
     x = autodiff.tensor([1.0])
     assert autodiff.as_tensor(x) is x
     with pytest.raises(RuntimeError, match="device: 'cuda' is not available"):
@@ -60,7 +60,7 @@ def test_one_seed_repeats_random_tensors_initialisation_dropout_and_shuffling():
             )
         ]
         values = (autodiff.rand(3), autodiff.randn(3), autodiff.randint(10, (3,)))
-        return [layer.weight.data, mask.data, np.array(order), *(v.data for v in values)]
+        return [layer.weight.numpy(), mask.numpy(), np.array(order), *(v.numpy() for v in values)]
 
     assert autodiff.manual_seed is nn.manual_seed
     autodiff.manual_seed(7)

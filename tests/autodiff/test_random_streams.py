@@ -132,3 +132,16 @@ def test_the_global_generator_starts_from_pytorchs_default_seed():
         torch.rand(5, generator=torch.Generator()),
         "unseeded generator",
     )
+
+
+def test_a_checkpoint_keeps_the_generator_state(tmp_path):
+    autodiff.manual_seed(11)
+    autodiff.rand(7)
+    autodiff.save({"rng_state": autodiff.get_rng_state(), "epoch": 3}, tmp_path / "check.pt")
+    expected = autodiff.randn(20)
+    autodiff.manual_seed(0)  # elsewhere, later: the state comes back from the file
+    autodiff.set_rng_state(autodiff.load(tmp_path / "check.pt")["rng_state"])
+    assert_same(autodiff.randn(20), expected, "after the checkpoint's state")
+    torch.manual_seed(11)
+    torch.rand(7)
+    assert_same(expected, torch.randn(20), "PyTorch's stream from the same point")

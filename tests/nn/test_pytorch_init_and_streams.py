@@ -100,6 +100,12 @@ def build(library, seed: int):
         module.BatchNorm1d(5),
         module.BatchNorm2d(4),
         module.Linear(300, 200),
+        module.RNN(5, 7),
+        module.LSTM(5, 7, num_layers=2),
+        module.GRU(5, 7, bidirectional=True),
+        module.LSTMCell(3, 4),
+        module.MultiheadAttention(8, 2),
+        module.TransformerEncoderLayer(8, 2, 16),
     ]
 
 
