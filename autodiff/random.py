@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -509,27 +510,34 @@ def randn(
     return _new(normal_values(_shape(size, "randn"), dtype, 0.0, 1.0, generator), requires_grad)
 
 
-def _bounds(op: str, args: tuple[Any, ...], size: Any) -> tuple[int, int, Any]:
-    if size is not None:
-        args = (*args, size)
-    if len(args) == 2:
-        (high, shape), low = args, 0
-    elif len(args) == 3:
-        low, high, shape = args
-    else:
+def _bounds(op: str, args: tuple[Any, ...], low: Any, high: Any, size: Any) -> tuple[int, int, Any]:
+    """(low, high, size) from PyTorch's spellings: (high, size), (low, high, size), and any
+    of them as keywords."""
+    count = len(args)
+    args = list(args)
+    if size is None and args:
+        size = args.pop()
+    if high is None and args:
+        high = args.pop()
+    if low is None:
+        low = args.pop() if args else 0
+    if args or high is None or size is None:
         raise TypeError(
-            f"{op}: got {len(args)} arguments; expected {op}(high, size) or {op}(low, high, size)"
+            f"{op}: got {count} arguments; expected {op}(high, size) or {op}(low, high, size), "
+            f"or those as keywords"
         )
     for name, value in (("low", low), ("high", high)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"{op}: {name}={value!r}; expected an integer")
     if high <= low:
         raise ValueError(f"{op}: empty range [{low}, {high}); expected low < high")
-    return int(low), int(high), shape
+    return int(low), int(high), size
 
 
 def randint(
     *bounds_and_size: Any,
+    low: int | None = None,
+    high: int | None = None,
     size: Any = None,
     generator: Generator | None = None,
     dtype: Any = None,
@@ -539,7 +547,7 @@ def randint(
     """Integers drawn uniformly from [low, high): randint(high, size) or randint(low, high,
     size), int64 unless `dtype` says otherwise (PyTorch's arguments and values)."""
     check_device(device)
-    low, high, shape = _bounds("randint", bounds_and_size, size)
+    low, high, shape = _bounds("randint", bounds_and_size, low, high, size)
     shape = sizes((shape,), "randint")
     dtype = np.dtype(np.int64) if dtype is None else as_dtype(dtype, "randint")
     generator = _check_generator(generator, "randint")
@@ -725,8 +733,22 @@ def multinomial(
 # ----- in-place fills: the Tensor methods uniform_, normal_, ... ----------------------------
 
 
-def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    return tensor.copy_(values)
+def _memory_order(tensor: Tensor) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+    """The tensor's shape with its dims in memory order (largest stride first), and the
+    permutation that puts values of that shape back in place; None for a C-contiguous tensor.
+    PyTorch fills a non-contiguous tensor (a transposed view) in memory order."""
+    array = tensor.numpy()
+    if array.flags.c_contiguous:
+        return tensor.shape, None
+    dims = sorted(range(array.ndim), key=lambda d: -abs(array.strides[d]))
+    return tuple(array.shape[d] for d in dims), tuple(int(d) for d in np.argsort(dims))
+
+
+def _fill(tensor: Tensor, make: Callable[[tuple[int, ...]], np.ndarray]) -> Tensor:
+    """Fill `tensor` in place with make(shape), drawn in the tensor's memory order."""
+    shape, back = _memory_order(tensor)
+    values = make(shape)
+    return tensor.copy_(values if back is None else values.transpose(back))
 
 
 def _tensor_float_dtype(tensor: Tensor, op: str) -> np.dtype:
@@ -740,8 +762,8 @@ def uniform_(
 ) -> Tensor:
     """Fill with U(a, b) in place (PyTorch's Tensor.uniform_(from, to))."""
     dtype = _tensor_float_dtype(self, "uniform_")
-    values = uniform_values(self.shape, dtype, a, b, _check_generator(generator, "uniform_"))
-    return _fill(self, values)
+    generator = _check_generator(generator, "uniform_")
+    return _fill(self, lambda shape: uniform_values(shape, dtype, a, b, generator))
 
 
 def normal_(
@@ -753,7 +775,7 @@ def normal_(
         raise ValueError(f"normal_: std={std}; expected std >= 0")
     generator = _check_generator(generator, "normal_")
     contiguous = self.numpy().flags.c_contiguous
-    return _fill(self, normal_values(self.shape, dtype, mean, std, generator, contiguous))
+    return _fill(self, lambda shape: normal_values(shape, dtype, mean, std, generator, contiguous))
 
 
 def random_(
@@ -767,12 +789,12 @@ def random_(
     spans the dtype's exactly representable integers."""
     generator = _check_generator(generator, "random_")
     if high is None and low == 0:
-        return _fill(self, full_range_values(self.shape, self.dtype, generator))
+        return _fill(self, lambda shape: full_range_values(shape, self.dtype, generator))
     if high is None:
         low, high = 0, low
     if high <= low:
         raise ValueError(f"random_: empty range [{low}, {high}); expected low < high")
-    return _fill(self, integer_values(self.shape, self.dtype, low, high, generator))
+    return _fill(self, lambda shape: integer_values(shape, self.dtype, low, high, generator))
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:
@@ -781,14 +803,19 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | Non
     if not lambd > 0:
         raise ValueError(f"exponential_: lambd={lambd}; expected lambd > 0")
     generator = _check_generator(generator, "exponential_")
-    return _fill(self, exponential_values(self.shape, dtype, lambd, generator))
+    return _fill(self, lambda shape: exponential_values(shape, dtype, lambd, generator))
 
 
 def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Generator | None = None) -> Tensor:
     """Fill with 1 with probability p (a number, or a tensor broadcast to self), else 0."""
     generator = _check_generator(generator, "bernoulli_")
-    probabilities = _array(p) if isinstance(p, (Tensor, np.ndarray)) else float(p)
-    return _fill(self, bernoulli_values(probabilities, self.shape, generator))
+    if not isinstance(p, (Tensor, np.ndarray)):
+        return _fill(self, lambda shape: bernoulli_values(float(p), shape, generator))
+    probabilities = np.broadcast_to(_array(p), self.shape)
+    _, back = _memory_order(self)
+    if back is not None:  # the probabilities in the order the values are drawn
+        probabilities = probabilities.transpose(np.argsort(back))
+    return _fill(self, lambda shape: bernoulli_values(probabilities, shape, generator))
 
 
 def _bernoulli_method(self: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:

@@ -158,3 +158,28 @@ def test_cuda_seeding_is_accepted_and_changes_nothing():
 def test_a_numpy_generator_is_refused_with_the_fix():
     with pytest.raises(TypeError, match=r"rand: generator is a Generator; expected an autodiff"):
         autodiff.rand(3, generator=np.random.default_rng(0))
+
+
+def test_fills_of_a_transposed_view_follow_pytorchs_memory_order():
+    fills = [
+        ("uniform_", (-1, 2)),
+        ("normal_", (1.0, 0.3)),
+        ("exponential_", ()),
+        ("random_", (9,)),
+    ]
+    for shape in ((3, 4), (3, 40), (2, 3, 5)):
+        for name, args in fills + [("bernoulli_", (0.3,))]:
+            torch.manual_seed(1)
+            autodiff.manual_seed(1)
+            theirs = getattr(torch.empty(shape).transpose(0, -1), name)(*args)
+            mine = getattr(autodiff.zeros(shape).transpose(0, -1), name)(*args)
+            assert_same(mine, theirs, f"{name} of a transposed {shape}")
+            assert_same(autodiff.rand(2), torch.rand(2), f"after {name}")
+    p = np.random.default_rng(0).random((4, 3)).astype(np.float32)
+    torch.manual_seed(2)
+    autodiff.manual_seed(2)
+    assert_same(
+        autodiff.zeros(3, 4).transpose(0, 1).bernoulli_(autodiff.tensor(p)),
+        torch.empty(3, 4).transpose(0, 1).bernoulli_(torch.from_numpy(p)),
+        "bernoulli_ of a transposed view with tensor probabilities",
+    )

@@ -71,6 +71,11 @@ def test_randint_gives_pytorchs_values_with_32_and_64_bit_ranges():
                 f"randint({low}, {high}) seed {seed}",
             )
         assert_same(
+            autodiff.randint(high=n + 1, size=(n,), generator=ours),
+            torch.randint(high=n + 1, size=(n,), generator=g),
+            "randint with keywords",
+        )
+        assert_same(
             autodiff.randint(27, (n // 10, 3), generator=ours, dtype=autodiff.int32),
             torch.randint(27, (n // 10, 3), generator=g, dtype=torch.int32),
             "randint int32",
