@@ -32,7 +32,25 @@ from autodiff.gradcheck import gradcheck
 from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, pad
 from autodiff.primitive import Context, Sample, constant, primitive
-from autodiff.random import default_generator, manual_seed, rand, randint, randn
+from autodiff.random import (
+    Generator,
+    bernoulli,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    multinomial,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
 from autodiff.serialization import load, load_arrays, save
 from autodiff.size import Size
 from autodiff.surfaces import ops_for
@@ -49,6 +67,7 @@ __all__ = [
     "BackwardWatch",
     "Context",
     "DTypeError",
+    "Generator",
     "GradientError",
     "GraphvizNotFoundError",
     "Sample",
@@ -105,6 +124,17 @@ __all__ = [
     "watch_backward",
     "zeros",
     "zeros_like",
+    "set_rng_state",
+    "seed",
+    "randperm",
+    "randn_like",
+    "randint_like",
+    "rand_like",
+    "normal",
+    "multinomial",
+    "initial_seed",
+    "get_rng_state",
+    "bernoulli",
     *_dtypes,
     *_functions,
 ]
