@@ -20,6 +20,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,15 +82,15 @@ class Trainer:
         """The model's parameters and buffers as numpy arrays, under PyTorch's names."""
         return {k: _array(v) for k, v in self.model.state_dict().items()}
 
-    def step(self, k: int) -> tuple[float, float]:
-        """(seconds, loss) of one training step on batch k."""
-        start = common.clock()
+    def step(self, k: int) -> tuple[float, float, float]:
+        """(seconds, CPU seconds, loss) of one training step on batch k."""
+        start, cpu = common.clock(), time.thread_time()
         self.optimizer.zero_grad()
         loss = models.loss_of(self.ns, self.name, self.model, self.batches[k])
         loss.backward()
         self.optimizer.step()
-        seconds = common.clock() - start
-        return seconds, float(loss.item())
+        seconds, cpu = common.clock() - start, time.thread_time() - cpu
+        return seconds, cpu, float(loss.item())
 
     def memory(self) -> dict[str, float]:
         peak = peak_mb()
@@ -124,7 +125,7 @@ class Worker:
             raise RuntimeError(f"bench_models worker {self.impl} exited {self.process.returncode}")
         return json.loads(line)
 
-    def step(self, k: int) -> tuple[float, float]:
+    def step(self, k: int) -> tuple[float, float, float]:
         return tuple(self.ask({"op": "step", "k": k}))
 
     def memory(self) -> dict[str, float]:
@@ -145,7 +146,7 @@ class Here:
         self.trainer = Trainer(impl, name, c, count, state)
         common.pin_threads(threads)
 
-    def step(self, k: int) -> tuple[float, float]:
+    def step(self, k: int) -> tuple[float, float, float]:
         return self.trainer.step(k)
 
     def memory(self) -> dict[str, float]:
@@ -189,13 +190,15 @@ def measure_model(name: str, quick: bool, threads: int, torch: bool, scratch: Pa
         if torch:
             workers["torch"] = start("torch", name, c, count, threads, state)
         times: dict[str, list[float]] = {impl: [] for impl in impls}
+        cpu: dict[str, list[float]] = {impl: [] for impl in impls}
         losses: dict[str, list[float]] = {impl: [] for impl in impls}
         for k in range(count):
             for impl in impls:
-                seconds, loss = workers[impl].step(k)
+                seconds, cpu_seconds, loss = workers[impl].step(k)
                 losses[impl].append(loss)
                 if k >= sizes["warmup"]:
                     times[impl].append(seconds)
+                    cpu[impl].append(cpu_seconds)
         memory = {impl: workers[impl].memory() for impl in impls}
     finally:
         for worker in workers.values():
@@ -207,6 +210,7 @@ def measure_model(name: str, quick: bool, threads: int, torch: bool, scratch: Pa
             continue
         out[impl] = {
             "step_ms": 1000 * common.median(times[impl]),
+            "cpu_ms": 1000 * common.median(cpu[impl]),
             "losses": losses[impl],
             **memory[impl],
         }
@@ -216,12 +220,13 @@ def measure_model(name: str, quick: bool, threads: int, torch: bool, scratch: Pa
         diff = [abs(a - b) / abs(b) for a, b in zip(losses["engine"], losses["torch"])]
         out["ratio"] = {
             "step": common.median(round_ratios),
+            "cpu": common.median([a / b for a, b in zip(cpu["engine"], cpu["torch"])]),
             "memory": e["peak_over_baseline_mb"] / max(t["peak_over_baseline_mb"], 1e-9),
         }
         out["loss_max_rel_diff"] = max(diff)
         out["losses_agree"] = max(diff) <= LOSS_RTOL
     else:
-        out["ratio"] = {"step": common.NOT_INSTALLED, "memory": common.NOT_INSTALLED}
+        out["ratio"] = {key: common.NOT_INSTALLED for key in ("step", "cpu", "memory")}
         out["loss_max_rel_diff"] = common.NOT_INSTALLED
         out["losses_agree"] = None
     return out
@@ -272,6 +277,7 @@ def render(results: dict[str, Any]) -> str:
                 common.fmt(e["step_ms"]),
                 common.fmt(t["step_ms"]) if measured else t,
                 common.fmt(m["ratio"]["step"]),
+                common.fmt(m["ratio"]["cpu"]),
                 common.fmt(e["peak_over_baseline_mb"]),
                 common.fmt(t["peak_over_baseline_mb"]) if measured else t,
                 common.fmt(m["ratio"]["memory"]),
@@ -284,6 +290,7 @@ def render(results: dict[str, Any]) -> str:
         "engine ms/step",
         "PyTorch ms/step",
         "engine / PyTorch",
+        "CPU time ratio",
         "engine MB",
         "PyTorch MB",
         "MB ratio",
@@ -296,7 +303,9 @@ def render(results: dict[str, Any]) -> str:
             "Training steps (forward, cross-entropy, backward, AdamW) of each model, float32, "
             f"one thread, from the same initial weights and batches; median of {sizes['steps']} "
             f"steps after {sizes['warmup']} of warm-up, the engine and PyTorch interleaved step "
-            "by step, each in its own process. MB: the peak resident memory during the steps "
+            "by step, each in its own process. The CPU time ratio is that of the steps' thread "
+            "CPU time (time.thread_time), which the machine's load moves less than the wall "
+            "time the step ratio compares. MB: the peak resident memory during the steps "
             "above what the process held before the first one. The losses of every step are "
             f"compared (they agree when within {LOSS_RTOL:g} relative).",
             "",
