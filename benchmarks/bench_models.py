@@ -32,7 +32,8 @@ IMPLS = ("engine", "torch")
 FULL = {"warmup": 3, "steps": 30}
 QUICK = {"warmup": 1, "steps": 2}
 LEARNING_RATE = 1e-3
-LOSS_RTOL = 1e-4  # float32, AdamW: the per-step losses of the two stay this close
+LOSS_RTOL = 1e-5  # float32: the losses of the first AGREE_STEPS steps stay this close
+AGREE_STEPS = 10  # later, AdamW can amplify a rounding difference (it rescales tiny gradients)
 
 
 def peak_mb() -> float:
@@ -224,10 +225,11 @@ def measure_model(name: str, quick: bool, threads: int, torch: bool, scratch: Pa
             "memory": e["peak_over_baseline_mb"] / max(t["peak_over_baseline_mb"], 1e-9),
         }
         out["loss_max_rel_diff"] = max(diff)
-        out["losses_agree"] = max(diff) <= LOSS_RTOL
+        out["loss_first_rel_diff"] = max(diff[:AGREE_STEPS])
+        out["losses_agree"] = out["loss_first_rel_diff"] <= LOSS_RTOL
     else:
         out["ratio"] = {key: common.NOT_INSTALLED for key in ("step", "cpu", "memory")}
-        out["loss_max_rel_diff"] = common.NOT_INSTALLED
+        out["loss_max_rel_diff"] = out["loss_first_rel_diff"] = common.NOT_INSTALLED
         out["losses_agree"] = None
     return out
 
@@ -266,6 +268,10 @@ def _describe(name: str, c: dict[str, Any]) -> str:
     return ", ".join(parts) + (f"; {note}" if note else "")
 
 
+def _diffs(m: dict[str, Any]) -> str:
+    return f"{common.fmt(m['loss_first_rel_diff'], 2)} / {common.fmt(m['loss_max_rel_diff'], 2)}"
+
+
 def render(results: dict[str, Any]) -> str:
     rows = []
     for name, m in results["models"].items():
@@ -281,7 +287,7 @@ def render(results: dict[str, Any]) -> str:
                 common.fmt(e["peak_over_baseline_mb"]),
                 common.fmt(t["peak_over_baseline_mb"]) if measured else t,
                 common.fmt(m["ratio"]["memory"]),
-                common.fmt(m["loss_max_rel_diff"], 2) if measured else t,
+                _diffs(m) if measured else t,
             ]
         )
     sizes = results["sizes"]
@@ -294,7 +300,7 @@ def render(results: dict[str, Any]) -> str:
         "engine MB",
         "PyTorch MB",
         "MB ratio",
-        "losses' max rel. diff",
+        "losses' rel. diff",
     ]
     return "\n".join(
         [
@@ -307,7 +313,10 @@ def render(results: dict[str, Any]) -> str:
             "CPU time (time.thread_time), which the machine's load moves less than the wall "
             "time the step ratio compares. MB: the peak resident memory during the steps "
             "above what the process held before the first one. The losses of every step are "
-            f"compared (they agree when within {LOSS_RTOL:g} relative).",
+            f"compared: they agree when those of the first {AGREE_STEPS} steps are within "
+            f"{LOSS_RTOL:g} relative (the table gives the largest difference there / over all "
+            "the steps: AdamW's rescaling of tiny gradients can amplify a rounding difference "
+            "later on).",
             "",
             common.table(header, rows),
             "",
@@ -341,8 +350,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         goals.append(
             common.target(
                 f"{m['label']} losses agree with PyTorch's",
-                f"≤ {LOSS_RTOL:g} relative",
-                f"{m['loss_max_rel_diff']:.2g}" if measured else m["loss_max_rel_diff"],
+                f"≤ {LOSS_RTOL:g} relative over {AGREE_STEPS} steps",
+                f"{m['loss_first_rel_diff']:.2g}" if measured else m["loss_first_rel_diff"],
                 m["losses_agree"],
             )
         )

@@ -198,7 +198,7 @@ def test_model_results_cover_every_model_with_agreeing_losses(report):
             assert len(m[impl]["losses"]) == 3, (name, impl)
         if TORCH:  # same weights, same batches: the same losses, step after step
             assert _positive(m["ratio"]["step"]) and _positive(m["ratio"]["cpu"]), name
-            assert m["losses_agree"], (name, m["loss_max_rel_diff"])
+            assert m["losses_agree"], (name, m["loss_first_rel_diff"])
 
 
 def test_scalar_rows_are_ratios_to_anchors_of_the_same_run(report):
