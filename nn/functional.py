@@ -556,12 +556,7 @@ def layer_norm(
             f"last dims to equal normalized_shape"
         )
     _check_dtypes("layer_norm", x, weight=weight, bias=bias)
-    out, _ = _normalized(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return autodiff.layer_norm(x, shape, weight, bias, eps)
 
 
 def embedding(
