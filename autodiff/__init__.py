@@ -31,19 +31,22 @@ from autodiff.functions import __all__ as _functions
 from autodiff.gradcheck import gradcheck
 from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, pad
-from autodiff.primitive import Sample, primitive
+from autodiff.primitive import Context, Sample, constant, primitive
 from autodiff.random import default_generator, manual_seed, rand, randint, randn
 from autodiff.serialization import load, load_arrays, save
 from autodiff.size import Size
 from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
 from autodiff.threads import get_num_threads, set_num_threads
+from autodiff.watch import BackwardWatch, watch_backward
 
 # autodiff.float, autodiff.int, autodiff.bool: PyTorch's dtype names, kept out of `import *`
 # so that they never shadow Python's builtins.
 globals().update(_BUILTIN_NAMES)
 
 __all__ = [
+    "BackwardWatch",
+    "Context",
     "DTypeError",
     "GradientError",
     "GraphvizNotFoundError",
@@ -54,6 +57,7 @@ __all__ = [
     "arange",
     "as_tensor",
     "avg_pool2d",
+    "constant",
     "conv2d",
     "conv_transpose2d",
     "cuda",
@@ -96,6 +100,7 @@ __all__ = [
     "trace_backward",
     "value_and_grad",
     "vjp",
+    "watch_backward",
     "zeros",
     "zeros_like",
     *_dtypes,

@@ -61,6 +61,7 @@ _NO_GRADIENT = "made by {}, whose result carries no gradient"
 _DETACHED = "made by {}"
 _FROM_CUT = "made by {} from a value {}"  # the second {}: the cut it traces back to
 _CUTS = (_UNDER_NO_GRAD, _DETACHED, _FROM_CUT)
+_DATA = (_DETACHED, ".data")  # the cause of a .data alias: its in-place changes go unchecked
 
 
 _ONES: dict[tuple[np.dtype, Shape], np.ndarray] = {}
@@ -254,7 +255,7 @@ class Tensor:
         `.numpy()` for the numpy array, `detach()` for a checked alias.
         """
         t = Tensor._wrap(self._value)
-        t._cause = (_DETACHED, ".data")
+        t._cause = _DATA
         return t
 
     @data.setter
@@ -285,6 +286,7 @@ class Tensor:
             raise ShapeError(
                 f"item: called on a Tensor of shape {self.shape}; expected exactly one element"
             )
+        tape.refuse_value(self, "a number")
         return self._value.item()
 
     def numpy(self) -> np.ndarray:
@@ -292,6 +294,7 @@ class Tensor:
         return self._value
 
     def tolist(self) -> Any:
+        tape.refuse_value(self, "a list")
         return self._value.tolist()
 
     def __len__(self) -> int:
@@ -309,15 +312,18 @@ class Tensor:
         return int(self.item())
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        vjp = tape.state.recording_vjp
-        if vjp is not None and self._requires_grad:
-            raise GradientError(
-                f"{vjp}: its VJP turned a recorded Tensor of shape {self.shape} into a numpy "
-                f"array under create_graph, so higher derivatives through it would silently "
-                f"be 0; expected the VJP to compute with operators, Tensor methods and "
-                f"primitives (e.g. ad.exp(x), not np.exp(np.asarray(x)))"
-            )
-        return self._value if dtype is None else self._value.astype(dtype)
+        """The values as an array, numpy 2's way: shared where possible (np.asarray), a
+        copy where asked (np.array, copy=True); copy=False raises if a copy is needed."""
+        tape.refuse_value(self, "a numpy array")
+        data = np.asarray(self._value)
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"__array__: a Tensor of dtype {data.dtype} as {np.dtype(dtype)} needs a "
+                    f"copy, but copy=False was asked for; pass copy=None to allow one"
+                )
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __repr__(self) -> str:
         body = np.array2string(self._value, separator=", ", prefix="Tensor(")
@@ -486,9 +492,11 @@ class Tensor:
                 f"{op}: in-place change of a Tensor that requires grad is not recorded; "
                 f"wrap it in `with autodiff.no_grad():` (as optimisers do), or write x = x + ..."
             )
-        self._version = tape.mark_inplace()
         if not isinstance(self._value, np.ndarray):  # a 0-d op result holds a numpy scalar,
             self._value = np.array(self._value)  # which cannot change in place: give it an array
+        # noted against the memory, so that views and detach() see it, but not for .data,
+        # whose changes PyTorch leaves unchecked (p.data -= lr * p.grad)
+        self._version = tape.mark_inplace(None if self._cause is _DATA else self._value)
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """self += alpha * other, in place (in one pass over memory where BLAS can: axpy)."""

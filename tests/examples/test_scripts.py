@@ -170,15 +170,19 @@ def test_demo_runs_every_example_quickly_without_dot_or_matplotlib(
     out = tmp_path / "out"
     pictures = demo.main(["--quick", "--no-download", "--out", str(out)])
     stdout = capsys.readouterr().out
+    backprop = out / "backprop.html"  # two backward passes to watch, one page
+    page = backprop.read_text(encoding="utf-8")
+    assert "Celsius → Fahrenheit: the first step" in page and "micrograd's neuron" in page
     if sys.version_info >= (3, 11):  # the graphs are drawn in-process, as SVG
         graphs = [out / "celsius_to_fahrenheit_graph.svg", out / "gpt_attention_graph.svg"]
-        assert pictures == graphs
+        assert pictures == [graphs[0], backprop, graphs[1]]
         for graph in graphs:
             assert_graph_svg(graph)
-        assert f"Pictures:\n  {graphs[0]}\n  {graphs[1]}\n" in stdout  # says where they went
+        listed = f"Pictures:\n  {graphs[0]}\n  {backprop}\n  {graphs[1]}\n"
+        assert listed in stdout  # says where they went
         assert stdout.count("no PNG of the graph") == 1  # one line says why
     else:
-        assert pictures == []
+        assert pictures == [backprop]  # the steps, without the graphs' pictures
         assert stdout.count("no graph picture: ") == 2  # one line each says why
     fashion = Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").is_file()
     skipped = [line for line in stdout.splitlines() if line.startswith("no picture")]
