@@ -35,6 +35,7 @@ from autodiff.primitive import Context, Sample, constant, primitive
 from autodiff.random import default_generator, manual_seed, rand, randint, randn
 from autodiff.serialization import load, load_arrays, save
 from autodiff.size import Size
+from autodiff.surfaces import ops_for
 from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
 from autodiff.threads import get_num_threads, set_num_threads
@@ -84,6 +85,7 @@ __all__ = [
     "no_grad",
     "ones",
     "ones_like",
+    "ops_for",
     "pad",
     "primitive",
     "print_tape",

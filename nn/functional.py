@@ -21,32 +21,9 @@ _LOG_FLOOR = -100.0  # PyTorch clamps binary_cross_entropy's logs here
 
 # ----- layers and activations ---------------------------------------------------------------
 
-
-def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """input @ weight.T + bias, with weight of shape (out_features, in_features).
-
-    One recorded op (the engine's fused `linear`), not a transpose, a matmul and an add.
-    """
-    return autodiff.linear(input, weight, bias)
-
-
-def relu(input: Any) -> Tensor:
-    """max(x, 0)."""
-    return autodiff.relu(input)
-
-
-def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
-    """x where x > 0, else negative_slope * x."""
-    return autodiff.leaky_relu(input, negative_slope)
-
-
-def sigmoid(input: Any) -> Tensor:
-    """1 / (1 + e**-x)."""
-    return autodiff.sigmoid(input)
-
-
-def tanh(input: Any) -> Tensor:
-    return autodiff.tanh(input)
+# linear, relu, leaky_relu, sigmoid, tanh, softmax, log_softmax: made from the op table
+# (autodiff/optable.py), as the autodiff functions of the same names are.
+globals().update(autodiff.ops_for("nn.functional"))
 
 
 def gelu(input: Any, approximate: str = "none") -> Tensor:
@@ -60,16 +37,6 @@ def gelu(input: Any, approximate: str = "none") -> Tensor:
         inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))
         return 0.5 * x * (1.0 + inner.tanh())
     raise ValueError(f"gelu: unknown approximate {approximate!r}; expected 'none' or 'tanh'")
-
-
-def softmax(input: Any, dim: int = -1) -> Tensor:
-    """e**x / Σ e**x along `dim` (shifted by the max, so large logits stay finite)."""
-    return autodiff.softmax(input, axis=dim)
-
-
-def log_softmax(input: Any, dim: int = -1) -> Tensor:
-    """x - logsumexp(x) along `dim`: the log-sum-exp trick, finite for logits of any size."""
-    return autodiff.log_softmax(input, axis=dim)
 
 
 def dropout(
