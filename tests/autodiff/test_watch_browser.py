@@ -206,7 +206,8 @@ def test_controls_keys_slider_and_the_url_fragment_move_between_steps(browser, t
 
 def test_play_advances_by_itself_and_pause_stops_it(browser, tmp_path):
     o, _ = neuron()
-    path = ad.watch_backward(o, seconds_per_step=0.1).save(tmp_path / "neuron.html")
+    # steps long enough that a loaded machine still pauses before play reaches the end
+    path = ad.watch_backward(o, seconds_per_step=0.4).save(tmp_path / "neuron.html")
     browser.get(path.as_uri() + "#step=0")
     play = browser.find_element(By.ID, "play")
     play.click()
@@ -216,7 +217,7 @@ def test_play_advances_by_itself_and_pause_stops_it(browser, tmp_path):
     play.click()  # pause
     paused = counter(browser)
     assert paused != "step 0 of 5"
-    time.sleep(0.3)  # longer than two steps of play
+    time.sleep(1.0)  # longer than two steps of play
     assert counter(browser) == paused
     assert "play" in play.text
     play.click()  # plays on to the last step, and stops there
