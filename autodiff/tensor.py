@@ -7,17 +7,16 @@ arrays and, when grad mode is on and an input requires grad, records a Node on t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from autodiff import tape
 from autodiff.blas import axpy
-from autodiff.broadcast import Axis, Shape, normalize_axes
+from autodiff.broadcast import Shape
 from autodiff.device import device as Device
-from autodiff.device import is_device
 from autodiff.errors import DTypeError, GradientError, ShapeError
-from autodiff.ops import compare, elementwise, linalg, reduce, unary
+from autodiff.ops import compare, elementwise, linalg
 from autodiff.ops import shape as shape_ops
 from autodiff.primitive import Primitive
 from autodiff.promotion import DIMENSIONED, NUMBER, ZERO_DIM, number_dtype, result_dtype
@@ -641,13 +640,6 @@ class Tensor:
         check_same_dtype("matmul", other, self)
         return Tensor.apply(linalg.matmul, other, self)
 
-    def matmul(self, other: Any) -> Tensor:
-        """self @ other; both must have one dtype (float32 @ float64 raises, as in PyTorch)."""
-        return self @ other
-
-    def pow(self, exponent: Any) -> Tensor:
-        return self**exponent
-
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor.apply(compare.equal, *promoted(self, other))
 
@@ -666,438 +658,6 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return Tensor.apply(compare.greater_equal, *promoted(self, other))
 
-    eq = __eq__
-    ne = __ne__
-    lt = __lt__
-    le = __le__
-    gt = __gt__
-    ge = __ge__
-
-    # ----- elementwise functions ------------------------------------------------------------
-
-    def _floating(self) -> Tensor:
-        """self, or its values in the default float dtype where it holds integers or booleans:
-        PyTorch computes exp, log, std, ... of an integer tensor in float32, not numpy's float64.
-        """
-        return self if self._value.dtype.kind in "fc" else self.astype(_default_dtype)
-
-    def exp(self) -> Tensor:
-        return Tensor.apply(unary.exp, self._floating())
-
-    def log(self) -> Tensor:
-        return Tensor.apply(unary.log, self._floating())
-
-    def sqrt(self) -> Tensor:
-        return Tensor.apply(unary.sqrt, self._floating())
-
-    def abs(self) -> Tensor:
-        return Tensor.apply(unary.abs, self)
-
-    def sin(self) -> Tensor:
-        return Tensor.apply(unary.sin, self._floating())
-
-    def cos(self) -> Tensor:
-        return Tensor.apply(unary.cos, self._floating())
-
-    def tanh(self) -> Tensor:
-        return Tensor.apply(unary.tanh, self._floating())
-
-    def sigmoid(self) -> Tensor:
-        return Tensor.apply(unary.sigmoid, self._floating())
-
-    def softplus(self) -> Tensor:
-        return Tensor.apply(unary.softplus, self._floating())
-
-    def log_sigmoid(self) -> Tensor:
-        return Tensor.apply(unary.log_sigmoid, self._floating())
-
-    def relu(self) -> Tensor:
-        return Tensor.apply(unary.relu, self)
-
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return Tensor.apply(unary.leaky_relu, self, negative_slope=negative_slope)
-
-    def erf(self) -> Tensor:
-        return Tensor.apply(unary.erf, self._floating())
-
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Values limited to [min, max]; either bound may be None. An integer tensor with a
-        float bound gives the default float dtype, as PyTorch promotes.
-        """
-        x = self
-        if isinstance(min, float) or isinstance(max, float):
-            x = self._floating()
-        return Tensor.apply(elementwise.clip, x, low=min, high=max)
-
-    clip = clamp
-
-    def maximum(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.maximum, *promoted(self, other))
-
-    def minimum(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.minimum, *promoted(self, other))
-
-    def where(self, condition: Any, other: Any) -> Tensor:
-        """self where `condition`, else `other` (PyTorch's Tensor.where)."""
-        return Tensor.apply(elementwise.where, condition, *promoted(self, other))
-
-    # ----- dtype and device -----------------------------------------------------------------
-
-    def astype(self, dtype: Any) -> Tensor:
-        """The values converted to `dtype` (recorded, so gradients flow back)."""
-        dtype = np.dtype(dtype)
-        if dtype == self.dtype:
-            return self
-        if dtype.kind not in "fc":  # integers and booleans carry no gradient
-            return Tensor.apply(compare.cast, self, dtype=dtype)
-        return Tensor.apply(unary.astype, self, dtype=dtype)
-
-    def to(self, *args: Any, dtype: Any = None, device: Any = None, **flags: Any) -> Tensor:
-        """The tensor converted: to(dtype), to(device), to(device, dtype), to(other_tensor).
-
-        Returns self when nothing changes, as PyTorch does. The only device is the CPU.
-        """
-        unknown = set(flags) - {"non_blocking", "copy"}
-        if unknown:
-            raise TypeError(f"to: unexpected keyword arguments {sorted(unknown)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif is_device(arg):
-                device = arg
-            else:
-                dtype = arg
-        if device is not None:
-            Device(device)  # raises for anything but the CPU
-        result = self if dtype is None else self.astype(dtype)
-        if flags.get("copy") and result is self:
-            return self.clone()
-        return result
-
-    def float(self) -> Tensor:
-        """float32 values (recorded)."""
-        return self.astype(np.float32)
-
-    def double(self) -> Tensor:
-        """float64 values (recorded)."""
-        return self.astype(np.float64)
-
-    def half(self) -> Tensor:
-        """float16 values (recorded)."""
-        return self.astype(np.float16)
-
-    def long(self) -> Tensor:
-        """int64 values (no gradient)."""
-        return self.astype(np.int64)
-
-    def int(self) -> Tensor:
-        """int32 values (no gradient)."""
-        return self.astype(np.int32)
-
-    def bool(self) -> Tensor:
-        """Boolean values (no gradient)."""
-        return self.astype(np.bool_)
-
-    def cpu(self) -> Tensor:
-        """self: the values already live on the CPU."""
-        return self
-
-    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
-        """Always an error: autodiff computes on the CPU only."""
-        raise RuntimeError(
-            "cuda: no GPU backend (autodiff.cuda.is_available() is False); expected .to('cpu')"
-        )
-
-    @property
-    def device(self) -> Device:
-        return Device("cpu")
-
-    @property
-    def is_cuda(self) -> bool:
-        return False
-
-    def clone(self) -> Tensor:
-        """A copy of the values, recorded: gradients flow back to self."""
-        if self.dtype.kind not in "fc":
-            return Tensor._wrap(self._value.copy())
-        return Tensor.apply(unary.astype, self, dtype=self.dtype)  # astype copies
-
-    def contiguous(self) -> Tensor:
-        """self (every tensor is laid out as numpy chooses)."""
-        return self
-
-    def numel(self) -> int:
-        """The number of elements."""
-        return self._value.size
-
-    def dim(self) -> int:
-        """The number of dims."""
-        return self._value.ndim
-
-    # ----- reductions: PyTorch's dim/keepdim, numpy's axis/keepdims, one meaning --------------
-
-    def sum(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        axis, keepdims = _dims("sum", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.sum, self, axis=axis, keepdims=keepdims)
-
-    def mean(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        """The sum divided by the number of elements summed."""
-        axis, keepdims = _dims("mean", dim, keepdim, axis, keepdims)
-        return self.sum(axis=axis, keepdims=keepdims) / self._count(axis)
-
-    def var(
-        self,
-        dim: Axis = None,
-        unbiased: bool | None = None,
-        keepdim: bool = False,
-        *,
-        correction: float | None = None,
-        axis: Axis = None,
-        keepdims: Any = None,
-        ddof: float | None = None,
-    ) -> Tensor:
-        """Σ(x - mean)² / (n - correction): unbiased (correction=1) by default, as in PyTorch;
-        unbiased=False, correction=0 or ddof=0 for the population variance.
-        """
-        axis, keepdims = _dims("var", dim, keepdim, axis, keepdims)
-        correction = _correction(unbiased, correction, ddof)
-        deviation = self - self.mean(axis=axis, keepdims=True)
-        squares = (deviation * deviation).sum(axis=axis, keepdims=keepdims)
-        return squares / (self._count(axis) - correction)
-
-    def std(
-        self,
-        dim: Axis = None,
-        unbiased: bool | None = None,
-        keepdim: bool = False,
-        *,
-        correction: float | None = None,
-        axis: Axis = None,
-        keepdims: Any = None,
-        ddof: float | None = None,
-    ) -> Tensor:
-        """Square root of var, unbiased by default as in PyTorch (one primitive: its gradient
-        is 0 where all values are equal).
-        """
-        axis, keepdims = _dims("std", dim, keepdim, axis, keepdims)
-        correction = _correction(unbiased, correction, ddof)
-        return Tensor.apply(
-            reduce.std, self._floating(), axis=axis, keepdims=keepdims, ddof=correction
-        )
-
-    def _count(self, axis: Axis) -> int:
-        count = 1
-        for a in normalize_axes(axis, self.ndim, "mean"):
-            count *= self.shape[a]
-        return count
-
-    def max(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Any:
-        """max() is the largest value (0-d); max(dim) is (values, indices) along dim, as in
-        PyTorch; max(other_tensor) is the elementwise maximum. amax reduces several dims.
-        """
-        if isinstance(dim, Tensor):
-            return self.maximum(dim)
-        return self._extreme("max", dim, keepdim, axis, keepdims)
-
-    def min(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Any:
-        """min() is the smallest value (0-d); min(dim) is (values, indices) along dim, as in
-        PyTorch; min(other_tensor) is the elementwise minimum. amin reduces several dims.
-        """
-        if isinstance(dim, Tensor):
-            return self.minimum(dim)
-        return self._extreme("min", dim, keepdim, axis, keepdims)
-
-    def _extreme(self, op: str, dim: Any, keepdim: bool, axis: Axis, keepdims: Any) -> Any:
-        axis, keepdims = _dims(op, dim, keepdim, axis, keepdims)
-        if axis is None:
-            return Tensor.apply(reduce.max if op == "max" else reduce.min, self)
-        if not isinstance(axis, (int, np.integer)):
-            raise ShapeError(
-                f"{op}: dim {axis!r}; expected one integer dim (amax/amin reduce several)"
-            )
-        x = self.reshape(1) if self.ndim == 0 else self
-        axis = normalize_axes(axis, x.ndim, op)[0]
-        pick = compare.argmax if op == "max" else compare.argmin
-        indices = pick.forward(x._value, axis=axis, keepdims=True)[0]
-        values = x.take_along_axis(indices, axis)  # the gradient goes to that one element
-        if self.ndim == 0:
-            return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
-        if not keepdims:
-            values, indices = values.squeeze(axis), indices.squeeze(axis)
-        return ValuesIndices(values, Tensor._wrap(indices))
-
-    def amax(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        """The largest values over `dim` (one or several dims); ties share the gradient."""
-        axis, keepdims = _dims("amax", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.max, self, axis=axis, keepdims=keepdims)
-
-    def amin(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        """The smallest values over `dim` (one or several dims); ties share the gradient."""
-        axis, keepdims = _dims("amin", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.min, self, axis=axis, keepdims=keepdims)
-
-    def prod(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        """The product over `dim` (all elements if None), by halving: log₂(n) recorded
-        multiplications, so the gradient is exact even where elements are 0.
-        """
-        axis, keepdims = _dims("prod", dim, keepdim, axis, keepdims)
-        if axis is None:
-            x, axis = self.reshape(-1), 0
-            keepdims = False
-        else:
-            x = self
-            axis = normalize_axes(axis, self.ndim, "prod")
-            if len(axis) != 1:
-                raise ShapeError(f"prod: dim {dim!r}; expected one integer dim")
-            axis = axis[0]
-        lead = (slice(None),) * axis
-        if x.shape[axis] == 0:
-            return Tensor._wrap(np.prod(x._value, axis=axis, keepdims=keepdims))
-        while x.shape[axis] > 1:
-            half = x.shape[axis] // 2
-            pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]
-            if x.shape[axis] % 2:
-                pairs = Tensor.apply(
-                    shape_ops.concatenate, pairs, x[(*lead, slice(-1, None))], axis=axis
-                )
-            x = pairs
-        return x if keepdims else x.squeeze(axis)
-
-    def norm(
-        self,
-        p: float | str = 2,
-        dim: Axis = None,
-        keepdim: bool = False,
-        *,
-        axis: Axis = None,
-        keepdims: Any = None,
-    ) -> Tensor:
-        """The p-norm over `dim` (all elements if None): (Σ|x|^p)^(1/p); p may be inf or 'fro'.
-
-        At a zero vector the gradient is 0, as in PyTorch (the root's derivative is infinite
-        there, times an inner gradient of 0).
-        """
-        axis, keepdims = _dims("norm", dim, keepdim, axis, keepdims)
-        if p == "fro":
-            p = 2
-        if not isinstance(p, (int, float)) or isinstance(p, bool) or p <= 0:
-            raise ValueError(f"norm: p={p!r}; expected a positive number, inf or 'fro'")
-        magnitude = self.abs()
-        if p == np.inf:
-            return magnitude.amax(axis=axis, keepdims=keepdims)
-        if p == 1:
-            return magnitude.sum(axis=axis, keepdims=keepdims)
-        # Divided by the largest |x| first, so that powers of 1e-200 or 1e200 neither underflow
-        # nor overflow; the norm is homogeneous, so with that scale held constant every
-        # derivative is unchanged.
-        peak = np.abs(self._value).max(axis=axis, keepdims=True, initial=0)
-        scale = np.where((peak > 0) & np.isfinite(peak), peak, 1).astype(self.dtype)
-        scaled = self / scale
-        power = scaled * scaled if p == 2 else scaled.abs() ** p
-        total = power.sum(axis=axis, keepdims=keepdims)
-        zero = total._value == 0  # shifted to 1 and back, so that the root stays differentiable
-        root = (total + zero).sqrt() if p == 2 else (total + zero) ** (1.0 / p)
-        return (root - zero) * scale.reshape(total.shape)
-
-    def logsumexp(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        axis, keepdims = _dims("logsumexp", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.logsumexp, self._floating(), axis=axis, keepdims=keepdims)
-
-    def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
-        """e**x / Σ e**x along `dim` (`axis` is numpy's spelling of it)."""
-        axis = dim if axis is None else axis
-        return Tensor.apply(reduce.softmax, self._floating(), axis=axis)
-
-    def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
-        """x - logsumexp(x) along `dim` (`axis` is numpy's spelling of it)."""
-        axis = dim if axis is None else axis
-        return Tensor.apply(reduce.log_softmax, self._floating(), axis=axis)
-
-    def argmax(
-        self,
-        dim: int | None = None,
-        keepdim: bool = False,
-        *,
-        axis: int | None = None,
-        keepdims: Any = None,
-    ) -> Tensor:
-        """Index of the largest value along `dim` (of the flattened tensor if None)."""
-        axis, keepdims = _dims("argmax", dim, keepdim, axis, keepdims)
-        return Tensor.apply(compare.argmax, self, axis=axis, keepdims=keepdims)
-
-    def argmin(
-        self,
-        dim: int | None = None,
-        keepdim: bool = False,
-        *,
-        axis: int | None = None,
-        keepdims: Any = None,
-    ) -> Tensor:
-        """Index of the smallest value along `dim` (of the flattened tensor if None)."""
-        axis, keepdims = _dims("argmin", dim, keepdim, axis, keepdims)
-        return Tensor.apply(compare.argmin, self, axis=axis, keepdims=keepdims)
-
-    # ----- shape ----------------------------------------------------------------------------
-
-    def reshape(self, *shape: Any) -> Tensor:
-        """The same values in a new shape: x.reshape(2, 3) or x.reshape((2, 3))."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-            shape = tuple(shape[0])
-        return Tensor.apply(shape_ops.reshape, self, shape=shape)
-
-    def view(self, *shape: Any) -> Tensor:
-        """PyTorch's name for reshape (the result may or may not share memory, as numpy's)."""
-        return self.reshape(*shape)
-
-    def view_as(self, other: Tensor) -> Tensor:
-        """The values in other's shape."""
-        return self.reshape(other.shape)
-
-    def reshape_as(self, other: Tensor) -> Tensor:
-        """The values in other's shape."""
-        return self.reshape(other.shape)
-
-    def transpose(self, *dims: Any) -> Tensor:
-        """x.transpose(d0, d1) swaps two dims, as in PyTorch. numpy's spellings that cannot
-        be mistaken for it also work: x.transpose() reverses the dims, and x.transpose(axes)
-        with one sequence permutes them (as permute does).
-        """
-        if len(dims) == 2:
-            axes = list(range(self.ndim))
-            d0, d1 = (normalize_axes(d, self.ndim, "transpose")[0] for d in dims)
-            axes[d0], axes[d1] = axes[d1], axes[d0]
-            return Tensor.apply(shape_ops.transpose, self, axes=tuple(axes))
-        if not dims or (len(dims) == 1 and dims[0] is None):
-            return Tensor.apply(shape_ops.transpose, self, axes=None)
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            return Tensor.apply(shape_ops.transpose, self, axes=tuple(dims[0]))
-        raise TypeError(
-            f"transpose: got dims {dims}; expected two dims to swap, as PyTorch's "
-            f"x.transpose(0, 1), or x.permute(...) to reorder them all"
-        )
-
-    def permute(self, *dims: Any) -> Tensor:
-        """The dims reordered: x.permute(2, 0, 1) or x.permute((2, 0, 1))."""
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            dims = tuple(dims[0])
-        return Tensor.apply(shape_ops.transpose, self, axes=tuple(dims))
-
     @property
     def T(self) -> Tensor:
         """The tensor with its dims reversed."""
@@ -1108,74 +668,13 @@ class Tensor:
         """The last two dims swapped (a batch of matrices transposed)."""
         return self.transpose(-2, -1)
 
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        return self.transpose(axis1, axis2)
+    @property
+    def device(self) -> Device:
+        return Device("cpu")
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Dims start_dim..end_dim merged into one."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        start, end = (normalize_axes(d, self.ndim, "flatten")[0] for d in (start_dim, end_dim))
-        return self.reshape(*self.shape[:start], -1, *self.shape[end + 1 :])
-
-    def squeeze(self, dim: Axis = None) -> Tensor:
-        """Size-1 dims removed: all of them, or those in `dim`; as in PyTorch, a dim in `dim`
-        whose size is not 1 stays (autodiff.numpy.squeeze raises there, as numpy does).
-        """
-        axes = range(self.ndim) if dim is None else normalize_axes(dim, self.ndim, "squeeze")
-        kept = tuple(n for i, n in enumerate(self.shape) if i not in axes or n != 1)
-        return self if kept == self.shape else self.reshape(kept)
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        """A size-1 dim inserted at `dim`."""
-        dim = normalize_axes(dim, self.ndim + 1, "unsqueeze")[0]
-        return self.reshape(*self.shape[:dim], 1, *self.shape[dim:])
-
-    def broadcast_to(self, shape: Shape) -> Tensor:
-        return Tensor.apply(shape_ops.broadcast_to, self, shape=tuple(shape))
-
-    def expand_as(self, other: Tensor) -> Tensor:
-        """The values broadcast to other's shape."""
-        return self.broadcast_to(other.shape)
-
-    def split(
-        self, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: Any = None
-    ) -> list[Tensor]:
-        """Pieces along `dim`, as PyTorch: an int is the size of each piece (the last may be
-        smaller), a list the sizes of the pieces (summing to the dim's size).
-        (autodiff.numpy.split has numpy's meaning: a number of parts, or cut indices.)
-        """
-        dim = normalize_axes(dim if axis is None else axis, self.ndim, "split")[0]
-        length = self.shape[dim]
-        if isinstance(split_size_or_sections, (int, np.integer)):
-            size = int(split_size_or_sections)
-            if size <= 0:
-                raise ShapeError(f"split: split_size={size}; expected a positive integer")
-            sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
-        else:
-            sizes = [int(n) for n in split_size_or_sections]
-            if sum(sizes) != length or min(sizes, default=0) < 0:
-                raise ShapeError(
-                    f"split: sizes {sizes} for dim {dim} of size {length}; expected "
-                    f"non-negative sizes that sum to {length}"
-                )
-        return self.split_at(np.cumsum(sizes)[:-1].tolist(), dim)
-
-    def split_at(self, indices: Sequence[int], axis: int) -> list[Tensor]:
-        """Pieces along `axis` cut before each of `indices` (numpy's array_split cuts)."""
-        axis = normalize_axes(axis, self.ndim, "split")[0]
-        cuts = [0, *indices, self.shape[axis]]
-        lead = (slice(None),) * axis
-        return [self[(*lead, slice(a, b))] for a, b in zip(cuts[:-1], cuts[1:])]
-
-    def take_along_axis(self, indices: Any, axis: int) -> Tensor:
-        """Values picked along `axis` by integer `indices` (numpy's take_along_axis)."""
-        indices = indices._value if isinstance(indices, Tensor) else np.asarray(indices)
-        return self[shape_ops.along_axis_index(self.shape, indices, axis)]
-
-    def gather(self, dim: int, index: Any) -> Tensor:
-        """PyTorch's name for take_along_axis (argument order as torch.gather)."""
-        return self.take_along_axis(index, dim)
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     def __getitem__(self, index: Any) -> Tensor:
         if isinstance(index, Tensor):
@@ -1185,13 +684,6 @@ class Tensor:
         if isinstance(index, list):
             index = np.asarray(index)
         return Tensor.apply(shape_ops.getitem, self, index=index)
-
-
-class ValuesIndices(NamedTuple):
-    """What max(dim) and min(dim) return: the values and where they are (PyTorch's fields)."""
-
-    values: Tensor
-    indices: Tensor
 
 
 # ----- helpers of the operator layer ---------------------------------------------------------
@@ -1274,24 +766,8 @@ def check_same_dtype(op: str, *operands: Any) -> None:
         )
 
 
-def _dims(op: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any) -> tuple[Any, bool]:
-    """(axis, keepdims) from either spelling: PyTorch's dim/keepdim or numpy's axis/keepdims."""
-    if axis is not None:
-        if dim is not None:
-            raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; expected one")
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
-    if isinstance(dim, list):
-        dim = tuple(dim)
-    return dim, bool(keepdim)
-
-
-def _correction(unbiased: bool | None, correction: float | None, ddof: float | None) -> float:
-    """The divisor's correction of var/std: 1 (unbiased) unless one spelling says otherwise."""
-    given = [value for value in (correction, ddof) if value is not None]
-    if unbiased is not None:
-        given.append(1 if unbiased else 0)
-    if len(given) > 1:
-        raise TypeError("var: got more than one of unbiased, correction and ddof; expected one")
-    return given[0] if given else 1
+def floating(x: Tensor) -> Tensor:
+    """x, or its values in the default float dtype where it holds integers or booleans:
+    PyTorch computes exp, log, std, ... of an integer tensor in float32, not numpy's float64.
+    """
+    return x if x._value.dtype.kind in "fc" else x.astype(_default_dtype)

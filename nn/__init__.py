@@ -5,7 +5,8 @@ nn.init, ... so a model's state_dict moves to its PyTorch twin and back unchange
 """
 
 from nn import data, datasets, functional, init, metrics, optim, utils
-from nn.activations import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.activations import *  # noqa: F403 - GELU and the activations of the op table
+from nn.activations import __all__ as _activations
 from nn.attention import MultiheadAttention
 from nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, Dropout2d, MaxPool2d
 from nn.embedding import Embedding
@@ -62,11 +63,8 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
-    "GELU",
-    "LeakyReLU",
     "Linear",
     "LoadResult",
-    "LogSoftmax",
     "MLP",
     "MSELoss",
     "Module",
@@ -76,11 +74,7 @@ __all__ = [
     "Parameter",
     "ParameterDict",
     "ParameterList",
-    "ReLU",
     "Sequential",
-    "Sigmoid",
-    "Softmax",
-    "Tanh",
     "data",
     "datasets",
     "default_generator",
@@ -90,4 +84,5 @@ __all__ = [
     "metrics",
     "optim",
     "utils",
+    *_activations,
 ]

@@ -101,6 +101,23 @@ def node_grad(driver, title: str) -> str:
     )
 
 
+def grad_of(driver, name: str) -> str | None:
+    """The gradient field of the value node whose first line is `name`."""
+    return driver.execute_script(
+        "var t = Array.from(document.querySelectorAll('#graph g.node')).find("
+        "  g => g.querySelector('text') && g.querySelector('text').textContent === arguments[0]);"
+        "var f = t && t.querySelector('text.gradtext'); return f ? f.textContent : null;",
+        name,
+    )
+
+
+def legend(driver) -> str:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#graph svg > g > text'))"
+        ".map(t => t.textContent).join(' ')"
+    )
+
+
 def shown_sends(driver) -> list[tuple[str, float | None]]:
     """(name, the scalar shown) of each input in the panel (None where it gets no gradient)."""
     sends = []
@@ -122,6 +139,7 @@ def test_stepping_through_micrograds_neuron_shows_the_engines_gradients(browser,
     assert counter(browser) == f"step 0 of {steps}"
     assert browser.find_elements(By.CSS_SELECTOR, "#graph g.node.current") == []
     assert node_grad(browser, "v1") == "grad: no backward yet"  # w1 before backward
+    assert "no backward yet" in legend(browser)
     assert float(browser.find_element(By.CSS_SELECTOR, "#g .scalar").text) == 1.0  # the seed
     for k, traced in enumerate(trace.steps, start=1):
         browser.find_element(By.ID, "next").click()
@@ -136,6 +154,10 @@ def test_stepping_through_micrograds_neuron_shows_the_engines_gradients(browser,
         assert len(labels) == sum(s.grad is not None for s in traced.sent)
         (reached,) = browser.find_elements(By.CSS_SELECTOR, "#graph g.edge.reached .glabel")
         assert reached.text == format_values(traced.g)
+        for sent in traced.sent:  # each value here is used once: complete as soon as it is sent
+            if sent.grad is not None:
+                assert grad_of(browser, sent.name) == f"grad {format_values(sent.grad)}"
+        assert f"backward, step {k} of {steps}" in legend(browser)
     for title, name in (("v1", "w1"), ("v4", "w2"), ("v7", "b")):  # complete at the end
         assert node_grad(browser, title) == f"grad {format_values(leaves[name].grad.numpy())}"
     browser.find_element(By.ID, "next").click()  # past the last step: stays there
@@ -184,7 +206,8 @@ def test_controls_keys_slider_and_the_url_fragment_move_between_steps(browser, t
 
 def test_play_advances_by_itself_and_pause_stops_it(browser, tmp_path):
     o, _ = neuron()
-    path = ad.watch_backward(o).save(tmp_path / "neuron.html")
+    # steps long enough that a loaded machine still pauses before play reaches the end
+    path = ad.watch_backward(o, seconds_per_step=0.4).save(tmp_path / "neuron.html")
     browser.get(path.as_uri() + "#step=0")
     play = browser.find_element(By.ID, "play")
     play.click()
@@ -194,8 +217,15 @@ def test_play_advances_by_itself_and_pause_stops_it(browser, tmp_path):
     play.click()  # pause
     paused = counter(browser)
     assert paused != "step 0 of 5"
-    time.sleep(1.2)  # longer than one step of play
+    time.sleep(1.0)  # longer than two steps of play
     assert counter(browser) == paused
+    assert "play" in play.text
+    play.click()  # plays on to the last step, and stops there
+    deadline = time.monotonic() + 5
+    while counter(browser) != "step 5 of 5" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert counter(browser) == "step 5 of 5"
+    time.sleep(0.2)
     assert "play" in play.text
 
 
@@ -253,6 +283,10 @@ def test_an_mlp_collapses_and_expands_its_module_boxes(browser, tmp_path):
     assert any(t.startswith("m") for t in titles)
     view.click()
     assert current_op(browser) == expanded_op
+    view.click()  # collapsed again; a click on a module's box opens the picture expanded
+    browser.find_element(By.CSS_SELECTOR, "#graph g.node.module").click()
+    assert view.text == "collapse modules"
+    assert current_op(browser) == expanded_op
 
 
 def test_a_large_graph_says_so_and_opens_collapsed(browser, tmp_path):
@@ -294,3 +328,40 @@ def test_a_combined_page_chooses_its_graph(browser, tmp_path):
     assert counter(browser) == "step 1 of 1"
     assert current_op(browser) == "mul"
     assert float(browser.find_element(By.CSS_SELECTOR, "#sent .scalar").text) == 2.0
+
+
+def celsius_loss():
+    """The Celsius → Fahrenheit neuron's loss at its first step, as the example builds it."""
+    w = ad.Tensor(np.float32(0.63), requires_grad=True, name="w")
+    b = ad.Tensor(np.float32(-0.4), requires_grad=True, name="b")
+    celsius = np.arange(-50, 50, dtype=np.float32)
+    scaled = ad.Tensor(celsius / 50, name="celsius / 50")
+    error = w * scaled + b - ad.Tensor(celsius * 9 / 5 + 32, name="fahrenheit")
+    error.name = "error"
+    loss = (error * error).mean()
+    loss.name = "loss"
+    return loss, w, b
+
+
+def test_the_celsius_neurons_first_step_shows_the_engines_gradients(browser, tmp_path):
+    loss, w, b = celsius_loss()
+    path = ad.watch_backward(loss).save(tmp_path / "celsius.html")
+    twin, _, _ = celsius_loss()
+    with ad.trace_backward(quiet=True) as trace:
+        twin.backward()
+    browser.get(path.as_uri())
+    for traced in trace.steps:
+        browser.find_element(By.ID, "next").click()
+        assert current_op(browser) == traced.op
+        g = browser.find_element(By.ID, "g")
+        if traced.g.ndim == 0:
+            shown = g.find_element(By.CLASS_NAME, "scalar").text  # in full, as float32 writes it
+            assert np.float32(shown) == traced.g
+        else:
+            assert g.find_element(By.CLASS_NAME, "shape").text == f"({traced.g.shape[0]},)"
+            norm = g.find_element(By.CSS_SELECTOR, ".stats .norm").text.split()[1]
+            assert float(norm) == pytest.approx(np.linalg.norm(traced.g), rel=1e-5)
+    assert grad_of(browser, "w") == f"grad {format_values(w.grad.numpy())}"
+    assert grad_of(browser, "b") == f"grad {format_values(b.grad.numpy())}"
+    shown = [np.float32(s.text) for s in browser.find_elements(By.CSS_SELECTOR, "#sent .scalar")]
+    assert shown == [w.grad.numpy()]  # the last VJP, mul(w, celsius / 50), sends to w alone

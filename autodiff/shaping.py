@@ -1,0 +1,142 @@
+"""Shape ops with PyTorch's meanings, composed of the shape primitives: reshape(2, 3),
+transpose(d0, d1), permute, flatten, squeeze, split(sizes), gather, ...
+
+Each takes the tensor first and is declared in the op table (autodiff/optable.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autodiff.broadcast import Axis, Shape, normalize_axes
+from autodiff.errors import ShapeError
+from autodiff.ops import shape as shape_ops
+from autodiff.tensor import Tensor
+
+
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """The same values in a new shape: x.reshape(2, 3) or x.reshape((2, 3))."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        shape = tuple(shape[0])
+    return Tensor.apply(shape_ops.reshape, x, shape=shape)
+
+
+def view(x: Tensor, *shape: Any) -> Tensor:
+    """PyTorch's name for reshape (the result may or may not share memory, as numpy's)."""
+    return reshape(x, *shape)
+
+
+def view_as(x: Tensor, other: Tensor) -> Tensor:
+    """The values in other's shape."""
+    return reshape(x, other.shape)
+
+
+def transpose(x: Tensor, *dims: Any) -> Tensor:
+    """x.transpose(d0, d1) swaps two dims, as in PyTorch. numpy's spellings that cannot
+    be mistaken for it also work: x.transpose() reverses the dims, and x.transpose(axes)
+    with one sequence permutes them (as permute does).
+    """
+    if len(dims) == 2:
+        axes = list(range(x.ndim))
+        d0, d1 = (normalize_axes(d, x.ndim, "transpose")[0] for d in dims)
+        axes[d0], axes[d1] = axes[d1], axes[d0]
+        return Tensor.apply(shape_ops.transpose, x, axes=tuple(axes))
+    if not dims or (len(dims) == 1 and dims[0] is None):
+        return Tensor.apply(shape_ops.transpose, x, axes=None)
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        return Tensor.apply(shape_ops.transpose, x, axes=tuple(dims[0]))
+    raise TypeError(
+        f"transpose: got dims {dims}; expected two dims to swap, as PyTorch's "
+        f"x.transpose(0, 1), or x.permute(...) to reorder them all"
+    )
+
+
+def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
+    """Axes axis1 and axis2 swapped (transpose with two dims)."""
+    return transpose(x, axis1, axis2)
+
+
+def permute(x: Tensor, *dims: Any) -> Tensor:
+    """The dims reordered: x.permute(2, 0, 1) or x.permute((2, 0, 1))."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    return Tensor.apply(shape_ops.transpose, x, axes=tuple(dims))
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dims start_dim..end_dim merged into one."""
+    if x.ndim == 0:
+        return reshape(x, 1)
+    start, end = (normalize_axes(d, x.ndim, "flatten")[0] for d in (start_dim, end_dim))
+    return reshape(x, *x.shape[:start], -1, *x.shape[end + 1 :])
+
+
+def squeeze(x: Tensor, dim: Axis = None) -> Tensor:
+    """Size-1 dims removed: all of them, or those in `dim`; as in PyTorch, a dim in `dim`
+    whose size is not 1 stays (autodiff.numpy.squeeze raises there, as numpy does).
+    """
+    axes = range(x.ndim) if dim is None else normalize_axes(dim, x.ndim, "squeeze")
+    kept = tuple(n for i, n in enumerate(x.shape) if i not in axes or n != 1)
+    return x if kept == x.shape else reshape(x, kept)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """A size-1 dim inserted at `dim`."""
+    dim = normalize_axes(dim, x.ndim + 1, "unsqueeze")[0]
+    return reshape(x, *x.shape[:dim], 1, *x.shape[dim:])
+
+
+def broadcast_to(x: Tensor, size: Shape) -> Tensor:
+    """The values broadcast to shape `size` (numpy's broadcasting rules)."""
+    return Tensor.apply(shape_ops.broadcast_to, x, shape=tuple(size))
+
+
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
+    """The values broadcast to other's shape."""
+    return broadcast_to(x, other.shape)
+
+
+def split(
+    x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: Any = None
+) -> list[Tensor]:
+    """Pieces along `dim`, as PyTorch: an int is the size of each piece (the last may be
+    smaller), a list the sizes of the pieces (summing to the dim's size).
+    (autodiff.numpy.split has numpy's meaning: a number of parts, or cut indices.)
+    """
+    dim = normalize_axes(dim if axis is None else axis, x.ndim, "split")[0]
+    length = x.shape[dim]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise ShapeError(f"split: split_size={size}; expected a positive integer")
+        sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
+    else:
+        sizes = [int(n) for n in split_size_or_sections]
+        if sum(sizes) != length or min(sizes, default=0) < 0:
+            raise ShapeError(
+                f"split: sizes {sizes} for dim {dim} of size {length}; expected "
+                f"non-negative sizes that sum to {length}"
+            )
+    return split_at(x, np.cumsum(sizes)[:-1].tolist(), dim)
+
+
+def split_at(x: Tensor, indices: Sequence[int], axis: int) -> list[Tensor]:
+    """Pieces along `axis` cut before each of `indices` (numpy's array_split cuts)."""
+    axis = normalize_axes(axis, x.ndim, "split")[0]
+    cuts = [0, *indices, x.shape[axis]]
+    lead = (slice(None),) * axis
+    return [x[(*lead, slice(a, b))] for a, b in zip(cuts[:-1], cuts[1:])]
+
+
+def take_along_axis(x: Tensor, indices: Any, axis: int) -> Tensor:
+    """Values picked along `axis` by integer `indices` (numpy's take_along_axis)."""
+    indices = indices._value if isinstance(indices, Tensor) else np.asarray(indices)
+    return x[shape_ops.along_axis_index(x.shape, indices, axis)]
+
+
+def gather(x: Tensor, dim: int, index: Any) -> Tensor:
+    """PyTorch's name for take_along_axis (argument order as torch.gather)."""
+    return take_along_axis(x, index, dim)
