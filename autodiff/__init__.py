@@ -34,12 +34,10 @@ from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, 
 from autodiff.primitive import Context, Sample, constant, primitive
 from autodiff.random import (
     Generator,
-    bernoulli,
     default_generator,
     get_rng_state,
     initial_seed,
     manual_seed,
-    multinomial,
     normal,
     rand,
     rand_like,
@@ -131,10 +129,8 @@ __all__ = [
     "randint_like",
     "rand_like",
     "normal",
-    "multinomial",
     "initial_seed",
     "get_rng_state",
-    "bernoulli",
     *_dtypes,
     *_functions,
 ]

@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from autodiff import composite, conversion, numpy_meaning, shaping
+from autodiff import composite, conversion, numpy_meaning, random, shaping
 from autodiff.ops import compare, elementwise, reduce, unary
 from autodiff.primitive import Primitive
 
@@ -228,5 +228,8 @@ TABLE = [
     Op("numel", conversion.numel),
     Op("dim", conversion.dim, function=False),
     Op("is_tensor", composite.is_tensor, method=False),
+    # ----- random draws (PyTorch's CPU streams: autodiff/random.py) --------------------------
+    Op("multinomial", random.multinomial),
+    Op("bernoulli", random.bernoulli),
 ]
 # fmt: on

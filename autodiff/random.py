@@ -818,24 +818,12 @@ def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Generator | None = None
     return _fill(self, lambda shape: bernoulli_values(probabilities, shape, generator))
 
 
-def _bernoulli_method(self: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:
-    return bernoulli(self, p, generator=generator)
-
-
-def _multinomial_method(
-    self: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None
-) -> Tensor:
-    return multinomial(self, num_samples, replacement, generator=generator)
-
-
-# The Tensor methods of this module's draws (defined here, beside the streams they use).
+# The in-place fills as Tensor methods (multinomial and bernoulli come from the op table).
 for _name, _method in (
     ("uniform_", uniform_),
     ("normal_", normal_),
     ("random_", random_),
     ("exponential_", exponential_),
     ("bernoulli_", bernoulli_),
-    ("bernoulli", _bernoulli_method),
-    ("multinomial", _multinomial_method),
 ):
     setattr(Tensor, _name, _method)
