@@ -6,6 +6,7 @@ numpy (`import autodiff.numpy as np`).
 
 from autodiff import cuda
 from autodiff import numpy as numpy  # the numpy-speaking namespace, kept out of `import *`
+from autodiff.allocator import keep_freed_memory as _keep_freed_memory
 from autodiff.anomaly import detect_anomaly
 from autodiff.creation import (
     arange,
@@ -60,6 +61,8 @@ from autodiff.watch import BackwardWatch, watch_backward
 # autodiff.float, autodiff.int, autodiff.bool: PyTorch's dtype names, kept out of `import *`
 # so that they never shadow Python's builtins.
 globals().update(_BUILTIN_NAMES)
+
+_keep_freed_memory()  # a step's arrays reuse the last step's memory (see autodiff/allocator.py)
 
 __all__ = [
     "BackwardWatch",

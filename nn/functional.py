@@ -556,12 +556,7 @@ def layer_norm(
             f"last dims to equal normalized_shape"
         )
     _check_dtypes("layer_norm", x, weight=weight, bias=bias)
-    out, _ = _normalized(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return autodiff.layer_norm(x, shape, weight, bias, eps)
 
 
 def embedding(
@@ -612,7 +607,7 @@ def dropout2d(
 # ----- attention ----------------------------------------------------------------------------
 
 
-def attention_mask_bias(mask: Any, dtype: np.dtype, op: str, name: str = "attn_mask") -> Any:
+def _attention_mask_bias(mask: Any, dtype: np.dtype, op: str, name: str = "attn_mask") -> Any:
     """A mask as an additive bias: a bool mask (True where attention is *blocked*) as a constant
     array, 0 or -inf; a float mask as it is (a Tensor keeps its gradient). None stays None."""
     if mask is None:
@@ -693,9 +688,9 @@ def scaled_dot_product_attention(
         mask = attn_mask.numpy() if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
         if mask.dtype == np.bool_:
             mask = ~mask  # PyTorch's SDPA: True means "may attend"; the bias blocks the rest
-            bias = attention_mask_bias(mask, q.dtype, op)
+            bias = _attention_mask_bias(mask, q.dtype, op)
         else:
-            bias = attention_mask_bias(attn_mask, q.dtype, op)
+            bias = _attention_mask_bias(attn_mask, q.dtype, op)
         try:
             np.broadcast_shapes(mask.shape, (*q.shape[:-1], source))
         except ValueError:
