@@ -9,17 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-import numpy as np
-
-from autodiff import promotion
+from autodiff import promotion, xp
 from autodiff.broadcast import Axis, normalize_axes
 from autodiff.creation import as_tensor
 from autodiff.errors import ShapeError
 from autodiff.ops import compare, elementwise, linalg, loss, reduce
 from autodiff.ops import shape as shape_ops
+from autodiff.promotion import check_same_dtype
 from autodiff.spelling import correction as _correction
 from autodiff.spelling import torch_dims
-from autodiff.tensor import Tensor, check_same_dtype, floating, promoted
+from autodiff.tensor import Tensor, floating, promoted
 
 
 class ValuesIndices(NamedTuple):
@@ -107,7 +106,7 @@ def _extreme(x: Tensor, op: str, dim: Any, keepdim: bool, axis: Axis, keepdims: 
     axis, keepdims = torch_dims(op, dim, keepdim, axis, keepdims)
     if axis is None:
         return Tensor.apply(reduce.max if op == "max" else reduce.min, x)
-    if not isinstance(axis, (int, np.integer)):
+    if not isinstance(axis, (int, xp.integer)):
         raise ShapeError(f"{op}: dim {axis!r}; expected one integer dim (amax/amin reduce several)")
     scalar = x.ndim == 0
     if scalar:
@@ -137,7 +136,7 @@ def prod(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         axis = axes[0]
     lead = (slice(None),) * axis
     if x.shape[axis] == 0:
-        return Tensor._wrap(np.prod(x._value, axis=axis, keepdims=keepdims))
+        return Tensor._wrap(xp.prod(x._value, axis=axis, keepdims=keepdims))
     while x.shape[axis] > 1:
         half = x.shape[axis] // 2
         pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]
@@ -169,15 +168,15 @@ def norm(
     if not isinstance(p, (int, float)) or isinstance(p, bool) or p <= 0:
         raise ValueError(f"norm: p={p!r}; expected a positive number, inf or 'fro'")
     magnitude = x.abs()
-    if p == np.inf:
+    if p == xp.inf:
         return magnitude.amax(axis=axis, keepdims=keepdims)
     if p == 1:
         return magnitude.sum(axis=axis, keepdims=keepdims)
     # Divided by the largest |x| first, so that powers of 1e-200 or 1e200 neither underflow
     # nor overflow; the norm is homogeneous, so with that scale held constant every
     # derivative is unchanged.
-    peak = np.abs(x._value).max(axis=axis, keepdims=True, initial=0)
-    scale = np.where((peak > 0) & np.isfinite(peak), peak, 1).astype(x.dtype)
+    peak = xp.abs(x._value).max(axis=axis, keepdims=True, initial=0)
+    scale = xp.where((peak > 0) & xp.isfinite(peak), peak, 1).astype(x.dtype)
     scaled = x / scale
     power = scaled * scaled if p == 2 else scaled.abs() ** p
     total = power.sum(axis=axis, keepdims=keepdims)

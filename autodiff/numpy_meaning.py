@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy
-
+from autodiff import xp
 from autodiff.broadcast import Axis, normalize_axes
 from autodiff.errors import ShapeError
 from autodiff.ops import elementwise, linalg
@@ -21,7 +20,7 @@ from autodiff.tensor import Tensor
 
 def tensor(a: Any) -> Tensor:
     """`a` as a Tensor with numpy's dtypes (a Python float is float64), sharing an ndarray."""
-    return a if isinstance(a, Tensor) else Tensor._wrap(numpy.asarray(a))
+    return a if isinstance(a, Tensor) else Tensor._wrap(xp.asarray(a))
 
 
 def weak(a: Any) -> Any:
@@ -38,13 +37,13 @@ def floating(a: Any) -> Tensor:
     """
     x = tensor(a)
     kind = x.dtype.kind
-    return x.astype(numpy.promote_types(x.dtype, numpy.float16)) if kind in "biu" else x
+    return x.astype(xp.promote_types(x.dtype, xp.float16)) if kind in "biu" else x
 
 
 def averaged(a: Any) -> Tensor:
     """`a` as mean, var and std read it: integers and booleans as float64, as numpy's do."""
     x = tensor(a)
-    return x.astype(numpy.float64) if x.dtype.kind in "biu" else x
+    return x.astype(xp.float64) if x.dtype.kind in "biu" else x
 
 
 def var(
@@ -85,7 +84,7 @@ def matmul(x1: Any, x2: Any) -> Tensor:
     recorded, so each input's gradient keeps its dtype).
     """
     a, b = tensor(x1), tensor(x2)
-    dtype = numpy.result_type(a.dtype, b.dtype)
+    dtype = xp.result_type(a.dtype, b.dtype)
     return Tensor.apply(linalg.matmul, a.astype(dtype), b.astype(dtype))
 
 
@@ -120,7 +119,7 @@ def stack(arrays: Sequence[Any], axis: int = 0) -> Tensor:
 def split(ary: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """numpy.split: an int is a number of equal parts, a list the indices to cut before."""
     x = tensor(ary)
-    if isinstance(indices_or_sections, (int, numpy.integer)):
+    if isinstance(indices_or_sections, (int, xp.integer)):
         length = x.shape[axis]
         sections = int(indices_or_sections)
         if sections <= 0 or length % sections:

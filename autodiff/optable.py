@@ -31,7 +31,9 @@ One `Op(...)` per op. Its fields, in the order they are usually given:
   names differ (`"a, newshape"`: passed on in order). Where numpy gives the name another
   meaning, `numpy` is the function with numpy's meaning (autodiff/numpy_meaning.py):
   `Op("transpose", shaping.transpose, numpy=numpy_meaning.transpose)`. None: not in numpy.
-- `fixed`: parameters the entry fixes (`Tensor.float` is astype with `dtype=float32`).
+- `property=True`: a read-only Tensor property (`x.T`, `x.device`) instead of a method.
+- `fixed`: parameters the entry fixes (`Tensor.float` is astype with `dtype=float32`;
+  `Tensor.__iadd__` is inplace.augmented with `op="+="`).
 
 One name, two meanings: `transpose` (PyTorch swaps two dims, numpy permutes), `max`/`min`
 (PyTorch's `max(dim)` gives values and indices, numpy's `max` is `amax`), `std`/`var`
@@ -55,11 +57,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from autodiff import composite, conversion, numpy_meaning, shaping
+from autodiff import composite, conversion, inplace, numpy_meaning, shaping, xp
 from autodiff.ops import compare, elementwise, reduce, unary
 from autodiff.primitive import Primitive
+from autodiff.tensor import Tensor
 
 KEEP, FLOAT, MEAN, PROMOTE, COMPARE = "keep", "float", "mean", "promote", "compare"
 
@@ -109,6 +110,7 @@ class Op:
     numpy_args: str | None = None
     fixed: dict[str, Any] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
+    property: bool = False
 
 
 # fmt: off
@@ -189,6 +191,9 @@ TABLE = [
     Op("view_as", shaping.view_as, function=False),
     Op("reshape_as", shaping.view_as, function=False),
     Op("transpose", shaping.transpose, numpy=numpy_meaning.transpose),
+    Op("T", shaping.transpose, "The tensor with its dims reversed.", function=False,
+       property=True),
+    Op("mT", shaping.matrix_transpose, function=False, property=True),
     Op("swapaxes", shaping.swapaxes, numpy="swapaxes"),
     Op("permute", shaping.permute),
     Op("flatten", shaping.flatten),
@@ -208,25 +213,44 @@ TABLE = [
     Op("astype", conversion.astype, function=False, numpy="astype", numpy_args="x, dtype"),
     Op("to", conversion.to, function=False),
     Op("float", conversion.astype, "float32 values (recorded).", function=False,
-       fixed={"dtype": np.float32}),
+       fixed={"dtype": xp.float32}),
     Op("double", conversion.astype, "float64 values (recorded).", function=False,
-       fixed={"dtype": np.float64}),
+       fixed={"dtype": xp.float64}),
     Op("half", conversion.astype, "float16 values (recorded).", function=False,
-       fixed={"dtype": np.float16}),
+       fixed={"dtype": xp.float16}),
     Op("long", conversion.astype, "int64 values (no gradient).", function=False,
-       fixed={"dtype": np.int64}),
+       fixed={"dtype": xp.int64}),
     Op("int", conversion.astype, "int32 values (no gradient).", function=False,
-       fixed={"dtype": np.int32}),
+       fixed={"dtype": xp.int32}),
     Op("bool", conversion.astype, "Boolean values (no gradient).", function=False,
-       fixed={"dtype": np.bool_}),
+       fixed={"dtype": xp.bool_}),
     Op("cpu", conversion.unchanged, "self: the values already live on the CPU.",
        function=False),
     Op("contiguous", conversion.unchanged, "self (every tensor is laid out as numpy chooses).",
        function=False),
     Op("cuda", conversion.cuda, function=False),
+    Op("device", conversion.device, function=False, property=True),
+    Op("is_cuda", conversion.is_cuda, function=False, property=True),
+    Op("item", conversion.item, function=False),
+    Op("numpy", conversion.to_numpy, function=False),
+    Op("tolist", conversion.to_list, function=False),
     Op("clone", conversion.clone),
     Op("numel", conversion.numel),
     Op("dim", conversion.dim, function=False),
     Op("is_tensor", composite.is_tensor, method=False),
+    # ----- in place, never recorded (the optimisers use them) ------------------------------
+    Op("add_", inplace.add_, function=False),
+    Op("sub_", inplace.sub_, function=False),
+    Op("mul_", inplace.mul_, function=False),
+    Op("zero_", inplace.zero_, function=False),
+    Op("copy_", inplace.copy_, function=False),
+    Op("__iadd__", inplace.augmented, "x += y: see inplace.augmented.", function=False,
+       fixed={"op": "+=", "method": Tensor.__add__, "ufunc": xp.add}),
+    Op("__isub__", inplace.augmented, "x -= y: see inplace.augmented.", function=False,
+       fixed={"op": "-=", "method": Tensor.__sub__, "ufunc": xp.subtract}),
+    Op("__imul__", inplace.augmented, "x *= y: see inplace.augmented.", function=False,
+       fixed={"op": "*=", "method": Tensor.__mul__, "ufunc": xp.multiply}),
+    Op("__itruediv__", inplace.augmented, "x /= y: see inplace.augmented.", function=False,
+       fixed={"op": "/=", "method": Tensor.__truediv__, "ufunc": xp.divide}),
 ]
 # fmt: on

@@ -202,6 +202,8 @@ def _define(
         parsed = _parse(op.numpy_args)
         first, parameters = parsed[0].name, parsed[1:]
         passes = _passed(parameters)
+    elif op.property:  # a getter: the tensor alone
+        parameters, passes = [], ""
     elif composite and op.args is None:  # a composite spelled by its own signature
         parameters = _after_first(op.impl, op.fixed)
         passes = _passed(parameters)
@@ -276,6 +278,9 @@ def build(table: list[Op]) -> dict[str, dict[str, Any]]:
 
 
 SURFACE = build(TABLE)
+for _op in TABLE:  # a property's getter becomes the property
+    if _op.property:
+        SURFACE["Tensor"][_op.name] = property(SURFACE["Tensor"][_op.name])
 for _name, _method in SURFACE["Tensor"].items():
     if _name in vars(Tensor):
         raise TypeError(f"optable: Tensor.{_name} is declared in the table and in the class")
