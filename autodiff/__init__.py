@@ -32,7 +32,7 @@ from autodiff.functions import __all__ as _functions
 from autodiff.gradcheck import gradcheck
 from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, pad
-from autodiff.primitive import Sample, primitive
+from autodiff.primitive import Context, Sample, constant, primitive
 from autodiff.random import default_generator, manual_seed, rand, randint, randn
 from autodiff.serialization import load, load_arrays, save
 from autodiff.size import Size
@@ -48,6 +48,7 @@ globals().update(_BUILTIN_NAMES)
 
 __all__ = [
     "BackwardWatch",
+    "Context",
     "DTypeError",
     "GradientError",
     "GraphvizNotFoundError",
@@ -58,6 +59,7 @@ __all__ = [
     "arange",
     "as_tensor",
     "avg_pool2d",
+    "constant",
     "conv2d",
     "conv_transpose2d",
     "cuda",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autodiff import xp
+from autodiff import tape, xp
 from autodiff.device import device as Device
 from autodiff.device import is_device
 from autodiff.errors import ShapeError
@@ -84,6 +84,7 @@ def item(x: Tensor) -> Any:
         raise ShapeError(
             f"item: called on a Tensor of shape {x.shape}; expected exactly one element"
         )
+    tape.refuse_value(x, "a number")
     return x._value.item()
 
 
@@ -94,6 +95,7 @@ def to_numpy(x: Tensor) -> xp.ndarray:
 
 def to_list(x: Tensor) -> Any:
     """The values as nested Python lists (a number for a 0-d tensor)."""
+    tape.refuse_value(x, "a list")
     return x._value.tolist()
 
 

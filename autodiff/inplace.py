@@ -14,6 +14,7 @@ from typing import Any
 from autodiff import tape, xp
 from autodiff.blas import axpy
 from autodiff.errors import DTypeError, GradientError, ShapeError
+from autodiff.seed import DATA
 from autodiff.tensor import Tensor
 
 _PLAIN = (xp.ndarray, xp.generic, bool, int, float, type(None))  # used as they are
@@ -26,9 +27,11 @@ def mark(x: Tensor, op: str) -> None:
             f"{op}: in-place change of a Tensor that requires grad is not recorded; "
             f"wrap it in `with autodiff.no_grad():` (as optimisers do), or write x = x + ..."
         )
-    x._version = tape.mark_inplace()
     if not isinstance(x._value, xp.ndarray):  # a 0-d op result holds a numpy scalar,
         x._value = xp.array(x._value)  # which cannot change in place: give it an array
+    # noted against the memory, so that views and detach() see it, but not for .data,
+    # whose changes PyTorch leaves unchecked (p.data -= lr * p.grad)
+    x._version = tape.mark_inplace(None if x._cause is DATA else x._value)
 
 
 def _operand(other: Any) -> Any:

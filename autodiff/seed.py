@@ -18,6 +18,7 @@ NO_GRADIENT = "made by {}, whose result carries no gradient"
 DETACHED = "made by {}"
 FROM_CUT = "made by {} from a value {}"  # the second {}: the cut it traces back to
 CUTS = (UNDER_NO_GRAD, DETACHED, FROM_CUT)
+DATA = (DETACHED, ".data")  # the cause of a .data alias: its in-place changes go unchecked
 
 _ONES: dict[tuple[xp.dtype, Shape], xp.ndarray] = {}
 

@@ -17,7 +17,16 @@ from autodiff.ops import compare, elementwise, linalg
 from autodiff.ops import shape as shape_ops
 from autodiff.primitive import Primitive
 from autodiff.promotion import check_same_dtype, promote
-from autodiff.seed import CUTS, DETACHED, FROM_CUT, NO_GRADIENT, NO_INPUT_GRAD, UNDER_NO_GRAD, seed
+from autodiff.seed import (
+    CUTS,
+    DATA,
+    DETACHED,
+    FROM_CUT,
+    NO_GRADIENT,
+    NO_INPUT_GRAD,
+    UNDER_NO_GRAD,
+    seed,
+)
 from autodiff.size import ElementCount
 
 _PLAIN = (xp.ndarray, xp.generic, bool, int, float, type(None))  # passed to forwards as they are
@@ -192,7 +201,7 @@ class Tensor:
         `.numpy()` for the numpy array, `detach()` for a checked alias.
         """
         t = Tensor._wrap(self._value)
-        t._cause = (DETACHED, ".data")
+        t._cause = DATA
         return t
 
     @data.setter
@@ -232,15 +241,18 @@ class Tensor:
         return int(self.item())
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> xp.ndarray:
-        vjp = tape.state.recording_vjp
-        if vjp is not None and self._requires_grad:
-            raise GradientError(
-                f"{vjp}: its VJP turned a recorded Tensor of shape {self.shape} into a numpy "
-                f"array under create_graph, so higher derivatives through it would silently "
-                f"be 0; expected the VJP to compute with operators, Tensor methods and "
-                f"primitives (e.g. ad.exp(x), not np.exp(np.asarray(x)))"
-            )
-        return self._value if dtype is None else self._value.astype(dtype)
+        """The values as an array, numpy 2's way: shared where possible (np.asarray), a
+        copy where asked (np.array, copy=True); copy=False raises if a copy is needed."""
+        tape.refuse_value(self, "a numpy array")
+        data = xp.asarray(self._value)
+        if dtype is not None and xp.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"__array__: a Tensor of dtype {data.dtype} as {xp.dtype(dtype)} needs a "
+                    f"copy, but copy=False was asked for; pass copy=None to allow one"
+                )
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __repr__(self) -> str:
         body = xp.array2string(self._value, separator=", ", prefix="Tensor(")

@@ -14,7 +14,14 @@ from nn.layers import Dropout, Flatten, Sequential
 from nn.linear import Linear
 from nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from nn.mlp import MLP
-from nn.module import LoadResult, Module, ModuleList
+from nn.module import (
+    LoadResult,
+    Module,
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+)
 from nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from nn.parameter import Parameter
 from nn.random import default_generator, manual_seed
@@ -61,9 +68,12 @@ __all__ = [
     "MLP",
     "MSELoss",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "Sequential",
     "data",
     "datasets",
