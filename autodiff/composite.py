@@ -16,7 +16,6 @@ from autodiff.errors import ShapeError
 from autodiff.ops import compare, elementwise, linalg, loss, reduce
 from autodiff.ops import shape as shape_ops
 from autodiff.promotion import check_same_dtype
-from autodiff.spelling import correction as _correction
 from autodiff.spelling import torch_dims
 from autodiff.tensor import Tensor, floating, promoted
 
@@ -41,68 +40,32 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return x.sum(axis=axis, keepdims=keepdims) / _count(x, axis)
 
 
-def var(
-    x: Tensor,
-    dim: Axis = None,
-    unbiased: bool | None = None,
-    keepdim: bool = False,
-    *,
-    correction: float | None = None,
-    axis: Axis = None,
-    keepdims: Any = None,
-    ddof: float | None = None,
-) -> Tensor:
-    """Σ(x - mean)² / (n - correction): unbiased (correction=1) by default, as in PyTorch;
-    unbiased=False, correction=0 or ddof=0 for the population variance.
-    """
-    axis, keepdims = torch_dims("var", dim, keepdim, axis, keepdims)
-    divisor = _count(x, axis) - _correction(unbiased, correction, ddof)
+def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: float = 1) -> Tensor:
+    """Σ(x - mean)² / (n - ddof) over `axis`."""
     deviation = x - x.mean(axis=axis, keepdims=True)
-    return (deviation * deviation).sum(axis=axis, keepdims=keepdims) / divisor
+    return (deviation * deviation).sum(axis=axis, keepdims=keepdims) / (_count(x, axis) - ddof)
 
 
-def std(
-    x: Tensor,
-    dim: Axis = None,
-    unbiased: bool | None = None,
-    keepdim: bool = False,
-    *,
-    correction: float | None = None,
-    axis: Axis = None,
-    keepdims: Any = None,
-    ddof: float | None = None,
-) -> Tensor:
-    """Square root of var, unbiased by default as in PyTorch (one primitive: its gradient
-    is 0 where all values are equal).
-    """
-    axis, keepdims = torch_dims("std", dim, keepdim, axis, keepdims)
-    ddof = _correction(unbiased, correction, ddof)
+def std(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: float = 1) -> Tensor:
+    """√var, as one primitive: its gradient is 0 where all values are equal."""
     return Tensor.apply(reduce.std, floating(x), axis=axis, keepdims=keepdims, ddof=ddof)
 
 
-def max(
-    x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+def extreme(
+    x: Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    axis: Axis = None,
+    keepdims: Any = None,
+    op: str = "max",
 ) -> Any:
-    """max() is the largest value (0-d); max(dim) is (values, indices) along dim, as in
-    PyTorch; max(other_tensor) is the elementwise maximum. amax reduces several dims.
+    """max (or min, by `op`) with PyTorch's three meanings: max() is the largest value (0-d);
+    max(dim) is (values, indices) along dim; max(other_tensor) is the elementwise maximum.
     """
     if isinstance(dim, Tensor):
-        return Tensor.apply(elementwise.maximum, *promoted(x, dim))
-    return _extreme(x, "max", dim, keepdim, axis, keepdims)
-
-
-def min(
-    x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-) -> Any:
-    """min() is the smallest value (0-d); min(dim) is (values, indices) along dim, as in
-    PyTorch; min(other_tensor) is the elementwise minimum. amin reduces several dims.
-    """
-    if isinstance(dim, Tensor):
-        return Tensor.apply(elementwise.minimum, *promoted(x, dim))
-    return _extreme(x, "min", dim, keepdim, axis, keepdims)
-
-
-def _extreme(x: Tensor, op: str, dim: Any, keepdim: bool, axis: Axis, keepdims: Any) -> Any:
+        pick = elementwise.maximum if op == "max" else elementwise.minimum
+        return Tensor.apply(pick, *promoted(x, dim))
     axis, keepdims = torch_dims(op, dim, keepdim, axis, keepdims)
     if axis is None:
         return Tensor.apply(reduce.max if op == "max" else reduce.min, x)

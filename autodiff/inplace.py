@@ -108,11 +108,20 @@ def apply_inplace(
     return x
 
 
-def augmented(x: Tensor, other: Any, op: str, method: Callable, ufunc: xp.ufunc) -> Tensor:
+_AUGMENTED = {  # x op= y: the recorded x op y, and the ufunc that updates x's array
+    "+=": (Tensor.__add__, xp.add),
+    "-=": (Tensor.__sub__, xp.subtract),
+    "*=": (Tensor.__mul__, xp.multiply),
+    "/=": (Tensor.__truediv__, xp.divide),
+}
+
+
+def augmented(x: Tensor, other: Any, op: str) -> Tensor:
     """x op= y as PyTorch does it: in place (same object, same array, version bumped) under
     no_grad or when no operand requires grad; an error on a leaf that requires grad (an
     update of a weight belongs under no_grad); otherwise recorded as x op y.
     """
+    method, ufunc = _AUGMENTED[op]
     other_requires_grad = isinstance(other, Tensor) and other._requires_grad
     if tape.state.enabled and (x._requires_grad or other_requires_grad):
         if x._requires_grad and x._node is None:

@@ -1,6 +1,6 @@
 """The numpy side of the op table: how autodiff.numpy reads its inputs (numpy's dtypes, Python
 numbers as weak scalars) and the functions whose numpy meaning differs from PyTorch's
-(transpose permutes, std is biased, split cuts into parts, squeeze insists, matmul promotes).
+(transpose permutes, split cuts into parts, squeeze insists, matmul promotes).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from autodiff.errors import ShapeError
 from autodiff.ops import elementwise, linalg
 from autodiff.ops import shape as shape_ops
 from autodiff.shaping import split_at
-from autodiff.spelling import numpy_dims
 from autodiff.tensor import Tensor
 
 
@@ -44,34 +43,6 @@ def averaged(a: Any) -> Tensor:
     """`a` as mean, var and std read it: integers and booleans as float64, as numpy's do."""
     x = tensor(a)
     return x.astype(xp.float64) if x.dtype.kind in "biu" else x
-
-
-def var(
-    a: Any,
-    axis: Axis = None,
-    *,
-    ddof: float = 0,
-    keepdims: bool = False,
-    dim: Axis = None,
-    keepdim: bool = False,
-) -> Tensor:
-    """Mean squared deviation, divided by (n - ddof): biased (ddof=0) by default, as numpy."""
-    axis, keepdims = numpy_dims("var", axis, keepdims, dim, keepdim)
-    return averaged(a).var(axis=axis, keepdims=keepdims, ddof=ddof)
-
-
-def std(
-    a: Any,
-    axis: Axis = None,
-    *,
-    ddof: float = 0,
-    keepdims: bool = False,
-    dim: Axis = None,
-    keepdim: bool = False,
-) -> Tensor:
-    """Square root of var (biased, ddof=0, by default, as numpy)."""
-    axis, keepdims = numpy_dims("std", axis, keepdims, dim, keepdim)
-    return averaged(a).std(axis=axis, keepdims=keepdims, ddof=ddof)
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
