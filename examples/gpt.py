@@ -28,6 +28,7 @@ from _plotting import PictureUnavailable, new_figure, save
 import autodiff as torch
 import nn
 import nn.functional as F
+import nn.optim as optim
 from nn.datasets import load_tinyshakespeare
 
 
@@ -244,7 +245,7 @@ def main(argv: list[str] | None = None) -> Result:
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)  # batches and sampling
     model = GPT(config)
-    optimizer = nn.optim.AdamW(model.parameters(), lr=args.lr)
+    optimizer = optim.AdamW(model.parameters(), lr=args.lr)
     count = sum(p.numel() for p in model.parameters())
     print(f"GPT: {config.n_layer} blocks, {config.n_head} heads, {count:,} parameters")
 

@@ -28,6 +28,7 @@ import numpy as np
 import autodiff as torch
 import nn
 import nn.functional as F
+import nn.optim as optim
 from nn.datasets import load_names
 
 BLOCK_SIZE = 3  # characters of context
@@ -146,8 +147,8 @@ def bigram(data: Dataset, samples: int, generator) -> Result:
 def mlp(data: Dataset, batchnorm: bool, steps: int, samples: int, generator) -> Result:
     start = time.perf_counter()
     model = MLP(len(data.chars), BLOCK_SIZE, n_embd=10, n_hidden=200, batchnorm=batchnorm)
-    optimizer = nn.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.0)
-    scheduler = nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    optimizer = optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.0)
+    scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     contexts, targets = (torch.tensor(a) for a in data.train)
 
     def batches(count):
