@@ -9,17 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-import numpy as np
-
-from autodiff import promotion
+from autodiff import promotion, xp
 from autodiff.broadcast import Axis, normalize_axes
 from autodiff.creation import as_tensor
 from autodiff.errors import ShapeError
 from autodiff.ops import compare, elementwise, layers, linalg, loss, reduce
 from autodiff.ops import shape as shape_ops
-from autodiff.spelling import correction as _correction
+from autodiff.promotion import check_same_dtype
 from autodiff.spelling import torch_dims
-from autodiff.tensor import Tensor, check_same_dtype, floating, promoted
+from autodiff.tensor import Tensor, floating, promoted
 
 
 class ValuesIndices(NamedTuple):
@@ -42,72 +40,36 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return x.sum(axis=axis, keepdims=keepdims) / _count(x, axis)
 
 
-def var(
-    x: Tensor,
-    dim: Axis = None,
-    unbiased: bool | None = None,
-    keepdim: bool = False,
-    *,
-    correction: float | None = None,
-    axis: Axis = None,
-    keepdims: Any = None,
-    ddof: float | None = None,
-) -> Tensor:
-    """Σ(x - mean)² / (n - correction): unbiased (correction=1) by default, as in PyTorch;
-    unbiased=False, correction=0 or ddof=0 for the population variance.
-    """
-    axis, keepdims = torch_dims("var", dim, keepdim, axis, keepdims)
-    divisor = _count(x, axis) - _correction(unbiased, correction, ddof)
+def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: float = 1) -> Tensor:
+    """Σ(x - mean)² / (n - ddof) over `axis`."""
     deviation = x - x.mean(axis=axis, keepdims=True)
-    return (deviation * deviation).sum(axis=axis, keepdims=keepdims) / divisor
+    return (deviation * deviation).sum(axis=axis, keepdims=keepdims) / (_count(x, axis) - ddof)
 
 
-def std(
-    x: Tensor,
-    dim: Axis = None,
-    unbiased: bool | None = None,
-    keepdim: bool = False,
-    *,
-    correction: float | None = None,
-    axis: Axis = None,
-    keepdims: Any = None,
-    ddof: float | None = None,
-) -> Tensor:
-    """Square root of var, unbiased by default as in PyTorch (one primitive: its gradient
-    is 0 where all values are equal).
-    """
-    axis, keepdims = torch_dims("std", dim, keepdim, axis, keepdims)
-    ddof = _correction(unbiased, correction, ddof)
+def std(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: float = 1) -> Tensor:
+    """√var, as one primitive: its gradient is 0 where all values are equal."""
     return Tensor.apply(reduce.std, floating(x), axis=axis, keepdims=keepdims, ddof=ddof)
 
 
-def max(
-    x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+def extreme(
+    x: Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    axis: Axis = None,
+    keepdims: Any = None,
+    op: str = "max",
 ) -> Any:
-    """max() is the largest value (0-d); max(dim) is (values, indices) along dim, as in
-    PyTorch; max(other_tensor) is the elementwise maximum. amax reduces several dims.
+    """max (or min, by `op`) with PyTorch's three meanings: max() is the largest value (0-d);
+    max(dim) is (values, indices) along dim; max(other_tensor) is the elementwise maximum.
     """
     if isinstance(dim, Tensor):
-        return Tensor.apply(elementwise.maximum, *promoted(x, dim))
-    return _extreme(x, "max", dim, keepdim, axis, keepdims)
-
-
-def min(
-    x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-) -> Any:
-    """min() is the smallest value (0-d); min(dim) is (values, indices) along dim, as in
-    PyTorch; min(other_tensor) is the elementwise minimum. amin reduces several dims.
-    """
-    if isinstance(dim, Tensor):
-        return Tensor.apply(elementwise.minimum, *promoted(x, dim))
-    return _extreme(x, "min", dim, keepdim, axis, keepdims)
-
-
-def _extreme(x: Tensor, op: str, dim: Any, keepdim: bool, axis: Axis, keepdims: Any) -> Any:
+        pick = elementwise.maximum if op == "max" else elementwise.minimum
+        return Tensor.apply(pick, *promoted(x, dim))
     axis, keepdims = torch_dims(op, dim, keepdim, axis, keepdims)
     if axis is None:
         return Tensor.apply(reduce.max if op == "max" else reduce.min, x)
-    if not isinstance(axis, (int, np.integer)):
+    if not isinstance(axis, (int, xp.integer)):
         raise ShapeError(f"{op}: dim {axis!r}; expected one integer dim (amax/amin reduce several)")
     scalar = x.ndim == 0
     if scalar:
@@ -137,7 +99,7 @@ def prod(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         axis = axes[0]
     lead = (slice(None),) * axis
     if x.shape[axis] == 0:
-        return Tensor._wrap(np.prod(x._value, axis=axis, keepdims=keepdims))
+        return Tensor._wrap(xp.prod(x._value, axis=axis, keepdims=keepdims))
     while x.shape[axis] > 1:
         half = x.shape[axis] // 2
         pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]
@@ -169,15 +131,15 @@ def norm(
     if not isinstance(p, (int, float)) or isinstance(p, bool) or p <= 0:
         raise ValueError(f"norm: p={p!r}; expected a positive number, inf or 'fro'")
     magnitude = x.abs()
-    if p == np.inf:
+    if p == xp.inf:
         return magnitude.amax(axis=axis, keepdims=keepdims)
     if p == 1:
         return magnitude.sum(axis=axis, keepdims=keepdims)
     # Divided by the largest |x| first, so that powers of 1e-200 or 1e200 neither underflow
     # nor overflow; the norm is homogeneous, so with that scale held constant every
     # derivative is unchanged.
-    peak = np.abs(x._value).max(axis=axis, keepdims=True, initial=0)
-    scale = np.where((peak > 0) & np.isfinite(peak), peak, 1).astype(x.dtype)
+    peak = xp.abs(x._value).max(axis=axis, keepdims=True, initial=0)
+    scale = xp.where((peak > 0) & xp.isfinite(peak), peak, 1).astype(x.dtype)
     scaled = x / scale
     power = scaled * scaled if p == 2 else scaled.abs() ** p
     total = power.sum(axis=axis, keepdims=keepdims)
