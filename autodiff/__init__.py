@@ -4,6 +4,7 @@ The top-level namespace speaks PyTorch (`import autodiff as torch`); `autodiff.n
 numpy (`import autodiff.numpy as np`).
 """
 
+from autodiff import aliases as _aliases
 from autodiff import cuda
 from autodiff import numpy as numpy  # the numpy-speaking namespace, kept out of `import *`
 from autodiff.anomaly import detect_anomaly
@@ -42,6 +43,17 @@ from autodiff.threads import get_num_threads, set_num_threads
 # autodiff.float, autodiff.int, autodiff.bool: PyTorch's dtype names, kept out of `import *`
 # so that they never shadow Python's builtins.
 globals().update(_BUILTIN_NAMES)
+
+_aliases.install()
+_LAZY = ("nn", "optim", "utils")  # PyTorch's torch.nn, torch.optim, torch.utils.data
+
+
+def __getattr__(name: str) -> object:
+    """autodiff.nn, autodiff.optim and autodiff.utils: the nn package's, imported on first use."""
+    if name in _LAZY:
+        return _aliases.module(name)
+    raise AttributeError(f"module 'autodiff' has no attribute {name!r}")
+
 
 __all__ = [
     "DTypeError",

@@ -19,8 +19,11 @@ from autodiff.tensor import Tensor, check_same_dtype, promoted
 
 __all__ = [
     "abs",
+    "all",
+    "allclose",
     "amax",
     "amin",
+    "any",
     "argmax",
     "argmin",
     "broadcast_to",
@@ -33,6 +36,7 @@ __all__ = [
     "eq",
     "erf",
     "exp",
+    "expm1",
     "flatten",
     "ge",
     "gt",
@@ -41,23 +45,31 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log",
+    "log10",
+    "log1p",
+    "log2",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
     "lt",
+    "masked_fill",
     "matmul",
     "max",
     "maximum",
     "mean",
     "min",
     "minimum",
+    "mm",
+    "narrow",
     "ne",
     "norm",
     "numel",
     "permute",
+    "pow",
     "prod",
     "relu",
     "reshape",
+    "roll",
     "sigmoid",
     "sin",
     "softmax",
@@ -70,8 +82,12 @@ __all__ = [
     "std",
     "sum",
     "swapaxes",
+    "t",
     "tanh",
+    "topk",
     "transpose",
+    "tril",
+    "triu",
     "unsqueeze",
     "var",
     "where",
@@ -354,3 +370,85 @@ def softmax_cross_entropy(logits: Any, target: Any, reduction: str = "none") -> 
     logits of any size.
     """
     return Tensor.apply(loss.softmax_cross_entropy, logits, target, reduction=reduction)
+
+
+# ----- the names of the programs written after MNIST --------------------------------------
+
+
+def log10(input: Any) -> Tensor:
+    return as_tensor(input).log10()
+
+
+def log2(input: Any) -> Tensor:
+    return as_tensor(input).log2()
+
+
+def log1p(input: Any) -> Tensor:
+    return as_tensor(input).log1p()
+
+
+def expm1(input: Any) -> Tensor:
+    return as_tensor(input).expm1()
+
+
+def pow(input: Any, exponent: Any) -> Tensor:
+    """input ** exponent, elementwise; either may be a number."""
+    if isinstance(input, Tensor) or not isinstance(exponent, Tensor):
+        return as_tensor(input) ** exponent
+    return input**exponent
+
+
+def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
+    """`value` where `mask` is True, else input."""
+    return as_tensor(input).masked_fill(mask, value)
+
+
+def tril(input: Any, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims, zeros above."""
+    return as_tensor(input).tril(diagonal)
+
+
+def triu(input: Any, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims, zeros below."""
+    return as_tensor(input).triu(diagonal)
+
+
+def mm(input: Any, mat2: Any) -> Tensor:
+    """The product of two 2-D tensors."""
+    return as_tensor(input).mm(mat2)
+
+
+def t(input: Any) -> Tensor:
+    """A 2-D tensor transposed (0-d and 1-d as they are)."""
+    return as_tensor(input).t()
+
+
+def narrow(input: Any, dim: int, start: int, length: int) -> Tensor:
+    return as_tensor(input).narrow(dim, start, length)
+
+
+def all(input: Any, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    """Whether every element (along dim) is non-zero."""
+    return as_tensor(input).all(dim, keepdim, **spelling)
+
+
+def any(input: Any, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    """Whether some element (along dim) is non-zero."""
+    return as_tensor(input).any(dim, keepdim, **spelling)
+
+
+def allclose(
+    input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
+    """Whether |input - other| <= atol + rtol·|other| everywhere."""
+    return as_tensor(input).allclose(other, rtol, atol, equal_nan)
+
+
+def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    """(values, indices) of the k largest (or smallest) elements along dim."""
+    return as_tensor(input).topk(k, dim, largest, sorted)
+
+
+def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
+    """The elements shifted cyclically along dims (of the flattened tensor without dims)."""
+    return as_tensor(input).roll(shifts, dims)

@@ -443,6 +443,8 @@ class _Walk:
             if t is None:
                 continue
             below = t._node
+            if below is not None and below.seq > node.seq:  # t changed in place since
+                below, t = _earlier(below, t, node.seq)
             gi = grads[i] if needs[i] else None
             if gi is not None:
                 data = t.data
@@ -507,6 +509,23 @@ def _watch(out: Any, g: Any, wrap: Callable, create_graph: bool, keep_all: bool)
     if out._retains_grad or keep_all:  # its own copy: g travels on to the leaves
         _store(out, g if create_graph else g.copy(), wrap, create_graph)
     return g
+
+
+def _earlier(below: Node, t: Any, seq: int) -> tuple[Node | None, Any]:
+    """The node that made the value t held when the op numbered `seq` used it, and a Tensor
+    that stands for that value: back along the recorded in-place ops that replaced t's value
+    since (x[i] = v: each has the value it replaced as its input 0).
+
+    Once backward has run such an op, its input 0 is the node itself, and that node's
+    gradient is already pending, so the Tensor is needed no more.
+    """
+    while below is not None and below.seq > seq:
+        before = below[0]
+        if isinstance(before, Node):
+            below = before
+        else:
+            below, t = before._node, before
+    return below, t
 
 
 def _check_versions(node: Node, out: Any) -> None:

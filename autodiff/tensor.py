@@ -1146,13 +1146,300 @@ class Tensor:
         return self.take_along_axis(index, dim)
 
     def __getitem__(self, index: Any) -> Tensor:
-        if isinstance(index, Tensor):
-            index = index.data
-        elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        if isinstance(index, list):
-            index = np.asarray(index)
-        return Tensor.apply(shape_ops.getitem, self, index=index)
+        return Tensor.apply(shape_ops.getitem, self, index=_index(index))
+
+    # ----- PyTorch's names for the programs written after MNIST -----------------------------
+
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its value (f"{loss:.4f}"), as in PyTorch; others as repr."""
+        if self.ndim == 0:
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec)
+
+    def __index__(self) -> int:
+        """A one-element integer tensor as an index or slice bound (x[:n], range(n))."""
+        if self.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(
+                f"__index__: a Tensor of shape {self.shape} and dtype {self.dtype}; only "
+                f"integer tensors of a single element can be converted to an index"
+            )
+        return int(self.data.item())
+
+    def nelement(self) -> int:
+        """The number of elements (PyTorch's older name of numel)."""
+        return self.data.size
+
+    def log10(self) -> Tensor:
+        return Tensor.apply(unary.log10, self._floating())
+
+    def log2(self) -> Tensor:
+        return Tensor.apply(unary.log2, self._floating())
+
+    def log1p(self) -> Tensor:
+        return Tensor.apply(unary.log1p, self._floating())
+
+    def expm1(self) -> Tensor:
+        return Tensor.apply(unary.expm1, self._floating())
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """`value` where `mask` is True, else self; mask broadcasts to self's shape."""
+        mask = _mask("masked_fill", mask, self.shape)
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise ShapeError(
+                    f"masked_fill: value of shape {value.shape}; expected a number or a 0-d tensor"
+                )
+            value = value.astype(self.dtype) if value.dtype.kind in "fc" else value.data
+        return Tensor.apply(elementwise.where, mask, value, self)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """masked_fill in place (recorded where a gradient needs it, as in PyTorch)."""
+        mask = _mask("masked_fill_", mask, self.shape)
+        if self._records(value):
+            if isinstance(value, Tensor) and value.ndim != 0:
+                raise ShapeError(
+                    f"masked_fill_: value of shape {value.shape}; expected a number or a 0-d tensor"
+                )
+            self[np.broadcast_to(mask, self.shape)] = value
+            return self
+        self._inplace("masked_fill_")
+        np.copyto(self.data, _operand(value), where=mask, casting="unsafe")
+        return self
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """The lower triangle of the last two dims (j <= i + diagonal), zeros elsewhere."""
+        return self._triangle("tril", diagonal, lower=True)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """The upper triangle of the last two dims (j >= i + diagonal), zeros elsewhere."""
+        return self._triangle("triu", diagonal, lower=False)
+
+    def _triangle(self, op: str, diagonal: int, lower: bool) -> Tensor:
+        if self.ndim < 2:
+            raise ShapeError(f"{op}: input of shape {self.shape}; expected at least 2 dims")
+        rows, cols = self.shape[-2:]
+        keep = np.tri(rows, cols, diagonal, dtype=bool)
+        if not lower:
+            keep = ~np.tri(rows, cols, diagonal - 1, dtype=bool)
+        return Tensor.apply(elementwise.where, keep, self, self.dtype.type(0))
+
+    def mm(self, mat2: Any) -> Tensor:
+        """The matrix product of two 2-D tensors (no broadcasting, unlike matmul)."""
+        _check_ranks("mm", (self, mat2), (2, 2))
+        return self @ mat2
+
+    def t(self) -> Tensor:
+        """A 2-D tensor transposed; 0-d and 1-d tensors are returned as they are."""
+        if self.ndim > 2:
+            raise ShapeError(
+                f"t: input of shape {self.shape}; expected at most 2 dims (for more, write "
+                f"x.transpose(d0, d1) or x.mT)"
+            )
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """The values broadcast to `sizes` (-1 keeps a dim); new dims go in front."""
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ShapeError(
+                f"expand: sizes {tuple(sizes)} for a tensor of shape {self.shape}; expected at "
+                f"least {self.ndim} sizes"
+            )
+        shape = []
+        for i, n in enumerate(sizes):
+            if n == -1:
+                if i < lead:
+                    raise ShapeError(f"expand: size -1 for the new leading dim {i}")
+                n = self.shape[i - lead]
+            shape.append(int(n))
+        return self.broadcast_to(tuple(shape))
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """The `length` elements of dim `dim` from `start` on (a slice)."""
+        dim = normalize_axes(dim, self.ndim, "narrow")[0]
+        size = self.shape[dim]
+        start = int(start)
+        if start < 0:
+            start += size
+        if not 0 <= start <= size or length < 0 or start + length > size:
+            raise IndexError(
+                f"narrow: start {start} and length {length} in dim {dim} of size {size}; "
+                f"expected 0 <= start and start + length <= {size}"
+            )
+        return self[(slice(None),) * dim + (slice(start, start + int(length)),)]
+
+    def all(self, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+        """Whether every element (along `dim`) is non-zero: a bool tensor."""
+        axis, keepdims = _dims("all", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
+        return Tensor._wrap(np.all(self.data, axis=axis, keepdims=keepdims))
+
+    def any(self, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+        """Whether some element (along `dim`) is non-zero: a bool tensor."""
+        axis, keepdims = _dims("any", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
+        return Tensor._wrap(np.any(self.data, axis=axis, keepdims=keepdims))
+
+    def allclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> bool:
+        """Whether |self - other| <= atol + rtol·|other| everywhere (shapes broadcast)."""
+        other = other.data if isinstance(other, Tensor) else other
+        return bool(np.allclose(self.data, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def topk(
+        self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+    ) -> ValuesIndices:
+        """The k largest (or smallest) values along `dim` and their indices; the gradient
+        goes to the elements picked.
+        """
+        x = self.reshape(1) if self.ndim == 0 else self
+        axis = normalize_axes(dim, x.ndim, "topk")[0]
+        if not 0 <= k <= x.shape[axis]:
+            raise IndexError(
+                f"topk: k={k} for dim {axis} of size {x.shape[axis]}; expected 0 <= k <= "
+                f"{x.shape[axis]}"
+            )
+        keys = -x.data if largest else x.data
+        # a stable sort: equal values keep their order, and NaN counts as the largest
+        order = np.argsort(keys, axis=axis, kind="stable")
+        if largest:
+            nan_first = np.argsort(
+                ~np.isnan(np.take_along_axis(x.data, order, axis)), axis=axis, kind="stable"
+            )
+            order = np.take_along_axis(order, nan_first, axis)
+        indices = np.take(order, np.arange(k), axis=axis)
+        values = x.take_along_axis(indices, axis)
+        if self.ndim == 0:
+            return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
+        return ValuesIndices(values, Tensor._wrap(indices.astype(np.int64)))
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        """The elements shifted by `shifts` along `dims`, those pushed off one end coming back
+        at the other; without dims the flattened tensor is rolled and reshaped back.
+        """
+        if dims is None:
+            if isinstance(shifts, (tuple, list)) and len(shifts) != 1:
+                raise ShapeError(f"roll: shifts {shifts} without dims; expected one shift")
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        if len(shifts) != len(dims):
+            raise ShapeError(
+                f"roll: {len(shifts)} shifts for {len(dims)} dims; expected one shift per dim"
+            )
+        x = self
+        for shift, dim in zip(shifts, dims):
+            dim = normalize_axes(dim, x.ndim, "roll")[0]
+            n = x.shape[dim]
+            if n:
+                source = (np.arange(n) - int(shift)) % n
+                x = x[(slice(None),) * dim + (source,)]
+        return x
+
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of `size` in self's dtype (unless given)."""
+        return self._new(np.zeros, size, dtype, requires_grad, "new_zeros")
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Ones of `size` in self's dtype (unless given)."""
+        return self._new(np.ones, size, dtype, requires_grad, "new_ones")
+
+    def new_empty(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A tensor of `size` in self's dtype (unless given); zeros here, as numpy's empty
+        would leave whatever memory held."""
+        return self._new(np.zeros, size, dtype, requires_grad, "new_empty")
+
+    def new_full(
+        self, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """A tensor of `size` filled with `fill_value`, in self's dtype (unless given)."""
+        full = self._new(np.zeros, (size,), dtype, False, "new_full")
+        full.data[...] = fill_value
+        return full.requires_grad_(requires_grad)
+
+    def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A copy of `data` in self's dtype (unless given)."""
+        data = data.data if isinstance(data, Tensor) else data
+        return Tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def _new(self, make: Callable, size: Any, dtype: Any, requires_grad: bool, op: str) -> Tensor:
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = tuple(size[0])
+        if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in size):
+            raise ShapeError(f"{op}: size {tuple(size)}; expected non-negative integers")
+        data = make(tuple(int(n) for n in size), self.dtype if dtype is None else np.dtype(dtype))
+        return Tensor._wrap(data).requires_grad_(requires_grad)
+
+    # ----- item assignment and recorded in-place ops ------------------------------------------
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """x[index] = value, in place. Where a gradient needs it (x or value requires grad,
+        grad mode on) it is recorded as PyTorch's index_put, so gradients flow to the values
+        x held elsewhere and to `value`; else it writes the array.
+        """
+        index = _index(index)
+        if self._records(value):
+            if isinstance(value, Tensor) and value.dtype != self.dtype:
+                value = value.astype(self.dtype)
+            old = self._snapshot()
+            result = Tensor.apply(shape_ops.index_put, old, value, index=index)
+            self._record_inplace("__setitem__", old, result)
+            return
+        self._inplace("__setitem__")
+        value = _operand(value)
+        try:
+            self.data[index] = value
+        except IndexError as err:
+            raise IndexError(
+                f"__setitem__: index {index!r} on a tensor of shape {self.shape}: {err}"
+            ) from None
+        except ValueError:
+            raise ShapeError(
+                f"__setitem__: cannot assign a value of shape {np.shape(value)} to x[{index!r}] "
+                f"of shape {np.shape(self.data[index])}; expected a shape that broadcasts to it"
+            ) from None
+
+    def _records(self, *others: Any) -> bool:
+        """Whether an in-place op on self with `others` must be recorded."""
+        if not tape.state.enabled:
+            return False
+        return self._requires_grad or any(
+            isinstance(o, Tensor) and o._requires_grad for o in others
+        )
+
+    def _snapshot(self) -> Tensor:
+        """A Tensor standing for self's value before an in-place op: the recorded op's input."""
+        if self._requires_grad and self._node is None:
+            raise GradientError(
+                f"in-place change of a leaf Tensor of shape {self.shape} that requires grad; "
+                f"expected it under `with autodiff.no_grad():` (as an optimiser step is), or a "
+                f"new tensor (x = x.clone(); then change x)"
+            )
+        old = Tensor._wrap(np.array(self.data))  # a copy: a VJP may read the old values
+        old._node, old._requires_grad, old._cause = self._node, self._requires_grad, self._cause
+        old.name, old._version = self.name, self._version
+        return old
+
+    def _record_inplace(self, op: str, old: Tensor, result: Tensor) -> Tensor:
+        """Make self hold `result`, recorded from `old` (a copy of self's values) as the op's
+        input 0, in place: its array keeps its identity (views of it see the change) and its
+        version moves on, so a backward through an earlier op that read self refuses to run;
+        an earlier op that used self without reading it sends its gradient to `old`'s node
+        (see tape._earlier).
+        """
+        if not isinstance(self.data, np.ndarray):
+            self.data = np.array(self.data)
+        try:
+            np.copyto(self.data, result.data)
+        except ValueError:
+            raise ShapeError(
+                f"{op}: cannot write a result of shape {result.shape} into a tensor of "
+                f"shape {self.shape} in place (it may be a broadcast view: clone() it first)"
+            ) from None
+        self._version = tape.mark_inplace()
+        self._node, self._requires_grad, self._cause = result._node, True, None
+        return self
 
 
 class ValuesIndices(NamedTuple):
@@ -1160,6 +1447,44 @@ class ValuesIndices(NamedTuple):
 
     values: Tensor
     indices: Tensor
+
+
+def _index(index: Any) -> Any:
+    """An index as numpy takes it: Tensors as their arrays, a list as an array."""
+    if isinstance(index, Tensor):
+        index = index.data
+    elif isinstance(index, tuple):
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        index = np.asarray(index)
+    return index
+
+
+def _mask(op: str, mask: Any, shape: Shape) -> np.ndarray:
+    """A boolean mask that broadcasts to `shape` (it must not enlarge it), as an array."""
+    mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if mask.dtype != np.bool_:
+        raise DTypeError(f"{op}: mask of dtype {mask.dtype}; expected a bool mask (e.g. x == 0)")
+    try:
+        fits = np.broadcast_shapes(mask.shape, shape) == tuple(shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{op}: mask of shape {mask.shape} for a tensor of shape {tuple(shape)}; expected a "
+            f"mask that broadcasts to {tuple(shape)}"
+        )
+    return mask
+
+
+def _check_ranks(op: str, tensors: tuple[Any, ...], ranks: tuple[int, ...]) -> None:
+    """Raise unless each operand has the number of dims its op needs."""
+    shapes = tuple(np.shape(t.data if isinstance(t, Tensor) else t) for t in tensors)
+    if tuple(len(s) for s in shapes) != ranks:
+        raise ShapeError(
+            f"{op}: operands of shapes {' and '.join(map(str, shapes))}; expected "
+            f"{' and '.join(f'{n}-D' for n in ranks)} tensors"
+        )
 
 
 # ----- helpers of the operator layer ---------------------------------------------------------

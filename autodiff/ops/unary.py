@@ -318,3 +318,62 @@ def astype_vjp(
     """gx = g converted back to x's dtype."""
     (x,) = inputs
     return (g.astype(x.dtype),)
+
+
+@primitive(samples=_POSITIVE)
+def log10(x: Array) -> tuple[Array, Saved]:
+    """out = log₁₀ x."""
+    return np.log10(x), None
+
+
+@log10.defvjp
+def log10_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = g / (x ln 10)."""
+    (x,) = inputs
+    return (g / (x * math.log(10.0)),)
+
+
+@primitive(samples=_POSITIVE)
+def log2(x: Array) -> tuple[Array, Saved]:
+    """out = log₂ x."""
+    return np.log2(x), None
+
+
+@log2.defvjp
+def log2_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = g / (x ln 2)."""
+    (x,) = inputs
+    return (g / (x * math.log(2.0)),)
+
+
+@primitive(samples=[Sample((3, 4), domain=(-0.8, 2.0)), Sample((), domain=(-0.8, 2.0))])
+def log1p(x: Array) -> tuple[Array, Saved]:
+    """out = ln(1 + x), exact for tiny x."""
+    return np.log1p(x), None
+
+
+@log1p.defvjp
+def log1p_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = g / (1 + x)."""
+    (x,) = inputs
+    return (g / (1 + x),)
+
+
+@primitive(samples=_ANY)
+def expm1(x: Array) -> tuple[Array, Saved]:
+    """out = e**x - 1, exact for tiny x."""
+    return np.expm1(x), None
+
+
+@expm1.defvjp
+def expm1_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = g (out + 1)."""
+    return (g * (out + 1),)
