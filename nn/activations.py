@@ -83,13 +83,13 @@ class GELU(Module):
 
 
 class Softmax(Module):
-    """e**x / Σ e**x along `dim`.
+    """e**x / Σ e**x along `dim` (without it, PyTorch's implicit choice: see F.softmax).
 
     >>> nn.Softmax(dim=-1)(Tensor([[0.0, 0.0]]))
     Tensor([[0.5, 0.5]])
     """
 
-    def __init__(self, dim: int = -1):
+    def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 
@@ -101,13 +101,14 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """x - logsumexp(x) along `dim` (the log-sum-exp trick: finite for any logits).
+    """x - logsumexp(x) along `dim` (the log-sum-exp trick: finite for any logits; without
+    `dim`, PyTorch's implicit choice: see F.softmax).
 
     >>> nn.LogSoftmax(dim=-1)(Tensor([[0.0, 0.0]]))
     Tensor([[-0.6931472, -0.6931472]])
     """
 
-    def __init__(self, dim: int = -1):
+    def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 

@@ -7,6 +7,7 @@ Each loss takes reduction='mean' | 'sum' | 'none'.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -62,14 +63,37 @@ def gelu(input: Any, approximate: str = "none") -> Tensor:
     raise ValueError(f"gelu: unknown approximate {approximate!r}; expected 'none' or 'tanh'")
 
 
-def softmax(input: Any, dim: int = -1) -> Tensor:
-    """e**x / Σ e**x along `dim` (shifted by the max, so large logits stay finite)."""
-    return autodiff.softmax(input, axis=dim)
+def softmax(input: Any, dim: int | None = None) -> Tensor:
+    """e**x / Σ e**x along `dim` (shifted by the max, so large logits stay finite).
+
+    Without `dim`, PyTorch's implicit choice, with a warning: dim 0 for 0-, 1- and 3-D
+    input, else dim 1.
+    """
+    x = autodiff.as_tensor(input)
+    return autodiff.softmax(x, axis=_implicit_dim("softmax", dim, x.ndim))
 
 
-def log_softmax(input: Any, dim: int = -1) -> Tensor:
-    """x - logsumexp(x) along `dim`: the log-sum-exp trick, finite for logits of any size."""
-    return autodiff.log_softmax(input, axis=dim)
+def log_softmax(input: Any, dim: int | None = None) -> Tensor:
+    """x - logsumexp(x) along `dim`: the log-sum-exp trick, finite for logits of any size.
+
+    Without `dim`, PyTorch's implicit choice, as softmax.
+    """
+    x = autodiff.as_tensor(input)
+    return autodiff.log_softmax(x, axis=_implicit_dim("log_softmax", dim, x.ndim))
+
+
+def _implicit_dim(op: str, dim: int | None, ndim: int) -> int:
+    """`dim`, or PyTorch's deprecated implicit choice for `ndim`-D input, with a warning."""
+    if dim is not None:
+        return dim
+    dim = 0 if ndim in (0, 1, 3) else 1
+    warnings.warn(
+        f"{op}: no dim given, so dim={dim} is used for {ndim}-D input, as PyTorch chooses "
+        f"(a deprecated choice); pass dim= to say which dim sums to 1",
+        UserWarning,
+        stacklevel=3,
+    )
+    return dim
 
 
 def dropout(
