@@ -52,6 +52,13 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     return array
 
 
+def _legacy_values(data: list | tuple) -> np.ndarray:
+    """Values given to the Tensor constructor as a list: floating, in the default dtype, as
+    PyTorch's legacy torch.Tensor([1, 2]) makes them (autodiff.tensor keeps integers)."""
+    array = np.asarray(data)
+    return array.astype(_default_dtype) if array.dtype.kind in "biuf" else array
+
+
 _PLAIN = (np.ndarray, np.generic, bool, int, float, type(None))  # passed to forwards as they are
 
 
@@ -105,6 +112,8 @@ class Tensor:
 
     The constructor copies its data, as torch.tensor does, so that a later change to the
     caller's array cannot change this tensor; autodiff.from_numpy(array) shares it instead.
+    A list becomes floating values, as PyTorch's legacy torch.Tensor([1, 2]) does (numpy
+    data keeps its dtype; autodiff.tensor([1, 2]) is int64).
 
     >>> x = Tensor([1.0, 2.0], requires_grad=True)
     >>> (x * x).sum().backward()
@@ -136,6 +145,14 @@ class Tensor:
             )
         if isinstance(data, Tensor):
             data = data.data
+        elif dtype is None and isinstance(data, (list, tuple)):
+            data = _legacy_values(data)
+        elif type(data) is int:
+            raise TypeError(
+                f"Tensor: Tensor({data}) is PyTorch's uninitialised tensor of {data} elements, "
+                f"not the value {data}; expected autodiff.tensor({data}) for a 0-d tensor, or "
+                f"autodiff.zeros({data})"
+            )
         array = _to_array(data, dtype)
         if array is data or array.base is not None:  # it may share the caller's memory
             array = array.copy()

@@ -331,3 +331,14 @@ def test_nn_optim_and_utils_data_are_lazy_aliases_of_the_nn_package():
     subprocess.run([sys.executable, "-c", code], check=True)
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
         autodiff.nonsense  # noqa: B018
+
+
+def test_the_tensor_constructor_makes_lists_float_as_pytorchs_legacy_constructor():
+    for data in ([1, 2, 3], [[True, False]], (4, 5), [1.5, 2], [[1, 2], [3, 4]]):
+        ours, theirs = autodiff.Tensor(data), torch.Tensor(data)
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.") == "float32"
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert autodiff.tensor([1, 2]).dtype == torch.tensor([1, 2]).numpy().dtype == np.int64
+    assert autodiff.Tensor(np.array([1, 2])).dtype == np.int64  # numpy data keeps its dtype
+    with pytest.raises(TypeError, match=r"Tensor\(3\) is PyTorch's uninitialised tensor of 3"):
+        autodiff.Tensor(3)
