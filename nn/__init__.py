@@ -5,19 +5,35 @@ nn.init, ... so a model's state_dict moves to its PyTorch twin and back unchange
 """
 
 from nn import data, datasets, functional, init, metrics, optim, utils
-from nn.activations import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, Dropout2d, MaxPool2d
+from nn.activations import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, Dropout2d, MaxPool2d
 from nn.embedding import Embedding
-from nn.layers import Dropout, Flatten, Sequential
+from nn.layers import Dropout, Flatten, Identity, Sequential
 from nn.linear import Linear
-from nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from nn.mlp import MLP
 from nn.module import LoadResult, Module, ModuleList
-from nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from nn.parameter import Parameter
 from nn.random import default_generator, manual_seed
 
 __all__ = [
+    "GroupNorm",
+    "SmoothL1Loss",
+    "L1Loss",
+    "KLDivLoss",
+    "Identity",
+    "Conv1d",
+    "SiLU",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BatchNorm1d",

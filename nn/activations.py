@@ -82,6 +82,21 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
+class SiLU(Module):
+    """x·σ(x) (swish).
+
+    >>> nn.SiLU()(Tensor([0.0]))
+    Tensor([0.])
+    """
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        F._refuse_inplace(inplace, "SiLU")
+
+    def forward(self, input: Any) -> Tensor:
+        return F.silu(input)
+
+
 class Softmax(Module):
     """e**x / Σ e**x along `dim` (without it, PyTorch's implicit choice: see F.softmax).
 

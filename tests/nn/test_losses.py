@@ -40,13 +40,13 @@ CASES = {
         -(PROBS * log_softmax(LOGITS)).sum(axis=1),
     ),
     "cross_entropy_smoothed": (
-        lambda x, t, reduction: F.cross_entropy(x, t, reduction, label_smoothing=0.2),
+        lambda x, t, reduction: F.cross_entropy(x, t, reduction=reduction, label_smoothing=0.2),
         LOGITS,
         CLASSES,
         per_sample_cross_entropy(LOGITS, CLASSES, 0.2),
     ),
     "cross_entropy_probs_smoothed": (
-        lambda x, t, reduction: F.cross_entropy(x, t, reduction, label_smoothing=0.2),
+        lambda x, t, reduction: F.cross_entropy(x, t, reduction=reduction, label_smoothing=0.2),
         LOGITS,
         PROBS,
         -((PROBS * 0.8 + 0.2 / 3) * log_softmax(LOGITS)).sum(axis=1),
