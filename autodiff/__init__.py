@@ -39,6 +39,7 @@ from autodiff.size import Size
 from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
 from autodiff.threads import get_num_threads, set_num_threads
+from autodiff.watch import BackwardWatch, watch_backward
 
 # autodiff.float, autodiff.int, autodiff.bool: PyTorch's dtype names, kept out of `import *`
 # so that they never shadow Python's builtins.
@@ -56,6 +57,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "BackwardWatch",
     "DTypeError",
     "GradientError",
     "GraphvizNotFoundError",
@@ -108,6 +110,7 @@ __all__ = [
     "trace_backward",
     "value_and_grad",
     "vjp",
+    "watch_backward",
     "zeros",
     "zeros_like",
     *_dtypes,

@@ -49,7 +49,7 @@ class detect_anomaly:
         for i, g in enumerate(grads):
             if g is None:
                 continue
-            data = g if isinstance(g, np.ndarray | np.generic) else g.data  # array or Tensor
+            data = g if isinstance(g, np.ndarray | np.generic) else g._value  # array or Tensor
             if not np.all(np.isfinite(data)):
                 kind = "nan" if np.isnan(data).any() else "inf"
                 raise GradientError(

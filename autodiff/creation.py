@@ -34,7 +34,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """A new Tensor holding a copy of `data` (a number, nested lists, an array or a Tensor)."""
     check_device(device)
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._value
     if dtype is not None:
         array = np.array(data, dtype=as_dtype(dtype, "tensor"))
     else:  # integers stay integers (unlike the Tensor constructor's lists); floats get the

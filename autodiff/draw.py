@@ -426,10 +426,10 @@ def _value_fields(
     shape = "scalar" if t.ndim == 0 else str(t.shape)
     fields = [f"{_record_text(graph.name(t))}\\n{shape} {t.dtype}"]
     if show_data:
-        if t.data is None:
+        if t._value is None:
             fields.append("data freed by backward")
         else:
-            fields.append(_record_text(f"data {_summary(t.data)}"))
+            fields.append(_record_text(f"data {_summary(t._value)}"))
     if show_grad:
         fields.append(_record_text(_grad_text(t, backward_ran)))
     return fields
@@ -438,7 +438,7 @@ def _value_fields(
 def _grad_text(t: Tensor, backward_ran: bool) -> str:
     """The gradient, or why there is none: a missing gradient must not read as a zero one."""
     if t.grad is not None:
-        return f"grad {_summary(t.grad.data)}"
+        return f"grad {_summary(t.grad._value)}"
     if not t.requires_grad:
         return "no grad (constant)"
     if not backward_ran:

@@ -32,7 +32,7 @@ def _as_inputs(args: Sequence[Any], argnums: Sequence[int]) -> tuple[list[Any], 
         if isinstance(x, Tensor) and x.requires_grad:
             nested = True
         else:
-            data = x.data if isinstance(x, Tensor) else np.asarray(x)
+            data = x._value if isinstance(x, Tensor) else np.asarray(x)
             if data.dtype.kind != "f":
                 data = data.astype(np.float64)
             args[i] = Tensor(data, requires_grad=True)
@@ -101,7 +101,7 @@ def jvp(
         pulled = _gradients(out, inputs, u, create_graph=True)
         total = None
         for p, t in zip(pulled, tangents):
-            t = t.data if isinstance(t, Tensor) else np.asarray(t, dtype=p.dtype)
+            t = t._value if isinstance(t, Tensor) else np.asarray(t, dtype=p.dtype)
             term = (p * t).sum()
             total = term if total is None else total + term
     (tangent_out,) = _gradients(total, [u], None, create_graph=nested)
@@ -123,7 +123,7 @@ def jacobian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Tensor
             rows.append(_gradients(out, [x], seed, create_graph=nested, retain_graph=True)[0])
         if nested:
             return stack(rows).reshape(*out.shape, *x.shape)
-        data = np.stack([r.data for r in rows]) if rows else np.zeros((0, *x.shape))
+        data = np.stack([r._value for r in rows]) if rows else np.zeros((0, *x.shape))
         return Tensor(data.reshape(*out.shape, *x.shape))
 
     return jacobian_f

@@ -228,10 +228,10 @@ def _one_dtype(input: Any, weight: Any, bias: Any) -> bool:
     """The common case, checked cheaply: three Tensors (or no bias) of one dtype."""
     if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
         return False
-    dtype = weight.data.dtype
-    if input.data.dtype != dtype:
+    dtype = weight._value.dtype
+    if input._value.dtype != dtype:
         return False
-    return bias is None or (isinstance(bias, Tensor) and bias.data.dtype == dtype)
+    return bias is None or (isinstance(bias, Tensor) and bias._value.dtype == dtype)
 
 
 def sum(input: Any, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:

@@ -91,7 +91,7 @@ def _analytic_jacobians(out: Tensor, wrt: list[Tensor]) -> list[np.ndarray]:
         out.backward(seed, retain_graph=True)
         for k, x in enumerate(wrt):
             if x.grad is not None:
-                jacobians[k][index] = x.grad.data
+                jacobians[k][index] = x.grad._value
     return jacobians
 
 
@@ -103,11 +103,11 @@ def _numeric_jacobian(
     jacobian = np.zeros(out_shape + x.shape)
     with no_grad():
         for index in np.ndindex(*x.shape):
-            original = x.data[index]
-            x.data[index] = original + eps
-            plus = f(*inputs).data.copy()
-            x.data[index] = original - eps
-            minus = f(*inputs).data.copy()
-            x.data[index] = original
+            original = x._value[index]
+            x._value[index] = original + eps
+            plus = f(*inputs)._value.copy()
+            x._value[index] = original - eps
+            minus = f(*inputs)._value.copy()
+            x._value[index] = original
             jacobian[(Ellipsis, *index)] = (plus - minus) / (2 * eps)
     return jacobian

@@ -235,7 +235,7 @@ def _describe_sent(sent: GradientSent) -> str:
 
 def _as_array(g: Any) -> np.ndarray:
     """A copy of a gradient (an array, or a Tensor under create_graph) for the record."""
-    return np.array(g.data if isinstance(g, Tensor) else g, copy=True)
+    return np.array(g._value if isinstance(g, Tensor) else g, copy=True)
 
 
 class trace_backward:

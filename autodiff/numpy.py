@@ -74,7 +74,7 @@ __all__ = [
 
 def array(object: Any, dtype: Any = None) -> Tensor:
     """A Tensor holding a copy of `object`, with numpy's dtypes (Python floats are float64)."""
-    data = object.data if isinstance(object, Tensor) else object
+    data = object._value if isinstance(object, Tensor) else object
     return Tensor(numpy.array(data, dtype=dtype))
 
 

@@ -54,6 +54,7 @@ from autodiff.errors import GradientError
 Array = np.ndarray
 Saved = Any
 Vjp = Callable[..., tuple[Any, ...]]
+Rule = tuple[str, str]  # an op's derivative: (in symbols, in words)
 
 __all__ = ["Array", "Axis", "Primitive", "Sample", "Saved", "Shape", "Vjp", "primitive", "registry"]
 
@@ -91,6 +92,7 @@ class Primitive:
         samples: list[Sample],
         differentiable: bool = True,
         reads_values: bool = True,
+        rule: Rule | None = None,
     ):
         self.name = forward.__name__
         self.forward = forward
@@ -104,6 +106,7 @@ class Primitive:
             for name, p in inspect.signature(forward).parameters.items()
             if p.default is not inspect.Parameter.empty
         }
+        self.rule = _checked_rule(self.name, rule)
         self.__doc__ = forward.__doc__
 
     def defvjp(self, vjp: Vjp) -> Vjp:
@@ -202,21 +205,36 @@ def primitive(
     *,
     samples: list[Sample] | None = None,
     reads_values: bool = True,
+    rule: Rule | None = None,
 ) -> Primitive | Callable[[Callable], Primitive]:
     """Declare a differentiable op from its forward; add its VJP with ``.defvjp``.
 
     `samples` are the inputs the generic test gradchecks it on; every differentiable
     primitive needs at least one. `reads_values=False` says the VJP uses only the shapes
     of its inputs and output (and `saved`), so an in-place change to them after the op
-    ran does not make backward refuse.
+    ran does not make backward refuse. `rule` is the derivative in symbols and in words,
+    ``("d/dx tanh(x) = 1 − tanh²(x)", "the slope of tanh is one minus its output squared")``,
+    which `autodiff.watch_backward` shows beside each step of this op.
     """
 
     def make(fn: Callable) -> Primitive:
-        prim = Primitive(fn, samples or [], reads_values=reads_values)
+        prim = Primitive(fn, samples or [], reads_values=reads_values, rule=rule)
         registry[prim.name] = prim
         return prim
 
     return make(forward) if forward is not None else make
+
+
+def _checked_rule(name: str, rule: Any) -> Rule | None:
+    """`rule` if it is None or (symbols, words), two strings; else the error saying so."""
+    if rule is None or (
+        isinstance(rule, tuple) and len(rule) == 2 and all(isinstance(s, str) for s in rule)
+    ):
+        return rule
+    raise TypeError(
+        f"primitive {name}: rule must be a pair of strings (symbols, words), "
+        f"e.g. ('d/dx exp(x) = exp(x)', 'exp is its own derivative'), got {rule!r}"
+    )
 
 
 def nondifferentiable(forward: Callable) -> Primitive:

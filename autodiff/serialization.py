@@ -110,7 +110,7 @@ def _flatten(obj: Any, arrays: dict[str, np.ndarray], path: str, open_ids: set[i
     if isinstance(obj, float):
         return float(obj) if math.isfinite(obj) else {"float": repr(float(obj))}
     if isinstance(obj, Tensor):
-        return {"tensor": _add_array(arrays, path, obj.data), "requires_grad": obj.requires_grad}
+        return {"tensor": _add_array(arrays, path, obj._value), "requires_grad": obj.requires_grad}
     if isinstance(obj, np.ndarray):
         return {"array": _add_array(arrays, path, obj)}
     if isinstance(obj, np.generic):

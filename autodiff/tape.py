@@ -201,7 +201,7 @@ class Freed:
     name, shape, dtype and op) for pictures and listings. Made from its Node on demand."""
 
     __slots__ = ("_node", "name", "shape", "dtype")
-    data = None
+    _value = None
     grad = None
     requires_grad = True
     _hooks = None
@@ -447,7 +447,7 @@ class _Walk:
                 below, t = _earlier(below, t, node.seq)
             gi = grads[i] if needs[i] else None
             if gi is not None:
-                data = t.data
+                data = t._value
                 if gi.shape != data.shape:
                     raise ShapeError(
                         f"{node.prim.name}: VJP returned a gradient of shape {gi.shape} for "
@@ -479,7 +479,7 @@ class _Walk:
                     self.owned.add(below)
             if below is not None and not keep_values and not below.watched:
                 if below.freed is None:
-                    data = t.data
+                    data = t._value
                     below.freed = (t.name, data.shape, data.dtype)
                 node[i] = below
         if not self.retain_graph:
@@ -534,7 +534,7 @@ def _check_versions(node: Node, out: Any) -> None:
     candidates = [t for t in (*node, out) if t is not None and t._version > node.seq]
     if prim.legacy:  # an older VJP reads what its forward saved: those arrays only
         items = node.saved if isinstance(node.saved, tuple) else (node.saved,)
-        candidates = [t for t in candidates if any(s is t.data for s in items)]
+        candidates = [t for t in candidates if any(s is t._value for s in items)]
     elif not prim.reads_values:
         candidates = []
     if candidates:
@@ -562,12 +562,12 @@ def _run_vjp(node: Node, out: Any, g: Any, create_graph: bool) -> tuple[Any, ...
     else:
         if args is ARRAYS_OF_INPUTS:  # the arrays of the input Tensors, as the forward had them
             if count == 1:
-                args = (node[0].data,)
+                args = (node[0]._value,)
             elif count == 2:
-                args = (node[0].data, node[1].data)
+                args = (node[0]._value, node[1]._value)
             else:
-                args = tuple([t.data for t in node])
-        grads = vjp(args, out.data, g, node.needs, node.saved, node.params)
+                args = tuple([t._value for t in node])
+        grads = vjp(args, out._value, g, node.needs, node.saved, node.params)
     if len(grads) != count:
         raise GradientError(
             f"{node.prim.name}: VJP returned {len(grads)} gradients for {count} inputs"
@@ -637,7 +637,7 @@ def _run_hooks(t: Any, g: Any, wrap: Callable, create_graph: bool) -> Any:
                 f"or a Tensor of shape {as_tensor.shape}"
             )
         as_tensor = replaced
-    return as_tensor if create_graph else as_tensor.data
+    return as_tensor if create_graph else as_tensor._value
 
 
 def _store(t: Any, g: Any, wrap: Callable, create_graph: bool) -> None:
@@ -650,9 +650,9 @@ def _store(t: Any, g: Any, wrap: Callable, create_graph: bool) -> None:
     elif create_graph or grad.requires_grad:  # a recorded sum
         t.grad = grad + (g if create_graph else wrap(g))
     elif not _accumulates_in_place(grad, g):  # a number, a read-only array: a new sum
-        t.grad = wrap(grad.data + g)
+        t.grad = wrap(grad._value + g)
     else:
-        data = grad.data
+        data = grad._value
         np.add(data, g, out=data)
         grad._version = mark_inplace()  # a graph that read this .grad sees it changed
 
@@ -660,7 +660,7 @@ def _store(t: Any, g: Any, wrap: Callable, create_graph: bool) -> None:
 def _accumulates_in_place(grad: Any, g: Any) -> bool:
     """Whether g can be added into grad's array in place: a plain writeable array of g's
     shape and dtype."""
-    data = grad.data
+    data = grad._value
     return (
         type(data) is np.ndarray
         and data.flags.writeable

@@ -88,7 +88,7 @@ def _operand(other: Any) -> Any:
     """The array or number an in-place method combines with: a Tensor's array, a number or
     an array as it is, a list as an array (so that alpha * [1, 2] scales, not repeats)."""
     if isinstance(other, Tensor):
-        return other.data
+        return other._value
     return other if isinstance(other, _PLAIN) else np.asarray(other)
 
 
@@ -122,7 +122,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "data",
+        "_value",
         "_requires_grad",
         "grad",
         "name",
@@ -144,7 +144,7 @@ class Tensor:
                 f"takes values, not a shape (for zeros of a shape write autodiff.zeros(2, 3))"
             )
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._value
         elif dtype is None and isinstance(data, (list, tuple)):
             data = _legacy_values(data)
         elif type(data) is int:
@@ -156,7 +156,7 @@ class Tensor:
         array = _to_array(data, dtype)
         if array is data or array.base is not None:  # it may share the caller's memory
             array = array.copy()
-        self.data = array
+        self._value = array
         self.grad: Tensor | None = None
         self.name = name
         self._node: tape.Node | None = None
@@ -172,7 +172,7 @@ class Tensor:
     def _wrap(cls, data: np.ndarray) -> Tensor:
         """A Tensor around `data` with no checks: the hot path of every op."""
         t = object.__new__(Tensor)
-        t.data = data
+        t._value = data
         t._requires_grad = False
         t.grad = None
         t.name = None
@@ -196,7 +196,7 @@ class Tensor:
         datas = []
         for a in args:
             if isinstance(a, Tensor):
-                datas.append(a.data)
+                datas.append(a._value)
                 if a._requires_grad:
                     needs |= bit
             else:
@@ -214,7 +214,7 @@ class Tensor:
                 f"trailing dims to be equal or 1"
             ) from None
         result = object.__new__(Tensor)  # Tensor._wrap(out), inlined: the hottest line
-        result.data = out
+        result._value = out
         result.grad = None
         result.name = None
         result._version = 0
@@ -245,22 +245,46 @@ class Tensor:
 
     @property
     def shape(self) -> Shape:
-        return self.data.shape
+        return self._value.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._value.ndim
 
     @property
     def size(self) -> ElementCount:
         """The number of elements (numpy's x.size), callable as PyTorch's: x.size() is the
         shape, x.size(d) the size of dim d.
         """
-        return ElementCount(self.data.shape)
+        return ElementCount(self._value.shape)
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._value.dtype
+
+    @property
+    def data(self) -> Tensor:
+        """The same values as a Tensor cut from the graph, as PyTorch's `.data`.
+
+        It shares this tensor's memory, does not require grad and is not version-checked: an
+        in-place change through it (`p.data -= lr * p.grad`) is not seen by the tape. Use
+        `.numpy()` for the numpy array, `detach()` for a checked alias.
+        """
+        t = Tensor._wrap(self._value)
+        t._cause = (_DETACHED, ".data")
+        return t
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """Replace the values (and possibly the shape and dtype), as PyTorch's `t.data = v`."""
+        if isinstance(value, Tensor):
+            value = value._value
+        elif not isinstance(value, np.ndarray):
+            raise TypeError(
+                f"Tensor.data: cannot assign a {type(value).__name__}; expected a Tensor "
+                f"(or a numpy array)"
+            )
+        self._value = value
 
     @property
     def is_leaf(self) -> bool:
@@ -274,26 +298,26 @@ class Tensor:
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._value.size != 1:
             raise ShapeError(
                 f"item: called on a Tensor of shape {self.shape}; expected exactly one element"
             )
-        return self.data.item()
+        return self._value.item()
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
-        return self.data
+        return self._value
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._value.tolist()
 
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._value)
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        return bool(self._value)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -310,10 +334,10 @@ class Tensor:
                 f"be 0; expected the VJP to compute with operators, Tensor methods and "
                 f"primitives (e.g. ad.exp(x), not np.exp(np.asarray(x)))"
             )
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._value if dtype is None else self._value.astype(dtype)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        body = np.array2string(self._value, separator=", ", prefix="Tensor(")
         extras = []
         if self.dtype not in (_default_dtype, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
@@ -356,7 +380,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared), cut from the graph."""
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self._value)
         t._cause = (_DETACHED, "detach()")
         return t
 
@@ -439,16 +463,16 @@ class Tensor:
         if not self.requires_grad:
             raise GradientError(f"{op}: {self._why_no_grad()}")
         if gradient is None:
-            if self.data.size != 1:
+            if self._value.size != 1:
                 raise GradientError(
                     f"{op}: called on a Tensor of shape {self.shape}; expected a scalar, "
                     f"or pass gradient= of shape {self.shape}"
                 )
-            g = _ones(self.data.dtype, self.data.shape)
+            g = _ones(self._value.dtype, self._value.shape)
         elif create_graph and isinstance(gradient, Tensor) and gradient.requires_grad:
             g = gradient
         else:
-            g = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype)
+            g = np.array(gradient._value if isinstance(gradient, Tensor) else gradient, self.dtype)
         if g.shape != self.shape:
             raise ShapeError(
                 f"{op}: gradient of shape {g.shape} for a Tensor of shape {self.shape}; "
@@ -480,17 +504,17 @@ class Tensor:
                 f"wrap it in `with autodiff.no_grad():` (as optimisers do), or write x = x + ..."
             )
         self._version = tape.mark_inplace()
-        if not isinstance(self.data, np.ndarray):  # a 0-d op result holds a numpy scalar,
-            self.data = np.array(self.data)  # which cannot change in place: give it an array
+        if not isinstance(self._value, np.ndarray):  # a 0-d op result holds a numpy scalar,
+            self._value = np.array(self._value)  # which cannot change in place: give it an array
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """self += alpha * other, in place (in one pass over memory where BLAS can: axpy)."""
         self._inplace("add_")
         other = _operand(other)
         if alpha == 1:
-            self.data += other
+            self._value += other
         else:
-            axpy(alpha, other, self.data)
+            axpy(alpha, other, self._value)
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
@@ -498,29 +522,29 @@ class Tensor:
         self._inplace("sub_")
         other = _operand(other)
         if alpha == 1:
-            self.data -= other
+            self._value -= other
         else:
-            axpy(-alpha, other, self.data)
+            axpy(-alpha, other, self._value)
         return self
 
     def mul_(self, other: Any) -> Tensor:
         """self *= other, in place."""
         self._inplace("mul_")
-        self.data *= _operand(other)
+        self._value *= _operand(other)
         return self
 
     def zero_(self) -> Tensor:
         """Set every element to 0, in place."""
         self._inplace("zero_")
-        self.data[...] = 0
+        self._value[...] = 0
         return self
 
     def copy_(self, source: Any) -> Tensor:
         """Copy `source`'s values into self, in place (shapes must broadcast to self's)."""
         self._inplace("copy_")
-        source = source.data if isinstance(source, Tensor) else np.asarray(source)
+        source = source._value if isinstance(source, Tensor) else np.asarray(source)
         try:
-            np.copyto(self.data, np.broadcast_to(source, self.shape), casting="same_kind")
+            np.copyto(self._value, np.broadcast_to(source, self.shape), casting="same_kind")
         except ValueError:
             raise ShapeError(
                 f"copy_: cannot copy a source of shape {source.shape} into a tensor of shape "
@@ -545,11 +569,11 @@ class Tensor:
                 )
             return method(other)
         self._inplace(op)
-        value = other.data if isinstance(other, Tensor) else other
+        value = other._value if isinstance(other, Tensor) else other
         try:
-            ufunc(self.data, value, out=self.data)
+            ufunc(self._value, value, out=self._value)
         except TypeError as error:  # numpy's UFuncTypeError: the result cannot be stored
-            stored = np.result_type(ufunc(self.data, value))
+            stored = np.result_type(ufunc(self._value, value))
             raise DTypeError(
                 f"{op}: cannot store the {stored} result in place in a {self.dtype} tensor; "
                 f"expected a value of the tensor's kind, or write x = x {op[0]} y"
@@ -618,7 +642,7 @@ class Tensor:
         return self
 
     def __matmul__(self, other: Any) -> Tensor:
-        if not (isinstance(other, Tensor) and other.data.dtype == self.data.dtype):
+        if not (isinstance(other, Tensor) and other._value.dtype == self._value.dtype):
             check_same_dtype("matmul", self, other)
         return Tensor.apply(linalg.matmul, self, other)
 
@@ -664,7 +688,7 @@ class Tensor:
         """self, or its values in the default float dtype where it holds integers or booleans:
         PyTorch computes exp, log, std, ... of an integer tensor in float32, not numpy's float64.
         """
-        return self if self.data.dtype.kind in "fc" else self.astype(_default_dtype)
+        return self if self._value.dtype.kind in "fc" else self.astype(_default_dtype)
 
     def exp(self) -> Tensor:
         return Tensor.apply(unary.exp, self._floating())
@@ -804,7 +828,7 @@ class Tensor:
     def clone(self) -> Tensor:
         """A copy of the values, recorded: gradients flow back to self."""
         if self.dtype.kind not in "fc":
-            return Tensor._wrap(self.data.copy())
+            return Tensor._wrap(self._value.copy())
         return Tensor.apply(unary.astype, self, dtype=self.dtype)  # astype copies
 
     def contiguous(self) -> Tensor:
@@ -813,11 +837,11 @@ class Tensor:
 
     def numel(self) -> int:
         """The number of elements."""
-        return self.data.size
+        return self._value.size
 
     def dim(self) -> int:
         """The number of dims."""
-        return self.data.ndim
+        return self._value.ndim
 
     # ----- reductions: PyTorch's dim/keepdim, numpy's axis/keepdims, one meaning --------------
 
@@ -911,7 +935,7 @@ class Tensor:
         x = self.reshape(1) if self.ndim == 0 else self
         axis = normalize_axes(axis, x.ndim, op)[0]
         pick = compare.argmax if op == "max" else compare.argmin
-        indices = pick.forward(x.data, axis=axis, keepdims=True)[0]
+        indices = pick.forward(x._value, axis=axis, keepdims=True)[0]
         values = x.take_along_axis(indices, axis)  # the gradient goes to that one element
         if self.ndim == 0:
             return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
@@ -951,7 +975,7 @@ class Tensor:
             axis = axis[0]
         lead = (slice(None),) * axis
         if x.shape[axis] == 0:
-            return Tensor._wrap(np.prod(x.data, axis=axis, keepdims=keepdims))
+            return Tensor._wrap(np.prod(x._value, axis=axis, keepdims=keepdims))
         while x.shape[axis] > 1:
             half = x.shape[axis] // 2
             pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]
@@ -989,12 +1013,12 @@ class Tensor:
         # Divided by the largest |x| first, so that powers of 1e-200 or 1e200 neither underflow
         # nor overflow; the norm is homogeneous, so with that scale held constant every
         # derivative is unchanged.
-        peak = np.abs(self.data).max(axis=axis, keepdims=True, initial=0)
+        peak = np.abs(self._value).max(axis=axis, keepdims=True, initial=0)
         scale = np.where((peak > 0) & np.isfinite(peak), peak, 1).astype(self.dtype)
         scaled = self / scale
         power = scaled * scaled if p == 2 else scaled.abs() ** p
         total = power.sum(axis=axis, keepdims=keepdims)
-        zero = total.data == 0  # shifted to 1 and back, so that the root stays differentiable
+        zero = total._value == 0  # shifted to 1 and back, so that the root stays differentiable
         root = (total + zero).sqrt() if p == 2 else (total + zero) ** (1.0 / p)
         return (root - zero) * scale.reshape(total.shape)
 
@@ -1155,7 +1179,7 @@ class Tensor:
 
     def take_along_axis(self, indices: Any, axis: int) -> Tensor:
         """Values picked along `axis` by integer `indices` (numpy's take_along_axis)."""
-        indices = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+        indices = indices._value if isinstance(indices, Tensor) else np.asarray(indices)
         return self[shape_ops.along_axis_index(self.shape, indices, axis)]
 
     def gather(self, dim: int, index: Any) -> Tensor:
@@ -1170,21 +1194,21 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         """A 0-d tensor formats as its value (f"{loss:.4f}"), as in PyTorch; others as repr."""
         if self.ndim == 0:
-            return format(self.data.item(), spec)
+            return format(self._value.item(), spec)
         return object.__format__(self, spec)
 
     def __index__(self) -> int:
         """A one-element integer tensor as an index or slice bound (x[:n], range(n))."""
-        if self.dtype.kind not in "iu" or self.data.size != 1:
+        if self.dtype.kind not in "iu" or self._value.size != 1:
             raise TypeError(
                 f"__index__: a Tensor of shape {self.shape} and dtype {self.dtype}; only "
                 f"integer tensors of a single element can be converted to an index"
             )
-        return int(self.data.item())
+        return int(self._value.item())
 
     def nelement(self) -> int:
         """The number of elements (PyTorch's older name of numel)."""
-        return self.data.size
+        return self._value.size
 
     def log10(self) -> Tensor:
         return Tensor.apply(unary.log10, self._floating())
@@ -1206,7 +1230,7 @@ class Tensor:
                 raise ShapeError(
                     f"masked_fill: value of shape {value.shape}; expected a number or a 0-d tensor"
                 )
-            value = value.astype(self.dtype) if value.dtype.kind in "fc" else value.data
+            value = value.astype(self.dtype) if value.dtype.kind in "fc" else value._value
         return Tensor.apply(elementwise.where, mask, value, self)
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
@@ -1220,7 +1244,7 @@ class Tensor:
             self[np.broadcast_to(mask, self.shape)] = value
             return self
         self._inplace("masked_fill_")
-        np.copyto(self.data, _operand(value), where=mask, casting="unsafe")
+        np.copyto(self._value, _operand(value), where=mask, casting="unsafe")
         return self
 
     def tril(self, diagonal: int = 0) -> Tensor:
@@ -1290,19 +1314,19 @@ class Tensor:
     def all(self, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
         """Whether every element (along `dim`) is non-zero: a bool tensor."""
         axis, keepdims = _dims("all", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
-        return Tensor._wrap(np.all(self.data, axis=axis, keepdims=keepdims))
+        return Tensor._wrap(np.all(self._value, axis=axis, keepdims=keepdims))
 
     def any(self, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
         """Whether some element (along `dim`) is non-zero: a bool tensor."""
         axis, keepdims = _dims("any", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
-        return Tensor._wrap(np.any(self.data, axis=axis, keepdims=keepdims))
+        return Tensor._wrap(np.any(self._value, axis=axis, keepdims=keepdims))
 
     def allclose(
         self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
     ) -> bool:
         """Whether |self - other| <= atol + rtol·|other| everywhere (shapes broadcast)."""
-        other = other.data if isinstance(other, Tensor) else other
-        return bool(np.allclose(self.data, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+        other = other._value if isinstance(other, Tensor) else other
+        return bool(np.allclose(self._value, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     def topk(
         self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
@@ -1317,12 +1341,12 @@ class Tensor:
                 f"topk: k={k} for dim {axis} of size {x.shape[axis]}; expected 0 <= k <= "
                 f"{x.shape[axis]}"
             )
-        keys = -x.data if largest else x.data
+        keys = -x._value if largest else x._value
         # a stable sort: equal values keep their order, and NaN counts as the largest
         order = np.argsort(keys, axis=axis, kind="stable")
         if largest:
             nan_first = np.argsort(
-                ~np.isnan(np.take_along_axis(x.data, order, axis)), axis=axis, kind="stable"
+                ~np.isnan(np.take_along_axis(x._value, order, axis)), axis=axis, kind="stable"
             )
             order = np.take_along_axis(order, nan_first, axis)
         indices = np.take(order, np.arange(k), axis=axis)
@@ -1372,12 +1396,12 @@ class Tensor:
     ) -> Tensor:
         """A tensor of `size` filled with `fill_value`, in self's dtype (unless given)."""
         full = self._new(np.zeros, (size,), dtype, False, "new_full")
-        full.data[...] = fill_value
+        full._value[...] = fill_value
         return full.requires_grad_(requires_grad)
 
     def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """A copy of `data` in self's dtype (unless given)."""
-        data = data.data if isinstance(data, Tensor) else data
+        data = data._value if isinstance(data, Tensor) else data
         return Tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def _new(self, make: Callable, size: Any, dtype: Any, requires_grad: bool, op: str) -> Tensor:
@@ -1406,7 +1430,7 @@ class Tensor:
         self._inplace("__setitem__")
         value = _operand(value)
         try:
-            self.data[index] = value
+            self._value[index] = value
         except IndexError as err:
             raise IndexError(
                 f"__setitem__: index {index!r} on a tensor of shape {self.shape}: {err}"
@@ -1414,7 +1438,7 @@ class Tensor:
         except ValueError:
             raise ShapeError(
                 f"__setitem__: cannot assign a value of shape {np.shape(value)} to x[{index!r}] "
-                f"of shape {np.shape(self.data[index])}; expected a shape that broadcasts to it"
+                f"of shape {np.shape(self._value[index])}; expected a shape that broadcasts to it"
             ) from None
 
     def _records(self, *others: Any) -> bool:
@@ -1433,7 +1457,7 @@ class Tensor:
                 f"expected it under `with autodiff.no_grad():` (as an optimiser step is), or a "
                 f"new tensor (x = x.clone(); then change x)"
             )
-        old = Tensor._wrap(np.array(self.data))  # a copy: a VJP may read the old values
+        old = Tensor._wrap(np.array(self._value))  # a copy: a VJP may read the old values
         old._node, old._requires_grad, old._cause = self._node, self._requires_grad, self._cause
         old.name, old._version = self.name, self._version
         return old
@@ -1445,10 +1469,10 @@ class Tensor:
         an earlier op that used self without reading it sends its gradient to `old`'s node
         (see tape._earlier).
         """
-        if not isinstance(self.data, np.ndarray):
-            self.data = np.array(self.data)
+        if not isinstance(self._value, np.ndarray):
+            self._value = np.array(self._value)
         try:
-            np.copyto(self.data, result.data)
+            np.copyto(self._value, result._value)
         except ValueError:
             raise ShapeError(
                 f"{op}: cannot write a result of shape {result.shape} into a tensor of "
@@ -1469,9 +1493,9 @@ class ValuesIndices(NamedTuple):
 def _index(index: Any) -> Any:
     """An index as numpy takes it: Tensors as their arrays, a list as an array."""
     if isinstance(index, Tensor):
-        index = index.data
+        index = index._value
     elif isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        index = tuple(i._value if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
         index = np.asarray(index)
     return index
@@ -1479,7 +1503,7 @@ def _index(index: Any) -> Any:
 
 def _mask(op: str, mask: Any, shape: Shape) -> np.ndarray:
     """A boolean mask that broadcasts to `shape` (it must not enlarge it), as an array."""
-    mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    mask = np.asarray(mask._value if isinstance(mask, Tensor) else mask)
     if mask.dtype != np.bool_:
         raise DTypeError(f"{op}: mask of dtype {mask.dtype}; expected a bool mask (e.g. x == 0)")
     try:
@@ -1496,7 +1520,7 @@ def _mask(op: str, mask: Any, shape: Shape) -> np.ndarray:
 
 def _check_ranks(op: str, tensors: tuple[Any, ...], ranks: tuple[int, ...]) -> None:
     """Raise unless each operand has the number of dims its op needs."""
-    shapes = tuple(np.shape(t.data if isinstance(t, Tensor) else t) for t in tensors)
+    shapes = tuple(np.shape(t._value if isinstance(t, Tensor) else t) for t in tensors)
     if tuple(len(s) for s in shapes) != ranks:
         raise ShapeError(
             f"{op}: operands of shapes {' and '.join(map(str, shapes))}; expected "
@@ -1532,7 +1556,7 @@ def _cast(x: Any, dtype: np.dtype) -> Any:
 def _arithmetic(prim: Primitive, a: Any, b: Any) -> Tensor:
     """prim(a, b) with a and b promoted (see promoted): +, - and * of Tensors and numbers.
     Two Tensors of one dtype, the most common case, go straight to the op."""
-    if type(a) is Tensor and type(b) is Tensor and a.data.dtype is b.data.dtype:
+    if type(a) is Tensor and type(b) is Tensor and a._value.dtype is b._value.dtype:
         return Tensor.apply(prim, a, b)
     return Tensor.apply(prim, *promoted(a, b))
 
@@ -1542,14 +1566,14 @@ def promoted(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
     division of integers gives the default float dtype. The common cases pass untouched.
     """
     if isinstance(a, Tensor):
-        kind = a.data.dtype.kind
+        kind = a._value.dtype.kind
         if isinstance(b, Tensor):
-            if a.data.dtype == b.data.dtype and (kind in "fc" or not true_divide):
+            if a._value.dtype == b._value.dtype and (kind in "fc" or not true_divide):
                 return a, b
         elif (type(b) is float or type(b) is int) and _keeps(kind, type(b), true_divide):
             return a, b
     elif type(a) is float or type(a) is int:
-        if isinstance(b, Tensor) and _keeps(b.data.dtype.kind, type(a), true_divide):
+        if isinstance(b, Tensor) and _keeps(b._value.dtype.kind, type(a), true_divide):
             return a, b
     if not isinstance(a, (Tensor, np.ndarray, *_NUMBERS)):
         a = _to_array(a)

@@ -184,7 +184,7 @@ def _engine_chain(n: int, repeats: int) -> dict[str, Any]:
         builds.append(built - start)
         backwards.append(done - built)
         frees.append(freed - done)
-        finite = bool(np.isfinite(x.grad.data) and np.isfinite(w.grad.data))
+        finite = bool(np.isfinite(x.grad.numpy()) and np.isfinite(w.grad.numpy()))
     out["recursion_error"] = error
     if error is None:
         ops = out["ops"]

@@ -122,7 +122,7 @@ class Engine:
             self.optimizer = nn.optim.Adam(params, lr=lr)
 
     def parameters(self) -> list[np.ndarray]:
-        return [p.data for p in self.model.parameters()]
+        return [p.numpy() for p in self.model.parameters()]
 
     def loader(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> Any:
         return self.nn.data.DataLoader(
@@ -143,7 +143,7 @@ class Engine:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         with self.autodiff.no_grad():
-            return self.model(self.autodiff.Tensor(x)).data.argmax(axis=1)
+            return self.model(self.autodiff.Tensor(x)).numpy().argmax(axis=1)
 
 
 IMPLS = {"numpy": Floor, "torch": Torch, "engine": Engine}

@@ -127,6 +127,15 @@ def _equation(weight: float, bias: float, digits: int) -> str:
     return f"F = {weight:.{digits}f} C {sign} {abs(bias):.{digits - 1}f}"
 
 
+def first_step_loss(fit: Fit) -> ad.Tensor:
+    """The loss of the first training step (the untrained neuron), not yet backpropagated."""
+    w = nn.Parameter(np.float32(fit.initial_weight * SCALE))
+    b = nn.Parameter(np.float32(fit.initial_bias))
+    w.name, b.name = "w", "b"
+    celsius, fahrenheit = make_data()
+    return mse(w, b, ad.Tensor(celsius, name="celsius"), ad.Tensor(fahrenheit, name="fahrenheit"))
+
+
 def draw_loss_graph(fit: Fit, out: Path) -> list[Path]:
     """Render the graph of the loss at the first step (the untrained neuron), with every
     gradient, as SVG and PNG (with its .dot source); returns the paths written.
@@ -134,11 +143,7 @@ def draw_loss_graph(fit: Fit, out: Path) -> list[Path]:
     Without Graphviz's `dot` program the SVG is drawn in-process and the PNG is skipped, with
     one line saying why.
     """
-    w = nn.Parameter(np.float32(fit.initial_weight * SCALE))
-    b = nn.Parameter(np.float32(fit.initial_bias))
-    w.name, b.name = "w", "b"
-    celsius, fahrenheit = make_data()
-    loss = mse(w, b, ad.Tensor(celsius, name="celsius"), ad.Tensor(fahrenheit, name="fahrenheit"))
+    loss = first_step_loss(fit)
     loss.backward(retain_all_grads=True)  # keep every gradient, so the picture shows them all
     paths = []
     for format in ("svg", "png"):

@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> Result:
                 args.out / f"{stem}_misclassified.png",
             ),
             plot_filters(
-                model.conv1.weight.data,
+                model.conv1.weight.numpy(),
                 f"{data.name}: the first layer's 32 learned 3×3 filters",
                 args.out / f"{stem}_filters.png",
             ),

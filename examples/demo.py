@@ -3,7 +3,8 @@
     python examples/demo.py [--out DIR] [--quick] [--no-download]
 
 1. One neuron learns Celsius → Fahrenheit (celsius_to_fahrenheit.py), and the loss's graph
-   is drawn with autodiff.render_graph.
+   is drawn with autodiff.render_graph; backprop.html plays the backward pass of its first
+   step, and of micrograd's neuron (graph.py), one VJP at a time (autodiff.watch_backward).
 2. A 2-4-1 network learns XOR (xor.py); a 2-5-2 network separates two moons (moons.py).
 3. A 784-256-10 MLP reads digits (mnist.py): the full MNIST where it can be had, else the
    MNIST sample shipped with nn (its test set split 8,000 / 2,000); 10 epochs.
@@ -36,15 +37,31 @@ from pathlib import Path
 # file import as modules; each exposes main(argv), the same function its command line runs.
 import celsius_to_fahrenheit
 import cnn
+import graph
 import mnist
 import moons
 import xor
 
+import autodiff as ad
 from nn.datasets import DatasetNotFoundError
 
 
 def banner(title: str) -> None:
     print(f"\n=== {title} " + "=" * max(0, 76 - len(title)), flush=True)
+
+
+def watch_backprop(fit: celsius_to_fahrenheit.Fit, path: Path) -> Path:
+    """A page that plays two backward passes one VJP at a time: the first training step of
+    the Celsius → Fahrenheit neuron, and micrograd's neuron."""
+    first_step = ad.watch_backward(
+        celsius_to_fahrenheit.first_step_loss(fit),
+        title="Celsius → Fahrenheit: the first step's loss",
+    )
+    neuron = ad.watch_backward(
+        graph.neuron(), title="micrograd's neuron, o = tanh(x1·w1 + x2·w2 + b)"
+    )
+    page = ad.BackwardWatch.combine([first_step, neuron], title="Watch backprop")
+    return page.save(path)
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
@@ -70,8 +87,9 @@ def main(argv: list[str] | None = None) -> list[Path]:
     results: list[mnist.Result | cnn.Result] = []
 
     banner("Celsius → Fahrenheit: one neuron, F = w·C + b")
-    _, paths = celsius_to_fahrenheit.main(out)
+    fit, paths = celsius_to_fahrenheit.main(out)
     pictures += paths
+    pictures.append(watch_backprop(fit, args.out / "backprop.html"))
 
     banner("XOR: a 2-4-1 sigmoid network")
     steps = ["--steps", "100"] if args.quick else []

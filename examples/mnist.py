@@ -156,7 +156,7 @@ def train_epoch(
             optimizer.step()
             count = len(labels)
             total_loss += loss.item() * count
-            correct += int((logits.data.argmax(axis=1) == labels.data).sum())
+            correct += int((logits.numpy().argmax(axis=1) == labels.numpy()).sum())
             seen += count
             bar.set_postfix(
                 loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.2%}", refresh=False
@@ -169,7 +169,7 @@ def predict(model: nn.Module, x: np.ndarray, batch_size: int = 2000) -> np.ndarr
     with ad.no_grad():
         return np.concatenate(
             [
-                model(ad.Tensor(x[start : start + batch_size])).data.argmax(axis=1)
+                model(ad.Tensor(x[start : start + batch_size])).numpy().argmax(axis=1)
                 for start in range(0, len(x), batch_size)
             ]
         )

@@ -70,7 +70,7 @@ def train(
 def predict(model: nn.Module, points: np.ndarray) -> np.ndarray:
     """The class with the larger logit at each point."""
     with ad.no_grad():
-        return model(ad.Tensor(points)).data.argmax(axis=1)
+        return model(ad.Tensor(points)).numpy().argmax(axis=1)
 
 
 def main(argv: list[str] | None = None) -> tuple[float, list[Path]]:

@@ -44,7 +44,7 @@ def train(
 def predict(model: nn.Module, points: np.ndarray) -> np.ndarray:
     """Class 1 where the network's output (a probability) exceeds 1/2."""
     with ad.no_grad():
-        probabilities = model(ad.Tensor(points)).data.reshape(-1)
+        probabilities = model(ad.Tensor(points)).numpy().reshape(-1)
     return (probabilities > 0.5).astype(np.int64)
 
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> tuple[float, list[Path]]:
 
     model, _ = train(args.steps, args.lr, args.seed, log_every=max(1, args.steps // 5))
     with ad.no_grad():
-        outputs = model(ad.Tensor(X)).data.reshape(-1)
+        outputs = model(ad.Tensor(X)).numpy().reshape(-1)
     for point, output in zip(X, outputs):
         print(f"xor{tuple(int(v) for v in point)} = {int(point[0]) ^ int(point[1])}: {output:.3f}")
     accuracy = nn.metrics.accuracy(predict(model, X), Y)

@@ -6,6 +6,7 @@ nn.init, ... so a model's state_dict moves to its PyTorch twin and back unchange
 
 from nn import data, datasets, functional, init, metrics, optim, utils
 from nn.activations import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from nn.attention import MultiheadAttention
 from nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, Dropout2d, MaxPool2d
 from nn.embedding import Embedding
 from nn.layers import Dropout, Flatten, Identity, Sequential
@@ -25,6 +26,14 @@ from nn.module import LoadResult, Module, ModuleList
 from nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from nn.parameter import Parameter
 from nn.random import default_generator, manual_seed
+from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "GroupNorm",
@@ -34,6 +43,20 @@ __all__ = [
     "Identity",
     "Conv1d",
     "SiLU",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "TransformerDecoderLayer",
+    "TransformerDecoder",
+    "Transformer",
+    "MultiheadAttention",
+    "RNNCellBase",
+    "RNNCell",
+    "RNNBase",
+    "RNN",
+    "LSTMCell",
+    "LSTM",
+    "GRUCell",
+    "GRU",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BatchNorm1d",

@@ -69,7 +69,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """
     sample = batch[0]
     if isinstance(sample, Tensor):
-        return autodiff.from_numpy(np.stack([s.data for s in batch]))
+        return autodiff.from_numpy(np.stack([s.numpy() for s in batch]))
     if isinstance(sample, (np.ndarray, np.generic)):
         if np.asarray(sample).dtype.kind in "OSUV":
             raise TypeError(f"default_collate: cannot batch arrays of dtype {sample.dtype}")
@@ -174,7 +174,7 @@ class DataLoader:
         """
         if self.collate_fn is default_collate:
             if type(self.dataset) is TensorDataset:  # a subclass may define its own samples
-                return [autodiff.from_numpy(t.data[indices]) for t in self.dataset.tensors]
+                return [autodiff.from_numpy(t.numpy()[indices]) for t in self.dataset.tensors]
             if isinstance(self.dataset, (np.ndarray, Tensor)):
                 return autodiff.from_numpy(np.asarray(self.dataset)[indices])
         return self.collate_fn([self.dataset[int(i)] for i in indices])

@@ -57,7 +57,7 @@ class Embedding(Module):
         initialisers.normal_(self.weight)
         if padding_idx is not None:
             with autodiff.no_grad():
-                self.weight.data[padding_idx] = 0
+                self.weight.numpy()[padding_idx] = 0
 
     def forward(self, input: Any) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx)

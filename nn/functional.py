@@ -205,7 +205,7 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     distance = (x - y).abs()
     if beta == 0:
         return _reduce(distance, reduction)
-    small = distance.data < beta
+    small = distance.numpy() < beta
     losses = autodiff.where(small, 0.5 * distance * distance / beta, distance - 0.5 * beta)
     return _reduce(losses, reduction)
 
@@ -226,7 +226,7 @@ def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = 
     if log_target:
         losses = y.exp() * (y - x)
     else:
-        positive = y.data > 0
+        positive = y.numpy() > 0
         log_y = autodiff.where(positive, y, 1.0).log()  # log 1 = 0 where the target is 0
         losses = autodiff.where(positive, y * (log_y - x), y * 0.0)
     if reduction == "batchmean":
@@ -286,7 +286,7 @@ def cross_entropy(
             f"cross_entropy: label_smoothing {label_smoothing}; expected a value in [0, 1]"
         )
     logits = autodiff.as_tensor(input)
-    target_dtype = np.asarray(target.data if isinstance(target, Tensor) else target).dtype
+    target_dtype = np.asarray(target.numpy() if isinstance(target, Tensor) else target).dtype
     if target_dtype.kind == "f":
         weight = _class_weights(
             weight, logits.reshape(1, -1) if logits.ndim == 1 else logits, "cross_entropy"
@@ -396,14 +396,15 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     """
     _check_reduction(reduction, "binary_cross_entropy")
     p, y = _same_shape(input, target, "binary_cross_entropy")
-    outside = (p.data < 0) | (p.data > 1)  # NaN is neither: it gives a NaN loss
+    outside = (p.numpy() < 0) | (p.numpy() > 1)  # NaN is neither: it gives a NaN loss
     if outside.any():
         raise ValueError(
-            f"binary_cross_entropy: input holds {p.data[outside].min()}..{p.data[outside].max()}"
+            f"binary_cross_entropy: input holds "
+            f"{p.numpy()[outside].min()}..{p.numpy()[outside].max()}"
             f" outside [0, 1]; expected probabilities in [0, 1] (for logits use "
             f"binary_cross_entropy_with_logits)"
         )
-    nan = np.isnan(p.data)
+    nan = np.isnan(p.numpy())
     losses = -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p))
     if nan.any():  # the clamped logs take NaN for "below the floor": add log(NaN) there, so
         # that the loss and its gradient are NaN, and log(1) = 0 (gradient 0) elsewhere
@@ -442,7 +443,7 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
 
 
 def _integer_array(values: Any, op: str) -> np.ndarray:
-    array = np.asarray(values.data if isinstance(values, Tensor) else values)
+    array = np.asarray(values.numpy() if isinstance(values, Tensor) else values)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{op}: expected integer class indices, got dtype {array.dtype}")
     return array
@@ -489,7 +490,7 @@ def _constant_like(target: Any, y: Tensor, x: Tensor) -> Tensor:
     """
     if isinstance(target, Tensor) or y.dtype == x.dtype:
         return y
-    return Tensor(y.data.astype(x.dtype))
+    return Tensor(y.numpy().astype(x.dtype))
 
 
 def _soft_cross_entropy(
@@ -518,7 +519,7 @@ def _clamped_log(p: Tensor) -> Tensor:
     `lower` inside the log so that the unused branch is finite as well.
     """
     lower = max(math.exp(_LOG_FLOOR), float(np.finfo(p.dtype).tiny))
-    return autodiff.where(p.data >= lower, p.clip(lower, None).log(), _LOG_FLOOR)
+    return autodiff.where(p.numpy() >= lower, p.clip(lower, None).log(), _LOG_FLOOR)
 
 
 # ----- convolution, pooling, normalization, embedding ---------------------------------------
@@ -800,20 +801,20 @@ def batch_norm(
         out, mean = _normalized(x, axes, eps)
         if running_mean is not None or running_var is not None:
             with autodiff.no_grad():
-                batch_mean = mean.data.reshape(channels)
-                centered = x.data - mean.data
+                batch_mean = mean.numpy().reshape(channels)
+                centered = x.numpy() - mean.numpy()
                 unbiased = (centered * centered).sum(axis=axes) / (count - 1)
                 for running, batch in ((running_mean, batch_mean), (running_var, unbiased)):
                     if running is not None:
-                        running.copy_(running.data * (1 - momentum) + batch * momentum)
+                        running.copy_(running.numpy() * (1 - momentum) + batch * momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError(
                 "batch_norm: training=False needs running_mean and running_var; expected "
                 "both, or training=True to use the batch's statistics"
             )
-        scale = (running_var.data + eps) ** -0.5
-        out = (x - running_mean.data.reshape(shape)) * scale.reshape(shape).astype(x.dtype)
+        scale = (running_var.numpy() + eps) ** -0.5
+        out = (x - running_mean.numpy().reshape(shape)) * scale.reshape(shape).astype(x.dtype)
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
@@ -918,3 +919,119 @@ def dropout2d(
     keep = rng.random(x.shape[: x.ndim - 2] + (1, 1)) >= p
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
     return x * np.multiply(keep, scale, dtype=x.dtype)
+
+
+# ----- attention ----------------------------------------------------------------------------
+
+
+def attention_mask_bias(mask: Any, dtype: np.dtype, op: str, name: str = "attn_mask") -> Any:
+    """A mask as an additive bias: a bool mask (True where attention is *blocked*) as a constant
+    array, 0 or -inf; a float mask as it is (a Tensor keeps its gradient). None stays None."""
+    if mask is None:
+        return None
+    values = mask.numpy() if isinstance(mask, Tensor) else np.asarray(mask)
+    if values.dtype == np.bool_:
+        return np.where(values, -np.inf, 0.0).astype(dtype)
+    if values.dtype.kind != "f":
+        raise DTypeError(
+            f"{op}: {name} of dtype {values.dtype}; expected a bool mask (True where attention "
+            f"is blocked) or a float mask of the query's dtype {dtype}, added to the scores"
+        )
+    if values.dtype != dtype:
+        raise DTypeError(f"{op}: {name} {values.dtype} for a query of {dtype}; expected {dtype}")
+    return mask if isinstance(mask, Tensor) else values
+
+
+def scaled_dot_product_attention(
+    query: Any,
+    key: Any,
+    value: Any,
+    attn_mask: Any = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """softmax(query @ keyᵀ · scale + bias) @ value over the last two dims, PyTorch's
+    F.scaled_dot_product_attention: query (..., L, E), key (..., S, E), value (..., S, Ev).
+
+    scale defaults to 1/√E. attn_mask broadcasts to (..., L, S): a bool mask says where
+    attention is *allowed* (True), a float mask is added to the scores. is_causal=True also
+    blocks every key after the query's position (tril of an (L, S) matrix of ones); it takes no
+    attn_mask beside it, as in PyTorch. A query
+    that may attend to no key gets zeros, as in PyTorch. dropout_p drops weights whenever it
+    is > 0 (pass 0 outside training). enable_gqa=True lets key and value have fewer heads (dim
+    -3) than query, each shared by a group of query heads.
+    """
+    op = "scaled_dot_product_attention"
+    q, k, v = (autodiff.as_tensor(t) for t in (query, key, value))
+    _check_probability(dropout_p, op)
+    if q.ndim < 2 or k.ndim != q.ndim or v.ndim != q.ndim:
+        raise ShapeError(
+            f"{op}: query {tuple(q.shape)}, key {tuple(k.shape)}, value {tuple(v.shape)}; "
+            f"expected (..., L, E), (..., S, E), (..., S, Ev) with the same number of dims"
+        )
+    if q.dtype.kind != "f" or k.dtype != q.dtype or v.dtype != q.dtype:
+        raise DTypeError(
+            f"{op}: query {q.dtype}, key {k.dtype}, value {v.dtype}; expected one floating dtype"
+        )
+    if enable_gqa and q.ndim >= 3 and k.shape[-3] != q.shape[-3]:
+        heads, groups = q.shape[-3], k.shape[-3]
+        if k.shape[-3] != v.shape[-3] or heads % groups:
+            raise ShapeError(
+                f"{op}: query with {heads} heads, key with {k.shape[-3]}, value with "
+                f"{v.shape[-3]} (dim -3); expected key and value alike, dividing {heads}"
+            )
+        shared = np.arange(heads) // (heads // groups)  # query head -> its key/value head
+        lead = (slice(None),) * (q.ndim - 3)
+        k, v = k[(*lead, shared)], v[(*lead, shared)]
+    if (
+        k.shape[-1] != q.shape[-1]
+        or v.shape[-2] != k.shape[-2]
+        or not (q.shape[:-2] == k.shape[:-2] == v.shape[:-2])
+    ):
+        raise ShapeError(
+            f"{op}: query {tuple(q.shape)}, key {tuple(k.shape)}, value {tuple(v.shape)}; "
+            f"expected (..., L, E), (..., S, E), (..., S, Ev) with the same leading dims"
+        )
+    length, source = q.shape[-2], k.shape[-2]
+    if is_causal and attn_mask is not None:
+        raise ValueError(
+            f"{op}: attn_mask and is_causal=True both given; expected one of them (fold the "
+            f"causal mask into attn_mask, e.g. attn_mask & ones(L, S).tril())"
+        )
+    bias = None
+    if attn_mask is not None:
+        mask = attn_mask.numpy() if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        if mask.dtype == np.bool_:
+            mask = ~mask  # PyTorch's SDPA: True means "may attend"; the bias blocks the rest
+            bias = attention_mask_bias(mask, q.dtype, op)
+        else:
+            bias = attention_mask_bias(attn_mask, q.dtype, op)
+        try:
+            np.broadcast_shapes(mask.shape, (*q.shape[:-1], source))
+        except ValueError:
+            raise ShapeError(
+                f"{op}: attn_mask {mask.shape} for scores {(*q.shape[:-1], source)}; expected "
+                f"a mask that broadcasts to the scores' shape (..., L, S)"
+            ) from None
+    if is_causal:
+        bias = np.where(np.tri(length, source, dtype=bool), 0.0, -np.inf).astype(q.dtype)
+    factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = (q @ k.transpose(-2, -1)) * factor
+    if bias is not None:
+        scores = scores + bias
+        values = bias.numpy() if isinstance(bias, Tensor) else bias
+        blocked = np.isneginf(values).all(-1, keepdims=True)  # rows with no key to attend to
+        if blocked.any():
+            # zero weights there, as PyTorch's safe softmax; scoring those rows 0 first keeps
+            # NaN (from a softmax of only -inf) out of the gradients
+            scores = autodiff.where(blocked, 0.0, scores)
+            weights = autodiff.where(blocked, 0.0, scores.softmax(-1))
+        else:
+            weights = scores.softmax(-1)
+    else:
+        weights = scores.softmax(-1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ v

@@ -10,7 +10,7 @@ from autodiff import ShapeError, Tensor
 
 
 def _array(values: Any) -> np.ndarray:
-    return np.asarray(values.data if isinstance(values, Tensor) else values)
+    return np.asarray(values.numpy() if isinstance(values, Tensor) else values)
 
 
 def _predicted_classes(outputs: Any, targets: np.ndarray, op: str) -> np.ndarray:

@@ -253,7 +253,7 @@ class Module:
             tensors = [*module._parameters.values(), *buffers]
             for tensor in tensors:
                 if tensor is not None and tensor.dtype.kind == "f":
-                    tensor.data = tensor.data.astype(dtype, copy=False)
+                    tensor.data = tensor.numpy().astype(dtype, copy=False)
                     if tensor.grad is not None:
                         tensor.grad = tensor.grad.to(dtype)
         return self
@@ -263,7 +263,7 @@ class Module:
     def state_dict(self) -> dict[str, np.ndarray]:
         """A copy of every parameter's and persistent buffer's values by dotted name, with
         PyTorch's names, shapes and order."""
-        return {name: t.data.copy() for name, t in self._state_table().items()}
+        return {name: t.numpy().copy() for name, t in self._state_table().items()}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
         """Copy values from `state` (name -> array or Tensor) into the parameters.
@@ -459,7 +459,7 @@ def convert_checked(what: str, value: Any, like: np.ndarray) -> np.ndarray | str
     the cast would change into inf or NaN, or wrap around (int64 to int8).
     """
     if isinstance(value, autodiff.Tensor):
-        value = value.data
+        value = value.numpy()
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as error:

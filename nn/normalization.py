@@ -73,9 +73,9 @@ class _BatchNorm(Module):
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             with autodiff.no_grad():
-                self.num_batches_tracked.copy_(self.num_batches_tracked.data + 1)
+                self.num_batches_tracked.copy_(self.num_batches_tracked.numpy() + 1)
             if self.momentum is None:  # a cumulative average of every batch so far
-                momentum = 1.0 / float(self.num_batches_tracked.data)
+                momentum = 1.0 / float(self.num_batches_tracked.numpy())
         return F.batch_norm(
             x,
             self.running_mean,  # None when not tracking: then every mode uses the batch's

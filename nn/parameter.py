@@ -27,7 +27,7 @@ class Parameter(Tensor):
         shared = isinstance(data, Tensor)
         super().__init__(np.empty(0) if shared else data)  # other data is copied
         if shared:  # a Tensor's values are shared, as with PyTorch's Parameter
-            self.data = data.data
+            self.data = data
         self.requires_grad_(requires_grad)
 
     def __repr__(self) -> str:

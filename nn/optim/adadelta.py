@@ -46,13 +46,13 @@ class Adadelta(Optimizer):
         lr, rho, eps, decay = group["lr"], group["rho"], group["eps"], group["weight_decay"]
         state = self.state.get(id(p))
         if state is None:
-            zeros = np.zeros_like(p.data)
+            zeros = np.zeros_like(p.numpy())
             state = {"step": 0, "square_avg": zeros, "acc_delta": zeros.copy()}
             self.state[id(p)] = state
         state["step"] += 1
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         if decay:
-            grad = grad + decay * p.data
+            grad = grad + decay * p.numpy()
         square_avg *= rho
         square_avg += (1 - rho) * grad * grad
         delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad

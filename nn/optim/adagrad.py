@@ -49,12 +49,12 @@ class Adagrad(Optimizer):
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         state = self.state.get(id(p))
         if state is None:
-            total = np.full_like(p.data, group["initial_accumulator_value"])
+            total = np.full_like(p.numpy(), group["initial_accumulator_value"])
             state = {"step": 0, "sum": total}
             self.state[id(p)] = state
         state["step"] += 1
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * p.data
+            grad = grad + group["weight_decay"] * p.numpy()
         state["sum"] += grad * grad
         rate = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         p.sub_(rate * grad / (np.sqrt(state["sum"]) + group["eps"]))

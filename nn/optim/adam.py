@@ -67,7 +67,7 @@ class Adam(Optimizer):
         if decay and self.decoupled:
             p.mul_(1 - lr * decay)
         if decay and not self.decoupled:
-            np.multiply(p.data, decay, out=decayed)
+            np.multiply(p.numpy(), decay, out=decayed)
             np.add(grad, decayed, out=decayed)
             grad = decayed
         elif grad.dtype != decayed.dtype:

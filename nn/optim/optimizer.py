@@ -127,10 +127,10 @@ class Optimizer:
                 grad = p.grad
                 if grad is None:
                     continue
-                if set_to_none or grad.requires_grad or not grad.data.flags.writeable:
+                if set_to_none or grad.requires_grad or not grad.numpy().flags.writeable:
                     p.grad = None  # a recorded gradient (create_graph) or a read-only array
                     if not set_to_none:  # is replaced by zeros, as PyTorch detaches it
-                        p.grad = Tensor(np.zeros_like(grad.data))
+                        p.grad = Tensor(np.zeros_like(grad.numpy()))
                 else:
                     grad.zero_()
 
@@ -148,7 +148,7 @@ class Optimizer:
         optimisers whose rule allows it override this with one pass that reads the
         hyperparameters once."""
         for p in params:
-            self._update(p, p.grad.data, group)
+            self._update(p, p.grad.numpy(), group)
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__}: no update rule defined")

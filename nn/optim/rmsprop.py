@@ -60,12 +60,12 @@ class RMSprop(Optimizer):
         decay, momentum = group["weight_decay"], group["momentum"]
         state = self.state.get(id(p))
         if state is None:
-            state = {key: np.zeros_like(p.data) for key in self.state_keys}
+            state = {key: np.zeros_like(p.numpy()) for key in self.state_keys}
             state["step"] = 0
             self.state[id(p)] = state
         state["step"] += 1
         if decay:
-            grad = grad + decay * p.data
+            grad = grad + decay * p.numpy()
         square_avg = state["square_avg"]
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad

@@ -57,14 +57,14 @@ class SGD(Optimizer):
             return
         lr = group["lr"]
         for p in params:  # plain SGD: no scratch buffers; one pass over p and its gradient
-            p.sub_(p.grad.data.astype(state_dtype(p.dtype), copy=False), alpha=lr)
+            p.sub_(p.grad.numpy().astype(state_dtype(p.dtype), copy=False), alpha=lr)
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
         dtype = state_dtype(p.dtype)
         decayed, update = self._buffers(p)
         if decay:
-            np.multiply(p.data, decay, out=decayed)
+            np.multiply(p.numpy(), decay, out=decayed)
             np.add(grad, decayed, out=decayed)
             grad = decayed
         elif grad.dtype != dtype:

@@ -31,7 +31,7 @@ def clip_grad_norm_(
     found = _with_grads(parameters)
     if not found:
         return autodiff.tensor(0.0)
-    norms = [np.linalg.norm(p.grad.data.ravel(), ord=norm_type) for p in found]
+    norms = [np.linalg.norm(p.grad.numpy().ravel(), ord=norm_type) for p in found]
     total = float(np.linalg.norm(np.asarray(norms, dtype=np.float64), ord=norm_type))
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
@@ -41,7 +41,7 @@ def clip_grad_norm_(
     scale = max_norm / (total + 1e-6)
     if scale < 1.0:
         for p in found:  # new arrays: the engine may hand one gradient array to several inputs
-            p.grad = autodiff.from_numpy(np.asarray(p.grad.data * scale))
+            p.grad = autodiff.from_numpy(np.asarray(p.grad.numpy() * scale))
     return autodiff.tensor(total, dtype=found[0].grad.dtype)
 
 
@@ -50,4 +50,4 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
     if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value={clip_value}; expected a value >= 0")
     for p in _with_grads(parameters):  # new arrays, as in clip_grad_norm_
-        p.grad = autodiff.from_numpy(np.asarray(np.clip(p.grad.data, -clip_value, clip_value)))
+        p.grad = autodiff.from_numpy(np.asarray(np.clip(p.grad.numpy(), -clip_value, clip_value)))

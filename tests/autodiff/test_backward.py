@@ -45,10 +45,10 @@ def test_gradients_accumulate_until_zeroed():
     x = f64([1.0, 2.0], requires_grad=True)
     (x * 3).sum().backward()
     (x * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [6.0, 6.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
     x.grad = None
     (x * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
 
 
 def test_leaf_gradients_do_not_share_memory():
@@ -56,7 +56,7 @@ def test_leaf_gradients_do_not_share_memory():
     b = f64(np.ones(3), requires_grad=True)
     (a + b).sum().backward()
     a.grad.data *= 10  # e.g. gradient clipping in place
-    np.testing.assert_array_equal(b.grad.data, np.ones(3))
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones(3))
 
 
 def test_backward_on_non_scalar_needs_a_gradient():
@@ -69,7 +69,7 @@ def test_backward_on_non_scalar_needs_a_gradient():
     ):
         y.backward()
     y.backward(gradient=np.full((3, 4), 0.5))
-    np.testing.assert_array_equal(x.grad.data, np.ones((3, 4)))
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((3, 4)))
     with pytest.raises(ad.ShapeError, match=r"gradient of shape \(4,\) for a Tensor"):
         (x * 2).backward(gradient=np.ones(4))
 
@@ -130,7 +130,7 @@ def test_hessian_vector_product():
     y = (x @ f64(a) @ x).sum()
     (g,) = ad.vjp(lambda x: x @ f64(a) @ x, x)[1](1.0)
     (g * f64(v)).sum().backward()
-    np.testing.assert_allclose(x.grad.data, (a + a.T) @ v, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), (a + a.T) @ v, rtol=1e-12)
     assert y.requires_grad
 
 
@@ -184,7 +184,7 @@ def test_backward_without_requires_grad_says_why():
     with pytest.raises(ad.GradientError, match="made by detach"):
         (x * 2).detach().backward()
     with pytest.raises(ad.GradientError, match="made by exp from inputs that do not require"):
-        ad.exp(x.data).backward()
+        ad.exp(x.numpy()).backward()
     with pytest.raises(ad.GradientError, match="leaf created without requires_grad=True"):
         f64(1.0).backward()
 
@@ -212,15 +212,15 @@ def test_hooks_see_and_may_replace_the_gradient():
     x = f64([1.0, 2.0], requires_grad=True)
     y = x * 3
     seen = []
-    y.register_hook(lambda g: seen.append(g.data.copy()))
+    y.register_hook(lambda g: seen.append(g.numpy().copy()))
     remove = x.register_hook(lambda g: g * 10)
     y.sum().backward()
     np.testing.assert_array_equal(seen[0], [1.0, 1.0])
-    np.testing.assert_array_equal(x.grad.data, [30.0, 30.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [30.0, 30.0])
     remove()
     x.grad = None
     (x * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
 
 
 def test_in_place_change_of_a_saved_tensor_is_caught():
@@ -236,14 +236,14 @@ def test_in_place_methods_under_no_grad_bump_the_version():
     w = f64([1.0, 2.0], requires_grad=True)
     with ad.no_grad():
         w.sub_(f64([0.5, 0.5]), alpha=2).add_(1).mul_(2)
-    np.testing.assert_array_equal(w.data, [2.0, 4.0])
+    np.testing.assert_array_equal(w.numpy(), [2.0, 4.0])
     assert w._version > 0  # bumped by each in-place change
     with pytest.raises(ad.GradientError, match="add_: in-place change .* requires grad"):
         w.add_(1)
     g = f64([5.0, 5.0])
     g.zero_()
     g.copy_([1.0, 2.0])
-    np.testing.assert_array_equal(g.data, [1.0, 2.0])
+    np.testing.assert_array_equal(g.numpy(), [1.0, 2.0])
 
 
 def test_augmented_assignment_rebinds_to_a_recorded_tensor():
@@ -300,7 +300,7 @@ def test_in_place_methods_work_on_zero_d_op_results():
 def test_second_derivative_tells_apart_inputs_that_share_an_array():
     x = f64([1.0, 2.0], requires_grad=True)
     (g,) = ad.vjp(lambda x: (x.detach() * x).sum(), x)[1](1.0)
-    np.testing.assert_array_equal(g.data, [1.0, 2.0])  # d/dx of (c * x) with c = x's values
+    np.testing.assert_array_equal(g.numpy(), [1.0, 2.0])  # d/dx of (c * x) with c = x's values
     assert not g.requires_grad  # c is a constant: no second derivative
 
 
@@ -313,7 +313,7 @@ def test_gradients_take_the_dtype_of_their_variable():
 def test_backward_accepts_a_gradient_tensor_that_requires_grad():
     x = f64(np.ones(3), requires_grad=True)
     (x * 2).backward(gradient=f64(np.ones(3), requires_grad=True))
-    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])
 
 
 def test_an_input_changed_in_place_that_the_op_did_not_save_is_fine():
@@ -322,7 +322,7 @@ def test_an_input_changed_in_place_that_the_op_did_not_save_is_fine():
     with ad.no_grad():
         w.add_(1)
     y.backward()
-    np.testing.assert_array_equal(w.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0])
 
 
 def test_a_hook_must_return_none_or_a_tensor_of_the_same_shape():
@@ -342,7 +342,7 @@ def test_a_kept_intermediate_gradient_has_its_own_memory():
     y = a + b
     y.retain_grad()
     (y * f64([1.0, 2.0, 3.0])).sum().backward()
-    assert not np.shares_memory(y.grad.data, a.grad.data)
+    assert not np.shares_memory(y.grad.numpy(), a.grad.numpy())
 
 
 def test_integer_casts_carry_no_gradient():
@@ -358,13 +358,13 @@ def test_backward_frees_intermediate_arrays_while_the_loss_is_bound():
     try:
         x = f64(np.ones(3), requires_grad=True)
         hidden = (x * 2).tanh()
-        probe = weakref.ref(hidden.data)
+        probe = weakref.ref(hidden.numpy())
         loss = (hidden * 3).sum()
         del hidden
         assert probe() is not None  # the graph keeps it for the VJPs
         loss.backward()
         assert probe() is None  # gone, though loss is still bound, with no collector
-        np.testing.assert_allclose(x.grad.data, 6 * (1 - np.tanh(2.0) ** 2))
+        np.testing.assert_allclose(x.grad.numpy(), 6 * (1 - np.tanh(2.0) ** 2))
     finally:
         gc.enable()
 
@@ -373,8 +373,8 @@ def test_an_intermediate_the_user_holds_keeps_its_values_after_backward():
     x = f64([1.0, 2.0], requires_grad=True)
     hidden = x * 2
     (hidden * hidden).sum().backward()
-    np.testing.assert_array_equal(hidden.data, [2.0, 4.0])
-    np.testing.assert_array_equal(x.grad.data, [8.0, 16.0])
+    np.testing.assert_array_equal(hidden.numpy(), [2.0, 4.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [8.0, 16.0])
 
 
 def test_draw_graph_after_backward_marks_freed_values_and_keeps_leaves():
@@ -544,7 +544,7 @@ def test_std_gradient_at_zero_variance_is_zero_as_in_pytorch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         x.std().backward()
-    np.testing.assert_array_equal(x.grad.data, np.zeros(4))
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros(4))
 
 
 @pytest.mark.parametrize(
@@ -580,10 +580,10 @@ def test_a_second_backward_adds_into_the_existing_grad_array():
     w = ad.Tensor([1.0, 2.0], requires_grad=True)
     (w * w).sum().backward()
     grad = w.grad
-    buffer = grad.data
+    buffer = grad.numpy()
     (w * w).sum().backward()
-    assert w.grad is grad and w.grad.data is buffer  # accumulated in place, as in PyTorch
-    np.testing.assert_array_equal(w.grad.data, [4.0, 8.0])
+    assert w.grad is grad and w.grad.numpy() is buffer  # accumulated in place, as in PyTorch
+    np.testing.assert_array_equal(w.grad.numpy(), [4.0, 8.0])
 
 
 def test_a_graph_that_read_a_grad_refuses_backward_once_it_accumulated_in_place():
@@ -601,7 +601,7 @@ def test_a_read_only_grad_is_replaced_not_written_into():
     held = np.ones(2)
     held.flags.writeable = False
     w.grad = ad.Tensor(held)
-    w.grad.data.flags.writeable = False
+    w.grad.numpy().flags.writeable = False
     (w * w).sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [3.0, 5.0])
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 5.0])
     np.testing.assert_array_equal(held, [1.0, 1.0])

@@ -95,12 +95,12 @@ def test_tensor_add_and_sub_with_alpha_update_in_one_pass_as_numpy_would():
     start = rng.standard_normal(50_000).astype(np.float32)  # large enough for BLAS
     g = rng.standard_normal(50_000).astype(np.float32)
     t = ad.Tensor(start)
-    buffer = t.data
+    buffer = t.numpy()
     t.sub_(ad.Tensor(g), alpha=0.1)
-    assert t.data is buffer  # in place
-    np.testing.assert_allclose(t.data, start - np.float32(0.1) * g, rtol=1e-6, atol=1e-7)
+    assert t.numpy() is buffer  # in place
+    np.testing.assert_allclose(t.numpy(), start - np.float32(0.1) * g, rtol=1e-6, atol=1e-7)
     t.add_(g, alpha=0.1)
-    np.testing.assert_allclose(t.data, start, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(t.numpy(), start, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("size", [10, 50_000])  # numpy's size and BLAS's
@@ -117,4 +117,4 @@ def test_axpy_with_alpha_zero_spreads_nan_and_inf_as_numpy_does(size, bad):
             t = ad.Tensor(np.ones(size, dtype))
             t.sub_(ad.Tensor(np.full(size, bad, dtype)), alpha=0.0)
         assert np.isnan(y).all()
-        assert np.isnan(t.data).all()
+        assert np.isnan(t.numpy()).all()

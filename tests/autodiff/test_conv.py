@@ -16,13 +16,15 @@ def test_conv2d_by_hand():
     w = ad.Tensor(np.array([[[[1.0, 0.0], [0.0, -1.0]]]]), requires_grad=True)
     b = ad.Tensor(np.array([0.5]), requires_grad=True)
     out = ad.conv2d(x, w, b)
-    np.testing.assert_array_equal(out.data, [[[[-3.5, -3.5], [-3.5, -3.5]]]])  # x[i,j]-x[i+1,j+1]
+    np.testing.assert_array_equal(
+        out.numpy(), [[[[-3.5, -3.5], [-3.5, -3.5]]]]
+    )  # x[i,j]-x[i+1,j+1]
     out.sum().backward()
     # each x pixel gets +1 per window it tops-left, -1 per window it bottoms-right
-    np.testing.assert_array_equal(x.grad.data[0, 0], [[1, 1, 0], [1, 0, -1], [0, -1, -1]])
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[1, 1, 0], [1, 0, -1], [0, -1, -1]])
     # dL/dw[i, j] = sum of the pixels tap (i, j) reads
-    np.testing.assert_array_equal(w.grad.data[0, 0], [[8, 12], [20, 24]])
-    assert b.grad.data[0] == 4.0
+    np.testing.assert_array_equal(w.grad.numpy()[0, 0], [[8, 12], [20, 24]])
+    assert b.grad.numpy()[0] == 4.0
 
 
 def test_conv_transpose2d_and_conv2d_weight_by_hand():
@@ -31,10 +33,10 @@ def test_conv_transpose2d_and_conv2d_weight_by_hand():
     w = ad.Tensor(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]), requires_grad=True)
     x = ad.Tensor(np.array([[[[2.0]]]]), requires_grad=True)
     out = ad.conv_transpose2d(x, w)  # one pixel spreads the kernel, scaled by it
-    np.testing.assert_array_equal(out.data, [[[[2.0, 4.0], [6.0, 8.0]]]])
+    np.testing.assert_array_equal(out.numpy(), [[[[2.0, 4.0], [6.0, 8.0]]]])
     out.sum().backward()
     assert x.grad.item() == 10.0  # d/dx = sum of the kernel
-    np.testing.assert_array_equal(w.grad.data, np.full((1, 1, 2, 2), 2.0))
+    np.testing.assert_array_equal(w.grad.numpy(), np.full((1, 1, 2, 2), 2.0))
     image = np.arange(4.0).reshape(1, 1, 2, 2)
     g = np.array([[[[3.0]]]])  # one output pixel: the weight's gradient is g times the window
     np.testing.assert_array_equal(conv2d_weight(image, g, weight_size=(1, 1, 2, 2)), 3 * image)
@@ -45,7 +47,7 @@ def test_max_pool2d_by_hand_ties_go_to_the_first():
     out = ad.max_pool2d(x, kernel_size=2)
     assert out.item() == 3.0
     out.backward()
-    np.testing.assert_array_equal(x.grad.data[0, 0], [[0, 1], [0, 0]])
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[0, 1], [0, 0]])
 
 
 def test_avg_pool2d_and_pad_by_hand():
@@ -53,7 +55,7 @@ def test_avg_pool2d_and_pad_by_hand():
     out = ad.avg_pool2d(ad.pad(x, pad=(1, 0, 0, 0)), kernel_size=(2, 3))  # a zero column first
     assert out.item() == pytest.approx(6.0 / 6)
     out.backward()
-    np.testing.assert_allclose(x.grad.data, np.full((1, 1, 2, 2), 1 / 6))
+    np.testing.assert_allclose(x.grad.numpy(), np.full((1, 1, 2, 2), 1 / 6))
 
 
 def test_float32_stays_float32():
@@ -77,7 +79,7 @@ def test_pooling_gives_the_same_on_channels_last_memory(op):
         x = ad.from_numpy(array).requires_grad_()  # shares the array: keeps its layout
         out = getattr(ad, op)(x, kernel_size=3, stride=2, padding=1)
         (out * out).sum().backward()
-        results.append((out.data, x.grad.data))
+        results.append((out.numpy(), x.grad.numpy()))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
     assert results[1][0].strides[1] < results[1][0].strides[3]  # still channels-last
@@ -148,14 +150,14 @@ def test_conv2d_matches_torch(x_shape, w_shape, params, bias):
     g = rng.standard_normal(out.shape)
     out.backward(g)
     tensors = [
-        torch.tensor(t.data, requires_grad=True) if t is not None else None for t in (x, w, b)
+        torch.tensor(t.numpy(), requires_grad=True) if t is not None else None for t in (x, w, b)
     ]
     expected = F.conv2d(*tensors, **params)
     expected.backward(torch.tensor(g))
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-12)
     for ours, theirs in zip((x, w, b), tensors):
         if ours is not None:
-            np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), atol=1e-12)
+            np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), atol=1e-12)
 
 
 TRANSPOSE_CASES = [
@@ -173,12 +175,12 @@ def test_conv_transpose2d_matches_torch(x_shape, w_shape, params):
     out = ad.conv_transpose2d(x, w, b, **params)
     g = rng.standard_normal(out.shape)
     out.backward(g)
-    tensors = [torch.tensor(t.data, requires_grad=True) for t in (x, w, b)]
+    tensors = [torch.tensor(t.numpy(), requires_grad=True) for t in (x, w, b)]
     expected = F.conv_transpose2d(*tensors, **params)
     expected.backward(torch.tensor(g))
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-12)
     for ours, theirs in zip((x, w, b), tensors):
-        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), atol=1e-12)
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), atol=1e-12)
 
 
 @pytest.mark.parametrize("params", [{"stride": 2, "padding": 1, "groups": 2}, {"dilation": 2}])
@@ -192,12 +194,12 @@ def test_conv2d_in_many_batch_chunks_matches_torch(monkeypatch, params):
     out = ad.conv2d(x, w, **params)
     g = rng.standard_normal(out.shape)
     out.backward(g)
-    tx, tw = (torch.tensor(t.data, requires_grad=True) for t in (x, w))
+    tx, tw = (torch.tensor(t.numpy(), requires_grad=True) for t in (x, w))
     expected = F.conv2d(tx, tw, **params)
     expected.backward(torch.tensor(g))
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), atol=1e-12)
-    np.testing.assert_allclose(w.grad.data, tw.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), atol=1e-12)
 
 
 POOL_CASES = [
@@ -214,15 +216,15 @@ POOL_CASES = [
 def test_max_pool2d_matches_torch(params):
     rng = np.random.default_rng(1)
     x = _leaf(rng, (2, 3, 7, 6))
-    x.data[0, 0, :2, :2] = 1.5  # a tie: the gradient goes to the first maximum, as in PyTorch
+    x.numpy()[0, 0, :2, :2] = 1.5  # a tie: the gradient goes to the first maximum, as in PyTorch
     out = ad.max_pool2d(x, **params)
     g = rng.standard_normal(out.shape)
     out.backward(g)
-    tx = torch.tensor(x.data, requires_grad=True)
+    tx = torch.tensor(x.numpy(), requires_grad=True)
     expected = F.max_pool2d(tx, **params)
     expected.backward(torch.tensor(g))
-    np.testing.assert_array_equal(out.data, expected.detach().numpy())
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), atol=1e-12)
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), atol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -239,11 +241,11 @@ def test_avg_pool2d_matches_torch(params):
     out = ad.avg_pool2d(x, **params)
     g = rng.standard_normal(out.shape)
     out.backward(g)
-    tx = torch.tensor(x.data, requires_grad=True)
+    tx = torch.tensor(x.numpy(), requires_grad=True)
     expected = F.avg_pool2d(tx, **params)
     expected.backward(torch.tensor(g))
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), atol=1e-12)
 
 
 @pytest.mark.parametrize("widths", [(1, 2), (0, 1, 2, 0), (-1, 2, 1, -1), (1, 1, 1, 1, 1, 0)])
@@ -253,11 +255,11 @@ def test_pad_matches_torch(widths):
     out = ad.pad(x, pad=widths, value=0.25)
     g = rng.standard_normal(out.shape)
     out.backward(g)
-    tx = torch.tensor(x.data, requires_grad=True)
+    tx = torch.tensor(x.numpy(), requires_grad=True)
     expected = F.pad(tx, widths, value=0.25)
     expected.backward(torch.tensor(g))
-    np.testing.assert_array_equal(out.data, expected.detach().numpy())
-    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
 
 
 def test_conv_pool_second_derivative_matches_torch():
@@ -274,9 +276,9 @@ def test_conv_pool_second_derivative_matches_torch():
     out = loss(ad, x, w)
     gw = ad.grad(lambda w: loss(ad, x, w))(w)
     hv = ad.grad(lambda w: (ad.grad(lambda w: loss(ad, x, w))(w) * v).sum())(w)
-    tx, tw = torch.tensor(x.data), torch.tensor(w.data, requires_grad=True)
+    tx, tw = torch.tensor(x.numpy()), torch.tensor(w.numpy(), requires_grad=True)
     (tgw,) = torch.autograd.grad(loss(F, tx, tw), tw, create_graph=True)
     (thv,) = torch.autograd.grad((tgw * torch.tensor(v)).sum(), tw)
     assert out.item() == pytest.approx(loss(F, tx, tw).item(), rel=1e-12)
-    np.testing.assert_allclose(gw.data, tgw.detach().numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(hv.data, thv.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gw.numpy(), tgw.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hv.numpy(), thv.numpy(), rtol=1e-10, atol=1e-12)

@@ -40,9 +40,9 @@ def test_creation_arguments():
 
 def test_as_tensor_shares_and_tensor_copies():
     array = np.zeros(3, np.float32)
-    assert autodiff.as_tensor(array).data is array
+    assert autodiff.as_tensor(array).numpy() is array
     assert autodiff.as_tensor(array, dtype=np.float64).dtype == np.float64
-    assert not np.shares_memory(autodiff.tensor(array).data, array)
+    assert not np.shares_memory(autodiff.tensor(array).numpy(), array)
     x = autodiff.tensor([1.0])
     assert autodiff.as_tensor(x) is x
     with pytest.raises(RuntimeError, match="device: 'cuda' is not available"):
@@ -60,7 +60,7 @@ def test_one_seed_repeats_random_tensors_initialisation_dropout_and_shuffling():
             )
         ]
         values = (autodiff.rand(3), autodiff.randn(3), autodiff.randint(10, (3,)))
-        return [layer.weight.data, mask.data, np.array(order), *(v.data for v in values)]
+        return [layer.weight.numpy(), mask.numpy(), np.array(order), *(v.numpy() for v in values)]
 
     assert autodiff.manual_seed is nn.manual_seed
     autodiff.manual_seed(7)
@@ -75,7 +75,7 @@ def test_one_seed_repeats_random_tensors_initialisation_dropout_and_shuffling():
 def test_an_explicit_generator_is_used_instead_of_the_global_one():
     a = autodiff.randn(4, generator=np.random.default_rng(1))
     b = autodiff.randn(4, generator=np.random.default_rng(1))
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
     with pytest.raises(ValueError, match="manual_seed: expected a non-negative integer seed"):
         autodiff.manual_seed(-1)
 

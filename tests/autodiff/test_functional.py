@@ -15,7 +15,7 @@ def test_grad_of_grad_of_cube_at_2_is_12():
 def test_hessian_of_quadratic_form_is_a_plus_a_transpose():
     a = np.random.default_rng(0).standard_normal((3, 3))
     h = ad.hessian(lambda x: x @ ad.Tensor(a) @ x)(np.ones(3))
-    np.testing.assert_allclose(h.data, a + a.T, rtol=1e-12)
+    np.testing.assert_allclose(h.numpy(), a + a.T, rtol=1e-12)
 
 
 def test_grad_with_several_argnums_and_value():
@@ -23,8 +23,8 @@ def test_grad_with_several_argnums_and_value():
         np.array([1.0, 2.0]), np.array([3.0, 4.0])
     )
     assert value.item() == 11.0
-    np.testing.assert_array_equal(ga.data, [3.0, 4.0])
-    np.testing.assert_array_equal(gb.data, [1.0, 2.0])
+    np.testing.assert_array_equal(ga.numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(gb.numpy(), [1.0, 2.0])
 
 
 def test_grad_needs_a_scalar_function():
@@ -46,13 +46,13 @@ def test_vjp_and_jvp_agree_with_the_jacobian():
         return (ad.Tensor(w) @ x).tanh()
 
     x = rng.standard_normal(4)
-    jac = ad.jacobian(f)(x).data
+    jac = ad.jacobian(f)(x).numpy()
     u, v = rng.standard_normal(3), rng.standard_normal(4)
     out, vjp_fn = ad.vjp(f, x)
-    np.testing.assert_allclose(vjp_fn(u)[0].data, u @ jac, rtol=1e-10)
+    np.testing.assert_allclose(vjp_fn(u)[0].numpy(), u @ jac, rtol=1e-10)
     out2, tangent = ad.jvp(f, [x], [v])
-    np.testing.assert_allclose(tangent.data, jac @ v, rtol=1e-10)
-    np.testing.assert_allclose(out.data, out2.data)
+    np.testing.assert_allclose(tangent.numpy(), jac @ v, rtol=1e-10)
+    np.testing.assert_allclose(out.numpy(), out2.numpy())
     expected = (1 - np.tanh(w @ x) ** 2)[:, None] * w
     np.testing.assert_allclose(jac, expected, rtol=1e-10)
 
@@ -88,14 +88,14 @@ def test_jvp_nests_inside_grad():
     def directional(x):
         return ad.jvp(lambda y: (y**3).sum(), [x], [np.ones(2)])[1]  # Σ 3 y²
 
-    np.testing.assert_allclose(ad.grad(directional)(np.array([1.0, 2.0])).data, [6.0, 12.0])
+    np.testing.assert_allclose(ad.grad(directional)(np.array([1.0, 2.0])).numpy(), [6.0, 12.0])
 
 
 def test_gradcheck_leaves_existing_gradients_alone():
     x = ad.Tensor(np.array([1.0, 2.0]), requires_grad=True)
     (x * 3).sum().backward()
     ad.gradcheck(lambda x: (x * x).sum(), [x])
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
 
 
 def test_gradcheck_refuses_to_check_nothing():
@@ -109,7 +109,7 @@ def test_gradcheck_checks_float64_numpy_arrays_as_variables():
     assert ad.gradcheck(lambda a, m: (a * a * m).sum(), [np.array([1.0, 2.0, 3.0]), mask])
 
     def wrong(a):
-        return ad.Tensor(a.data * 2, requires_grad=True).sum()  # cut from a: gradient 0
+        return ad.Tensor(a.numpy() * 2, requires_grad=True).sum()  # cut from a: gradient 0
 
     with pytest.raises(ad.GradientError, match="input 0"):
         ad.gradcheck(wrong, [np.array([1.0, 2.0])])

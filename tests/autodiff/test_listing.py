@@ -98,7 +98,7 @@ def test_trace_backward_lists_vjps_in_reverse_order_with_gradients_by_hand():
     assert [s.name for s in mul.sent] == ["a", "b"]
     np.testing.assert_array_equal(mul.sent[0].grad, [4.0, 5.0, 6.0])  # d t1 / d a = b
     assert mul.sent[1].grad is None  # b is a constant: no gradient sent
-    np.testing.assert_array_equal(a.grad.data, [5.0, 6.0, 7.0])  # b + 1, both paths summed
+    np.testing.assert_array_equal(a.grad.numpy(), [5.0, 6.0, 7.0])  # b + 1, both paths summed
 
 
 def test_trace_backward_prints_one_line_per_vjp(capsys):

@@ -31,7 +31,7 @@ def run_both(fn, *arrays):
                 for o in differentiable
             )
             total.backward()
-        values = [np.asarray(o.detach().numpy() if lib is torch else o.data) for o in outs]
+        values = [np.asarray(o.detach().numpy() if lib is torch else o.numpy()) for o in outs]
         grads = [None if i.grad is None else np.asarray(_numpy(i.grad)) for i in inputs]
         results.append((values, grads, [str(o.dtype).removeprefix("torch.") for o in outs]))
     (ours, our_grads, our_dtypes), (theirs, their_grads, their_dtypes) = results
@@ -45,7 +45,7 @@ def run_both(fn, *arrays):
 
 
 def _numpy(t):
-    return t.numpy() if isinstance(t, torch.Tensor) else t.data
+    return t.numpy() if isinstance(t, torch.Tensor) else t.numpy()
 
 
 CASES = {
@@ -199,7 +199,7 @@ def test_creation_functions_match_pytorch():
     }.items():
         ours, theirs = call(autodiff), call(torch)
         assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), name
-        np.testing.assert_allclose(ours.data, theirs.numpy(), err_msg=name)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), err_msg=name)
 
 
 def test_random_tensors_have_pytorchs_shapes_dtypes_and_ranges():
@@ -250,7 +250,7 @@ def test_float_functions_of_integer_tensors_give_pytorchs_float32():
             ours = call(autodiff, autodiff.tensor([1, 2, 3], dtype=getattr(autodiff, dtype)))
             theirs = call(torch, torch.tensor([1, 2, 3], dtype=getattr(torch, dtype)))
             assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (name, dtype)
-            np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6, err_msg=name)
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, err_msg=name)
 
 
 def test_squeeze_keeps_dims_whose_size_is_not_one_as_pytorch():
@@ -273,7 +273,7 @@ def test_cat_and_stack_of_mixed_dtypes_promote_as_pytorch_and_pass_gradients(joi
     joined = getattr(autodiff, join)([x, autodiff.tensor([3, 4])])
     assert joined.dtype == np.float32
     (joined * joined).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
 
 
 @pytest.mark.parametrize("p", [2, 3])
@@ -285,4 +285,4 @@ def test_norm_of_tiny_and_huge_vectors_is_exact_where_squares_would_under_or_ove
     exact = np.sum(np.abs(values / magnitude) ** p) ** (1 / p)
     np.testing.assert_allclose(x.norm(p).item(), exact * magnitude, rtol=1e-14)
     unit = np.sign(values) * np.abs(values / magnitude) ** (p - 1) / exact ** (p - 1)
-    np.testing.assert_allclose(x.grad.data, unit, rtol=1e-14)  # d‖x‖/dx, scale-free
+    np.testing.assert_allclose(x.grad.numpy(), unit, rtol=1e-14)  # d‖x‖/dx, scale-free

@@ -57,7 +57,7 @@ def assert_same(a, b) -> None:
             assert_same(x, y)
     elif isinstance(a, Tensor):
         assert a.requires_grad == b.requires_grad
-        assert_same(a.data, b.data)
+        assert_same(a.numpy(), b.numpy())
     elif isinstance(a, (np.ndarray, np.generic)):
         assert a.dtype == b.dtype and a.shape == b.shape
         np.testing.assert_array_equal(a, b)

@@ -70,7 +70,7 @@ def test_properties():
     assert x.T.shape == (3, 2)
     assert x.is_leaf and not (x * 2).is_leaf
     assert x.name == "x"
-    assert x.numpy() is x.data
+    assert x.numpy() is x.numpy()
     assert ad.Tensor(4.0).item() == 4.0
     assert isinstance(ad.Tensor(4.0).item(), float)
     d = (x * 2).detach()
@@ -103,13 +103,13 @@ def test_comparisons_give_boolean_tensors_without_gradient():
     x = ad.Tensor([1.0, 2.0, 3.0], requires_grad=True)
     for mask in (x > 2, x >= 2, x < 2, x <= 2, x == 2, x != 2):
         assert mask.dtype == np.bool_ and not mask.requires_grad
-    np.testing.assert_array_equal((x > 1.5).data, [False, True, True])
+    np.testing.assert_array_equal((x > 1.5).numpy(), [False, True, True])
 
 
 def test_argmax_argmin_give_integer_tensors():
     x = ad.Tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]], requires_grad=True)
-    np.testing.assert_array_equal(x.argmax(axis=1).data, [1, 0])
-    np.testing.assert_array_equal(x.argmin(axis=1).data, [0, 1])
+    np.testing.assert_array_equal(x.argmax(axis=1).numpy(), [1, 0])
+    np.testing.assert_array_equal(x.argmin(axis=1).numpy(), [0, 1])
     assert x.argmax().item() == 3
     assert x.argmax(axis=1).dtype.kind == "i" and not x.argmax().requires_grad
 
@@ -141,7 +141,7 @@ def test_indexing_forms():
     assert x[x > 5].shape == (6,)
     assert x[[0, 0, 2]].shape == (3, 4)
     assert x[ad.tensor([2, 1])].shape == (2, 4)
-    np.testing.assert_array_equal(x.take_along_axis(np.array([[0], [3], [1]]), 1).data.ravel(),
+    np.testing.assert_array_equal(x.take_along_axis(np.array([[0], [3], [1]]), 1).numpy().ravel(),
                                   [0, 7, 9])  # fmt: skip
 
 
@@ -166,19 +166,19 @@ def test_the_constructor_and_tensor_copy_the_callers_array():
     for t in (ad.Tensor(array, requires_grad=True), ad.tensor(array, requires_grad=True)):
         array[:] = [9.0, 9.0]  # a later change of the caller's array ...
         (t * t).sum().backward()
-        np.testing.assert_array_equal(t.grad.data, [2.0, 4.0])  # ... changes nothing here
+        np.testing.assert_array_equal(t.grad.numpy(), [2.0, 4.0])  # ... changes nothing here
         array[:] = [1.0, 2.0]
     view = np.arange(6.0)[::2]
-    assert not np.shares_memory(ad.Tensor(view).data, view)
+    assert not np.shares_memory(ad.Tensor(view).numpy(), view)
     source = ad.tensor([1.0, 2.0])
-    assert not np.shares_memory(ad.Tensor(source).data, source.data)
+    assert not np.shares_memory(ad.Tensor(source).numpy(), source.numpy())
 
 
 def test_from_numpy_shares_memory_both_ways():
     array = np.array([1.0, 2.0])
     t = ad.from_numpy(array)
     array[0] = 5.0
-    assert t.data[0] == 5.0
+    assert t.numpy()[0] == 5.0
     with ad.no_grad():
         t += 1
     np.testing.assert_array_equal(array, [6.0, 3.0])
@@ -188,8 +188,8 @@ def test_from_numpy_shares_memory_both_ways():
 
 def test_op_results_wrap_their_arrays_without_a_copy():
     x = ad.tensor(np.arange(6.0).reshape(2, 3))
-    assert np.shares_memory(x.reshape(3, 2).data, x.data)  # a view stays a view
-    assert ad.as_tensor(x.data).data is x.data
+    assert np.shares_memory(x.reshape(3, 2).numpy(), x.numpy())  # a view stays a view
+    assert ad.as_tensor(x.numpy()).numpy() is x.numpy()
 
 
 # ----- size, numel, dim ----------------------------------------------------------------------
@@ -212,14 +212,14 @@ def test_size_is_the_element_count_and_callable_for_the_shape():
 def test_augmented_assignment_under_no_grad_is_in_place():
     w = ad.tensor([1.0, 2.0], requires_grad=True)
     w.grad = ad.tensor([0.5, 0.5])
-    array, version = w.data, w._version
+    array, version = w.numpy(), w._version
     with ad.no_grad():
         w -= 0.1 * w.grad
         w *= 2
         w /= 2
         w += 0.0
-    assert w.requires_grad and w.data is array and w._version > version
-    np.testing.assert_allclose(w.data, [0.95, 1.95])
+    assert w.requires_grad and w.numpy() is array and w._version > version
+    np.testing.assert_allclose(w.numpy(), [0.95, 1.95])
 
 
 def test_augmented_assignment_on_a_leaf_that_requires_grad_says_to_use_no_grad():
@@ -230,9 +230,9 @@ def test_augmented_assignment_on_a_leaf_that_requires_grad_says_to_use_no_grad()
 
 def test_augmented_assignment_without_grad_is_in_place():
     x = ad.tensor([1.0, 2.0])
-    array = x.data
+    array = x.numpy()
     x += ad.tensor([1.0, 1.0])
-    assert x.data is array and x.tolist() == [2.0, 3.0]
+    assert x.numpy() is array and x.tolist() == [2.0, 3.0]
     counts = ad.tensor([1, 2])
     with pytest.raises(ad.DTypeError, match="/=: cannot store the float.* in a int64 tensor"):
         counts /= 2
@@ -246,7 +246,7 @@ def test_augmented_assignment_with_an_operand_that_requires_grad_is_recorded():
     total += w * 3
     assert total.requires_grad
     total.sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 3.0])
 
 
 def test_micrograd_sequence_with_augmented_assignment():
@@ -312,9 +312,9 @@ def test_matmul_and_linear_refuse_mixed_float_dtypes():
 
 def test_comparisons_promote_as_pytorch_does():
     x = ad.tensor([0.1, 0.2])  # float32
-    np.testing.assert_array_equal((x == np.float64(0.1)).data, [True, False])  # in float32
-    np.testing.assert_array_equal(x.eq(ad.tensor([0.1, 0.3], dtype=np.float64)).data, [0, 0])
-    np.testing.assert_array_equal((ad.tensor([1, 2]) < 1.5).data, [True, False])
+    np.testing.assert_array_equal((x == np.float64(0.1)).numpy(), [True, False])  # in float32
+    np.testing.assert_array_equal(x.eq(ad.tensor([0.1, 0.3], dtype=np.float64)).numpy(), [0, 0])
+    np.testing.assert_array_equal((ad.tensor([1, 2]) < 1.5).numpy(), [True, False])
 
 
 @pytest.mark.parametrize(
@@ -342,16 +342,16 @@ def test_composed_pytorch_methods_match_finite_differences(fn):
 def test_norm_and_prod_gradients_by_hand_at_zeros():
     x = ad.tensor([0.0, 0.0], dtype=np.float64, requires_grad=True)
     x.norm().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])  # PyTorch's subgradient at 0
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])  # PyTorch's subgradient at 0
     y = ad.tensor([2.0, 0.0, 3.0], dtype=np.float64, requires_grad=True)
     y.prod().backward()
-    np.testing.assert_array_equal(y.grad.data, [0.0, 6.0, 0.0])  # products of the others
+    np.testing.assert_array_equal(y.grad.numpy(), [0.0, 6.0, 0.0])  # products of the others
 
 
 def test_builtin_abs_is_the_recorded_abs():
     x = ad.tensor([-2.0, 3.0], requires_grad=True)
     abs(x).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [-1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [-1.0, 1.0])
 
 
 def test_a_shape_passed_as_tensor_data_is_refused():
@@ -388,6 +388,35 @@ def test_a_view_of_a_0d_tensor_shares_its_memory_as_in_pytorch():
 def test_add_and_sub_with_alpha_scale_a_list_as_values():
     x = ad.Tensor(np.zeros(2))
     x.add_([1.0, 2.0], alpha=2)
-    np.testing.assert_array_equal(x.data, [2.0, 4.0])
+    np.testing.assert_array_equal(x.numpy(), [2.0, 4.0])
     x.sub_([1.0, 2.0], alpha=2)
-    np.testing.assert_array_equal(x.data, [0.0, 0.0])
+    np.testing.assert_array_equal(x.numpy(), [0.0, 0.0])
+
+
+def test_data_is_a_tensor_sharing_memory_that_does_not_require_grad():
+    """PyTorch's `.data`: a Tensor cut from the graph, sharing the values."""
+    p = ad.tensor([[1.0, 2.0, 4.0], [3.0, 0.0, 5.0]], requires_grad=True)
+    d = p.data
+    assert isinstance(d, ad.Tensor) and not d.requires_grad
+    assert np.shares_memory(d.numpy(), p.numpy())
+    assert d.std().item() == pytest.approx(np.std(p.numpy(), ddof=1))  # PyTorch's unbiased std
+    assert d.transpose(0, 1).shape == (3, 2)  # PyTorch's transpose, not numpy's
+    values, indices = d.max(1)
+    np.testing.assert_array_equal(indices.numpy(), [2, 2])
+
+
+def test_data_update_in_place_changes_the_parameter():
+    """The manual SGD step of PyTorch tutorials: `p.data += -lr * p.grad`."""
+    p = ad.tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()
+    p.data += -0.5 * p.grad
+    np.testing.assert_array_equal(p.numpy(), [0.0, 0.0])
+    assert p.requires_grad and p.is_leaf
+
+
+def test_data_assignment_replaces_the_values():
+    p = ad.tensor([1.0, 2.0], requires_grad=True)
+    p.data = ad.tensor([[3.0, 4.0, 5.0]])
+    assert p.shape == (1, 3) and p.requires_grad
+    with pytest.raises(TypeError, match="Tensor.data: cannot assign a list"):
+        p.data = [1.0]

@@ -25,7 +25,7 @@ def test_set_num_threads_limits_numpys_blas():
     x = ad.Tensor(a, requires_grad=True)
     (x @ x).sum().backward()  # still computes, on one thread
     # d sum(x @ x) / dx_ij = (row sum j of x) + (column sum i of x)
-    np.testing.assert_allclose(x.grad.data, a.sum(axis=1)[None, :] + a.sum(axis=0)[:, None])
+    np.testing.assert_allclose(x.grad.numpy(), a.sum(axis=1)[None, :] + a.sum(axis=0)[:, None])
 
 
 def test_set_num_threads_can_raise_the_limit_again():

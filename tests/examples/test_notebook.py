@@ -1,6 +1,7 @@
 """examples/tour.ipynb runs top to bottom in a real Jupyter kernel, and its graphs show inline
-as SVG on a machine without Graphviz's `dot`."""
+as SVG on a machine without Graphviz's `dot` (and its watched backward pass as a page)."""
 
+import html
 import json
 import shutil
 import sys
@@ -64,6 +65,10 @@ def test_tour_notebook_shows_its_graphs_as_svg_without_dot(no_dot, tmp_path, mon
     assert "grad: no backward yet" in graphs[0].outputs[0].data["image/svg+xml"]
     assert "do/dw1" in "".join(o.get("text", "") for c in cells for o in c.outputs)
     assert "layers.0.weight" in graphs[2].outputs[0].data["image/svg+xml"]
+    (watch,) = [cell for cell in cells if "watch" in cell.metadata.get("tags", [])]
+    (output,) = watch.outputs  # the backward pass, played inline in a frame of its own
+    page = output.data["text/html"]
+    assert page.startswith("<iframe srcdoc=") and "grad: no backward yet" in html.unescape(page)
     (curve,) = [cell for cell in cells if "loss-curve" in cell.metadata.get("tags", [])]
     assert any("image/png" in output.get("data", {}) for output in curve.outputs)
     assert shutil.which("dot") is None

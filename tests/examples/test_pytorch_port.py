@@ -32,7 +32,7 @@ def test_the_cnn_learns_from_640_digits_to_50_percent_on_held_out_ones(capsys, t
     reloaded.load_state_dict(autodiff.load(path, map_location="cpu", weights_only=True))
     for (name, p), (other, q) in zip(model.named_parameters(), reloaded.named_parameters()):
         assert name == other
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
 
 
 def test_the_ported_functions_see_pytorch_semantics():

@@ -170,13 +170,16 @@ def test_demo_runs_every_example_quickly_without_dot_or_matplotlib(
     out = tmp_path / "out"
     pictures = demo.main(["--quick", "--no-download", "--out", str(out)])
     stdout = capsys.readouterr().out
+    backprop = out / "backprop.html"  # two backward passes to watch, one page
+    page = backprop.read_text(encoding="utf-8")
+    assert "Celsius → Fahrenheit: the first step" in page and "micrograd's neuron" in page
     if sys.version_info >= (3, 11):  # the graph is drawn in-process, as SVG
-        assert pictures == [out / "celsius_to_fahrenheit_graph.svg"]
+        assert pictures == [out / "celsius_to_fahrenheit_graph.svg", backprop]
         assert_graph_svg(pictures[0])
-        assert f"Pictures:\n  {pictures[0]}\n" in stdout  # says where it went
+        assert f"Pictures:\n  {pictures[0]}\n  {backprop}\n" in stdout  # says where it went
         assert stdout.count("no PNG of the graph") == 1  # one line says why
     else:
-        assert pictures == []
+        assert pictures == [backprop]  # the steps, without the graph's picture
         assert stdout.count("no graph picture: ") == 1  # one line says why
     fashion = Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").is_file()
     skipped = [line for line in stdout.splitlines() if line.startswith("no picture")]

@@ -14,7 +14,7 @@ def test_adadelta_first_step_by_hand():
     p.grad = Tensor(np.array([2.0]))
     optimizer.step()
     # square_avg = 0.5·4 = 2;  delta = √0.01 / √2.01 · 2
-    np.testing.assert_allclose(p.data, [1.0 - 0.1 / np.sqrt(2.01) * 2])
+    np.testing.assert_allclose(p.numpy(), [1.0 - 0.1 / np.sqrt(2.01) * 2])
 
 
 @pytest.mark.parametrize(

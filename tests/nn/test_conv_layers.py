@@ -28,9 +28,9 @@ def test_conv2d_initialises_as_pytorch_kaiming_uniform_a_sqrt5():
     conv = nn.Conv2d(8, 64, 3)
     bound = 1 / math.sqrt(8 * 3 * 3)  # gain √(2 / (1 + 5)) · √(3 / fan_in)
     for p in (conv.weight, conv.bias):
-        assert np.abs(p.data).max() <= bound
-        assert np.abs(p.data).max() > 0.9 * bound  # the whole range is used
-    assert abs(conv.weight.data.std() - bound / math.sqrt(3)) < 0.05 * bound
+        assert np.abs(p.numpy()).max() <= bound
+        assert np.abs(p.numpy()).max() > 0.9 * bound  # the whole range is used
+    assert abs(conv.weight.numpy().std() - bound / math.sqrt(3)) < 0.05 * bound
 
 
 def test_conv2d_rejects_bad_arguments():
@@ -53,7 +53,7 @@ def test_unbatched_image_gives_unbatched_output():
     x = np.random.default_rng(0).standard_normal((2, 5, 5)).astype(np.float32)
     out = conv(Tensor(x))
     assert out.shape == (3, 5, 5)
-    np.testing.assert_allclose(out.data, conv(Tensor(x[None])).data[0])
+    np.testing.assert_allclose(out.numpy(), conv(Tensor(x[None])).numpy()[0])
     assert F.max_pool2d(Tensor(x), 2).shape == (2, 2, 2)
 
 
@@ -77,24 +77,24 @@ def test_pool_layers_shapes_and_unsupported_modes():
 def test_dropout2d_zeroes_whole_channels_and_scales_the_rest():
     nn.manual_seed(0)
     x = Tensor(np.ones((4, 16, 3, 3), np.float32))
-    out = nn.Dropout2d(0.5)(x).data
+    out = nn.Dropout2d(0.5)(x).numpy()
     per_channel = out.reshape(4, 16, 9)
     assert np.all(per_channel.min(axis=2) == per_channel.max(axis=2))  # whole channels
     assert set(np.unique(out)) == {0.0, 2.0}
     drop = nn.Dropout2d(0.5)
     drop.eval()
-    assert drop(x) is x or np.array_equal(drop(x).data, x.data)
+    assert drop(x) is x or np.array_equal(drop(x).numpy(), x.numpy())
 
 
 def test_embedding_picks_rows_and_padding_row_gets_no_gradient():
     nn.manual_seed(0)
     emb = nn.Embedding(5, 3, padding_idx=0)
-    np.testing.assert_array_equal(emb.weight.data[0], 0)
+    np.testing.assert_array_equal(emb.weight.numpy()[0], 0)
     idx = np.array([[0, 2], [2, 4]])
     out = emb(idx)
-    np.testing.assert_array_equal(out.data, emb.weight.data[idx])
+    np.testing.assert_array_equal(out.numpy(), emb.weight.numpy()[idx])
     out.sum().backward()
-    np.testing.assert_array_equal(emb.weight.grad.data[:, 0], [0, 0, 2, 0, 1])
+    np.testing.assert_array_equal(emb.weight.grad.numpy()[:, 0], [0, 0, 2, 0, 1])
     with pytest.raises(IndexError, match="embedding: indices 0..5 for 5 embeddings"):
         emb(np.array([0, 5]))
     with pytest.raises(TypeError, match="integer"):
@@ -132,10 +132,10 @@ def test_conv2d_layer_matches_torch(kwargs):
     ttx = torch.tensor(x, requires_grad=True)
     expected = theirs(ttx)
     (expected * expected).sum().backward()
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(tx.grad.data, ttx.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(tx.grad.numpy(), ttx.grad.numpy(), atol=1e-10)
     for (name, p), q in zip(ours.named_parameters(), theirs.parameters()):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), atol=1e-10, err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), atol=1e-10, err_msg=name)
 
 
 @pytest.mark.parametrize("size", [1, 2, (3, 4), (5, 2)])
@@ -148,8 +148,8 @@ def test_adaptive_avg_pool2d_matches_torch(size):
     ttx = torch.tensor(x, requires_grad=True)
     expected = TF.adaptive_avg_pool2d(ttx, size)
     expected.backward(torch.tensor(g))
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(tx.grad.data, ttx.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(tx.grad.numpy(), ttx.grad.numpy(), atol=1e-12)
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
@@ -162,8 +162,8 @@ def test_pad_modes_match_torch(mode):
     ttx = torch.tensor(x, requires_grad=True)
     expected = TF.pad(ttx, (1, 2, 3, 0), mode=mode)
     expected.backward(torch.tensor(g))
-    np.testing.assert_array_equal(out.data, expected.detach().numpy())
-    np.testing.assert_allclose(tx.grad.data, ttx.grad.numpy(), atol=1e-12)
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    np.testing.assert_allclose(tx.grad.numpy(), ttx.grad.numpy(), atol=1e-12)
 
 
 def test_embedding_matches_torch():
@@ -175,5 +175,5 @@ def test_embedding_matches_torch():
     out.backward(g)
     expected = theirs(torch.from_numpy(idx))
     expected.backward(torch.tensor(g))
-    np.testing.assert_array_equal(out.data, expected.detach().numpy())
-    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), atol=1e-12)
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), atol=1e-12)

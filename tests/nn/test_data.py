@@ -17,7 +17,7 @@ Y = np.arange(10, dtype=np.int64)
 
 
 def epoch_labels(loader) -> list[np.ndarray]:
-    return [y.data for _, y in loader]
+    return [y.numpy() for _, y in loader]
 
 
 class Squares(Dataset):
@@ -37,14 +37,14 @@ def test_unshuffled_batches_are_in_order_with_a_short_last_batch():
     assert [len(y) for _, y in batches] == [4, 4, 2]
     x, y = batches[0]
     assert isinstance(x, Tensor) and isinstance(y, Tensor)
-    np.testing.assert_array_equal(x.data, X[:4])
-    np.testing.assert_array_equal(y.data, Y[:4])
+    np.testing.assert_array_equal(x.numpy(), X[:4])
+    np.testing.assert_array_equal(y.numpy(), Y[:4])
 
 
 def test_batches_keep_the_arrays_dtypes_and_own_their_memory():
     x, y = next(iter(DataLoader(TensorDataset(X, Y), batch_size=3)))
     assert x.dtype == np.float32 and y.dtype == np.int64
-    assert not np.shares_memory(x.data, X)  # changing a batch cannot change the dataset
+    assert not np.shares_memory(x.numpy(), X)  # changing a batch cannot change the dataset
     x64, _ = next(iter(DataLoader(TensorDataset(X.astype(np.float64), Y), batch_size=3)))
     assert x64.dtype == np.float64
 
@@ -87,14 +87,14 @@ def test_loader_exposes_its_dataset_and_accepts_num_workers_and_pin_memory():
 
 def test_a_plain_array_or_tensor_is_a_dataset_of_rows():
     batches = list(DataLoader(X, batch_size=4))
-    np.testing.assert_array_equal(batches[0].data, X[:4])
-    np.testing.assert_array_equal(list(DataLoader(Tensor(X), batch_size=6))[1].data, X[6:])
+    np.testing.assert_array_equal(batches[0].numpy(), X[:4])
+    np.testing.assert_array_equal(list(DataLoader(Tensor(X), batch_size=6))[1].numpy(), X[6:])
 
 
 def test_tensor_dataset_indexes_every_tensor_and_checks_lengths():
     dataset = TensorDataset(autodiff.tensor(X), autodiff.tensor(Y))
     x, y = dataset[3]
-    np.testing.assert_array_equal(x.data, X[3])
+    np.testing.assert_array_equal(x.numpy(), X[3])
     assert y.item() == 3 and len(dataset) == 10
     with pytest.raises(ValueError, match="TensorDataset: tensors of shapes .*first"):
         TensorDataset(X, Y[:9])
@@ -107,8 +107,8 @@ def test_a_tensor_dataset_subclass_gets_its_own_samples_batched():
             return x * 2, y
 
     x, y = next(iter(DataLoader(Doubled(X, Y), batch_size=3)))
-    np.testing.assert_array_equal(x.data, X[:3] * 2)
-    np.testing.assert_array_equal(y.data, Y[:3])
+    np.testing.assert_array_equal(x.numpy(), X[:3] * 2)
+    np.testing.assert_array_equal(y.numpy(), Y[:3])
 
 
 def test_a_users_dataset_is_collated_as_pytorch_does():
@@ -157,10 +157,10 @@ def test_batches_match_pytorchs_dataloader():
     theirs = list(TorchLoader(torch.utils.data.TensorDataset(torch.tensor(X), torch.tensor(Y)), 4))
     assert len(ours) == len(theirs)
     for (x, y), (tx, ty) in zip(ours, theirs):
-        np.testing.assert_array_equal(x.data, tx.numpy())
-        np.testing.assert_array_equal(y.data, ty.numpy())
+        np.testing.assert_array_equal(x.numpy(), tx.numpy())
+        np.testing.assert_array_equal(y.numpy(), ty.numpy())
         assert str(x.dtype) == str(tx.dtype).removeprefix("torch.")
     samples = [Squares()[i] for i in range(3)]
     for field, torch_field in zip(default_collate(samples), torch_collate(samples)):
-        np.testing.assert_array_equal(field.data, torch_field.numpy())
+        np.testing.assert_array_equal(field.numpy(), torch_field.numpy())
         assert str(field.dtype) == str(torch_field.dtype).removeprefix("torch.")

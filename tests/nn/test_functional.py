@@ -64,8 +64,8 @@ def test_activation_function_and_module_match_numpy(name):
     function, module, formula = ACTIVATIONS[name]
     x = sample()
     expected = formula(x)
-    np.testing.assert_allclose(function(Tensor(x)).data, expected, rtol=1e-7, atol=1e-7)
-    np.testing.assert_allclose(module(Tensor(x)).data, expected, rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(function(Tensor(x)).numpy(), expected, rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(module(Tensor(x)).numpy(), expected, rtol=1e-7, atol=1e-7)
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
@@ -87,9 +87,9 @@ def test_activations_keep_float32():
 def test_log_softmax_is_finite_for_huge_logits():
     x = Tensor(np.array([[1e4, -1e4, 0.0]]), requires_grad=True)
     out = F.log_softmax(x, dim=1)
-    np.testing.assert_allclose(out.data, [[0.0, -2e4, -1e4]])
+    np.testing.assert_allclose(out.numpy(), [[0.0, -2e4, -1e4]])
     (out * np.array([[1.0, 2.0, 3.0]])).sum().backward()
-    assert np.all(np.isfinite(x.grad.data))
+    assert np.all(np.isfinite(x.grad.numpy()))
 
 
 def test_gelu_rejects_an_unknown_approximation():
@@ -102,8 +102,8 @@ def test_gelu_rejects_an_unknown_approximation():
 def test_linear_function_matches_numpy_and_checks_shapes():
     rng = np.random.default_rng(3)
     x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
-    np.testing.assert_allclose(F.linear(Tensor(x), Tensor(w), Tensor(b)).data, x @ w.T + b)
-    np.testing.assert_allclose(F.linear(x, Tensor(w)).data, x @ w.T)
+    np.testing.assert_allclose(F.linear(Tensor(x), Tensor(w), Tensor(b)).numpy(), x @ w.T + b)
+    np.testing.assert_allclose(F.linear(x, Tensor(w)).numpy(), x @ w.T)
     with pytest.raises(ValueError, match=r"linear: input \(4, 2\) and weight \(2, 3\)"):
         F.linear(Tensor(x[:, :2]), Tensor(w))
 
@@ -113,7 +113,7 @@ def test_linear_function_matches_numpy_and_checks_shapes():
 
 def test_dropout_zeroes_about_p_and_scales_the_rest():
     x = Tensor(np.ones((200, 50)))
-    out = F.dropout(x, p=0.3, generator=np.random.default_rng(0)).data
+    out = F.dropout(x, p=0.3, generator=np.random.default_rng(0)).numpy()
     kept = out != 0
     assert abs(kept.mean() - 0.7) < 0.01
     np.testing.assert_allclose(out[kept], 1 / 0.7)
@@ -123,14 +123,14 @@ def test_dropout_gradient_is_the_mask():
     x = Tensor(np.arange(1.0, 7.0), requires_grad=True)
     out = F.dropout(x, p=0.5, generator=np.random.default_rng(1))
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, (out.data != 0) * 2.0)
+    np.testing.assert_array_equal(x.grad.numpy(), (out.numpy() != 0) * 2.0)
 
 
 def test_dropout_identity_when_not_training_or_p_zero_and_zero_at_p_one():
     x = Tensor(np.ones(5))
     assert F.dropout(x, 0.5, training=False) is x
     assert F.dropout(x, 0.0) is x
-    np.testing.assert_array_equal(F.dropout(x, 1.0).data, np.zeros(5))
+    np.testing.assert_array_equal(F.dropout(x, 1.0).numpy(), np.zeros(5))
     with pytest.raises(ValueError, match=r"dropout: probability p=1.5; expected 0 <= p <= 1"):
         F.dropout(x, 1.5)
 
@@ -139,11 +139,11 @@ def test_dropout_module_follows_train_and_eval_and_the_global_seed():
     drop = nn.Dropout(0.5)
     x = Tensor(np.ones((4, 8)))
     nn.manual_seed(5)
-    first = drop(x).data
+    first = drop(x).numpy()
     nn.manual_seed(5)
-    np.testing.assert_array_equal(drop(x).data, first)
+    np.testing.assert_array_equal(drop(x).numpy(), first)
     assert set(np.unique(first)) == {0.0, 2.0}
-    np.testing.assert_array_equal(drop.eval()(x).data, x.data)
+    np.testing.assert_array_equal(drop.eval()(x).numpy(), x.numpy())
     with pytest.raises(ValueError, match="Dropout: probability p=-0.1"):
         nn.Dropout(-0.1)
 
@@ -154,7 +154,7 @@ def test_dropout_module_follows_train_and_eval_and_the_global_seed():
 def test_one_hot_matches_pytorch_layout():
     out = F.one_hot(np.array([[0, 2], [1, 0]]), num_classes=3)
     assert out.dtype == np.int64 and out.shape == (2, 2, 3)
-    np.testing.assert_array_equal(out.data[0], [[1, 0, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(out.numpy()[0], [[1, 0, 0], [0, 0, 1]])
     assert F.one_hot(Tensor(np.array([1, 3]))).shape == (2, 4)  # inferred: largest + 1
 
 

@@ -11,10 +11,10 @@ from autodiff import Tensor, gradcheck
 def test_linear_matches_numpy_with_pytorch_shapes():
     layer = nn.Linear(3, 2, dtype=np.float64)
     assert layer.weight.shape == (2, 3) and layer.bias.shape == (2,)
-    np.testing.assert_array_equal(layer.bias.data, 0.0)  # bias starts at zero
-    layer.bias.data[:] = [0.5, -1.0]
+    np.testing.assert_array_equal(layer.bias.numpy(), 0.0)  # bias starts at zero
+    layer.bias.numpy()[:] = [0.5, -1.0]
     x = np.random.default_rng(0).standard_normal((4, 3))
-    np.testing.assert_allclose(layer(Tensor(x)).data, x @ layer.weight.data.T + [0.5, -1.0])
+    np.testing.assert_allclose(layer(Tensor(x)).numpy(), x @ layer.weight.numpy().T + [0.5, -1.0])
 
 
 def test_linear_gradients_match_finite_differences():
@@ -45,7 +45,7 @@ def test_linear_takes_the_default_dtype_or_its_own():
     [("xavier", np.sqrt(6 / (200 + 100))), ("kaiming", np.sqrt(6 / 200))],
 )
 def test_linear_init_draws_uniformly_within_the_bound(init, bound):
-    weight = nn.Linear(200, 100, init=init, dtype=np.float64).weight.data
+    weight = nn.Linear(200, 100, init=init, dtype=np.float64).weight.numpy()
     assert np.abs(weight).max() <= bound
     assert np.abs(weight).max() > 0.98 * bound  # 20000 draws reach the edge
     np.testing.assert_allclose(weight.std(), bound / np.sqrt(3), rtol=0.02)  # U(-a, a)
@@ -69,13 +69,13 @@ def test_sequential_applies_modules_in_order_and_indexes_like_a_list():
     first, second = nn.Linear(2, 3, dtype=np.float64), nn.Linear(3, 1, dtype=np.float64)
     model = nn.Sequential(first, nn.Tanh(), second)
     x = np.random.default_rng(3).standard_normal((5, 2))
-    expected = np.tanh(x @ first.weight.data.T) @ second.weight.data.T
-    np.testing.assert_allclose(model(Tensor(x)).data, expected)
+    expected = np.tanh(x @ first.weight.numpy().T) @ second.weight.numpy().T
+    np.testing.assert_allclose(model(Tensor(x)).numpy(), expected)
     assert len(model) == 3 and model[0] is first and model[-1] is second
     assert list(model) == [first, model[1], second]
     head = model[:2]
     assert isinstance(head, nn.Sequential) and head[0] is first
-    np.testing.assert_allclose(head(Tensor(x)).data, np.tanh(x @ first.weight.data.T))
+    np.testing.assert_allclose(head(Tensor(x)).numpy(), np.tanh(x @ first.weight.numpy().T))
     assert [name for name, _ in model.named_parameters()] == [
         "0.weight",
         "0.bias",
@@ -106,8 +106,8 @@ def test_mlp_accepts_a_module_class_and_matches_the_composed_layers():
     model = nn.MLP([3, 4, 2], activation=nn.Tanh, dtype=np.float64)
     first, last = model.layers[0], model.layers[2]
     x = np.random.default_rng(4).standard_normal((2, 3))
-    expected = np.tanh(x @ first.weight.data.T) @ last.weight.data.T
-    np.testing.assert_allclose(model(Tensor(x)).data, expected)
+    expected = np.tanh(x @ first.weight.numpy().T) @ last.weight.numpy().T
+    np.testing.assert_allclose(model(Tensor(x)).numpy(), expected)
 
 
 def test_mlp_rejects_bad_arguments():
@@ -122,7 +122,7 @@ def test_mlp_rejects_bad_arguments():
 def test_flatten_merges_all_but_the_batch_axis():
     x = Tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
     out = nn.Flatten()(x)
-    np.testing.assert_array_equal(out.data, x.data.reshape(2, 12))
+    np.testing.assert_array_equal(out.numpy(), x.numpy().reshape(2, 12))
     assert nn.Flatten(0)(x).shape == (24,)
     assert nn.Flatten(1, 1)(x).shape == (2, 3, 4)
     gradcheck(lambda x: (nn.Flatten()(x) * np.arange(24.0).reshape(2, 12)).sum(), [x])

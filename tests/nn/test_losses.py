@@ -79,7 +79,7 @@ def test_loss_matches_numpy_for_each_reduction(name, reduction):
     loss, x, target, elementwise = CASES[name]
     expected = {"mean": elementwise.mean(), "sum": elementwise.sum(), "none": elementwise}
     out = loss(Tensor(x), target, reduction=reduction)
-    np.testing.assert_allclose(out.data, expected[reduction], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected[reduction], rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -99,14 +99,14 @@ def test_loss_module_equals_its_function(name, reduction):
     loss, x, target, _ = CASES[name]
     module = MODULES[name](reduction=reduction)
     np.testing.assert_array_equal(
-        module(Tensor(x), target).data, loss(Tensor(x), target, reduction=reduction).data
+        module(Tensor(x), target).numpy(), loss(Tensor(x), target, reduction=reduction).numpy()
     )
 
 
 def test_cross_entropy_loss_module_passes_label_smoothing():
     module = nn.CrossEntropyLoss(label_smoothing=0.2)
     expected = per_sample_cross_entropy(LOGITS, CLASSES, 0.2).mean()
-    np.testing.assert_allclose(module(Tensor(LOGITS), CLASSES).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(module(Tensor(LOGITS), CLASSES).numpy(), expected, rtol=1e-12)
     assert repr(module) == "CrossEntropyLoss(label_smoothing=0.2)"
 
 
@@ -119,9 +119,9 @@ def test_cross_entropy_and_nll_accept_an_unbatched_sample():
     for reduction in ("mean", "none"):
         out = F.cross_entropy(Tensor(LOGITS[1]), np.int64(2), reduction=reduction)
         assert out.shape == ()
-        np.testing.assert_allclose(out.data, per_sample_cross_entropy(LOGITS, CLASSES)[1])
+        np.testing.assert_allclose(out.numpy(), per_sample_cross_entropy(LOGITS, CLASSES)[1])
     out = F.nll_loss(Tensor(log_softmax(LOGITS)[1]), np.int64(2))
-    np.testing.assert_allclose(out.data, -log_softmax(LOGITS)[1, 2])
+    np.testing.assert_allclose(out.numpy(), -log_softmax(LOGITS)[1, 2])
 
 
 @pytest.mark.parametrize("reduction", ["avg", None])
@@ -142,7 +142,7 @@ def test_cross_entropy_is_finite_with_finite_gradients_at_huge_logits(dtype, smo
     logits = Tensor(np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]], dtype), requires_grad=True)
     loss = F.cross_entropy(logits, np.array([1, 0]), label_smoothing=smoothing)
     loss.backward()
-    assert np.isfinite(loss.item()) and np.all(np.isfinite(logits.grad.data))
+    assert np.isfinite(loss.item()) and np.all(np.isfinite(logits.grad.numpy()))
     if smoothing == 0.0:  # logsumexp - picked logit: 1e4 + 1e4, and 1e4 + log 2 + 1e4
         np.testing.assert_allclose(loss.item(), 2e4 + np.log(2) / 2, rtol=1e-7)
 
@@ -155,7 +155,7 @@ def test_log_softmax_nll_and_bce_with_logits_are_finite_at_huge_logits(dtype):
     (nll + bce).backward()
     np.testing.assert_allclose(nll.item(), 1e4, rtol=1e-6)  # (2e4 + 0) / 2
     np.testing.assert_allclose(bce.item(), 1e4, rtol=1e-6)  # (1e4 + 1e4 + 1e4 + 1e4) / 4
-    assert np.all(np.isfinite(logits.grad.data))
+    assert np.all(np.isfinite(logits.grad.numpy()))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -163,11 +163,11 @@ def test_bce_at_probabilities_zero_and_one_clamps_the_log_at_minus_100(dtype):
     p = Tensor(np.array([0.0, 1.0, 0.0, 1.0], dtype), requires_grad=True)
     y = Tensor(np.array([1.0, 0.0, 0.0, 1.0], dtype))
     losses = F.binary_cross_entropy(p, y, reduction="none")
-    np.testing.assert_array_equal(losses.data, [100.0, 100.0, 0.0, 0.0])  # as PyTorch
+    np.testing.assert_array_equal(losses.numpy(), [100.0, 100.0, 0.0, 0.0])  # as PyTorch
     losses.sum().backward()
     # where a log is clamped its gradient is 0; the other term keeps d/dp -log(1 - p) = 1 at
     # p = 0 and d/dp -log p = -1 at p = 1 (PyTorch's formula gives 0 there instead)
-    np.testing.assert_array_equal(p.grad.data, [0.0, 0.0, 1.0, -1.0])
+    np.testing.assert_array_equal(p.grad.numpy(), [0.0, 0.0, 1.0, -1.0])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -177,9 +177,9 @@ def test_bce_gradient_is_finite_right_next_to_zero_and_one(dtype):
     y = Tensor(np.array([1.0, 0.0], dtype))
     loss = F.binary_cross_entropy(p, y, reduction="sum")
     loss.backward()
-    assert np.isfinite(loss.item()) and np.all(np.isfinite(p.grad.data))
-    np.testing.assert_allclose(p.grad.data[0], -1 / p.data[0], rtol=1e-6)  # d/dp -log p
-    np.testing.assert_allclose(loss.item(), -np.log(p.data[0]) - np.log(np.finfo(dtype).epsneg))
+    assert np.isfinite(loss.item()) and np.all(np.isfinite(p.grad.numpy()))
+    np.testing.assert_allclose(p.grad.numpy()[0], -1 / p.numpy()[0], rtol=1e-6)  # d/dp -log p
+    np.testing.assert_allclose(loss.item(), -np.log(p.numpy()[0]) - np.log(np.finfo(dtype).epsneg))
 
 
 # ----- target checks --------------------------------------------------------------------------

@@ -170,14 +170,14 @@ def test_state_dict_holds_copies_under_pytorch_names_and_shapes():
         "2.bias": (2,),
     }
     state["0.bias"][:] = 7.0
-    assert not np.any(model[0].bias.data == 7.0)
+    assert not np.any(model[0].bias.numpy() == 7.0)
 
 
 def test_load_state_dict_copies_values():
     source, target = small_model(), small_model()
     target.load_state_dict(source.state_dict())
     x = Tensor(np.random.default_rng(0).standard_normal((5, 3)))
-    np.testing.assert_array_equal(source(x).data, target(x).data)
+    np.testing.assert_array_equal(source(x).numpy(), target(x).numpy())
 
 
 def test_load_state_dict_reports_every_problem_and_changes_nothing():
@@ -204,7 +204,7 @@ def test_load_state_dict_validates_everything_before_copying_anything():
     state["2.bias"] = np.zeros(5)  # the last key is wrong: the first ones must stay untouched
     with pytest.raises(ValueError, match="'2.bias' has shape"):
         model.load_state_dict(state)
-    np.testing.assert_array_equal(model[0].weight.data, before["0.weight"])
+    np.testing.assert_array_equal(model[0].weight.numpy(), before["0.weight"])
 
 
 def test_load_state_dict_non_strict_returns_skipped_keys():
@@ -235,7 +235,7 @@ def test_save_then_load_gives_identical_outputs(tmp_path):
     source.save(path)
     target.load(path)
     x = Tensor(np.random.default_rng(1).standard_normal((4, 3)))
-    np.testing.assert_array_equal(source(x).data, target(x).data)
+    np.testing.assert_array_equal(source(x).numpy(), target(x).numpy())
     assert os.listdir(tmp_path) == ["model.npz"]
 
 
@@ -252,7 +252,7 @@ def test_load_refuses_a_file_with_pickled_objects(tmp_path):
     raw.write_bytes(pickle.dumps(before))
     with pytest.raises(ValueError, match="pickled"):
         model.load(raw)
-    np.testing.assert_array_equal(model[0].weight.data, before["0.weight"])
+    np.testing.assert_array_equal(model[0].weight.numpy(), before["0.weight"])
 
 
 @pytest.mark.parametrize("cut", ["half", "tail", "empty", "flipped"])
@@ -333,7 +333,7 @@ def test_parameters_named_like_savez_options_round_trip(tmp_path):
     with autodiff.no_grad():
         other.file.zero_()
     other.load(path)
-    np.testing.assert_array_equal(other.file.data, [1.0, 1.0])
+    np.testing.assert_array_equal(other.file.numpy(), [1.0, 1.0])
 
 
 def test_save_into_a_missing_directory_names_the_path(tmp_path):
@@ -348,21 +348,21 @@ def test_sgd_by_hand_with_augmented_assignment_keeps_the_parameters():
     layer = nn.Linear(3, 2)
     weight, bias = layer.weight, layer.bias
     layer(Tensor(np.ones((4, 3), np.float32))).sum().backward()
-    expected = weight.data - 0.1 * weight.grad.data
+    expected = weight.numpy() - 0.1 * weight.grad.numpy()
     with autodiff.no_grad():
         layer.weight -= 0.1 * layer.weight.grad
         layer.bias -= 0.1 * layer.bias.grad
     assert layer.weight is weight and layer.bias is bias
     assert [p is q for p, q in zip(layer.parameters(), (weight, bias))] == [True, True]
-    np.testing.assert_allclose(layer.weight.data, expected)
+    np.testing.assert_allclose(layer.weight.numpy(), expected)
 
 
 def test_an_update_outside_no_grad_is_refused_and_changes_nothing():
     layer = nn.Linear(3, 2)
-    before = layer.weight.data.copy()
+    before = layer.weight.numpy().copy()
     with pytest.raises(autodiff.GradientError, match="no_grad"):
         layer.weight -= 0.1
-    np.testing.assert_array_equal(layer.weight.data, before)
+    np.testing.assert_array_equal(layer.weight.numpy(), before)
     assert isinstance(layer.weight, nn.Parameter)
 
 
@@ -395,8 +395,8 @@ def test_a_dotted_name_is_refused():
 def test_parameter_shares_a_tensors_values_and_copies_an_array():
     t = autodiff.tensor([1.0, 2.0])
     array = np.array([1.0, 2.0])
-    assert nn.Parameter(t).data is t.data
-    assert not np.shares_memory(nn.Parameter(array).data, array)
+    assert nn.Parameter(t).numpy() is t.numpy()
+    assert not np.shares_memory(nn.Parameter(array).numpy(), array)
 
 
 # ----- dtype and device ----------------------------------------------------------------------

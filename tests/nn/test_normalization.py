@@ -27,10 +27,10 @@ def test_batchnorm_state_dict_has_pytorchs_keys_shapes_and_dtypes():
 def test_batchnorm_normalizes_in_training_and_tracks_the_batches():
     bn = nn.BatchNorm1d(2, momentum=0.5)
     x = np.array([[1.0, 10.0], [3.0, 30.0]], np.float32)
-    out = bn(Tensor(x)).data
+    out = bn(Tensor(x)).numpy()
     np.testing.assert_allclose(out, [[-1, -1], [1, 1]], atol=1e-4)  # (x - mean) / std
-    np.testing.assert_allclose(bn.running_mean.data, [1.0, 10.0])  # 0.5·0 + 0.5·mean
-    np.testing.assert_allclose(bn.running_var.data, [1.5, 100.5])  # 0.5·1 + 0.5·unbiased var
+    np.testing.assert_allclose(bn.running_mean.numpy(), [1.0, 10.0])  # 0.5·0 + 0.5·mean
+    np.testing.assert_allclose(bn.running_var.numpy(), [1.5, 100.5])  # 0.5·1 + 0.5·unbiased var
     assert bn.num_batches_tracked.item() == 1
 
 
@@ -79,7 +79,7 @@ def test_module_double_and_float_convert_floating_buffers_only():
 
 def test_layer_norm_normalizes_the_last_dims():
     x = Tensor(np.array([[1.0, 2.0, 3.0, 4.0]]))
-    out = F.layer_norm(x, 4, eps=0.0).data
+    out = F.layer_norm(x, 4, eps=0.0).numpy()
     np.testing.assert_allclose(out, [(np.arange(4) - 1.5) / np.sqrt(1.25)])
     with pytest.raises(ShapeError, match="layer_norm: input"):
         F.layer_norm(x, 3)
@@ -104,8 +104,8 @@ def test_batchnorm_matches_torch_over_several_steps_and_in_eval(ours, theirs, sh
     a = ours(3, dtype=np.float64, **kwargs)
     b = theirs(3, dtype=torch.float64, **kwargs)
     if a.weight is not None:
-        a.weight.data[:] = rng.uniform(0.5, 1.5, 3)
-        a.bias.data[:] = rng.standard_normal(3)
+        a.weight.numpy()[:] = rng.uniform(0.5, 1.5, 3)
+        a.bias.numpy()[:] = rng.standard_normal(3)
     b.load_state_dict({k: torch.from_numpy(v) for k, v in a.state_dict().items()})
     for step in range(4):
         x = rng.standard_normal(shape) * (step + 1) + step
@@ -114,17 +114,19 @@ def test_batchnorm_matches_torch_over_several_steps_and_in_eval(ours, theirs, sh
         out, expected = a(tx), b(ttx)
         out.backward(g)
         expected.backward(torch.tensor(g))
-        np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=1e-10)
-        np.testing.assert_allclose(tx.grad.data, ttx.grad.numpy(), atol=1e-10)
+        np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-10)
+        np.testing.assert_allclose(tx.grad.numpy(), ttx.grad.numpy(), atol=1e-10)
     for key, value in b.state_dict().items():
         np.testing.assert_allclose(a.state_dict()[key], value.numpy(), rtol=1e-12, err_msg=key)
     if a.weight is not None:
-        np.testing.assert_allclose(a.weight.grad.data, b.weight.grad.numpy(), atol=1e-10)
-        np.testing.assert_allclose(a.bias.grad.data, b.bias.grad.numpy(), atol=1e-10)
+        np.testing.assert_allclose(a.weight.grad.numpy(), b.weight.grad.numpy(), atol=1e-10)
+        np.testing.assert_allclose(a.bias.grad.numpy(), b.bias.grad.numpy(), atol=1e-10)
     a.eval()
     b.eval()
     x = rng.standard_normal(shape)
-    np.testing.assert_allclose(a(Tensor(x)).data, b(torch.tensor(x)).detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        a(Tensor(x)).numpy(), b(torch.tensor(x)).detach().numpy(), atol=1e-12
+    )
 
 
 def test_batchnorm_without_running_stats_matches_torch_in_eval():
@@ -134,7 +136,9 @@ def test_batchnorm_without_running_stats_matches_torch_in_eval():
     a.eval()
     b.eval()
     x = np.random.default_rng(1).standard_normal((3, 2, 4, 4))
-    np.testing.assert_allclose(a(Tensor(x)).data, b(torch.tensor(x)).detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        a(Tensor(x)).numpy(), b(torch.tensor(x)).detach().numpy(), atol=1e-12
+    )
 
 
 def test_batchnorm_state_dict_goes_to_torch_and_back():
@@ -152,20 +156,20 @@ def test_batchnorm_state_dict_goes_to_torch_and_back():
 def test_layer_norm_matches_torch(shape, normalized):
     rng = np.random.default_rng(3)
     a = nn.LayerNorm(normalized, dtype=np.float64)
-    a.weight.data[:] = rng.standard_normal(a.weight.shape)
-    a.bias.data[:] = rng.standard_normal(a.bias.shape)
+    a.weight.numpy()[:] = rng.standard_normal(a.weight.shape)
+    a.bias.numpy()[:] = rng.standard_normal(a.bias.shape)
     b = torch.nn.LayerNorm(normalized, dtype=torch.float64)
     b.load_state_dict({k: torch.from_numpy(v) for k, v in a.state_dict().items()})
     x, g = rng.standard_normal(shape), rng.standard_normal(shape)
     tx, ttx = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     a(tx).backward(g)
-    out = a(Tensor(x)).data
+    out = a(Tensor(x)).numpy()
     expected = b(ttx)
     expected.backward(torch.tensor(g))
     np.testing.assert_allclose(out, expected.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(tx.grad.data, ttx.grad.numpy(), atol=1e-10)
-    np.testing.assert_allclose(a.weight.grad.data, b.weight.grad.numpy(), atol=1e-10)
-    np.testing.assert_allclose(a.bias.grad.data, b.bias.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(tx.grad.numpy(), ttx.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(a.weight.grad.numpy(), b.weight.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(a.bias.grad.numpy(), b.bias.grad.numpy(), atol=1e-10)
 
 
 def test_batch_norm_second_derivative_matches_finite_differences():

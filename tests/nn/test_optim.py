@@ -24,7 +24,7 @@ def run(optimizer_class, steps=3, **options):
     for g in GRADS[:steps]:
         p.grad = Tensor(g.copy())
         optimizer.step()
-    return p.data
+    return p.numpy()
 
 
 def test_sgd_plain_step():
@@ -90,8 +90,8 @@ def test_step_skips_missing_gradients_leaves_gradients_alone_and_records_nothing
     for _ in range(2):
         optimizer.step()
     np.testing.assert_array_equal(shared, [0.5, -1.0, 2.0])
-    np.testing.assert_array_equal(without_grad.data, START)
-    assert not np.array_equal(with_grad.data, START)
+    np.testing.assert_array_equal(without_grad.numpy(), START)
+    assert not np.array_equal(with_grad.numpy(), START)
     assert with_grad.is_leaf and with_grad.requires_grad
 
 
@@ -133,14 +133,14 @@ def test_zero_grad_without_set_to_none_keeps_each_gradient_buffer():
     optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
     x = Tensor(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32))
     model(x).sum().backward()
-    buffers = [p.grad.data for p in model.parameters()]
+    buffers = [p.grad.numpy() for p in model.parameters()]
     expected = [b.copy() for b in buffers]
     optimizer.zero_grad(set_to_none=False)
-    assert all(not p.grad.data.any() for p in model.parameters())
+    assert all(not p.grad.numpy().any() for p in model.parameters())
     model(x).sum().backward()  # the same weights: the same gradients, in the same arrays
     for p, buffer, value in zip(model.parameters(), buffers, expected):
-        assert p.grad.data is buffer
-        np.testing.assert_array_equal(p.grad.data, value)
+        assert p.grad.numpy() is buffer
+        np.testing.assert_array_equal(p.grad.numpy(), value)
 
 
 def test_zero_grad_without_set_to_none_replaces_a_recorded_gradient():
@@ -149,7 +149,7 @@ def test_zero_grad_without_set_to_none_replaces_a_recorded_gradient():
     assert p.grad.requires_grad
     nn.optim.SGD([p], lr=0.1).zero_grad(set_to_none=False)
     assert not p.grad.requires_grad
-    np.testing.assert_array_equal(p.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(p.grad.numpy(), [0.0, 0.0])
 
 
 def test_param_groups_have_their_own_learning_rates():
@@ -157,7 +157,7 @@ def test_param_groups_have_their_own_learning_rates():
     optimizer = nn.optim.SGD([{"params": [fast], "lr": 1.0}, {"params": [slow]}], lr=0.1)
     fast.grad, slow.grad = Tensor(np.ones(1)), Tensor(np.ones(1))
     optimizer.step()
-    assert fast.data[0] == -1.0 and slow.data[0] == -0.1
+    assert fast.numpy()[0] == -1.0 and slow.numpy()[0] == -0.1
     with pytest.raises(ValueError, match=r"different learning rates \[0.1, 1.0\]"):
         _ = optimizer.lr
     optimizer.lr = 0.5
@@ -306,13 +306,13 @@ def test_optimizers_update_float32_parameters_in_float32():
 def test_frozen_parameters_are_accepted_and_left_alone():
     model = nn.MLP([2, 3, 2], dtype=np.float64)
     model.layers[0].weight.requires_grad = False
-    frozen = model.layers[0].weight.data.copy()
+    frozen = model.layers[0].weight.numpy().copy()
     optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
     loss = nn.functional.cross_entropy(model(np.ones((4, 2))), np.array([0, 1, 1, 0]))
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-    np.testing.assert_array_equal(model.layers[0].weight.data, frozen)
+    np.testing.assert_array_equal(model.layers[0].weight.numpy(), frozen)
 
 
 @pytest.mark.parametrize("make", [
@@ -338,7 +338,7 @@ def test_a_schedule_resumes_from_the_state_dicts(make):
             (model(np.ones((2, 3))) ** 2).mean().backward()
             optimizer.step()
             scheduler.step()
-        return model.weight.data, scheduler.get_last_lr()
+        return model.weight.numpy(), scheduler.get_last_lr()
 
     straight, resumed = run(8), run(8, resume_at=5)
     np.testing.assert_array_equal(straight[0], resumed[0])
@@ -357,18 +357,18 @@ def test_adam_on_float16_never_makes_nan_or_inf_and_tracks_float32(optimizer_cla
     full = nn.Parameter(start.copy())
     optimizers = [optimizer_class([half], lr=lr), optimizer_class([full], lr=lr)]
     for g in grads:
-        before = half.data.astype(np.float32)
+        before = half.numpy().astype(np.float32)
         half.grad, full.grad = Tensor(g.astype(np.float16)), Tensor(g.astype(np.float32))
         for optimizer in optimizers:
             optimizer.step()
-        assert half.dtype == np.float16 and np.all(np.isfinite(half.data))
-        ulp = np.spacing(np.abs(half.data)).astype(np.float32)
-        assert np.all(np.abs(half.data - before) <= 1.01 * lr + ulp)  # at most about lr
-    assert half.data[0] == np.float16(start[0]) or optimizer_class is nn.optim.AdamW
+        assert half.dtype == np.float16 and np.all(np.isfinite(half.numpy()))
+        ulp = np.spacing(np.abs(half.numpy())).astype(np.float32)
+        assert np.all(np.abs(half.numpy() - before) <= 1.01 * lr + ulp)  # at most about lr
+    assert half.numpy()[0] == np.float16(start[0]) or optimizer_class is nn.optim.AdamW
     state = optimizers[0].state[id(half)]
     assert state["exp_avg"].dtype == state["exp_avg_sq"].dtype == np.float32
-    ulp = np.spacing(np.abs(half.data)).astype(np.float32)
-    assert np.all(np.abs(half.data - full.data) <= len(grads) * ulp)
+    ulp = np.spacing(np.abs(half.numpy())).astype(np.float32)
+    assert np.all(np.abs(half.numpy() - full.numpy()) <= len(grads) * ulp)
 
 
 def test_a_zero_gradient_never_moves_a_float16_parameter():
@@ -377,7 +377,7 @@ def test_a_zero_gradient_never_moves_a_float16_parameter():
     for _ in range(3):
         p.grad = Tensor(np.zeros(4, np.float16))
         optimizer.step()
-    np.testing.assert_array_equal(p.data, np.array([0.5, -1.0, 1e-3, 0.0], np.float16))
+    np.testing.assert_array_equal(p.numpy(), np.array([0.5, -1.0, 1e-3, 0.0], np.float16))
 
 
 def test_sgd_on_float16_keeps_its_momentum_in_float32():
@@ -405,7 +405,7 @@ def test_plain_sgd_keeps_no_scratch_buffers():
     finally:
         tracemalloc.stop()
     assert kept < 20_000, f"a plain SGD step kept {kept} bytes"
-    np.testing.assert_allclose(params[0].data, 0.999)
+    np.testing.assert_allclose(params[0].numpy(), 0.999)
 
 
 @pytest.mark.parametrize("lr", ["0.1", None, Tensor(0.1), np.array(0.1), True])
@@ -475,7 +475,7 @@ def test_optimizer_load_state_dict_converts_array_likes_to_its_state():
     )
     p.grad = Tensor(np.ones(3, np.float16))
     optimizer.step()
-    assert loaded["step"] == 2 and np.all(np.isfinite(p.data))
+    assert loaded["step"] == 2 and np.all(np.isfinite(p.numpy()))
 
 
 @pytest.mark.parametrize(
@@ -545,5 +545,5 @@ def test_plain_sgd_matches_numpy_for_float32_float64_and_float16():
         expected = start.astype(compute) - compute(0.1) * grad.astype(compute)
         expected = expected.astype(dtype)
         tolerance = {np.float16: 1e-3, np.float32: 1e-6, np.float64: 1e-14}[dtype]
-        np.testing.assert_allclose(p.data, expected, rtol=tolerance, atol=tolerance)
-        np.testing.assert_array_equal(p.grad.data, grad)  # the gradient is left as it was
+        np.testing.assert_allclose(p.numpy(), expected, rtol=tolerance, atol=tolerance)
+        np.testing.assert_array_equal(p.grad.numpy(), grad)  # the gradient is left as it was

@@ -36,9 +36,9 @@ def test_module_save_then_load_in_either_format(tmp_path, name):
     source.save(tmp_path / name)
     assert os.listdir(tmp_path) == [name]
     x = np.random.default_rng(1).standard_normal((4, 3))
-    assert not np.array_equal(source(x).data, target(x).data)
+    assert not np.array_equal(source(x).numpy(), target(x).numpy())
     target.load(tmp_path / name)
-    np.testing.assert_array_equal(source(x).data, target(x).data)
+    np.testing.assert_array_equal(source(x).numpy(), target(x).numpy())
 
 
 def test_float64_weights_load_into_a_float32_model(tmp_path):
@@ -46,7 +46,7 @@ def test_float64_weights_load_into_a_float32_model(tmp_path):
     model = small_model(np.float32)
     model.load(tmp_path / "w.safetensors")
     assert model[0].weight.dtype == np.float32
-    np.testing.assert_allclose(model[0].weight.data, small_model()[0].weight.data, rtol=1e-7)
+    np.testing.assert_allclose(model[0].weight.numpy(), small_model()[0].weight.numpy(), rtol=1e-7)
 
 
 def test_values_that_overflow_the_target_dtype_are_refused_and_nothing_changes(tmp_path):
@@ -69,7 +69,7 @@ def test_nan_and_inf_already_in_the_source_are_kept():
     model = nn.Linear(2, 1, dtype=np.float32)
     state = {"weight": np.array([[np.nan, np.inf]]), "bias": np.array([-np.inf])}
     model.load_state_dict(state)
-    assert np.isnan(model.weight.data[0, 0]) and model.bias.data[0] == -np.inf
+    assert np.isnan(model.weight.numpy()[0, 0]) and model.bias.numpy()[0] == -np.inf
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_convert_checked_casts_what_fits_into_a_new_array():
 def test_a_read_only_parameter_fails_the_load_before_anything_is_copied():
     model = small_model()
     before = model.state_dict()
-    model[2].bias.data.flags.writeable = False
+    model[2].bias.numpy().flags.writeable = False
     state = {name: value + 1 for name, value in before.items()}
     with pytest.raises(ValueError, match="key '2.bias': the array it loads into is read-only"):
         model.load_state_dict(state)
@@ -205,7 +205,7 @@ def test_our_safetensors_file_loads_strictly_into_the_torch_twin(tmp_path):
     twin.load_state_dict(safetensors_torch.load_file(tmp_path / "model.safetensors"), strict=True)
     x = np.random.default_rng(2).standard_normal((5, 3))
     expected = twin(torch.from_numpy(x)).detach().numpy()
-    np.testing.assert_allclose(model(x).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(model(x).numpy(), expected, rtol=1e-12)
 
 
 def test_torch_save_file_output_loads_here(tmp_path):
@@ -218,7 +218,7 @@ def test_torch_save_file_output_loads_here(tmp_path):
     model.load(tmp_path / "torch.safetensors")
     x = np.random.default_rng(3).standard_normal((5, 3))
     expected = twin(torch.from_numpy(x)).detach().numpy()
-    np.testing.assert_allclose(model(x.astype(np.float32)).data, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model(x.astype(np.float32)).numpy(), expected, rtol=1e-5, atol=1e-6)
     float64_model = small_model()
     float64_model.load(tmp_path / "torch.safetensors")
-    np.testing.assert_array_equal(float64_model(x).data, expected)
+    np.testing.assert_array_equal(float64_model(x).numpy(), expected)

@@ -40,7 +40,7 @@ def test_same_loss_and_gradients_as_pytorch():
     np.testing.assert_allclose(loss.item(), their_loss.item(), rtol=1e-13)
     for (name, p), q in zip(model.named_parameters(), theirs.parameters()):
         np.testing.assert_allclose(
-            p.grad.data, q.grad.numpy(), rtol=1e-10, atol=1e-14, err_msg=name
+            p.grad.numpy(), q.grad.numpy(), rtol=1e-10, atol=1e-14, err_msg=name
         )
 
 
@@ -96,14 +96,14 @@ def test_state_dict_moves_to_pytorch_and_back():
     x = RNG.standard_normal((4, 5))
     theirs = twin_of(model)
     np.testing.assert_allclose(
-        model(Tensor(x)).data, theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-13
+        model(Tensor(x)).numpy(), theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-13
     )
     with torch.no_grad():
         for q in theirs.parameters():
             q.mul_(-2.0)  # change theirs, then bring it back
     model.load_state_dict(theirs.state_dict())
     np.testing.assert_allclose(
-        model(Tensor(x)).data, theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-13
+        model(Tensor(x)).numpy(), theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-13
     )
 
 
@@ -125,7 +125,7 @@ def test_mlp_state_dict_matches_a_pytorch_module_with_a_layers_sequential():
     theirs.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
     x = RNG.standard_normal((2, 5))
     np.testing.assert_allclose(
-        model(Tensor(x)).data, theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-13
+        model(Tensor(x)).numpy(), theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-13
     )
 
 
@@ -213,4 +213,4 @@ FUNCTIONS = {
 def test_functions_give_pytorchs_values(name):
     our_fn, their_fn = FUNCTIONS[name]
     expected = their_fn(torch.from_numpy).numpy()
-    np.testing.assert_allclose(our_fn().data, expected, rtol=1e-6 if "gelu" in name else 1e-12)
+    np.testing.assert_allclose(our_fn().numpy(), expected, rtol=1e-6 if "gelu" in name else 1e-12)

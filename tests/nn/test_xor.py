@@ -19,7 +19,7 @@ def test_mlp_learns_xor():
         loss = loss_fn(model(Tensor(X)), Tensor(Y))
         loss.backward()
         optimizer.step()
-    predictions = (model(Tensor(X)).data > 0).astype(np.int64)
+    predictions = (model(Tensor(X)).numpy() > 0).astype(np.int64)
     assert nn.metrics.accuracy(predictions, Y.astype(np.int64)) == 1.0
     assert loss.item() < 0.05
 

@@ -18,10 +18,10 @@ def test_softmax_cross_entropy_gradient_by_hand_and_through_a_retained_graph(red
     weights = rng.standard_normal(5).astype(np.float32) if reduction == "none" else None
     total = (loss * weights).sum() if reduction == "none" else loss
     total.backward(retain_graph=True)
-    first = logits.grad.data.copy()
+    first = logits.grad.numpy().copy()
     total.backward()
-    np.testing.assert_array_equal(logits.grad.data, 2 * first)
-    exps = np.exp(logits.data - logits.data.max(axis=1, keepdims=True))
+    np.testing.assert_array_equal(logits.grad.numpy(), 2 * first)
+    exps = np.exp(logits.numpy() - logits.numpy().max(axis=1, keepdims=True))
     softmax = exps / exps.sum(axis=1, keepdims=True)
     one_hot = np.eye(4, dtype=np.float32)[target]
     g = {"none": weights[:, None] if weights is not None else None, "mean": 1 / 5, "sum": 1.0}
@@ -33,7 +33,7 @@ def test_softmax_cross_entropy_value_matches_logsumexp_for_few_and_many_classes(
     rng = np.random.default_rng(1)
     logits = rng.standard_normal((7, classes)) * 30
     target = rng.integers(0, classes, 7)
-    losses = ad.softmax_cross_entropy(Tensor(logits), target).data
+    losses = ad.softmax_cross_entropy(Tensor(logits), target).numpy()
     shift = logits.max(axis=1, keepdims=True)
     expected = np.log(np.exp(logits - shift).sum(axis=1)) + shift[:, 0]
     expected -= logits[np.arange(7), target]
@@ -52,8 +52,8 @@ def test_softmax_cross_entropy_reads_class_indices_of_any_byte_order(dtype):
     """Labels read from a file may be big-endian (as the idx format stores them)."""
     logits = np.random.default_rng(2).standard_normal((3, 4))
     target = np.array([3, 0, 2], dtype=dtype)
-    losses = ad.softmax_cross_entropy(Tensor(logits), target).data
-    expected = ad.softmax_cross_entropy(Tensor(logits), np.array([3, 0, 2])).data
+    losses = ad.softmax_cross_entropy(Tensor(logits), target).numpy()
+    expected = ad.softmax_cross_entropy(Tensor(logits), np.array([3, 0, 2])).numpy()
     np.testing.assert_array_equal(losses, expected)
     with pytest.raises(ValueError, match=r"target holds 0\.\.4; expected class indices in 0\.\.3"):
         ad.softmax_cross_entropy(Tensor(logits), np.array([4, 0, 2], dtype=dtype))
@@ -69,4 +69,4 @@ def test_softmax_cross_entropy_of_integer_logits_computes_as_numpy_does(dtype):
         loss = ad.softmax_cross_entropy(Tensor(logits.astype(dtype)), target, reduction)
         expected = ad.softmax_cross_entropy(Tensor(logits.astype(np.float64)), target, reduction)
         assert loss.dtype == np.float64
-        np.testing.assert_array_equal(loss.data, expected.data)
+        np.testing.assert_array_equal(loss.numpy(), expected.numpy())
