@@ -3,6 +3,7 @@ case runs one function under autodiff and under torch and compares values, dtype
 gradients in float64.
 """
 
+import io
 import operator
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 import autodiff
+import nn
 from autodiff import GradientError, ShapeError
 
 torch = pytest.importorskip("torch")
@@ -342,3 +344,35 @@ def test_the_tensor_constructor_makes_lists_float_as_pytorchs_legacy_constructor
     assert autodiff.Tensor(np.array([1, 2])).dtype == np.int64  # numpy data keeps its dtype
     with pytest.raises(TypeError, match=r"Tensor\(3\) is PyTorch's uninitialised tensor of 3"):
         autodiff.Tensor(3)
+
+
+def test_save_and_load_take_file_objects(tmp_path):
+    checkpoint = {
+        "model": {"weight": autodiff.tensor(A), "bias": autodiff.tensor(V)},
+        "epoch": 3,
+        "losses": [2.5, 1.25],
+    }
+    buffer = io.BytesIO()
+    autodiff.save(checkpoint, buffer)
+    buffer.seek(0)
+    loaded = autodiff.load(buffer)
+    np.testing.assert_array_equal(loaded["model"]["weight"].numpy(), A)
+    np.testing.assert_array_equal(loaded["model"]["bias"].numpy(), V)
+    assert loaded["epoch"] == 3 and loaded["losses"] == [2.5, 1.25]
+    with open(tmp_path / "checkpoint.pt", "wb") as file:
+        autodiff.save(checkpoint["model"], file)
+    with open(tmp_path / "checkpoint.pt", "rb") as file:
+        again = autodiff.load(file)
+    np.testing.assert_array_equal(again["weight"].numpy(), A)
+    np.testing.assert_array_equal(autodiff.load(tmp_path / "checkpoint.pt")["bias"].numpy(), V)
+
+
+def test_saving_a_whole_module_or_optimizer_says_to_save_its_state_dict(tmp_path):
+    model = nn.Linear(3, 2)
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+    for obj, name in ((model, "Linear"), ({"opt": optimizer}, "SGD")):
+        with pytest.raises(TypeError, match=f"save: cannot store a whole {name} .*state_dict()"):
+            autodiff.save(obj, tmp_path / "model.pt")
+    assert not (tmp_path / "model.pt").exists()
+    with pytest.raises(TypeError, match="save: path of type int; expected a file name"):
+        autodiff.save({}, 3)
