@@ -4,8 +4,8 @@ The top-level namespace speaks PyTorch (`import autodiff as torch`); `autodiff.n
 numpy (`import autodiff.numpy as np`).
 """
 
+from autodiff import accelerator, cuda
 from autodiff import aliases as _aliases
-from autodiff import cuda
 from autodiff import numpy as numpy  # the numpy-speaking namespace, kept out of `import *`
 from autodiff.anomaly import detect_anomaly
 from autodiff.creation import (
@@ -36,7 +36,7 @@ from autodiff.primitive import Sample, primitive
 from autodiff.random import default_generator, manual_seed, rand, randint, randn
 from autodiff.serialization import load, load_arrays, save
 from autodiff.size import Size
-from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
+from autodiff.tape import enable_grad, inference_mode, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
 from autodiff.threads import get_num_threads, set_num_threads
 from autodiff.watch import BackwardWatch, watch_backward
@@ -57,6 +57,8 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "accelerator",
+    "inference_mode",
     "BackwardWatch",
     "DTypeError",
     "GradientError",

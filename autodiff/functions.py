@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from autodiff import promotion
 from autodiff.broadcast import Axis, Shape
-from autodiff.creation import as_tensor
+from autodiff.creation import as_tensor, check_device
+from autodiff.dtypes import as_dtype
 from autodiff.ops import elementwise, linalg, loss
 from autodiff.ops import shape as shape_ops
-from autodiff.tensor import Tensor, check_same_dtype, promoted
+from autodiff.tensor import Tensor, check_same_dtype, get_default_dtype, promoted
 
 __all__ = [
     "abs",
@@ -26,21 +29,36 @@ __all__ = [
     "any",
     "argmax",
     "argmin",
+    "argsort",
+    "bincount",
+    "bmm",
     "broadcast_to",
     "cat",
+    "chunk",
     "clamp",
     "clip",
     "clone",
     "concatenate",
     "cos",
+    "cumprod",
+    "cumsum",
+    "diag",
     "eq",
     "erf",
     "exp",
     "expm1",
+    "eye",
     "flatten",
+    "flip",
+    "floor_divide",
     "ge",
     "gt",
+    "histc",
+    "index_select",
     "is_tensor",
+    "isfinite",
+    "isinf",
+    "isnan",
     "le",
     "leaky_relu",
     "linear",
@@ -50,6 +68,10 @@ __all__ = [
     "log2",
     "log_sigmoid",
     "log_softmax",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
     "logsumexp",
     "lt",
     "masked_fill",
@@ -60,14 +82,17 @@ __all__ = [
     "min",
     "minimum",
     "mm",
+    "nan_to_num",
     "narrow",
     "ne",
     "norm",
     "numel",
+    "outer",
     "permute",
     "pow",
     "prod",
     "relu",
+    "remainder",
     "reshape",
     "roll",
     "sigmoid",
@@ -75,6 +100,7 @@ __all__ = [
     "softmax",
     "softmax_cross_entropy",
     "softplus",
+    "sort",
     "split",
     "sqrt",
     "squeeze",
@@ -88,6 +114,7 @@ __all__ = [
     "transpose",
     "tril",
     "triu",
+    "unique",
     "unsqueeze",
     "var",
     "where",
@@ -452,3 +479,115 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
 def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
     """The elements shifted cyclically along dims (of the flattened tensor without dims)."""
     return as_tensor(input).roll(shifts, dims)
+
+
+def isnan(input: Any) -> Tensor:
+    return as_tensor(input).isnan()
+
+
+def isinf(input: Any) -> Tensor:
+    return as_tensor(input).isinf()
+
+
+def isfinite(input: Any) -> Tensor:
+    return as_tensor(input).isfinite()
+
+
+def logical_not(input: Any) -> Tensor:
+    return as_tensor(input).logical_not()
+
+
+def logical_and(input: Any, other: Any) -> Tensor:
+    return as_tensor(input).logical_and(other)
+
+
+def logical_or(input: Any, other: Any) -> Tensor:
+    return as_tensor(input).logical_or(other)
+
+
+def logical_xor(input: Any, other: Any) -> Tensor:
+    return as_tensor(input).logical_xor(other)
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    """input % other, with the divisor's sign (Python's %)."""
+    return as_tensor(input) % other
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    """floor(input / other), as Python's //."""
+    return as_tensor(input) // other
+
+
+def flip(input: Any, dims: Any) -> Tensor:
+    return as_tensor(input).flip(dims)
+
+
+def cumsum(input: Any, dim: int, *, dtype: Any = None) -> Tensor:
+    return as_tensor(input).cumsum(dim, dtype=dtype)
+
+
+def cumprod(input: Any, dim: int, *, dtype: Any = None) -> Tensor:
+    return as_tensor(input).cumprod(dim, dtype=dtype)
+
+
+def sort(input: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    """(values, indices) sorted along dim."""
+    return as_tensor(input).sort(dim, descending, stable)
+
+
+def argsort(input: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    return as_tensor(input).argsort(dim, descending, stable)
+
+
+def index_select(input: Any, dim: int, index: Any) -> Tensor:
+    return as_tensor(input).index_select(dim, index)
+
+
+def chunk(input: Any, chunks: int, dim: int = 0) -> list[Tensor]:
+    return as_tensor(input).chunk(chunks, dim)
+
+
+def bmm(input: Any, mat2: Any) -> Tensor:
+    return as_tensor(input).bmm(mat2)
+
+
+def outer(input: Any, vec2: Any) -> Tensor:
+    return as_tensor(input).outer(vec2)
+
+
+def diag(input: Any, diagonal: int = 0) -> Tensor:
+    return as_tensor(input).diag(diagonal)
+
+
+def nan_to_num(
+    input: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Tensor:
+    return as_tensor(input).nan_to_num(nan, posinf, neginf)
+
+
+def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:
+    return as_tensor(input).bincount(weights, minlength)
+
+
+def unique(
+    input: Any,
+    sorted: bool = True,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
+    return as_tensor(input).unique(sorted, return_inverse, return_counts, dim)
+
+
+def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+    return as_tensor(input).histc(bins, min, max)
+
+
+def eye(
+    n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """The n×m identity matrix (ones on the diagonal), default float dtype unless given."""
+    check_device(device)
+    dtype = get_default_dtype() if dtype is None else as_dtype(dtype, "eye")
+    return Tensor._wrap(np.eye(n, m, dtype=dtype)).requires_grad_(requires_grad)

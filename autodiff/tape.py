@@ -309,6 +309,23 @@ def no_grad() -> _GradSwitch:
     return _GradSwitch(False)
 
 
+def inference_mode(mode: bool = True) -> _GradSwitch:
+    """PyTorch's faster no_grad: records nothing inside (the same as no_grad here);
+    inference_mode(False) leaves the grad mode as it is."""
+    return _GradSwitch(False) if mode else _KeepMode()
+
+
+class _KeepMode(_GradSwitch):
+    """A grad switch that keeps whatever mode is on when it is entered."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+    def __enter__(self) -> None:
+        self.mode = state.enabled
+        super().__enter__()
+
+
 def enable_grad() -> _GradSwitch:
     """Record again inside a no_grad block: ``with autodiff.enable_grad(): ...``."""
     return _GradSwitch(True)

@@ -1412,6 +1412,275 @@ class Tensor:
         data = make(tuple(int(n) for n in size), self.dtype if dtype is None else np.dtype(dtype))
         return Tensor._wrap(data).requires_grad_(requires_grad)
 
+    def type(self, dtype: Any = None) -> Any:
+        """Without dtype PyTorch's type name ('torch.FloatTensor'); with one, the values
+        converted (as x.to(dtype)); a name such as 'torch.LongTensor' works too."""
+        if dtype is None:
+            return f"torch.{_TYPE_NAMES.get(self.dtype, str(self.dtype))}"
+        if isinstance(dtype, str):
+            names = {f"torch.{name}": key for key, name in _TYPE_NAMES.items()}
+            if dtype not in names:
+                raise TypeError(f"type: unknown type {dtype!r}; expected e.g. 'torch.FloatTensor'")
+            dtype = names[dtype]
+        return self.astype(dtype)
+
+    def type_as(self, other: Any) -> Tensor:
+        """The values in other's dtype."""
+        return self.astype(other.dtype)
+
+    def isnan(self) -> Tensor:
+        return Tensor._wrap(np.isnan(self._value))
+
+    def isinf(self) -> Tensor:
+        return Tensor._wrap(np.isinf(self._value))
+
+    def isfinite(self) -> Tensor:
+        return Tensor._wrap(np.isfinite(self._value))
+
+    def logical_not(self) -> Tensor:
+        return Tensor._wrap(np.logical_not(self._value))
+
+    def logical_and(self, other: Any) -> Tensor:
+        return Tensor._wrap(np.logical_and(self._value, _operand(other)))
+
+    def logical_or(self, other: Any) -> Tensor:
+        return Tensor._wrap(np.logical_or(self._value, _operand(other)))
+
+    def logical_xor(self, other: Any) -> Tensor:
+        return Tensor._wrap(np.logical_xor(self._value, _operand(other)))
+
+    def __mod__(self, other: Any) -> Tensor:
+        """The remainder with the divisor's sign (Python's and PyTorch's %): a - b·floor(a/b),
+        whose gradient is 1 for a and -floor(a/b) for b."""
+        a, b = promoted(self, other)
+        if a.dtype.kind not in "fc":
+            return Tensor._wrap(np.remainder(_operand(a), _operand(b)))
+        return a - b * Tensor._wrap(np.floor(_operand(a) / _operand(b)))
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return Tensor._wrap(np.asarray(other)).__mod__(self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        """floor(a / b), as Python's and PyTorch's //: no gradient (it is flat a.e.)."""
+        a, b = promoted(self, other)
+        return Tensor._wrap(np.floor_divide(_operand(a), _operand(b)))
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        b, a = promoted(self, other)
+        return Tensor._wrap(np.floor_divide(_operand(a), _operand(b)))
+
+    remainder = __mod__
+    floor_divide = __floordiv__
+
+    def flip(self, *dims: Any) -> Tensor:
+        """The elements in reverse order along each of `dims`."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        index = [slice(None)] * self.ndim
+        for d in normalize_axes(dims, self.ndim, "flip"):
+            index[d] = slice(None, None, -1)
+        return self[tuple(index)]
+
+    def cumsum(self, dim: int, *, axis: Any = None, dtype: Any = None) -> Tensor:
+        """Running sums along `dim`."""
+        x = self if dtype is None else self.astype(dtype)
+        if x.dtype.kind == "b":
+            x = x.astype(np.int64)  # PyTorch counts booleans in int64
+        dim = normalize_axes(dim if axis is None else axis, max(x.ndim, 1), "cumsum")[0]
+        return Tensor.apply(reduce.cumsum, x, axis=dim)
+
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Running products along `dim` (recorded as one multiplication per element, so the
+        gradient is exact where elements are 0)."""
+        x = self if dtype is None else self.astype(dtype)
+        if x.ndim == 0:
+            return x * 1
+        dim = normalize_axes(dim, x.ndim, "cumprod")[0]
+        lead = (slice(None),) * dim
+        running = x[(*lead, slice(0, 1))]
+        pieces = [running]
+        for i in range(1, x.shape[dim]):
+            running = running * x[(*lead, slice(i, i + 1))]
+            pieces.append(running)
+        return Tensor.apply(shape_ops.concatenate, *pieces, axis=dim)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
+        """(values, indices) sorted along `dim`; equal values keep their order."""
+        x = self.reshape(1) if self.ndim == 0 else self
+        axis = normalize_axes(dim, x.ndim, "sort")[0]
+        indices = self._order(x, axis, descending)
+        values = x.take_along_axis(indices, axis)
+        if self.ndim == 0:
+            return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
+        return ValuesIndices(values, Tensor._wrap(indices))
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        """The indices that sort the elements along `dim`."""
+        return self.sort(dim, descending, stable).indices
+
+    @staticmethod
+    def _order(x: Tensor, axis: int, descending: bool) -> np.ndarray:
+        """Stable sorting indices along axis; NaN counts as the largest value, as PyTorch."""
+        keys = x._value
+        if descending:  # stable on the reversed axis, mapped back, keeps ties in order
+            flipped = np.flip(keys, axis)
+            order = np.argsort(flipped, axis=axis, kind="stable")
+            order = x.shape[axis] - 1 - np.flip(order, axis)
+            return order.astype(np.int64)
+        return np.argsort(keys, axis=axis, kind="stable").astype(np.int64)
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        """The slices at `index` (a 1-D integer tensor) along `dim`."""
+        index = np.asarray(_operand(index))
+        if index.ndim > 1 or index.dtype.kind not in "iu":
+            raise ShapeError(
+                f"index_select: index of shape {index.shape} and dtype {index.dtype}; expected "
+                f"a 1-D integer tensor"
+            )
+        dim = normalize_axes(dim, max(self.ndim, 1), "index_select")[0]
+        return self[(slice(None),) * dim + (index.reshape(-1),)]
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """The tensor tiled: repeat(2, 3) stacks 2 copies along dim 0 and 3 along dim 1
+        (numpy's tile); extra leading sizes add dims."""
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        if len(sizes) < self.ndim:
+            raise ShapeError(
+                f"repeat: {len(sizes)} sizes for a tensor of shape {self.shape}; expected at "
+                f"least {self.ndim}"
+            )
+        x = self.reshape((1,) * (len(sizes) - self.ndim) + tuple(self.shape))
+        for d, count in enumerate(sizes):
+            if count != 1:
+                shape = x.shape
+                x = x.unsqueeze(d).broadcast_to((*shape[:d], int(count), *shape[d:]))
+                x = x.reshape(*shape[:d], int(count) * shape[d], *shape[d + 1 :])
+        return x
+
+    def chunk(self, chunks: int, dim: int = 0) -> list[Tensor]:
+        """At most `chunks` pieces along `dim`, each of ceil(size / chunks) (the last smaller)."""
+        if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks < 1:
+            raise ValueError(f"chunk: chunks={chunks!r}; expected a positive integer")
+        dim = normalize_axes(dim, self.ndim, "chunk")[0]
+        size = -(-self.shape[dim] // int(chunks)) or 1
+        return self.split(size, dim)
+
+    def bmm(self, mat2: Any) -> Tensor:
+        """Batched matrix products of (b, n, m) and (b, m, p) tensors."""
+        _check_ranks("bmm", (self, mat2), (3, 3))
+        if self.shape[0] != np.shape(_operand(mat2))[0]:
+            raise ShapeError(
+                f"bmm: batches of {self.shape[0]} and {np.shape(_operand(mat2))[0]}; expected "
+                f"equal batch sizes"
+            )
+        return self @ mat2
+
+    def outer(self, vec2: Any) -> Tensor:
+        """The outer product of two 1-D tensors: out[i, j] = self[i]·vec2[j]."""
+        _check_ranks("outer", (self, vec2), (1, 1))
+        other = vec2 if isinstance(vec2, Tensor) else Tensor(vec2)
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """A 1-D tensor on a diagonal of a square matrix, or a 2-D tensor's diagonal."""
+        if self.ndim == 1:
+            n = self.shape[0] + abs(diagonal)
+            rows = np.arange(self.shape[0]) + max(-diagonal, 0)
+            zeros = np.zeros((n, n), self.dtype)
+            return Tensor.apply(shape_ops.index_put, zeros, self, index=(rows, rows + diagonal))
+        if self.ndim == 2:
+            rows = np.arange(self.shape[0])
+            cols = rows + diagonal
+            keep = (cols >= 0) & (cols < self.shape[1])
+            return self[rows[keep], cols[keep]]
+        raise ShapeError(f"diag: input of shape {self.shape}; expected 1 or 2 dims")
+
+    def nan_to_num(
+        self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+    ) -> Tensor:
+        """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest values
+        unless given); the gradient flows where the values are finite."""
+        if self.dtype.kind not in "fc":
+            return self
+        info = np.finfo(self.dtype)
+        values = self._value
+        out = self
+        for mask, value in (
+            (np.isnan(values), nan),
+            (np.isposinf(values), info.max if posinf is None else posinf),
+            (np.isneginf(values), info.min if neginf is None else neginf),
+        ):
+            if mask.any():
+                out = Tensor.apply(elementwise.where, mask, self.dtype.type(value), out)
+        return out
+
+    def bincount(self, weights: Any = None, minlength: int = 0) -> Tensor:
+        """How often each value 0, 1, 2, ... occurs in a 1-D non-negative integer tensor (or
+        the sums of `weights` there); no gradient."""
+        values = self._value
+        if values.ndim != 1 or values.dtype.kind not in "iu" or (values < 0).any():
+            raise ShapeError(
+                f"bincount: input of shape {self.shape} and dtype {self.dtype}; expected a 1-D "
+                f"tensor of non-negative integers"
+            )
+        w = None if weights is None else np.asarray(_operand(weights))
+        counts = np.bincount(values, weights=w, minlength=minlength)
+        if w is None:
+            return Tensor._wrap(counts.astype(np.int64))
+        return Tensor._wrap(counts.astype(w.dtype if w.dtype.kind == "f" else np.float64))
+
+    def unique(
+        self,
+        sorted: bool = True,
+        return_inverse: bool = False,
+        return_counts: bool = False,
+        dim: int | None = None,
+    ) -> Any:
+        """The distinct values, sorted (of the flattened tensor, or the distinct slices along
+        `dim`); with return_inverse and return_counts, also where each element went and how
+        often each value occurs."""
+        found = np.unique(self._value, return_inverse=True, return_counts=True, axis=dim)
+        values, inverse, counts = found
+        if dim is None:
+            inverse = inverse.reshape(self.shape)
+        extras = []
+        if return_inverse:
+            extras.append(Tensor._wrap(inverse.astype(np.int64)))
+        if return_counts:
+            extras.append(Tensor._wrap(counts.astype(np.int64)))
+        return (Tensor._wrap(values), *extras) if extras else Tensor._wrap(values)
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+        """Counts of the values in `bins` equal bins from min to max (the data's range when
+        both are 0); values outside are left out. No gradient."""
+        values = self._value
+        low, high = (float(values.min()), float(values.max())) if min == max == 0 else (min, max)
+        if low == high:
+            low, high = low - 1, high + 1
+        counts, _ = np.histogram(values, bins=bins, range=(low, high))
+        return Tensor._wrap(counts.astype(self.dtype if self.dtype.kind == "f" else np.float32))
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """clamp in place (recorded where a gradient needs it, as in PyTorch)."""
+        if self._records():
+            self[...] = self.clamp(min, max)
+            return self
+        self._inplace("clamp_")
+        np.clip(self._value, min, max, out=self._value)
+        return self
+
+    clip_ = clamp_
+
+    def fill_(self, value: Any) -> Tensor:
+        """Every element set to `value`, in place."""
+        if self._records(value):
+            self[...] = value
+            return self
+        self._inplace("fill_")
+        self._value[...] = _operand(value)
+        return self
+
     # ----- item assignment and recorded in-place ops ------------------------------------------
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -1488,6 +1757,19 @@ class ValuesIndices(NamedTuple):
 
     values: Tensor
     indices: Tensor
+
+
+_TYPE_NAMES = {
+    np.dtype(np.float32): "FloatTensor",
+    np.dtype(np.float64): "DoubleTensor",
+    np.dtype(np.float16): "HalfTensor",
+    np.dtype(np.int64): "LongTensor",
+    np.dtype(np.int32): "IntTensor",
+    np.dtype(np.int16): "ShortTensor",
+    np.dtype(np.int8): "CharTensor",
+    np.dtype(np.uint8): "ByteTensor",
+    np.dtype(np.bool_): "BoolTensor",
+}
 
 
 def _index(index: Any) -> Any:

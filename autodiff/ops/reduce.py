@@ -11,7 +11,7 @@ import numpy as np
 
 from autodiff.broadcast import Axis, keepdims_shape, normalize_axes, reduced_shape
 from autodiff.ops.elementwise import where
-from autodiff.ops.shape import broadcast_to
+from autodiff.ops.shape import broadcast_to, getitem
 from autodiff.ops.unary import exp
 from autodiff.primitive import Array, Sample, Saved, primitive
 
@@ -198,3 +198,19 @@ def log_softmax_vjp(
     """gx = g - e**out * Σ g along `axis`."""
     axis = params.get("axis", -1)
     return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
+
+
+@primitive(samples=[Sample((3, 4), axis=1), Sample((5,), axis=0)], reads_values=False)
+def cumsum(x: Array, axis: int) -> tuple[Array, Saved]:
+    """out = running sums of x along `axis`."""
+    return np.cumsum(x, axis=axis), None
+
+
+@cumsum.defvjp
+def cumsum_vjp(
+    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
+) -> Grads:
+    """gx = running sums of g from the end backwards along axis."""
+    axis = params["axis"]
+    backwards = (slice(None),) * axis + (slice(None, None, -1),)
+    return (getitem(cumsum(getitem(g, index=backwards), axis=axis), index=backwards),)

@@ -136,6 +136,49 @@ CASES = {
     "roll_negative_dim": (lambda lib, x: x.roll(5, -1), [BATCH]),
     "all": (lambda lib, x: (lib.all(x > -1), (x > 0).all(1), x.all(dim=0, keepdim=True)), [A]),
     "any": (lambda lib, x: (lib.any(x > 1), (x > 0).any(1), x.any()), [A]),
+    "remainder": (lambda lib, x: (x * 3) % 1.5, [A]),
+    "remainder_tensor_divisor": (lambda lib, x, y: x % (y.abs() + 0.5), [A, P]),
+    "remainder_of_a_number": (lambda lib, x: 7.0 % (x.detach().abs() + 1), [A]),
+    "floor_divide": (lambda lib, x: (x.detach() * 3) // 1.5, [A]),
+    "flip": (lambda lib, x: lib.flip(x, (0, 2)), [BATCH]),
+    "flip_method": (lambda lib, x: x.flip(-1), [A]),
+    "cumsum": (lambda lib, x: lib.cumsum(x, 1), [A]),
+    "cumsum_dim0": (lambda lib, x: x.cumsum(dim=0), [BATCH]),
+    "cumprod": (lambda lib, x: lib.cumprod(x, dim=1), [A]),
+    "cumprod_with_zero": (lambda lib, x: (x * (x > -0.3)).cumprod(0), [A]),
+    "sort": (lambda lib, x: lib.sort(x), [A]),
+    "sort_descending_dim0": (lambda lib, x: x.sort(dim=0, descending=True), [A]),
+    "argsort": (lambda lib, x: (lib.argsort(x, dim=1), x.argsort(descending=True)), [A]),
+    "index_select": (lambda lib, x: lib.index_select(x, 1, lib.tensor([3, 0, 3])), [A]),
+    "repeat": (lambda lib, x: x.repeat(2, 3), [A]),
+    "repeat_new_dims": (lambda lib, x: x.repeat(2, 1, 2), [V]),
+    "chunk": (lambda lib, x: lib.chunk(x, 3, dim=1), [A]),
+    "chunk_method": (lambda lib, x: x.chunk(2), [A]),
+    "bmm": (lambda lib, x, y: lib.bmm(x, y), [BATCH, BATCH.transpose(0, 2, 1).copy()]),
+    "outer": (lambda lib, x, y: lib.outer(x, y), [V, A[0]]),
+    "diag_vector": (lambda lib, x: lib.diag(x), [V]),
+    "diag_vector_offset": (lambda lib, x: x.diag(-2), [V]),
+    "diag_matrix": (lambda lib, x: (lib.diag(x), x.diag(1), x.diag(-1)), [A]),
+    "nan_to_num": (lambda lib, x: lib.nan_to_num(x / (x > 0)), [A]),
+    "nan_to_num_values": (lambda lib, x: (x.log() / (x > -1)).nan_to_num(1.0, 2.0, -3.0), [A]),
+    "is_checks": (
+        lambda lib, x: (lib.isnan(x.log()), lib.isinf(1 / (x > 0)), (x.log()).isfinite()),
+        [A],
+    ),
+    "logical": (
+        lambda lib, x: (
+            lib.logical_and(x > 0, x < 1),
+            lib.logical_or(x > 1, x < -1),
+            lib.logical_not(x > 0),
+            (x > 0).logical_xor(x > 0.5),
+        ),
+        [A],
+    ),
+    "type_as": (lambda lib, x: x.type_as(lib.tensor([1.0], dtype=lib.float32)), [A]),
+    "type": (lambda lib, x: x.type(lib.float32), [A]),
+    "clamp_": (lambda lib, x: (x * 1.0).clamp_(-0.5, 0.5), [A]),
+    "fill_": (lambda lib, x: (x * 1.0).fill_(x[0, 0] * 2), [A]),
+    "eye": (lambda lib: (lib.eye(3), lib.eye(2, 4, dtype=lib.float64)), []),
 }
 
 
@@ -376,3 +419,57 @@ def test_saving_a_whole_module_or_optimizer_says_to_save_its_state_dict(tmp_path
     assert not (tmp_path / "model.pt").exists()
     with pytest.raises(TypeError, match="save: path of type int; expected a file name"):
         autodiff.save({}, 3)
+
+
+def test_counting_functions_match_pytorch():
+    values = np.array([3, 1, 1, 0, 7, 3, 3])
+    weights = np.linspace(0.5, 2.0, 7)
+    for lib in (autodiff, torch):
+        x = lib.tensor(values)
+        found = [
+            lib.bincount(x),
+            x.bincount(minlength=10),
+            lib.bincount(x, weights=lib.tensor(weights)),
+            *lib.unique(x, return_inverse=True, return_counts=True),
+            lib.unique(lib.tensor([[1, 2], [1, 2], [0, 5]]), dim=0),
+            lib.histc(lib.tensor(weights), bins=4),
+            lib.histc(lib.tensor(weights), bins=3, min=0.0, max=1.5),
+        ]
+        results = [(t.numpy().tolist(), str(t.dtype).removeprefix("torch.")) for t in found]
+        if lib is autodiff:
+            ours = results
+    assert ours == results
+
+
+def test_type_names_and_integer_division_match_pytorch():
+    for lib in (autodiff, torch):
+        assert lib.tensor([1.0]).type() == "torch.FloatTensor"
+        assert lib.tensor([1]).type() == "torch.LongTensor"
+        assert str(lib.tensor([1.5]).type("torch.LongTensor").dtype).endswith("int64")
+        assert (lib.tensor([7, -7]) % 3).tolist() == [1, 2]
+        assert (lib.tensor([7, -7]) // 2).tolist() == [3, -4]
+        assert (lib.tensor([7.5, -7.5]) // 2).tolist() == [3.0, -4.0]
+
+
+def test_the_remaining_bad_input_raises_the_library_error():
+    x = autodiff.tensor(A)
+    with pytest.raises(ShapeError, match=r"index_select: index of shape \(2, 1\)"):
+        x.index_select(0, autodiff.tensor([[0], [1]]))
+    with pytest.raises(ShapeError, match=r"repeat: 1 sizes for a tensor of shape \(3, 4\)"):
+        x.repeat(2)
+    with pytest.raises(ValueError, match="chunk: chunks=0"):
+        x.chunk(0)
+    with pytest.raises(ShapeError, match=r"bmm: operands of shapes \(3, 4\) and \(4, 5\)"):
+        autodiff.bmm(x, autodiff.tensor(B))
+    with pytest.raises(ShapeError, match="bmm: batches of 2 and 1"):
+        autodiff.bmm(autodiff.tensor(BATCH), autodiff.zeros(1, 4, 2, dtype=autodiff.float64))
+    with pytest.raises(ShapeError, match=r"outer: operands of shapes \(3, 4\) and \(4,\)"):
+        autodiff.outer(x, autodiff.tensor(V))
+    with pytest.raises(ShapeError, match=r"diag: input of shape \(2, 3, 4\)"):
+        autodiff.diag(autodiff.tensor(BATCH))
+    with pytest.raises(ShapeError, match="bincount: input of shape \\(2,\\) and dtype int64"):
+        autodiff.bincount(autodiff.tensor([1, -1]))
+    with pytest.raises(TypeError, match="type: unknown type 'torch.Nothing'"):
+        x.type("torch.Nothing")
+    with pytest.raises(GradientError, match="leaf"):
+        autodiff.tensor(A, requires_grad=True).clamp_(0, 1)

@@ -281,3 +281,47 @@ def test_bad_input_of_the_new_layers_raises_the_library_error():
         autodiff.ShapeError, match=r"cosine_similarity: inputs \(4, 6\) and \(4, 5\)"
     ):
         F.cosine_similarity(autodiff.tensor(X), autodiff.tensor(Y[:, :5]))
+
+
+def test_module_apply_visits_children_first_as_pytorch():
+    orders = []
+    for lib in (nn, torch.nn):
+        model = lib.Sequential(lib.Linear(2, 3), lib.Sequential(lib.Tanh(), lib.Linear(3, 1)))
+        orders.append([])
+        assert model.apply(lambda m: orders[-1].append(type(m).__name__)) is model
+    assert orders[0] == orders[1]
+
+    def init_weights(module):
+        if isinstance(module, nn.Linear):
+            nn.init.zeros_(module.weight)
+
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    model.apply(init_weights)
+    assert all(not layer.weight.numpy().any() for layer in model)
+
+
+def test_zero_grad_keeps_zeroed_buffers_when_not_set_to_none():
+    model = nn.Linear(2, 1)
+    model(autodiff.ones(4, 2)).sum().backward()
+    grad = model.weight.grad
+    model.zero_grad(set_to_none=False)
+    assert model.weight.grad is grad and not grad.numpy().any()
+    model.zero_grad()
+    assert model.weight.grad is None
+
+
+def test_inference_mode_and_accelerator_as_pytorch():
+    for lib in (autodiff, torch):
+        x = lib.ones(2, requires_grad=True)
+        with lib.inference_mode():
+            assert not (x * 2).requires_grad
+        with lib.inference_mode(False):
+            assert (x * 2).requires_grad
+
+        @lib.inference_mode()
+        def predict(x):
+            return x * 2
+
+        assert not predict(x).requires_grad
+    assert autodiff.accelerator.is_available() is False
+    assert autodiff.accelerator.current_accelerator() is None
