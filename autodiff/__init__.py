@@ -11,6 +11,7 @@ from autodiff.anomaly import detect_anomaly
 from autodiff.creation import (
     arange,
     as_tensor,
+    eye,
     from_numpy,
     full,
     linspace,
@@ -32,10 +33,11 @@ from autodiff.functions import __all__ as _functions
 from autodiff.gradcheck import gradcheck
 from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, pad
-from autodiff.primitive import Sample, primitive
+from autodiff.primitive import Context, Sample, constant, primitive
 from autodiff.random import default_generator, manual_seed, rand, randint, randn
 from autodiff.serialization import load, load_arrays, save
 from autodiff.size import Size
+from autodiff.surfaces import ops_for
 from autodiff.tape import enable_grad, inference_mode, is_grad_enabled, no_grad, scope
 from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
 from autodiff.threads import get_num_threads, set_num_threads
@@ -60,6 +62,7 @@ __all__ = [
     "accelerator",
     "inference_mode",
     "BackwardWatch",
+    "Context",
     "DTypeError",
     "GradientError",
     "GraphvizNotFoundError",
@@ -70,6 +73,7 @@ __all__ = [
     "arange",
     "as_tensor",
     "avg_pool2d",
+    "constant",
     "conv2d",
     "conv_transpose2d",
     "cuda",
@@ -78,6 +82,7 @@ __all__ = [
     "device",
     "draw_graph",
     "enable_grad",
+    "eye",
     "from_numpy",
     "full",
     "get_default_dtype",
@@ -96,6 +101,7 @@ __all__ = [
     "no_grad",
     "ones",
     "ones_like",
+    "ops_for",
     "pad",
     "primitive",
     "print_tape",

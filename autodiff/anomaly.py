@@ -13,6 +13,7 @@ from autodiff import tape
 from autodiff.errors import GradientError
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_ENGINE = (_PACKAGE, "<optable: ")  # the package's files, and the code made from its op table
 
 
 class detect_anomaly:
@@ -36,7 +37,7 @@ class detect_anomaly:
     def capture() -> str | None:
         """'file:line: code' of the innermost caller outside the autodiff package."""
         frame = sys._getframe(1)
-        while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        while frame is not None and frame.f_code.co_filename.startswith(_ENGINE):
             frame = frame.f_back
         if frame is None:
             return None

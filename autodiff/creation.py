@@ -149,3 +149,12 @@ def check_device(device: Any) -> None:
     """Refuse any device but the CPU (None means the CPU)."""
     if device is not None:
         as_device(device)  # raises for anything but the CPU
+
+
+def eye(
+    n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """The n×m identity matrix (ones on the diagonal); the default float dtype unless given."""
+    check_device(device)
+    dtype = get_default_dtype() if dtype is None else as_dtype(dtype, "eye")
+    return Tensor._wrap(np.eye(n, m, dtype=dtype)).requires_grad_(requires_grad)

@@ -455,7 +455,9 @@ def _summary(data: np.ndarray) -> str:
     if data.size <= SMALL:
         return format_values(data)
     x = data.astype(np.float64)
-    return f"mean {x.mean():.3g}  std {x.std():.3g}\nmin {x.min():.3g}  max {x.max():.3g}"
+    with np.errstate(invalid="ignore"):  # an inf (a masked score) makes the std NaN, quietly
+        mean, std = x.mean(), x.std()
+    return f"mean {mean:.3g}  std {std:.3g}\nmin {x.min():.3g}  max {x.max():.3g}"
 
 
 @dataclass

@@ -1,23 +1,27 @@
 """@primitive and .defvjp: how an op's forward and its VJP are declared, and their registry.
 
 A primitive's forward takes numpy arrays (positional) and parameters (keywords) and returns
-``(out, saved)``. Its VJP is handed what it needs to be right at every order:
+``(out, saved)``. Its VJP takes a context and the gradient of the output, and returns one
+gradient per positional input (None for an input that needs none):
 
-    vjp(inputs, out, g, needs, saved, params) -> one gradient per positional input
+    vjp(ctx, g) -> tuple of gradients
 
-- `inputs`: the forward's positional arguments and `out` its result: numpy arrays (or the
-  numbers given) in a plain backward, the recorded Tensors under ``create_graph=True``;
-- `g`: the gradient w.r.t. `out`, of out's shape;
-- `needs`: a tuple of booleans, which inputs need a gradient (return None for the others,
-  and skip computing them);
-- `saved`: constants only (shapes, masks, indices, normalised axes), never a value computed
-  from an input that the VJP then differentiates;
-- `params`: the keyword parameters the forward was called with.
+- ``ctx.inputs``: the forward's positional arguments, ``ctx.out`` its result: numpy arrays
+  (or the numbers given) in a plain backward, the recorded Tensors under ``create_graph``;
+- ``ctx.needs``: a tuple of booleans, which inputs need a gradient (skip the others);
+- ``ctx.saved``: what the forward saved, for constants only: shapes, axes, indices, masks;
+- ``ctx.params``: the keyword parameters the forward was called with;
+- ``ctx.create_graph``: whether this backward is being recorded;
+- ``g``: the gradient w.r.t. ``out``, of out's shape.
 
 VJPs are written with operators, the methods numpy arrays and Tensors share, and calls of
 other primitives (a Primitive called on arrays computes with numpy, on Tensors it records),
 so the same VJP runs on arrays (plain backward) and on Tensors (create_graph, which records
-it): second and higher derivatives are right by construction.
+it): second and higher derivatives are right by construction. What would break that is
+refused under create_graph, naming the primitive: a floating-point value in ``saved`` (at
+any depth: in a tuple, a dict, an object's attributes), unless marked with ``constant()``,
+and ``float()``, ``int()``, ``.item()``, ``.tolist()`` or ``np.asarray`` of a recorded
+Tensor, any of which the tape cannot see through.
 
 Example, a user-defined op::
 
@@ -27,23 +31,21 @@ Example, a user-defined op::
         return x**3, None
 
     @cube.defvjp
-    def cube_vjp(inputs, out, g, needs, saved, params):
+    def cube_vjp(ctx, g):
         \"\"\"gx = 3 x**2 g.\"\"\"
-        (x,) = inputs
+        (x,) = ctx.inputs
         return (3 * x * x * g,)
 
     y = cube(t)  # a Tensor, recorded on the tape; cube(array) returns an array
-
-A VJP of the older form ``vjp(saved, g)`` or ``vjp(saved, g, needs)`` is still accepted and
-adapted once, here: it computes first derivatives as before; under ``create_graph`` it runs
-only while `saved` holds no floating-point values (which it could not differentiate) and
-raises otherwise, saying how to declare it in the form above.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Callable
+import threading
+import weakref
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -53,14 +55,164 @@ from autodiff.errors import GradientError
 
 Array = np.ndarray
 Saved = Any
-Vjp = Callable[..., tuple[Any, ...]]
+Vjp = Callable[["Context", Any], tuple[Any, ...]]
 Rule = tuple[str, str]  # an op's derivative: (in symbols, in words)
 
-__all__ = ["Array", "Axis", "Primitive", "Sample", "Saved", "Shape", "Vjp", "primitive", "registry"]
+__all__ = [
+    "Array",
+    "Axis",
+    "Context",
+    "Primitive",
+    "Sample",
+    "Saved",
+    "Shape",
+    "Vjp",
+    "constant",
+    "primitive",
+    "registry",
+]
 
 registry: dict[str, Primitive] = {}
+_registry_lock = threading.Lock()
 
-_VJP_PARAMETERS = ("inputs", "out", "g", "needs", "saved", "params")
+
+class Context:
+    """What a VJP is handed besides g: the op's inputs and output, which inputs need a
+    gradient, what its forward saved, its parameters, and whether backward is recorded."""
+
+    __slots__ = ("inputs", "out", "needs", "saved", "params", "create_graph")
+
+    def __init__(
+        self,
+        inputs: tuple[Any, ...],
+        out: Any,
+        needs: tuple[bool, ...],
+        saved: Saved,
+        params: Mapping[str, Any],
+        create_graph: bool = False,
+    ):
+        self.inputs = inputs
+        self.out = out
+        self.needs = needs
+        self.saved = saved
+        self.params = params
+        self.create_graph = create_graph
+
+    def __repr__(self) -> str:
+        shapes = [getattr(x, "shape", x) for x in self.inputs]
+        return f"<Context inputs={shapes} needs={self.needs} params={dict(self.params)}>"
+
+
+class RecordedContext(Context):
+    """The context of a VJP under create_graph: reading `saved` checks that it holds no
+    floating-point value the tape cannot see (see check_saved)."""
+
+    __slots__ = ("_saved", "_name")
+
+    def __init__(
+        self,
+        name: str,
+        inputs: tuple[Any, ...],
+        out: Any,
+        needs: tuple[bool, ...],
+        saved: Saved,
+        params: Mapping[str, Any],
+    ):
+        self._name = name
+        self._saved = saved
+        self.inputs = inputs
+        self.out = out
+        self.needs = needs
+        self.params = params
+        self.create_graph = True
+
+    @property  # type: ignore[override]
+    def saved(self) -> Saved:
+        check_saved(self._name, self._saved)
+        return self._saved
+
+
+# ----- constants in saved ---------------------------------------------------------------------
+
+_constants: dict[int, weakref.ref] = {}  # id(array) -> a weak reference to it: see constant()
+
+
+def constant(value: Array) -> Array:
+    """Mark an array a forward saves as a genuine constant of its VJP, one whose derivative
+    w.r.t. the inputs is 0 (a sign, a mask, a slope chosen by a comparison), so that
+    create_graph lets the VJP read it. Returns a read-only view of it.
+
+    A value that does depend on the inputs smoothly (2x, softmax(x)) must not be marked:
+    compute it in the VJP from ``ctx.inputs`` or ``ctx.out`` instead.
+    """
+    view = np.asarray(value).view()
+    view.flags.writeable = False
+    key = id(view)
+    _constants[key] = weakref.ref(view, functools.partial(_forget_constant, key))
+    return view
+
+
+def _forget_constant(key: int, ref: weakref.ref) -> None:
+    if _constants.get(key) is ref:
+        del _constants[key]
+
+
+def _is_constant(array: Array) -> bool:
+    ref = _constants.get(id(array))
+    return ref is not None and ref() is array
+
+
+_ATOMS = (bool, int, str, bytes, slice, range, type, np.dtype, type(None), type(...))
+
+
+def check_saved(name: str, saved: Saved) -> None:
+    """Raise unless `saved` holds only constants, at any depth: ints, strings, shapes,
+    integer and boolean arrays, arrays marked with constant(), and tuples, lists, dicts and
+    objects' attributes made of these. A float anywhere might be a value derived from an
+    input, which a VJP computing with it under create_graph would treat as a constant."""
+    pending = [saved]
+    seen: set[int] = set()
+    while pending:
+        item = pending.pop()
+        if isinstance(item, _ATOMS) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, np.ndarray | np.generic):
+            if item.dtype.kind in "fcO" and not _is_constant(item):
+                raise GradientError(_saved_message(name, f"a {item.dtype} array"))
+        elif isinstance(item, tuple | list | set | frozenset):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, float | complex):
+            raise GradientError(_saved_message(name, f"the {type(item).__name__} {item!r}"))
+        elif hasattr(item, "__dict__") or hasattr(type(item), "__slots__"):
+            pending.extend(_attributes(item))
+        else:
+            raise GradientError(_saved_message(name, f"a {type(item).__name__}"))
+
+
+def _attributes(item: Any) -> list[Any]:
+    """The values of an object's attributes (its __dict__ and its slots)."""
+    values = list(getattr(item, "__dict__", {}).values())
+    for cls in type(item).__mro__:
+        for slot in getattr(cls, "__slots__", ()):
+            if slot not in ("__dict__", "__weakref__") and hasattr(item, slot):
+                values.append(getattr(item, slot))
+    return values
+
+
+def _saved_message(name: str, what: str) -> str:
+    return (
+        f"{name}: under create_graph its VJP read `ctx.saved`, which holds {what}; a saved "
+        f"value computed from an input would count as a constant and make higher derivatives "
+        f"silently wrong. Compute it in the VJP from ctx.inputs / ctx.out, or, if it is a "
+        f"genuine constant (a sign, a mask), save autodiff.constant(value)"
+    )
+
+
+# ----- declaring primitives -------------------------------------------------------------------
 
 
 class Sample:
@@ -91,16 +243,13 @@ class Primitive:
         forward: Callable[..., tuple[Any, Saved]],
         samples: list[Sample],
         differentiable: bool = True,
-        reads_values: bool = True,
         rule: Rule | None = None,
     ):
         self.name = forward.__name__
         self.forward = forward
         self.samples = samples
         self.differentiable = differentiable
-        self.reads_values = reads_values  # False: the VJP uses only shapes and `saved`
         self.vjp: Vjp | None = None
-        self.legacy = False  # the VJP takes (saved, g) or (saved, g, needs): see _adapt
         self.defaults = {  # keyword defaults, left out where the op is shown
             name: p.default
             for name, p in inspect.signature(forward).parameters.items()
@@ -110,22 +259,9 @@ class Primitive:
         self.__doc__ = forward.__doc__
 
     def defvjp(self, vjp: Vjp) -> Vjp:
-        """Attach the VJP ``vjp(inputs, out, g, needs, saved, params)``; usable as a decorator.
-
-        The older ``vjp(saved, g)`` and ``vjp(saved, g, needs)`` are adapted (see the module).
-        """
-        count = len(inspect.signature(vjp).parameters)
-        if count == len(_VJP_PARAMETERS):
-            self.vjp = vjp
-        elif count in (2, 3):
-            self.vjp = _adapt(self, vjp, takes_needs=count == 3)
-            self.legacy = True
-            self.reads_values = False  # the version check looks at what it saved instead
-        else:
-            raise TypeError(
-                f"{self.name}.defvjp: {getattr(vjp, '__name__', vjp)} takes {count} "
-                f"parameters; expected vjp({', '.join(_VJP_PARAMETERS)})"
-            )
+        """Attach the VJP ``vjp(ctx, g)`` (see the module); usable as a decorator."""
+        _check_vjp_signature(self.name, vjp)
+        self.vjp = vjp
         return vjp
 
     def __call__(self, *args: Any, **params: Any) -> Any:
@@ -144,82 +280,67 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-def _adapt(prim: Primitive, vjp: Vjp, takes_needs: bool) -> Vjp:
-    """A VJP of the contract above around a VJP of the older (saved, g[, needs]) form.
-
-    Such a VJP computes with `saved`, which holds arrays, not the recorded Tensors: under
-    create_graph its result would treat them as constants, and a Hessian through a saved
-    value derived from an input (``return x * x, 2 * x``) would come out silently wrong. So
-    under create_graph it runs only when `saved` holds no floating-point value.
-    """
-
-    def adapted(
-        inputs: tuple[Any, ...],
-        out: Any,
-        g: Any,
-        needs: tuple[bool, ...],
-        saved: Saved,
-        params: dict[str, Any],
-    ) -> tuple[Any, ...]:
-        if not isinstance(g, np.ndarray | np.generic):  # create_graph: g is a Tensor
-            _refuse_float_values(prim, saved)
-        return vjp(saved, g, needs) if takes_needs else vjp(saved, g)
-
-    adapted.__name__ = getattr(vjp, "__name__", "vjp")
-    adapted.__doc__ = vjp.__doc__
-    return adapted
+def _check_vjp_signature(name: str, vjp: Vjp) -> None:
+    """Raise unless `vjp` can be called as vjp(ctx, g)."""
+    label = getattr(vjp, "__name__", repr(vjp))
+    try:
+        parameters = list(inspect.signature(vjp).parameters)
+        inspect.signature(vjp).bind(None, None)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name}.defvjp: {label} cannot be called as vjp(ctx, g); expected a function "
+            f"of the context and the output's gradient (see help(autodiff.primitive))"
+        ) from None
+    if parameters[:1] == ["saved"]:  # the form vjp(saved, g) of earlier versions
+        raise TypeError(
+            f"{name}.defvjp: {label} takes (saved, g); the VJP is now vjp(ctx, g): read "
+            f"ctx.saved, and compute from ctx.inputs and ctx.out whatever depends on an input"
+        )
 
 
-def _refuse_float_values(prim: Primitive, saved: Saved) -> None:
-    """Raise unless `saved` holds only constants the VJP cannot need to differentiate (see
-    _adapt): ints, bools, strings, None, slices, dtypes, integer or boolean arrays, and
-    tuples, lists and dicts of these. A float anywhere, or an object it cannot look into,
-    might be a value derived from an input.
-    """
-    pending = [saved]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, tuple | list):
-            pending.extend(item)
-        elif isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, np.ndarray | np.generic):
-            if item.dtype.kind in "fc":
-                raise GradientError(_legacy_message(prim, "a floating-point value"))
-        elif not isinstance(item, int | str | slice | np.dtype | type(None) | type(...)):
-            raise GradientError(_legacy_message(prim, f"a {type(item).__name__}"))
+def _register(prim: Primitive) -> None:
+    """Add `prim` to the registry; a second primitive of the same name is refused, except
+    the same definition run again (a function called twice, a notebook cell run again),
+    which replaces it."""
+    with _registry_lock:
+        known = registry.get(prim.name)
+        if known is not None and _site(known) != _site(prim):
+            code = known.forward.__code__
+            raise ValueError(
+                f"primitive: a primitive named {prim.name!r} is already registered (defined "
+                f"at {code.co_filename}:{code.co_firstlineno}); give the new one another "
+                f"name, e.g. primitive(name='my_{prim.name}')"
+            )
+        registry[prim.name] = prim
 
 
-def _legacy_message(prim: Primitive, what: str) -> str:
-    """Why a (saved, g) VJP cannot run under create_graph, and what to write instead."""
-    return (
-        f"{prim.name}: create_graph needs the VJP to compute with the op's inputs and output, "
-        f"but its VJP takes (saved, g) and the forward saved {what}, which it cannot "
-        f"differentiate; declare the VJP as vjp({', '.join(_VJP_PARAMETERS)}) and compute "
-        f"from `inputs` and `out` (see help(autodiff.primitive))"
-    )
+def _site(prim: Primitive) -> tuple[str, int, str]:
+    """Where a primitive's forward is defined: its file, line and qualified name."""
+    code = prim.forward.__code__
+    return code.co_filename, code.co_firstlineno, prim.forward.__qualname__
 
 
 def primitive(
     forward: Callable | None = None,
     *,
     samples: list[Sample] | None = None,
-    reads_values: bool = True,
+    name: str | None = None,
     rule: Rule | None = None,
 ) -> Primitive | Callable[[Callable], Primitive]:
     """Declare a differentiable op from its forward; add its VJP with ``.defvjp``.
 
     `samples` are the inputs the generic test gradchecks it on; every differentiable
-    primitive needs at least one. `reads_values=False` says the VJP uses only the shapes
-    of its inputs and output (and `saved`), so an in-place change to them after the op
-    ran does not make backward refuse. `rule` is the derivative in symbols and in words,
+    primitive needs at least one. `name` (the forward's name by default) must be new.
+    `rule` is the derivative in symbols and in words,
     ``("d/dx tanh(x) = 1 − tanh²(x)", "the slope of tanh is one minus its output squared")``,
     which `autodiff.watch_backward` shows beside each step of this op.
     """
 
     def make(fn: Callable) -> Primitive:
-        prim = Primitive(fn, samples or [], reads_values=reads_values, rule=rule)
-        registry[prim.name] = prim
+        prim = Primitive(fn, samples or [], rule=rule)
+        if name is not None:
+            prim.name = name
+        _register(prim)
         return prim
 
     return make(forward) if forward is not None else make

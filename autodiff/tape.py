@@ -17,6 +17,7 @@ import heapq
 import inspect
 import itertools
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from autodiff.errors import GradientError, ShapeError
-from autodiff.primitive import Primitive, Saved
+from autodiff.primitive import Context, Primitive, RecordedContext, Saved
 
 
 class _State(threading.local):
@@ -56,18 +57,57 @@ def set_anomaly(mode: Any) -> None:
 
 _clock_lock = threading.Lock()
 last_inplace = -1  # the clock reading of the latest in-place change, made by any thread
+_changes: dict[int, tuple[weakref.ref, int]] = {}  # id(memory owner) -> (its ref, clock)
 
 
-def mark_inplace() -> int:
-    """Note an in-place change now; returns the clock reading, the tensor's new _version.
+def mark_inplace(array: Any) -> int:
+    """Note an in-place change of `array` now; returns the clock reading, the tensor's new
+    _version.
 
-    Shared by all threads: a tensor changed in place by one thread must still be caught by
-    a backward in another.
+    The change is noted against the array that owns the memory, so that it is seen through
+    every Tensor sharing it: the tensor itself, its views (and their base), its detach()
+    (as PyTorch's views share their base's version counter). Shared by all threads: a
+    tensor changed in place by one thread must still be caught by a backward in another.
     """
     global last_inplace
+    owner = _owner(array)
     with _clock_lock:  # so that last_inplace never moves backwards
-        last_inplace = next(_clock)
-        return last_inplace
+        last_inplace = clock = next(_clock)
+        if owner is not None:
+            key = id(owner)
+            entry = _changes.get(key)
+            ref = entry[0] if entry is not None and entry[0]() is owner else None
+            if ref is None:
+                ref = weakref.ref(owner, functools.partial(_forget_change, key))
+            _changes[key] = (ref, clock)
+        return clock
+
+
+def _owner(array: Any) -> np.ndarray | None:
+    """The array that owns `array`'s memory (None for a number)."""
+    if not isinstance(array, np.ndarray):
+        return None
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _forget_change(key: int, ref: weakref.ref) -> None:
+    """Drop the note of an array that no longer exists (no lock: the collector may call
+    this while a thread holds _clock_lock)."""
+    entry = _changes.get(key)
+    if entry is not None and entry[0] is ref:
+        del _changes[key]
+
+
+def changed_since(t: Any, seq: int) -> bool:
+    """Whether Tensor t, or any Tensor sharing its memory, changed in place after clock
+    reading `seq`."""
+    if t._version > seq:
+        return True
+    owner = _owner(t._value)
+    entry = _changes.get(id(owner)) if owner is not None else None
+    return entry is not None and entry[1] > seq and entry[0]() is owner
 
 
 class _Released:
@@ -368,56 +408,52 @@ def backward(
 
     Nodes run in reverse creation order (a heap on their sequence numbers), each exactly once,
     after every gradient that flows into it has been summed: seed, then for each node run its
-    VJP, route each gradient to an input's pending sum or to a leaf, release what the node
-    held; finally deliver the leaves' gradients. Without `inputs`, leaves accumulate their
-    gradient in ``.grad``; with `inputs`, their gradients are returned instead and no
-    ``.grad`` changes. `wrap` turns an array into a Tensor (for ``.grad`` and hooks).
+    VJP, send each gradient on to an input's pending sum, release what the node held; finally
+    deliver the leaves' gradients. Without `inputs`, leaves accumulate their gradient in
+    ``.grad``; with `inputs`, their gradients are returned instead and no ``.grad`` changes.
+    `wrap` turns an array into a Tensor (for ``.grad`` and hooks).
     """
-    walk = _Walk(root, g, inputs, create_graph, retain_graph, retain_all_grads)
-    anomaly, observer = state.anomaly, state.observer
-    heap, pending, heappop, route = walk.heap, walk.pending, heapq.heappop, walk.route
-    node = None
+    walk = _Walk(root, g, inputs, create_graph, retain_graph, retain_all_grads, wrap)
     try:
-        while heap:
-            out = heappop(heap)[1]
+        while walk.heap:
+            out = heapq.heappop(walk.heap)[1]
             node = out._node
-            g = pending.pop(node)
-            if node.watched or retain_all_grads:
-                g = _watch(out, g, wrap, create_graph, retain_all_grads)
-            grads = _run_vjp(node, out, g, create_graph)
-            if anomaly is not None:
-                anomaly.check(node, grads)
-            if observer is not None:
-                state.current_out = out
-                observer(node, g, grads)
-                state.current_out = None
-            route(node, grads)
+            grads = walk.run(node, out, walk.pending.pop(node))
+            walk.send(node, grads)
+            walk.release(node)
     except BaseException:
         walk.released.reason = (
             "was freed by an earlier backward() that stopped with an error before it "
             "finished; run the forward pass again to build a new graph"
         )
-        if node is not None and any(isinstance(t, Node) for t in node):
-            # route let go of some inputs before it failed: the node cannot run again
-            node.saved, node.args = walk.released, None
         raise
-    return walk.deliver(wrap)
+    return walk.deliver()
 
 
 class _Walk:
-    """The state of one backward pass: the heap of nodes to run, the gradients on their way."""
+    """The state of one backward pass: the heap of nodes to run, the gradients on their way.
+
+    `pending` holds the gradient summed so far for each node's output (keyed by the Node)
+    and each leaf (keyed by its id; `leaves` maps it to the Tensor), by one rule: the first
+    gradient to arrive is kept as it is, the second is added into a new buffer (recorded in
+    `owned`), later ones into that buffer in place (see _accumulate).
+    """
 
     __slots__ = (
         "heap",
         "pending",
         "owned",
-        "leaf_grads",
+        "leaves",
         "wanted",
-        "found",
         "create_graph",
         "retain_graph",
         "keep_values",
+        "keep_all_grads",
         "released",
+        "wrap",
+        "ctx",
+        "anomaly",
+        "observer",
     )
 
     def __init__(
@@ -428,104 +464,149 @@ class _Walk:
         create_graph: bool,
         retain_graph: bool,
         retain_all_grads: bool,
+        wrap: Callable[[Any], Any],
     ):
         """Seed the walk: g waits at the root's node, or at the root itself if it is a leaf."""
         self.heap: list[tuple[int, Any]] = []  # (-seq, the node's output Tensor)
-        self.pending: dict[Node, Any] = {}  # the summed gradient of each node's output
-        self.owned: set[Node] = set()  # pending sums we allocated and may add into in place
-        self.leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, sum, sum is ours]
+        self.pending: dict[Any, Any] = {}
+        self.owned: set[Any] = set()
+        self.leaves: dict[int, Any] = {}
         self.wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
-        self.found: list[Any] | None = [None] * len(inputs) if inputs is not None else None
         self.create_graph = create_graph
         self.retain_graph = retain_graph
         self.keep_values = retain_graph or retain_all_grads  # the inputs stay in their nodes
+        self.keep_all_grads = retain_all_grads
         self.released = _Released()  # what each node this walk releases keeps instead
+        self.wrap = wrap
+        self.ctx = Context((), None, (), None, _NO_PARAMS)  # refilled for each plain VJP
+        self.anomaly, self.observer = state.anomaly, state.observer
         if root._node is None or (self.wanted is not None and id(root) in self.wanted):
-            self.leaf_grads[id(root)] = [root, g, False]
+            self.leaves[id(root)] = root
+            self.pending[id(root)] = g
         else:
             self.pending[root._node] = g
             self.heap.append((-root._node.seq, root))
 
-    def route(self, node: Node, grads: tuple[Any, ...]) -> None:
-        """Send each input's gradient on: into the pending sum of the node that made the
-        input, or of the leaf; the first to arrive is kept as it is, later ones are added.
+    def run(self, node: Node, out: Any, g: Any) -> tuple[Any, ...]:
+        """Run the node's VJP on g (after the hooks of `out`), and show it to the observer."""
+        if node.watched or self.keep_all_grads:
+            g = self.watch(out, g)
+        if node.args is None or node.prim.vjp is None:
+            _refuse(node)
+        if self.create_graph:
+            grads = _run_recorded_vjp(node, out, g)
+        else:
+            grads = node.prim.vjp(self.fill_context(node, out), g)
+        if len(grads) != len(node):
+            raise GradientError(
+                f"{node.prim.name}: VJP returned {len(grads)} gradients for {len(node)} inputs"
+            )
+        if self.anomaly is not None:
+            self.anomaly.check(node, grads)
+        observer = self.observer
+        if observer is not None:
+            state.current_out = out
+            try:
+                observer(node, g, grads)
+            finally:
+                state.current_out = None
+        return grads
 
-        Then let go of what the node held for its VJP (unless retain_graph): the saved values,
-        the forward's arguments, and the input Tensors made by other ops, each replaced by its
-        own Node (which keeps the value's name, shape and dtype), except where the user
-        watches it or asked for every gradient: a step's activations die during backward."""
-        pending, wanted, leaf_grads = self.pending, self.wanted, self.leaf_grads
-        needs, keep_values = node.needs, self.keep_values
+    def fill_context(self, node: Node, out: Any) -> Context:
+        """The walk's context, filled for `node`: the arrays of its inputs and output, as the
+        forward had them (one object refilled for every node, as VJPs hold no reference
+        to it once they return)."""
+        ctx, args = self.ctx, node.args
+        if args is ARRAYS_OF_INPUTS:
+            count = len(node)
+            if count == 1:
+                args = (node[0]._value,)
+            elif count == 2:
+                args = (node[0]._value, node[1]._value)
+            else:
+                args = tuple([t._value for t in node])
+        ctx.inputs = args
+        ctx.out = out._value
+        ctx.needs = node.needs
+        ctx.saved = node.saved
+        ctx.params = node.params
+        if last_inplace > node.seq:  # something changed in place since this op ran
+            _mark_changed(ctx, node, out)
+        return ctx
+
+    def send(self, node: Node, grads: tuple[Any, ...]) -> None:
+        """Send each input's gradient on, into the pending sum of the node that made the
+        input, or of the leaf; a node gets onto the heap with its first gradient."""
+        pending, needs, wanted = self.pending, node.needs, self.wanted
         for i, t in enumerate(node):
-            if t is None:
+            gi = grads[i]
+            if gi is None or not needs[i]:
                 continue
+            data = t._value
+            if gi.shape != data.shape:
+                _refuse_shape(node, i, gi, data)
+            dtype = gi.dtype  # float32 weights times a float64 batch: a gradient has its
+            if dtype is not data.dtype and dtype != data.dtype:  # variable's dtype
+                gi = gi.astype(data.dtype)
             below = t._node
             if below is not None and below.seq > node.seq:  # t changed in place since
                 below, t = _earlier(below, t, node.seq)
-            gi = grads[i] if needs[i] else None
-            if gi is not None:
-                data = t._value
-                if gi.shape != data.shape:
-                    raise ShapeError(
-                        f"{node.prim.name}: VJP returned a gradient of shape {gi.shape} for "
-                        f"input {i} of shape {data.shape}"
-                    )
-                dtype = gi.dtype
-                if dtype is not data.dtype and dtype != data.dtype:  # float32 weights times a
-                    gi = gi.astype(data.dtype)  # float64 batch: a gradient has its variable's dtype
-                if below is None or (wanted is not None and id(t) in wanted):  # a leaf
-                    entry = leaf_grads.get(id(t))
-                    if entry is None:
-                        leaf_grads[id(t)] = [t, gi, False]
-                    elif entry[2]:  # a sum this walk allocated: add into it in place
-                        acc = entry[1]
-                        acc += gi
-                        entry[1] = acc
-                    else:
-                        entry[1] = entry[1] + gi
-                        entry[2] = True
-                elif below not in pending:  # the first gradient to reach it: kept as it is
-                    pending[below] = gi
+            if below is None or (wanted is not None and id(t) in wanted):  # a leaf
+                key = id(t)
+                self.leaves[key] = t
+            else:
+                key = below
+                if below not in pending:
                     heapq.heappush(self.heap, (-below.seq, t))
-                elif below in self.owned:
-                    acc = pending[below]
-                    acc += gi  # in place for arrays; for Tensors (create_graph) a recorded add
-                    pending[below] = acc
-                else:  # the second: a new buffer, which later ones may add into in place
-                    pending[below] = pending[below] + gi
-                    self.owned.add(below)
-            if below is not None and not keep_values and not below.watched:
-                if below.freed is None:
-                    data = t._value
-                    below.freed = (t.name, data.shape, data.dtype)
-                node[i] = below
+            if key in pending:
+                _accumulate(pending, self.owned, key, gi)
+            else:
+                pending[key] = gi
+
+    def release(self, node: Node) -> None:
+        """Let go of what the node held for its VJP, unless the graph is kept: the saved
+        values, the forward's arguments, and the input Tensors made by other ops, each
+        replaced by its own Node (which keeps the value's name, shape and dtype), except
+        where the user watches it or asked for every gradient."""
+        if not self.keep_values:
+            for i, t in enumerate(node):
+                below = t._node if t is not None else None
+                if below is not None and not below.watched:
+                    if below.freed is None:
+                        data = t._value
+                        below.freed = (t.name, data.shape, data.dtype)
+                    node[i] = below
         if not self.retain_graph:
             node.saved = self.released
             node.args = None
 
-    def deliver(self, wrap: Callable[[Any], Any]) -> list[Any] | None:
+    def watch(self, out: Any, g: Any) -> Any:
+        """Run the hooks of an intermediate value on its gradient, and keep it if asked to."""
+        create_graph = self.create_graph
+        if out._hooks:
+            g = _run_hooks(out, g, self.wrap, create_graph)
+        if out._retains_grad or self.keep_all_grads:  # its own copy: g travels on
+            with _grad_lock:
+                _store(out, g if create_graph else g.copy(), self.wrap, create_graph)
+        return g
+
+    def deliver(self) -> list[Any] | None:
         """Hand the leaves their gradients: through their hooks, into .grad or the result."""
-        create_graph, wanted, found = self.create_graph, self.wanted, self.found
+        create_graph, wanted, wrap = self.create_graph, self.wanted, self.wrap
+        found: list[Any] | None = [None] * len(wanted) if wanted is not None else None
         stored: set[int] = set()  # ids of the arrays handed out as gradients so far
-        for t, gi, _ in self.leaf_grads.values():
+        for key, t in self.leaves.items():
+            gi = self.pending[key]
             if not create_graph:
                 gi = _unshared(gi, stored)
             if t._hooks:
                 gi = _run_hooks(t, gi, wrap, create_graph)
-            if wanted is not None and id(t) in wanted:
-                found[wanted[id(t)]] = gi if create_graph else wrap(gi)
+            if wanted is not None and key in wanted:
+                found[wanted[key]] = gi if create_graph else wrap(gi)
             else:
-                _store(t, gi, wrap, create_graph)
+                with _grad_lock:  # two threads' backward passes into one leaf add up
+                    _store(t, gi, wrap, create_graph)
         return found
-
-
-def _watch(out: Any, g: Any, wrap: Callable, create_graph: bool, keep_all: bool) -> Any:
-    """Run the hooks of an intermediate value on its gradient, and keep it if asked to."""
-    if out._hooks:
-        g = _run_hooks(out, g, wrap, create_graph)
-    if out._retains_grad or keep_all:  # its own copy: g travels on to the leaves
-        _store(out, g if create_graph else g.copy(), wrap, create_graph)
-    return g
 
 
 def _earlier(below: Node, t: Any, seq: int) -> tuple[Node | None, Any]:
@@ -545,55 +626,28 @@ def _earlier(below: Node, t: Any, seq: int) -> tuple[Node | None, Any]:
     return below, t
 
 
-def _check_versions(node: Node, out: Any) -> None:
-    """Raise if an input or the output whose values the VJP reads changed in place since."""
-    prim = node.prim
-    candidates = [t for t in (*node, out) if t is not None and t._version > node.seq]
-    if prim.legacy:  # an older VJP reads what its forward saved: those arrays only
-        items = node.saved if isinstance(node.saved, tuple) else (node.saved,)
-        candidates = [t for t in candidates if any(s is t._value for s in items)]
-    elif not prim.reads_values:
-        candidates = []
-    if candidates:
-        raise GradientError(
-            f"backward: an input of {prim.name} was modified by an in-place operation "
-            f"after the forward pass; {prim.name}'s VJP reads it, so backward would "
-            f"compute with the new values{node.where()}"
-        )
-
-
-def _run_vjp(node: Node, out: Any, g: Any, create_graph: bool) -> tuple[Any, ...]:
-    """The node's VJP applied to g, after checking that what it reads is still good.
-
-    The VJP gets the op's inputs and output as arrays, or under create_graph as the
-    recorded Tensors (numbers and other constant arguments as they were given).
-    """
-    args, vjp = node.args, node.prim.vjp
-    if args is None or vjp is None:
-        _refuse(node)
-    if last_inplace > node.seq:  # something changed in place since this op ran
-        _check_versions(node, out)
-    count = len(node)
-    if create_graph:
-        grads = _run_recorded_vjp(node, out, g)
+def _accumulate(pending: dict[Any, Any], owned: set[Any], key: Any, gi: Any) -> None:
+    """Add gi to the sum pending at `key` (which holds one): into a new buffer the first
+    time, recorded in `owned`; in place into that buffer after that."""
+    if key in owned:
+        total = pending[key]
+        total += gi  # in place for arrays; for Tensors (create_graph) a recorded add
+        pending[key] = total
     else:
-        if args is ARRAYS_OF_INPUTS:  # the arrays of the input Tensors, as the forward had them
-            if count == 1:
-                args = (node[0]._value,)
-            elif count == 2:
-                args = (node[0]._value, node[1]._value)
-            else:
-                args = tuple([t._value for t in node])
-        grads = vjp(args, out._value, g, node.needs, node.saved, node.params)
-    if len(grads) != count:
-        raise GradientError(
-            f"{node.prim.name}: VJP returned {len(grads)} gradients for {count} inputs"
-        )
-    return grads
+        pending[key] = pending[key] + gi
+        owned.add(key)
+
+
+def _refuse_shape(node: Node, i: int, gi: Any, data: Any) -> None:
+    """Raise: the VJP returned a gradient of another shape than input i's."""
+    raise ShapeError(
+        f"{node.prim.name}: VJP returned a gradient of shape {gi.shape} for input {i} of "
+        f"shape {data.shape}"
+    )
 
 
 def _refuse(node: Node) -> None:
-    """Raise: the node's graph was freed, or its primitive has no VJP."""
+    """Raise: the node's graph was released, or its primitive has no VJP."""
     if node.args is None:
         raise GradientError(
             f"backward: the graph through {node.prim.name} {node.saved.reason}{node.where()}"
@@ -608,9 +662,12 @@ def _run_recorded_vjp(node: Node, out: Any, g: Any) -> tuple[Any, ...]:
         inputs = tuple(node)
     else:
         inputs = tuple(a if t is None else t for t, a in zip(node, args))
-    outer, state.recording_vjp = state.recording_vjp, prim.name  # see Tensor.__array__
+    ctx = RecordedContext(prim.name, inputs, out, node.needs, node.saved, node.params)
+    if last_inplace > node.seq:
+        _mark_changed(ctx, node, out)
+    outer, state.recording_vjp = state.recording_vjp, prim.name  # see refuse_value
     try:
-        grads = prim.vjp(inputs, out, g, node.needs, node.saved, node.params)
+        grads = prim.vjp(ctx, g)
     finally:
         state.recording_vjp = outer
     for i, gi in enumerate(grads):
@@ -622,6 +679,19 @@ def _run_recorded_vjp(node: Node, out: Any, g: Any) -> tuple[Any, ...]:
                 f"and primitives, not numpy functions{node.where()}"
             )
     return grads
+
+
+def refuse_value(t: Any, what: str) -> None:
+    """Raise if a VJP recorded under create_graph turns the recorded Tensor `t` into a
+    number or an array (`what`: how), which would hide it from the tape."""
+    name = state.recording_vjp
+    if name is not None and t._requires_grad:
+        raise GradientError(
+            f"{name}: its VJP turned a recorded Tensor of shape {t.shape} into {what} under "
+            f"create_graph, so higher derivatives through it would silently be 0; expected "
+            f"the VJP to compute with operators, Tensor methods and primitives (e.g. "
+            f"ad.exp(x), not np.exp(np.asarray(x)); x * x, not x * float(x))"
+        )
 
 
 def _unshared(g: Any, stored: set[int]) -> Any:
@@ -657,10 +727,13 @@ def _run_hooks(t: Any, g: Any, wrap: Callable, create_graph: bool) -> Any:
     return as_tensor if create_graph else as_tensor._value
 
 
+_grad_lock = threading.Lock()  # held while a gradient is added into a .grad
+
+
 def _store(t: Any, g: Any, wrap: Callable, create_graph: bool) -> None:
-    """Accumulate g into t.grad: into its own array in place where it has one to add into
-    (as PyTorch does, so that zero_grad(set_to_none=False) keeps one buffer across steps),
-    else as a new Tensor."""
+    """Accumulate g into t.grad (the caller holds _grad_lock): into its own array in place
+    where it has one to add into (as PyTorch does, so that zero_grad(set_to_none=False)
+    keeps one buffer across steps), else as a new Tensor."""
     grad = t.grad
     if grad is None:
         t.grad = g if create_graph else wrap(g)
@@ -671,7 +744,7 @@ def _store(t: Any, g: Any, wrap: Callable, create_graph: bool) -> None:
     else:
         data = grad._value
         np.add(data, g, out=data)
-        grad._version = mark_inplace()  # a graph that read this .grad sees it changed
+        grad._version = mark_inplace(data)  # a graph that read this .grad sees it changed
 
 
 def _accumulates_in_place(grad: Any, g: Any) -> bool:
@@ -684,3 +757,59 @@ def _accumulates_in_place(grad: Any, g: Any) -> bool:
         and data.shape == g.shape
         and data.dtype == g.dtype
     )
+
+
+# ----- values changed in place ----------------------------------------------------------------
+
+
+def _mark_changed(ctx: Context, node: Node, out: Any) -> None:
+    """Replace in ctx each input and the output changed in place since the node was recorded
+    by a stand-in that gives its shape and dtype but raises if the VJP reads its values."""
+    seq = node.seq
+    inputs = list(ctx.inputs)
+    for i, t in enumerate(node):
+        if isinstance(t, Node) or t is None:
+            continue
+        if changed_since(t, seq):
+            inputs[i] = _Changed(node, f"an input of {node.prim.name} (input {i})", inputs[i])
+    ctx.inputs = tuple(inputs)
+    if changed_since(out, seq):
+        ctx.out = _Changed(node, f"the output of {node.prim.name}", ctx.out)
+
+
+class _Changed:
+    """A value a VJP is handed that was changed in place after its op ran: its shape and
+    dtype are still right, its values are not, so reading them raises."""
+
+    __slots__ = ("shape", "dtype", "ndim", "size", "_node", "_which")
+
+    def __init__(self, node: Node, which: str, value: Any):
+        self.shape, self.dtype = np.shape(value), getattr(value, "dtype", None)
+        self.ndim, self.size = len(self.shape), int(np.prod(self.shape))
+        self._node = node
+        self._which = which
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        name = self._node.prim.name
+        raise GradientError(
+            f"backward: {self._which} was modified by an in-place operation "
+            f"after the forward pass (through it, a view of it, or detach()); {name}'s VJP "
+            f"reads it, so backward would compute with the new values; change a copy, "
+            f"or do the in-place change after backward{self._node.where()}"
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        self._refuse()
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d value")
+        return self.shape[0]
+
+    __array__ = _refuse
+    __float__ = __int__ = __bool__ = __index__ = __iter__ = _refuse
+    __getitem__ = __neg__ = __pos__ = __abs__ = __invert__ = _refuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
+    __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = _refuse
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _refuse
+    __hash__ = None  # type: ignore[assignment]

@@ -7,17 +7,16 @@ arrays and, when grad mode is on and an input requires grad, records a Node on t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from autodiff import tape
 from autodiff.blas import axpy
-from autodiff.broadcast import Axis, Shape, normalize_axes
+from autodiff.broadcast import Shape
 from autodiff.device import device as Device
-from autodiff.device import is_device
 from autodiff.errors import DTypeError, GradientError, ShapeError
-from autodiff.ops import compare, elementwise, linalg, reduce, unary
+from autodiff.ops import compare, elementwise, linalg
 from autodiff.ops import shape as shape_ops
 from autodiff.primitive import Primitive
 from autodiff.promotion import DIMENSIONED, NUMBER, ZERO_DIM, number_dtype, result_dtype
@@ -68,6 +67,7 @@ _NO_GRADIENT = "made by {}, whose result carries no gradient"
 _DETACHED = "made by {}"
 _FROM_CUT = "made by {} from a value {}"  # the second {}: the cut it traces back to
 _CUTS = (_UNDER_NO_GRAD, _DETACHED, _FROM_CUT)
+_DATA = (_DETACHED, ".data")  # the cause of a .data alias: its in-place changes go unchecked
 
 
 _ONES: dict[tuple[np.dtype, Shape], np.ndarray] = {}
@@ -271,7 +271,7 @@ class Tensor:
         `.numpy()` for the numpy array, `detach()` for a checked alias.
         """
         t = Tensor._wrap(self._value)
-        t._cause = (_DETACHED, ".data")
+        t._cause = _DATA
         return t
 
     @data.setter
@@ -302,6 +302,7 @@ class Tensor:
             raise ShapeError(
                 f"item: called on a Tensor of shape {self.shape}; expected exactly one element"
             )
+        tape.refuse_value(self, "a number")
         return self._value.item()
 
     def numpy(self) -> np.ndarray:
@@ -309,6 +310,7 @@ class Tensor:
         return self._value
 
     def tolist(self) -> Any:
+        tape.refuse_value(self, "a list")
         return self._value.tolist()
 
     def __len__(self) -> int:
@@ -326,15 +328,18 @@ class Tensor:
         return int(self.item())
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        vjp = tape.state.recording_vjp
-        if vjp is not None and self._requires_grad:
-            raise GradientError(
-                f"{vjp}: its VJP turned a recorded Tensor of shape {self.shape} into a numpy "
-                f"array under create_graph, so higher derivatives through it would silently "
-                f"be 0; expected the VJP to compute with operators, Tensor methods and "
-                f"primitives (e.g. ad.exp(x), not np.exp(np.asarray(x)))"
-            )
-        return self._value if dtype is None else self._value.astype(dtype)
+        """The values as an array, numpy 2's way: shared where possible (np.asarray), a
+        copy where asked (np.array, copy=True); copy=False raises if a copy is needed."""
+        tape.refuse_value(self, "a numpy array")
+        data = np.asarray(self._value)
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"__array__: a Tensor of dtype {data.dtype} as {np.dtype(dtype)} needs a "
+                    f"copy, but copy=False was asked for; pass copy=None to allow one"
+                )
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __repr__(self) -> str:
         body = np.array2string(self._value, separator=", ", prefix="Tensor(")
@@ -503,9 +508,11 @@ class Tensor:
                 f"{op}: in-place change of a Tensor that requires grad is not recorded; "
                 f"wrap it in `with autodiff.no_grad():` (as optimisers do), or write x = x + ..."
             )
-        self._version = tape.mark_inplace()
         if not isinstance(self._value, np.ndarray):  # a 0-d op result holds a numpy scalar,
             self._value = np.array(self._value)  # which cannot change in place: give it an array
+        # noted against the memory, so that views and detach() see it, but not for .data,
+        # whose changes PyTorch leaves unchecked (p.data -= lr * p.grad)
+        self._version = tape.mark_inplace(None if self._cause is _DATA else self._value)
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """self += alpha * other, in place (in one pass over memory where BLAS can: axpy)."""
@@ -650,13 +657,6 @@ class Tensor:
         check_same_dtype("matmul", other, self)
         return Tensor.apply(linalg.matmul, other, self)
 
-    def matmul(self, other: Any) -> Tensor:
-        """self @ other; both must have one dtype (float32 @ float64 raises, as in PyTorch)."""
-        return self @ other
-
-    def pow(self, exponent: Any) -> Tensor:
-        return self**exponent
-
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor.apply(compare.equal, *promoted(self, other))
 
@@ -675,438 +675,6 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return Tensor.apply(compare.greater_equal, *promoted(self, other))
 
-    eq = __eq__
-    ne = __ne__
-    lt = __lt__
-    le = __le__
-    gt = __gt__
-    ge = __ge__
-
-    # ----- elementwise functions ------------------------------------------------------------
-
-    def _floating(self) -> Tensor:
-        """self, or its values in the default float dtype where it holds integers or booleans:
-        PyTorch computes exp, log, std, ... of an integer tensor in float32, not numpy's float64.
-        """
-        return self if self._value.dtype.kind in "fc" else self.astype(_default_dtype)
-
-    def exp(self) -> Tensor:
-        return Tensor.apply(unary.exp, self._floating())
-
-    def log(self) -> Tensor:
-        return Tensor.apply(unary.log, self._floating())
-
-    def sqrt(self) -> Tensor:
-        return Tensor.apply(unary.sqrt, self._floating())
-
-    def abs(self) -> Tensor:
-        return Tensor.apply(unary.abs, self)
-
-    def sin(self) -> Tensor:
-        return Tensor.apply(unary.sin, self._floating())
-
-    def cos(self) -> Tensor:
-        return Tensor.apply(unary.cos, self._floating())
-
-    def tanh(self) -> Tensor:
-        return Tensor.apply(unary.tanh, self._floating())
-
-    def sigmoid(self) -> Tensor:
-        return Tensor.apply(unary.sigmoid, self._floating())
-
-    def softplus(self) -> Tensor:
-        return Tensor.apply(unary.softplus, self._floating())
-
-    def log_sigmoid(self) -> Tensor:
-        return Tensor.apply(unary.log_sigmoid, self._floating())
-
-    def relu(self) -> Tensor:
-        return Tensor.apply(unary.relu, self)
-
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return Tensor.apply(unary.leaky_relu, self, negative_slope=negative_slope)
-
-    def erf(self) -> Tensor:
-        return Tensor.apply(unary.erf, self._floating())
-
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Values limited to [min, max]; either bound may be None. An integer tensor with a
-        float bound gives the default float dtype, as PyTorch promotes.
-        """
-        x = self
-        if isinstance(min, float) or isinstance(max, float):
-            x = self._floating()
-        return Tensor.apply(elementwise.clip, x, low=min, high=max)
-
-    clip = clamp
-
-    def maximum(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.maximum, *promoted(self, other))
-
-    def minimum(self, other: Any) -> Tensor:
-        return Tensor.apply(elementwise.minimum, *promoted(self, other))
-
-    def where(self, condition: Any, other: Any) -> Tensor:
-        """self where `condition`, else `other` (PyTorch's Tensor.where)."""
-        return Tensor.apply(elementwise.where, condition, *promoted(self, other))
-
-    # ----- dtype and device -----------------------------------------------------------------
-
-    def astype(self, dtype: Any) -> Tensor:
-        """The values converted to `dtype` (recorded, so gradients flow back)."""
-        dtype = np.dtype(dtype)
-        if dtype == self.dtype:
-            return self
-        if dtype.kind not in "fc":  # integers and booleans carry no gradient
-            return Tensor.apply(compare.cast, self, dtype=dtype)
-        return Tensor.apply(unary.astype, self, dtype=dtype)
-
-    def to(self, *args: Any, dtype: Any = None, device: Any = None, **flags: Any) -> Tensor:
-        """The tensor converted: to(dtype), to(device), to(device, dtype), to(other_tensor).
-
-        Returns self when nothing changes, as PyTorch does. The only device is the CPU.
-        """
-        unknown = set(flags) - {"non_blocking", "copy"}
-        if unknown:
-            raise TypeError(f"to: unexpected keyword arguments {sorted(unknown)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif is_device(arg):
-                device = arg
-            else:
-                dtype = arg
-        if device is not None:
-            Device(device)  # raises for anything but the CPU
-        result = self if dtype is None else self.astype(dtype)
-        if flags.get("copy") and result is self:
-            return self.clone()
-        return result
-
-    def float(self) -> Tensor:
-        """float32 values (recorded)."""
-        return self.astype(np.float32)
-
-    def double(self) -> Tensor:
-        """float64 values (recorded)."""
-        return self.astype(np.float64)
-
-    def half(self) -> Tensor:
-        """float16 values (recorded)."""
-        return self.astype(np.float16)
-
-    def long(self) -> Tensor:
-        """int64 values (no gradient)."""
-        return self.astype(np.int64)
-
-    def int(self) -> Tensor:
-        """int32 values (no gradient)."""
-        return self.astype(np.int32)
-
-    def bool(self) -> Tensor:
-        """Boolean values (no gradient)."""
-        return self.astype(np.bool_)
-
-    def cpu(self) -> Tensor:
-        """self: the values already live on the CPU."""
-        return self
-
-    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
-        """Always an error: autodiff computes on the CPU only."""
-        raise RuntimeError(
-            "cuda: no GPU backend (autodiff.cuda.is_available() is False); expected .to('cpu')"
-        )
-
-    @property
-    def device(self) -> Device:
-        return Device("cpu")
-
-    @property
-    def is_cuda(self) -> bool:
-        return False
-
-    def clone(self) -> Tensor:
-        """A copy of the values, recorded: gradients flow back to self."""
-        if self.dtype.kind not in "fc":
-            return Tensor._wrap(self._value.copy())
-        return Tensor.apply(unary.astype, self, dtype=self.dtype)  # astype copies
-
-    def contiguous(self) -> Tensor:
-        """self (every tensor is laid out as numpy chooses)."""
-        return self
-
-    def numel(self) -> int:
-        """The number of elements."""
-        return self._value.size
-
-    def dim(self) -> int:
-        """The number of dims."""
-        return self._value.ndim
-
-    # ----- reductions: PyTorch's dim/keepdim, numpy's axis/keepdims, one meaning --------------
-
-    def sum(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        axis, keepdims = _dims("sum", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.sum, self, axis=axis, keepdims=keepdims)
-
-    def mean(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        """The sum divided by the number of elements summed."""
-        axis, keepdims = _dims("mean", dim, keepdim, axis, keepdims)
-        return self.sum(axis=axis, keepdims=keepdims) / self._count(axis)
-
-    def var(
-        self,
-        dim: Axis = None,
-        unbiased: bool | None = None,
-        keepdim: bool = False,
-        *,
-        correction: float | None = None,
-        axis: Axis = None,
-        keepdims: Any = None,
-        ddof: float | None = None,
-    ) -> Tensor:
-        """Σ(x - mean)² / (n - correction): unbiased (correction=1) by default, as in PyTorch;
-        unbiased=False, correction=0 or ddof=0 for the population variance.
-        """
-        axis, keepdims = _dims("var", dim, keepdim, axis, keepdims)
-        correction = _correction(unbiased, correction, ddof)
-        deviation = self - self.mean(axis=axis, keepdims=True)
-        squares = (deviation * deviation).sum(axis=axis, keepdims=keepdims)
-        return squares / (self._count(axis) - correction)
-
-    def std(
-        self,
-        dim: Axis = None,
-        unbiased: bool | None = None,
-        keepdim: bool = False,
-        *,
-        correction: float | None = None,
-        axis: Axis = None,
-        keepdims: Any = None,
-        ddof: float | None = None,
-    ) -> Tensor:
-        """Square root of var, unbiased by default as in PyTorch (one primitive: its gradient
-        is 0 where all values are equal).
-        """
-        axis, keepdims = _dims("std", dim, keepdim, axis, keepdims)
-        correction = _correction(unbiased, correction, ddof)
-        return Tensor.apply(
-            reduce.std, self._floating(), axis=axis, keepdims=keepdims, ddof=correction
-        )
-
-    def _count(self, axis: Axis) -> int:
-        count = 1
-        for a in normalize_axes(axis, self.ndim, "mean"):
-            count *= self.shape[a]
-        return count
-
-    def max(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Any:
-        """max() is the largest value (0-d); max(dim) is (values, indices) along dim, as in
-        PyTorch; max(other_tensor) is the elementwise maximum. amax reduces several dims.
-        """
-        if isinstance(dim, Tensor):
-            return self.maximum(dim)
-        return self._extreme("max", dim, keepdim, axis, keepdims)
-
-    def min(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Any:
-        """min() is the smallest value (0-d); min(dim) is (values, indices) along dim, as in
-        PyTorch; min(other_tensor) is the elementwise minimum. amin reduces several dims.
-        """
-        if isinstance(dim, Tensor):
-            return self.minimum(dim)
-        return self._extreme("min", dim, keepdim, axis, keepdims)
-
-    def _extreme(self, op: str, dim: Any, keepdim: bool, axis: Axis, keepdims: Any) -> Any:
-        axis, keepdims = _dims(op, dim, keepdim, axis, keepdims)
-        if axis is None:
-            return Tensor.apply(reduce.max if op == "max" else reduce.min, self)
-        if not isinstance(axis, (int, np.integer)):
-            raise ShapeError(
-                f"{op}: dim {axis!r}; expected one integer dim (amax/amin reduce several)"
-            )
-        x = self.reshape(1) if self.ndim == 0 else self
-        axis = normalize_axes(axis, x.ndim, op)[0]
-        pick = compare.argmax if op == "max" else compare.argmin
-        indices = pick.forward(x._value, axis=axis, keepdims=True)[0]
-        values = x.take_along_axis(indices, axis)  # the gradient goes to that one element
-        if self.ndim == 0:
-            return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
-        if not keepdims:
-            values, indices = values.squeeze(axis), indices.squeeze(axis)
-        return ValuesIndices(values, Tensor._wrap(indices))
-
-    def amax(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        """The largest values over `dim` (one or several dims); ties share the gradient."""
-        axis, keepdims = _dims("amax", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.max, self, axis=axis, keepdims=keepdims)
-
-    def amin(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        """The smallest values over `dim` (one or several dims); ties share the gradient."""
-        axis, keepdims = _dims("amin", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.min, self, axis=axis, keepdims=keepdims)
-
-    def prod(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        """The product over `dim` (all elements if None), by halving: log₂(n) recorded
-        multiplications, so the gradient is exact even where elements are 0.
-        """
-        axis, keepdims = _dims("prod", dim, keepdim, axis, keepdims)
-        if axis is None:
-            x, axis = self.reshape(-1), 0
-            keepdims = False
-        else:
-            x = self
-            axis = normalize_axes(axis, self.ndim, "prod")
-            if len(axis) != 1:
-                raise ShapeError(f"prod: dim {dim!r}; expected one integer dim")
-            axis = axis[0]
-        lead = (slice(None),) * axis
-        if x.shape[axis] == 0:
-            return Tensor._wrap(np.prod(x._value, axis=axis, keepdims=keepdims))
-        while x.shape[axis] > 1:
-            half = x.shape[axis] // 2
-            pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]
-            if x.shape[axis] % 2:
-                pairs = Tensor.apply(
-                    shape_ops.concatenate, pairs, x[(*lead, slice(-1, None))], axis=axis
-                )
-            x = pairs
-        return x if keepdims else x.squeeze(axis)
-
-    def norm(
-        self,
-        p: float | str = 2,
-        dim: Axis = None,
-        keepdim: bool = False,
-        *,
-        axis: Axis = None,
-        keepdims: Any = None,
-    ) -> Tensor:
-        """The p-norm over `dim` (all elements if None): (Σ|x|^p)^(1/p); p may be inf or 'fro'.
-
-        At a zero vector the gradient is 0, as in PyTorch (the root's derivative is infinite
-        there, times an inner gradient of 0).
-        """
-        axis, keepdims = _dims("norm", dim, keepdim, axis, keepdims)
-        if p == "fro":
-            p = 2
-        if not isinstance(p, (int, float)) or isinstance(p, bool) or p <= 0:
-            raise ValueError(f"norm: p={p!r}; expected a positive number, inf or 'fro'")
-        magnitude = self.abs()
-        if p == np.inf:
-            return magnitude.amax(axis=axis, keepdims=keepdims)
-        if p == 1:
-            return magnitude.sum(axis=axis, keepdims=keepdims)
-        # Divided by the largest |x| first, so that powers of 1e-200 or 1e200 neither underflow
-        # nor overflow; the norm is homogeneous, so with that scale held constant every
-        # derivative is unchanged.
-        peak = np.abs(self._value).max(axis=axis, keepdims=True, initial=0)
-        scale = np.where((peak > 0) & np.isfinite(peak), peak, 1).astype(self.dtype)
-        scaled = self / scale
-        power = scaled * scaled if p == 2 else scaled.abs() ** p
-        total = power.sum(axis=axis, keepdims=keepdims)
-        zero = total._value == 0  # shifted to 1 and back, so that the root stays differentiable
-        root = (total + zero).sqrt() if p == 2 else (total + zero) ** (1.0 / p)
-        return (root - zero) * scale.reshape(total.shape)
-
-    def logsumexp(
-        self, dim: Axis = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-    ) -> Tensor:
-        axis, keepdims = _dims("logsumexp", dim, keepdim, axis, keepdims)
-        return Tensor.apply(reduce.logsumexp, self._floating(), axis=axis, keepdims=keepdims)
-
-    def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
-        """e**x / Σ e**x along `dim` (`axis` is numpy's spelling of it)."""
-        axis = dim if axis is None else axis
-        return Tensor.apply(reduce.softmax, self._floating(), axis=axis)
-
-    def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
-        """x - logsumexp(x) along `dim` (`axis` is numpy's spelling of it)."""
-        axis = dim if axis is None else axis
-        return Tensor.apply(reduce.log_softmax, self._floating(), axis=axis)
-
-    def argmax(
-        self,
-        dim: int | None = None,
-        keepdim: bool = False,
-        *,
-        axis: int | None = None,
-        keepdims: Any = None,
-    ) -> Tensor:
-        """Index of the largest value along `dim` (of the flattened tensor if None)."""
-        axis, keepdims = _dims("argmax", dim, keepdim, axis, keepdims)
-        return Tensor.apply(compare.argmax, self, axis=axis, keepdims=keepdims)
-
-    def argmin(
-        self,
-        dim: int | None = None,
-        keepdim: bool = False,
-        *,
-        axis: int | None = None,
-        keepdims: Any = None,
-    ) -> Tensor:
-        """Index of the smallest value along `dim` (of the flattened tensor if None)."""
-        axis, keepdims = _dims("argmin", dim, keepdim, axis, keepdims)
-        return Tensor.apply(compare.argmin, self, axis=axis, keepdims=keepdims)
-
-    # ----- shape ----------------------------------------------------------------------------
-
-    def reshape(self, *shape: Any) -> Tensor:
-        """The same values in a new shape: x.reshape(2, 3) or x.reshape((2, 3))."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-            shape = tuple(shape[0])
-        return Tensor.apply(shape_ops.reshape, self, shape=shape)
-
-    def view(self, *shape: Any) -> Tensor:
-        """PyTorch's name for reshape (the result may or may not share memory, as numpy's)."""
-        return self.reshape(*shape)
-
-    def view_as(self, other: Tensor) -> Tensor:
-        """The values in other's shape."""
-        return self.reshape(other.shape)
-
-    def reshape_as(self, other: Tensor) -> Tensor:
-        """The values in other's shape."""
-        return self.reshape(other.shape)
-
-    def transpose(self, *dims: Any) -> Tensor:
-        """x.transpose(d0, d1) swaps two dims, as in PyTorch. numpy's spellings that cannot
-        be mistaken for it also work: x.transpose() reverses the dims, and x.transpose(axes)
-        with one sequence permutes them (as permute does).
-        """
-        if len(dims) == 2:
-            axes = list(range(self.ndim))
-            d0, d1 = (normalize_axes(d, self.ndim, "transpose")[0] for d in dims)
-            axes[d0], axes[d1] = axes[d1], axes[d0]
-            return Tensor.apply(shape_ops.transpose, self, axes=tuple(axes))
-        if not dims or (len(dims) == 1 and dims[0] is None):
-            return Tensor.apply(shape_ops.transpose, self, axes=None)
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            return Tensor.apply(shape_ops.transpose, self, axes=tuple(dims[0]))
-        raise TypeError(
-            f"transpose: got dims {dims}; expected two dims to swap, as PyTorch's "
-            f"x.transpose(0, 1), or x.permute(...) to reorder them all"
-        )
-
-    def permute(self, *dims: Any) -> Tensor:
-        """The dims reordered: x.permute(2, 0, 1) or x.permute((2, 0, 1))."""
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            dims = tuple(dims[0])
-        return Tensor.apply(shape_ops.transpose, self, axes=tuple(dims))
-
     @property
     def T(self) -> Tensor:
         """The tensor with its dims reversed."""
@@ -1117,74 +685,13 @@ class Tensor:
         """The last two dims swapped (a batch of matrices transposed)."""
         return self.transpose(-2, -1)
 
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        return self.transpose(axis1, axis2)
+    @property
+    def device(self) -> Device:
+        return Device("cpu")
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Dims start_dim..end_dim merged into one."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        start, end = (normalize_axes(d, self.ndim, "flatten")[0] for d in (start_dim, end_dim))
-        return self.reshape(*self.shape[:start], -1, *self.shape[end + 1 :])
-
-    def squeeze(self, dim: Axis = None) -> Tensor:
-        """Size-1 dims removed: all of them, or those in `dim`; as in PyTorch, a dim in `dim`
-        whose size is not 1 stays (autodiff.numpy.squeeze raises there, as numpy does).
-        """
-        axes = range(self.ndim) if dim is None else normalize_axes(dim, self.ndim, "squeeze")
-        kept = tuple(n for i, n in enumerate(self.shape) if i not in axes or n != 1)
-        return self if kept == self.shape else self.reshape(kept)
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        """A size-1 dim inserted at `dim`."""
-        dim = normalize_axes(dim, self.ndim + 1, "unsqueeze")[0]
-        return self.reshape(*self.shape[:dim], 1, *self.shape[dim:])
-
-    def broadcast_to(self, shape: Shape) -> Tensor:
-        return Tensor.apply(shape_ops.broadcast_to, self, shape=tuple(shape))
-
-    def expand_as(self, other: Tensor) -> Tensor:
-        """The values broadcast to other's shape."""
-        return self.broadcast_to(other.shape)
-
-    def split(
-        self, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: Any = None
-    ) -> list[Tensor]:
-        """Pieces along `dim`, as PyTorch: an int is the size of each piece (the last may be
-        smaller), a list the sizes of the pieces (summing to the dim's size).
-        (autodiff.numpy.split has numpy's meaning: a number of parts, or cut indices.)
-        """
-        dim = normalize_axes(dim if axis is None else axis, self.ndim, "split")[0]
-        length = self.shape[dim]
-        if isinstance(split_size_or_sections, (int, np.integer)):
-            size = int(split_size_or_sections)
-            if size <= 0:
-                raise ShapeError(f"split: split_size={size}; expected a positive integer")
-            sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
-        else:
-            sizes = [int(n) for n in split_size_or_sections]
-            if sum(sizes) != length or min(sizes, default=0) < 0:
-                raise ShapeError(
-                    f"split: sizes {sizes} for dim {dim} of size {length}; expected "
-                    f"non-negative sizes that sum to {length}"
-                )
-        return self.split_at(np.cumsum(sizes)[:-1].tolist(), dim)
-
-    def split_at(self, indices: Sequence[int], axis: int) -> list[Tensor]:
-        """Pieces along `axis` cut before each of `indices` (numpy's array_split cuts)."""
-        axis = normalize_axes(axis, self.ndim, "split")[0]
-        cuts = [0, *indices, self.shape[axis]]
-        lead = (slice(None),) * axis
-        return [self[(*lead, slice(a, b))] for a, b in zip(cuts[:-1], cuts[1:])]
-
-    def take_along_axis(self, indices: Any, axis: int) -> Tensor:
-        """Values picked along `axis` by integer `indices` (numpy's take_along_axis)."""
-        indices = indices._value if isinstance(indices, Tensor) else np.asarray(indices)
-        return self[shape_ops.along_axis_index(self.shape, indices, axis)]
-
-    def gather(self, dim: int, index: Any) -> Tensor:
-        """PyTorch's name for take_along_axis (argument order as torch.gather)."""
-        return self.take_along_axis(index, dim)
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     def __getitem__(self, index: Any) -> Tensor:
         return Tensor.apply(shape_ops.getitem, self, index=_index(index))
@@ -1206,249 +713,6 @@ class Tensor:
             )
         return int(self._value.item())
 
-    def nelement(self) -> int:
-        """The number of elements (PyTorch's older name of numel)."""
-        return self._value.size
-
-    def log10(self) -> Tensor:
-        return Tensor.apply(unary.log10, self._floating())
-
-    def log2(self) -> Tensor:
-        return Tensor.apply(unary.log2, self._floating())
-
-    def log1p(self) -> Tensor:
-        return Tensor.apply(unary.log1p, self._floating())
-
-    def expm1(self) -> Tensor:
-        return Tensor.apply(unary.expm1, self._floating())
-
-    def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        """`value` where `mask` is True, else self; mask broadcasts to self's shape."""
-        mask = _mask("masked_fill", mask, self.shape)
-        if isinstance(value, Tensor):
-            if value.ndim != 0:
-                raise ShapeError(
-                    f"masked_fill: value of shape {value.shape}; expected a number or a 0-d tensor"
-                )
-            value = value.astype(self.dtype) if value.dtype.kind in "fc" else value._value
-        return Tensor.apply(elementwise.where, mask, value, self)
-
-    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
-        """masked_fill in place (recorded where a gradient needs it, as in PyTorch)."""
-        mask = _mask("masked_fill_", mask, self.shape)
-        if self._records(value):
-            if isinstance(value, Tensor) and value.ndim != 0:
-                raise ShapeError(
-                    f"masked_fill_: value of shape {value.shape}; expected a number or a 0-d tensor"
-                )
-            self[np.broadcast_to(mask, self.shape)] = value
-            return self
-        self._inplace("masked_fill_")
-        np.copyto(self._value, _operand(value), where=mask, casting="unsafe")
-        return self
-
-    def tril(self, diagonal: int = 0) -> Tensor:
-        """The lower triangle of the last two dims (j <= i + diagonal), zeros elsewhere."""
-        return self._triangle("tril", diagonal, lower=True)
-
-    def triu(self, diagonal: int = 0) -> Tensor:
-        """The upper triangle of the last two dims (j >= i + diagonal), zeros elsewhere."""
-        return self._triangle("triu", diagonal, lower=False)
-
-    def _triangle(self, op: str, diagonal: int, lower: bool) -> Tensor:
-        if self.ndim < 2:
-            raise ShapeError(f"{op}: input of shape {self.shape}; expected at least 2 dims")
-        rows, cols = self.shape[-2:]
-        keep = np.tri(rows, cols, diagonal, dtype=bool)
-        if not lower:
-            keep = ~np.tri(rows, cols, diagonal - 1, dtype=bool)
-        return Tensor.apply(elementwise.where, keep, self, self.dtype.type(0))
-
-    def mm(self, mat2: Any) -> Tensor:
-        """The matrix product of two 2-D tensors (no broadcasting, unlike matmul)."""
-        _check_ranks("mm", (self, mat2), (2, 2))
-        return self @ mat2
-
-    def t(self) -> Tensor:
-        """A 2-D tensor transposed; 0-d and 1-d tensors are returned as they are."""
-        if self.ndim > 2:
-            raise ShapeError(
-                f"t: input of shape {self.shape}; expected at most 2 dims (for more, write "
-                f"x.transpose(d0, d1) or x.mT)"
-            )
-        return self if self.ndim < 2 else self.transpose(0, 1)
-
-    def expand(self, *sizes: Any) -> Tensor:
-        """The values broadcast to `sizes` (-1 keeps a dim); new dims go in front."""
-        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-            sizes = tuple(sizes[0])
-        lead = len(sizes) - self.ndim
-        if lead < 0:
-            raise ShapeError(
-                f"expand: sizes {tuple(sizes)} for a tensor of shape {self.shape}; expected at "
-                f"least {self.ndim} sizes"
-            )
-        shape = []
-        for i, n in enumerate(sizes):
-            if n == -1:
-                if i < lead:
-                    raise ShapeError(f"expand: size -1 for the new leading dim {i}")
-                n = self.shape[i - lead]
-            shape.append(int(n))
-        return self.broadcast_to(tuple(shape))
-
-    def narrow(self, dim: int, start: int, length: int) -> Tensor:
-        """The `length` elements of dim `dim` from `start` on (a slice)."""
-        dim = normalize_axes(dim, self.ndim, "narrow")[0]
-        size = self.shape[dim]
-        start = int(start)
-        if start < 0:
-            start += size
-        if not 0 <= start <= size or length < 0 or start + length > size:
-            raise IndexError(
-                f"narrow: start {start} and length {length} in dim {dim} of size {size}; "
-                f"expected 0 <= start and start + length <= {size}"
-            )
-        return self[(slice(None),) * dim + (slice(start, start + int(length)),)]
-
-    def all(self, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
-        """Whether every element (along `dim`) is non-zero: a bool tensor."""
-        axis, keepdims = _dims("all", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
-        return Tensor._wrap(np.all(self._value, axis=axis, keepdims=keepdims))
-
-    def any(self, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
-        """Whether some element (along `dim`) is non-zero: a bool tensor."""
-        axis, keepdims = _dims("any", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
-        return Tensor._wrap(np.any(self._value, axis=axis, keepdims=keepdims))
-
-    def allclose(
-        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
-    ) -> bool:
-        """Whether |self - other| <= atol + rtol·|other| everywhere (shapes broadcast)."""
-        other = other._value if isinstance(other, Tensor) else other
-        return bool(np.allclose(self._value, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-    def topk(
-        self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
-    ) -> ValuesIndices:
-        """The k largest (or smallest) values along `dim` and their indices; the gradient
-        goes to the elements picked.
-        """
-        x = self.reshape(1) if self.ndim == 0 else self
-        axis = normalize_axes(dim, x.ndim, "topk")[0]
-        if not 0 <= k <= x.shape[axis]:
-            raise IndexError(
-                f"topk: k={k} for dim {axis} of size {x.shape[axis]}; expected 0 <= k <= "
-                f"{x.shape[axis]}"
-            )
-        keys = -x._value if largest else x._value
-        # a stable sort: equal values keep their order, and NaN counts as the largest
-        order = np.argsort(keys, axis=axis, kind="stable")
-        if largest:
-            nan_first = np.argsort(
-                ~np.isnan(np.take_along_axis(x._value, order, axis)), axis=axis, kind="stable"
-            )
-            order = np.take_along_axis(order, nan_first, axis)
-        indices = np.take(order, np.arange(k), axis=axis)
-        values = x.take_along_axis(indices, axis)
-        if self.ndim == 0:
-            return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
-        return ValuesIndices(values, Tensor._wrap(indices.astype(np.int64)))
-
-    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
-        """The elements shifted by `shifts` along `dims`, those pushed off one end coming back
-        at the other; without dims the flattened tensor is rolled and reshaped back.
-        """
-        if dims is None:
-            if isinstance(shifts, (tuple, list)) and len(shifts) != 1:
-                raise ShapeError(f"roll: shifts {shifts} without dims; expected one shift")
-            return self.flatten().roll(shifts, 0).reshape(self.shape)
-        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
-        dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
-        if len(shifts) != len(dims):
-            raise ShapeError(
-                f"roll: {len(shifts)} shifts for {len(dims)} dims; expected one shift per dim"
-            )
-        x = self
-        for shift, dim in zip(shifts, dims):
-            dim = normalize_axes(dim, x.ndim, "roll")[0]
-            n = x.shape[dim]
-            if n:
-                source = (np.arange(n) - int(shift)) % n
-                x = x[(slice(None),) * dim + (source,)]
-        return x
-
-    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        """Zeros of `size` in self's dtype (unless given)."""
-        return self._new(np.zeros, size, dtype, requires_grad, "new_zeros")
-
-    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        """Ones of `size` in self's dtype (unless given)."""
-        return self._new(np.ones, size, dtype, requires_grad, "new_ones")
-
-    def new_empty(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        """A tensor of `size` in self's dtype (unless given); zeros here, as numpy's empty
-        would leave whatever memory held."""
-        return self._new(np.zeros, size, dtype, requires_grad, "new_empty")
-
-    def new_full(
-        self, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False
-    ) -> Tensor:
-        """A tensor of `size` filled with `fill_value`, in self's dtype (unless given)."""
-        full = self._new(np.zeros, (size,), dtype, False, "new_full")
-        full._value[...] = fill_value
-        return full.requires_grad_(requires_grad)
-
-    def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        """A copy of `data` in self's dtype (unless given)."""
-        data = data._value if isinstance(data, Tensor) else data
-        return Tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def _new(self, make: Callable, size: Any, dtype: Any, requires_grad: bool, op: str) -> Tensor:
-        if len(size) == 1 and isinstance(size[0], (tuple, list)):
-            size = tuple(size[0])
-        if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in size):
-            raise ShapeError(f"{op}: size {tuple(size)}; expected non-negative integers")
-        data = make(tuple(int(n) for n in size), self.dtype if dtype is None else np.dtype(dtype))
-        return Tensor._wrap(data).requires_grad_(requires_grad)
-
-    def type(self, dtype: Any = None) -> Any:
-        """Without dtype PyTorch's type name ('torch.FloatTensor'); with one, the values
-        converted (as x.to(dtype)); a name such as 'torch.LongTensor' works too."""
-        if dtype is None:
-            return f"torch.{_TYPE_NAMES.get(self.dtype, str(self.dtype))}"
-        if isinstance(dtype, str):
-            names = {f"torch.{name}": key for key, name in _TYPE_NAMES.items()}
-            if dtype not in names:
-                raise TypeError(f"type: unknown type {dtype!r}; expected e.g. 'torch.FloatTensor'")
-            dtype = names[dtype]
-        return self.astype(dtype)
-
-    def type_as(self, other: Any) -> Tensor:
-        """The values in other's dtype."""
-        return self.astype(other.dtype)
-
-    def isnan(self) -> Tensor:
-        return Tensor._wrap(np.isnan(self._value))
-
-    def isinf(self) -> Tensor:
-        return Tensor._wrap(np.isinf(self._value))
-
-    def isfinite(self) -> Tensor:
-        return Tensor._wrap(np.isfinite(self._value))
-
-    def logical_not(self) -> Tensor:
-        return Tensor._wrap(np.logical_not(self._value))
-
-    def logical_and(self, other: Any) -> Tensor:
-        return Tensor._wrap(np.logical_and(self._value, _operand(other)))
-
-    def logical_or(self, other: Any) -> Tensor:
-        return Tensor._wrap(np.logical_or(self._value, _operand(other)))
-
-    def logical_xor(self, other: Any) -> Tensor:
-        return Tensor._wrap(np.logical_xor(self._value, _operand(other)))
-
     def __mod__(self, other: Any) -> Tensor:
         """The remainder with the divisor's sign (Python's and PyTorch's %): a - b·floor(a/b),
         whose gradient is 1 for a and -floor(a/b) for b."""
@@ -1468,218 +732,6 @@ class Tensor:
     def __rfloordiv__(self, other: Any) -> Tensor:
         b, a = promoted(self, other)
         return Tensor._wrap(np.floor_divide(_operand(a), _operand(b)))
-
-    remainder = __mod__
-    floor_divide = __floordiv__
-
-    def flip(self, *dims: Any) -> Tensor:
-        """The elements in reverse order along each of `dims`."""
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            dims = tuple(dims[0])
-        index = [slice(None)] * self.ndim
-        for d in normalize_axes(dims, self.ndim, "flip"):
-            index[d] = slice(None, None, -1)
-        return self[tuple(index)]
-
-    def cumsum(self, dim: int, *, axis: Any = None, dtype: Any = None) -> Tensor:
-        """Running sums along `dim`."""
-        x = self if dtype is None else self.astype(dtype)
-        if x.dtype.kind == "b":
-            x = x.astype(np.int64)  # PyTorch counts booleans in int64
-        dim = normalize_axes(dim if axis is None else axis, max(x.ndim, 1), "cumsum")[0]
-        return Tensor.apply(reduce.cumsum, x, axis=dim)
-
-    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
-        """Running products along `dim` (recorded as one multiplication per element, so the
-        gradient is exact where elements are 0)."""
-        x = self if dtype is None else self.astype(dtype)
-        if x.ndim == 0:
-            return x * 1
-        dim = normalize_axes(dim, x.ndim, "cumprod")[0]
-        lead = (slice(None),) * dim
-        running = x[(*lead, slice(0, 1))]
-        pieces = [running]
-        for i in range(1, x.shape[dim]):
-            running = running * x[(*lead, slice(i, i + 1))]
-            pieces.append(running)
-        return Tensor.apply(shape_ops.concatenate, *pieces, axis=dim)
-
-    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
-        """(values, indices) sorted along `dim`; equal values keep their order."""
-        x = self.reshape(1) if self.ndim == 0 else self
-        axis = normalize_axes(dim, x.ndim, "sort")[0]
-        indices = self._order(x, axis, descending)
-        values = x.take_along_axis(indices, axis)
-        if self.ndim == 0:
-            return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
-        return ValuesIndices(values, Tensor._wrap(indices))
-
-    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-        """The indices that sort the elements along `dim`."""
-        return self.sort(dim, descending, stable).indices
-
-    @staticmethod
-    def _order(x: Tensor, axis: int, descending: bool) -> np.ndarray:
-        """Stable sorting indices along axis; NaN counts as the largest value, as PyTorch."""
-        keys = x._value
-        if descending:  # stable on the reversed axis, mapped back, keeps ties in order
-            flipped = np.flip(keys, axis)
-            order = np.argsort(flipped, axis=axis, kind="stable")
-            order = x.shape[axis] - 1 - np.flip(order, axis)
-            return order.astype(np.int64)
-        return np.argsort(keys, axis=axis, kind="stable").astype(np.int64)
-
-    def index_select(self, dim: int, index: Any) -> Tensor:
-        """The slices at `index` (a 1-D integer tensor) along `dim`."""
-        index = np.asarray(_operand(index))
-        if index.ndim > 1 or index.dtype.kind not in "iu":
-            raise ShapeError(
-                f"index_select: index of shape {index.shape} and dtype {index.dtype}; expected "
-                f"a 1-D integer tensor"
-            )
-        dim = normalize_axes(dim, max(self.ndim, 1), "index_select")[0]
-        return self[(slice(None),) * dim + (index.reshape(-1),)]
-
-    def repeat(self, *sizes: Any) -> Tensor:
-        """The tensor tiled: repeat(2, 3) stacks 2 copies along dim 0 and 3 along dim 1
-        (numpy's tile); extra leading sizes add dims."""
-        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-            sizes = tuple(sizes[0])
-        if len(sizes) < self.ndim:
-            raise ShapeError(
-                f"repeat: {len(sizes)} sizes for a tensor of shape {self.shape}; expected at "
-                f"least {self.ndim}"
-            )
-        x = self.reshape((1,) * (len(sizes) - self.ndim) + tuple(self.shape))
-        for d, count in enumerate(sizes):
-            if count != 1:
-                shape = x.shape
-                x = x.unsqueeze(d).broadcast_to((*shape[:d], int(count), *shape[d:]))
-                x = x.reshape(*shape[:d], int(count) * shape[d], *shape[d + 1 :])
-        return x
-
-    def chunk(self, chunks: int, dim: int = 0) -> list[Tensor]:
-        """At most `chunks` pieces along `dim`, each of ceil(size / chunks) (the last smaller)."""
-        if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks < 1:
-            raise ValueError(f"chunk: chunks={chunks!r}; expected a positive integer")
-        dim = normalize_axes(dim, self.ndim, "chunk")[0]
-        size = -(-self.shape[dim] // int(chunks)) or 1
-        return self.split(size, dim)
-
-    def bmm(self, mat2: Any) -> Tensor:
-        """Batched matrix products of (b, n, m) and (b, m, p) tensors."""
-        _check_ranks("bmm", (self, mat2), (3, 3))
-        if self.shape[0] != np.shape(_operand(mat2))[0]:
-            raise ShapeError(
-                f"bmm: batches of {self.shape[0]} and {np.shape(_operand(mat2))[0]}; expected "
-                f"equal batch sizes"
-            )
-        return self @ mat2
-
-    def outer(self, vec2: Any) -> Tensor:
-        """The outer product of two 1-D tensors: out[i, j] = self[i]·vec2[j]."""
-        _check_ranks("outer", (self, vec2), (1, 1))
-        other = vec2 if isinstance(vec2, Tensor) else Tensor(vec2)
-        return self.reshape(-1, 1) * other.reshape(1, -1)
-
-    def diag(self, diagonal: int = 0) -> Tensor:
-        """A 1-D tensor on a diagonal of a square matrix, or a 2-D tensor's diagonal."""
-        if self.ndim == 1:
-            n = self.shape[0] + abs(diagonal)
-            rows = np.arange(self.shape[0]) + max(-diagonal, 0)
-            zeros = np.zeros((n, n), self.dtype)
-            return Tensor.apply(shape_ops.index_put, zeros, self, index=(rows, rows + diagonal))
-        if self.ndim == 2:
-            rows = np.arange(self.shape[0])
-            cols = rows + diagonal
-            keep = (cols >= 0) & (cols < self.shape[1])
-            return self[rows[keep], cols[keep]]
-        raise ShapeError(f"diag: input of shape {self.shape}; expected 1 or 2 dims")
-
-    def nan_to_num(
-        self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
-    ) -> Tensor:
-        """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest values
-        unless given); the gradient flows where the values are finite."""
-        if self.dtype.kind not in "fc":
-            return self
-        info = np.finfo(self.dtype)
-        values = self._value
-        out = self
-        for mask, value in (
-            (np.isnan(values), nan),
-            (np.isposinf(values), info.max if posinf is None else posinf),
-            (np.isneginf(values), info.min if neginf is None else neginf),
-        ):
-            if mask.any():
-                out = Tensor.apply(elementwise.where, mask, self.dtype.type(value), out)
-        return out
-
-    def bincount(self, weights: Any = None, minlength: int = 0) -> Tensor:
-        """How often each value 0, 1, 2, ... occurs in a 1-D non-negative integer tensor (or
-        the sums of `weights` there); no gradient."""
-        values = self._value
-        if values.ndim != 1 or values.dtype.kind not in "iu" or (values < 0).any():
-            raise ShapeError(
-                f"bincount: input of shape {self.shape} and dtype {self.dtype}; expected a 1-D "
-                f"tensor of non-negative integers"
-            )
-        w = None if weights is None else np.asarray(_operand(weights))
-        counts = np.bincount(values, weights=w, minlength=minlength)
-        if w is None:
-            return Tensor._wrap(counts.astype(np.int64))
-        return Tensor._wrap(counts.astype(w.dtype if w.dtype.kind == "f" else np.float64))
-
-    def unique(
-        self,
-        sorted: bool = True,
-        return_inverse: bool = False,
-        return_counts: bool = False,
-        dim: int | None = None,
-    ) -> Any:
-        """The distinct values, sorted (of the flattened tensor, or the distinct slices along
-        `dim`); with return_inverse and return_counts, also where each element went and how
-        often each value occurs."""
-        found = np.unique(self._value, return_inverse=True, return_counts=True, axis=dim)
-        values, inverse, counts = found
-        if dim is None:
-            inverse = inverse.reshape(self.shape)
-        extras = []
-        if return_inverse:
-            extras.append(Tensor._wrap(inverse.astype(np.int64)))
-        if return_counts:
-            extras.append(Tensor._wrap(counts.astype(np.int64)))
-        return (Tensor._wrap(values), *extras) if extras else Tensor._wrap(values)
-
-    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
-        """Counts of the values in `bins` equal bins from min to max (the data's range when
-        both are 0); values outside are left out. No gradient."""
-        values = self._value
-        low, high = (float(values.min()), float(values.max())) if min == max == 0 else (min, max)
-        if low == high:
-            low, high = low - 1, high + 1
-        counts, _ = np.histogram(values, bins=bins, range=(low, high))
-        return Tensor._wrap(counts.astype(self.dtype if self.dtype.kind == "f" else np.float32))
-
-    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """clamp in place (recorded where a gradient needs it, as in PyTorch)."""
-        if self._records():
-            self[...] = self.clamp(min, max)
-            return self
-        self._inplace("clamp_")
-        np.clip(self._value, min, max, out=self._value)
-        return self
-
-    clip_ = clamp_
-
-    def fill_(self, value: Any) -> Tensor:
-        """Every element set to `value`, in place."""
-        if self._records(value):
-            self[...] = value
-            return self
-        self._inplace("fill_")
-        self._value[...] = _operand(value)
-        return self
 
     # ----- item assignment and recorded in-place ops ------------------------------------------
 
@@ -1747,16 +799,9 @@ class Tensor:
                 f"{op}: cannot write a result of shape {result.shape} into a tensor of "
                 f"shape {self.shape} in place (it may be a broadcast view: clone() it first)"
             ) from None
-        self._version = tape.mark_inplace()
+        self._version = tape.mark_inplace(self._value)
         self._node, self._requires_grad, self._cause = result._node, True, None
         return self
-
-
-class ValuesIndices(NamedTuple):
-    """What max(dim) and min(dim) return: the values and where they are (PyTorch's fields)."""
-
-    values: Tensor
-    indices: Tensor
 
 
 _TYPE_NAMES = {
@@ -1890,24 +935,8 @@ def check_same_dtype(op: str, *operands: Any) -> None:
         )
 
 
-def _dims(op: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any) -> tuple[Any, bool]:
-    """(axis, keepdims) from either spelling: PyTorch's dim/keepdim or numpy's axis/keepdims."""
-    if axis is not None:
-        if dim is not None:
-            raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; expected one")
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
-    if isinstance(dim, list):
-        dim = tuple(dim)
-    return dim, bool(keepdim)
-
-
-def _correction(unbiased: bool | None, correction: float | None, ddof: float | None) -> float:
-    """The divisor's correction of var/std: 1 (unbiased) unless one spelling says otherwise."""
-    given = [value for value in (correction, ddof) if value is not None]
-    if unbiased is not None:
-        given.append(1 if unbiased else 0)
-    if len(given) > 1:
-        raise TypeError("var: got more than one of unbiased, correction and ddof; expected one")
-    return given[0] if given else 1
+def floating(x: Tensor) -> Tensor:
+    """x, or its values in the default float dtype where it holds integers or booleans:
+    PyTorch computes exp, log, std, ... of an integer tensor in float32, not numpy's float64.
+    """
+    return x if x._value.dtype.kind in "fc" else x.astype(_default_dtype)

@@ -89,6 +89,7 @@ def watch_backward(
     rankdir: str = "LR",
     title: str | None = None,
     large: int = LARGE,
+    seconds_per_step: float = 0.9,
 ) -> BackwardWatch:
     """Run ``loss.backward(gradient)`` and return a page that plays it back one VJP at a time.
 
@@ -106,6 +107,7 @@ def watch_backward(
         title: the page's heading (default: the loss's name in its graph).
         large: graphs with more value and op nodes than this open with each module call
             collapsed to one box (and are not drawn expanded).
+        seconds_per_step: how long play shows each step.
 
     Raises:
         GradientError: the loss does not require grad, is not a scalar and no `gradient` was
@@ -114,6 +116,8 @@ def watch_backward(
     """
     if not isinstance(loss, Tensor):
         raise TypeError(f"watch_backward: expected a Tensor, got {type(loss).__name__}")
+    if not seconds_per_step > 0:
+        raise ValueError(f"watch_backward: seconds_per_step must be > 0, got {seconds_per_step}")
     loss._seed(gradient, "watch_backward", False)  # backward's own checks, before any drawing
     graph = Graph(loss)
     for node in graph.nodes:
@@ -142,6 +146,7 @@ def watch_backward(
         "large": count > large,
         "views": views,
         "noPicture": no_picture,
+        "interval": round(seconds_per_step * 1000),
         "root": value_ids[id(loss)],
         "rootName": graph.name(loss),
         "seed": _numbers(seed),
@@ -246,12 +251,11 @@ def _steps(
             entry["of"] = [arrived[key], expected[key]]
             if arrived[key] > 1:
                 entry["total"] = _numbers(sums[key])
-            done = arrived[key] == expected[key]
-            if t._node is None or expected[key] > 1:  # a leaf, or a sum: show it grow
-                text = f"grad {_short(sums[key])}"
-                if not done:
-                    text += f" ({arrived[key]} of {expected[key]})"
-                updates[key] = {"text": text, "state": "complete" if done else "partial"}
+            done = arrived[key] == expected[key]  # complete once its last contribution is in
+            text = f"grad {_short(sums[key])}"
+            if not done:
+                text += f" ({arrived[key]} of {expected[key]})"
+            updates[key] = {"text": text, "state": "complete" if done else "partial"}
             sends.append(entry)
         steps.append(
             {

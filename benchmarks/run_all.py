@@ -37,6 +37,7 @@ SECTIONS = (
     ("memory", "bench_memory"),
     ("profile", "bench_profile"),
     ("conv", "bench_conv"),
+    ("models", "bench_models"),
 )
 
 
@@ -194,6 +195,17 @@ def headline(sections: dict[str, Any]) -> str:
                     f"engine/torch {common.fmt(conv['ratio'][key.removesuffix('_ms')])}",
                 ]
             )
+    for m in sections.get("models", {}).get("models", {}).values():
+        e, t = m["engine"], m["torch"]
+        rows.append(
+            [
+                f"{m['label']} step, ms",
+                common.fmt(e["step_ms"]),
+                "–",
+                common.fmt(t["step_ms"]) if isinstance(t, dict) else t,
+                f"engine/torch {common.fmt(m['ratio']['step'])}",
+            ]
+        )
     if not rows:
         return ""
     return common.table(["measure", "engine", "numpy floor", "PyTorch", "note"], rows)

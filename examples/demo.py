@@ -13,11 +13,15 @@
 5. A short run of pytorch/examples' convolutional network (cnn.py): one epoch on 1,280
    digits of the MNIST sample, tested on 1,000 of its held-out digits (the full runs are
    `python examples/cnn.py`; docs/demo-results.md has their numbers).
+6. Names (names.py): bigram counts, an MLP over embeddings, the MLP with BatchNorm; each
+   makes up names.
+7. A character-level GPT (gpt.py) trained briefly on Shakespeare, then writing some.
 
 Pictures go to DIR (default examples/output/). --quick trains each MLP for one epoch on
 1,000 images (tested on 500), the CNN on 128 (tested on 200), XOR and the moons for 100 and
-200 steps: a smoke test of the whole run, not a result. Seeded and CPU-only; it takes well
-under three minutes on two cores (docs/demo-results.md has the measured numbers).
+200 steps, each names MLP for 200 steps and the GPT for 50: a smoke test of the whole run,
+not a result. Seeded and CPU-only; the whole run takes under a minute of computing on two
+cores (docs/demo-results.md has the measured numbers).
 """
 
 from __future__ import annotations
@@ -37,9 +41,11 @@ from pathlib import Path
 # file import as modules; each exposes main(argv), the same function its command line runs.
 import celsius_to_fahrenheit
 import cnn
+import gpt
 import graph
 import mnist
 import moons
+import names
 import xor
 
 import autodiff as ad
@@ -122,6 +128,14 @@ def main(argv: list[str] | None = None) -> list[Path]:
         limits = ["--train-limit", "128", "--test-limit", "200"]
     results.append(cnn.main(["--dataset", "sample", "--epochs", "1", *limits, *out]))
     pictures += results[-1].pictures
+
+    banner("Names: bigram counts, an MLP over embeddings, the MLP with BatchNorm")
+    names.main(["--steps", "200" if args.quick else "2000"])
+
+    banner("A character-level GPT writes Shakespeare")
+    steps = ["--steps", "50", "--sample-length", "100"] if args.quick else []
+    language_model = gpt.main([*steps, *out])
+    pictures += language_model.pictures
 
     banner("Summary")
     for result in results:

@@ -1,13 +1,15 @@
-"""A PyTorch program with its imports changed: pytorch/examples' MNIST `train` and `test`.
+"""A PyTorch program run with `import autodiff as torch`: an MNIST classifier in the usual
+shape of a PyTorch training script (a `Net`, a `train` and a `test` function, a `main`).
 
     python examples/pytorch_port.py [--epochs 1] [--train-size 8000] [--save-model PATH]
 
-`Net`, `train` and `test` below are those of pytorch/examples (mnist/main.py; its
-BSD-3-Clause licence is quoted above them), unchanged: only the imports differ. So is the
-training set-up in `main`: Adadelta (lr 1.0) with StepLR (γ 0.7). The data is the MNIST
-sample shipped with nn.datasets (the MNIST test set: the first `--train-size` digits to train
-on, the next `--test-size` held out), normalised as the original's transforms do. The state
-dict is saved with torch.save, i.e. autodiff.save: an .npz file, no pickle.
+Written as one writes for PyTorch, it runs on PyTorch with only its imports changed. The
+network is a small convolutional one (two 3×3 convolutions, max-pooling, dropout, two linear
+layers, log-softmax), trained with Adadelta (lr 1.0) and StepLR (γ 0.7) per epoch. The data
+is the MNIST sample shipped with nn.datasets (the MNIST test set: the first `--train-size`
+digits to train on, the next `--test-size` held out), each pixel scaled to [0, 1] and then
+standardised with MNIST's mean and standard deviation. `--save-model` writes the state dict
+with torch.save, i.e. autodiff.save: an .npz file, no pickle.
 """
 
 from __future__ import annotations
@@ -24,110 +26,75 @@ import nn.optim as optim
 from nn.data import DataLoader, TensorDataset
 from nn.optim.lr_scheduler import StepLR
 
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # transforms.Normalize((0.1307,), (0.3081,))
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # of MNIST's training pixels, scaled to [0, 1]
 
 
 class Net(nn.Module):
+    """Two convolutions learn local strokes, pooling halves the map, two linear layers read
+    the digit; dropout after the pooling and between the linear layers."""
+
     def __init__(self):
-        super(Net, self).__init__()  # noqa: UP008 - as pytorch/examples writes it
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, kernel_size=3)  # 28×28 → 26×26
+        self.conv2 = nn.Conv2d(32, 64, kernel_size=3)  # 26×26 → 24×24, then pooled to 12×12
         self.dropout1 = nn.Dropout(0.25)
         self.dropout2 = nn.Dropout(0.5)
-        self.fc1 = nn.Linear(9216, 128)
+        self.fc1 = nn.Linear(64 * 12 * 12, 128)
         self.fc2 = nn.Linear(128, 10)
 
-    def forward(self, x):
-        x = self.conv1(x)
-        x = F.relu(x)
-        x = self.conv2(x)
-        x = F.relu(x)
-        x = F.max_pool2d(x, 2)
-        x = self.dropout1(x)
-        x = torch.flatten(x, 1)
-        x = self.fc1(x)
-        x = F.relu(x)
-        x = self.dropout2(x)
-        x = self.fc2(x)
-        output = F.log_softmax(x, dim=1)
-        return output
+    def forward(self, images):
+        features = F.relu(self.conv2(F.relu(self.conv1(images))))
+        features = self.dropout1(F.max_pool2d(features, 2))
+        hidden = self.dropout2(F.relu(self.fc1(torch.flatten(features, 1))))
+        return F.log_softmax(self.fc2(hidden), dim=1)  # log-probabilities, for nll_loss
 
 
-# train and test are from pytorch/examples (mnist/main.py), under this licence:
-#
-# BSD 3-Clause License
-#
-# Copyright (c) 2017 Pytorch contributors,
-# All rights reserved.
-#
-# Redistribution and use in source and binary forms, with or without
-# modification, are permitted provided that the following conditions are met:
-#
-# * Redistributions of source code must retain the above copyright notice, this
-#   list of conditions and the following disclaimer.
-#
-# * Redistributions in binary form must reproduce the above copyright notice,
-#   this list of conditions and the following disclaimer in the documentation
-#   and/or other materials provided with the distribution.
-#
-# * Neither the name of the copyright holder nor the names of its
-#   contributors may be used to endorse or promote products derived from
-#   this software without specific prior written permission.
-#
-# THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS"
-# AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE
-# IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
-# DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
-# FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
-# DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
-# SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
-# CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
-# OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
-# OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
-# fmt: off
 def train(args, model, device, train_loader, optimizer, epoch):
+    """One pass over the training images, a gradient step per batch; the loss is printed
+    every `args.log_interval` batches (and only the first batch runs with --dry-run)."""
     model.train()
-    for batch_idx, (data, target) in enumerate(train_loader):
-        data, target = data.to(device), target.to(device)
+    total = len(train_loader.dataset)
+    for step, (images, labels) in enumerate(train_loader):
+        images, labels = images.to(device), labels.to(device)
         optimizer.zero_grad()
-        output = model(data)
-        loss = F.nll_loss(output, target)
+        loss = F.nll_loss(model(images), labels)
         loss.backward()
         optimizer.step()
-        if batch_idx % args.log_interval == 0:
-            print('Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'.format(
-                epoch, batch_idx * len(data), len(train_loader.dataset),
-                100. * batch_idx / len(train_loader), loss.item()))
+        if step % args.log_interval == 0:
+            done = step * train_loader.batch_size
+            print(
+                f"epoch {epoch}, step {step}: {done}/{total} images ({done / total:.0%}), "
+                f"loss {loss.item():.4f}"
+            )
             if args.dry_run:
                 break
 
 
 def test(model, device, test_loader):
+    """The mean loss and the share of right answers on the held-out images; returns the share."""
     model.eval()
-    test_loss = 0
-    correct = 0
+    summed_loss, right = 0.0, 0
     with torch.no_grad():
-        for data, target in test_loader:
-            data, target = data.to(device), target.to(device)
-            output = model(data)
-            test_loss += F.nll_loss(output, target, reduction='sum').item()  # sum up batch loss
-            pred = output.argmax(dim=1, keepdim=True)  # get the index of the max log-probability
-            correct += pred.eq(target.view_as(pred)).sum().item()
-
-    test_loss /= len(test_loader.dataset)
-
-    print('\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n'.format(
-        test_loss, correct, len(test_loader.dataset),
-        100. * correct / len(test_loader.dataset)))
-# fmt: on
+        for images, labels in test_loader:
+            images, labels = images.to(device), labels.to(device)
+            log_probs = model(images)
+            summed_loss += F.nll_loss(log_probs, labels, reduction="sum").item()
+            guesses = log_probs.argmax(dim=1, keepdim=True)  # (N, 1): the likeliest digit
+            right += guesses.eq(labels.view_as(guesses)).sum().item()
+    count = len(test_loader.dataset)
+    print(
+        f"held-out images: mean loss {summed_loss / count:.4f}, "
+        f"{right}/{count} right ({right / count:.1%})"
+    )
+    return right / count
 
 
 def mnist_datasets(
     train_size: int, test_size: int | None = None
 ) -> tuple[TensorDataset, TensorDataset]:
-    """The shipped MNIST sample as (N, 1, 28, 28) float32 images, normalised as the original
-    example's transforms do, with int64 labels: the first `train_size` digits to train on, the
-    next `test_size` (by default all the rest) held out.
+    """The shipped MNIST sample as (N, 1, 28, 28) float32 images, standardised, with int64
+    labels: the first `train_size` digits to train on, the next `test_size` (by default all
+    the rest) held out.
     """
     x_train, y_train, x_test, y_test = nn.datasets.load_mnist_sample(train_size)
     x_test, y_test = x_test[:test_size], y_test[:test_size]

@@ -5,7 +5,8 @@ nn.init, ... so a model's state_dict moves to its PyTorch twin and back unchange
 """
 
 from nn import data, datasets, functional, init, metrics, optim, utils
-from nn.activations import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from nn.activations import *  # noqa: F403 - GELU and the activations of the op table
+from nn.activations import __all__ as _activations
 from nn.attention import MultiheadAttention
 from nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, Dropout2d, MaxPool2d
 from nn.embedding import Embedding
@@ -22,7 +23,14 @@ from nn.losses import (
     SmoothL1Loss,
 )
 from nn.mlp import MLP
-from nn.module import LoadResult, Module, ModuleList
+from nn.module import (
+    LoadResult,
+    Module,
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+)
 from nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from nn.parameter import Parameter
 from nn.random import default_generator, manual_seed
@@ -42,7 +50,6 @@ __all__ = [
     "KLDivLoss",
     "Identity",
     "Conv1d",
-    "SiLU",
     "TransformerEncoderLayer",
     "TransformerEncoder",
     "TransformerDecoderLayer",
@@ -71,22 +78,18 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
-    "GELU",
-    "LeakyReLU",
     "Linear",
     "LoadResult",
-    "LogSoftmax",
     "MLP",
     "MSELoss",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
     "Parameter",
-    "ReLU",
+    "ParameterDict",
+    "ParameterList",
     "Sequential",
-    "Sigmoid",
-    "Softmax",
-    "Tanh",
     "data",
     "datasets",
     "default_generator",
@@ -96,4 +99,5 @@ __all__ = [
     "metrics",
     "optim",
     "utils",
+    *_activations,
 ]

@@ -1,63 +1,61 @@
-"""Activation functions as modules (PyTorch's names and arguments), over nn.functional."""
+"""Activation functions as modules (PyTorch's names and arguments), over nn.functional.
+
+ReLU, LeakyReLU, Sigmoid, Tanh, Softmax and LogSoftmax are made from the op table
+(autodiff/optable.py): each applies its nn.functional function with the arguments its
+constructor was given, e.g. nn.LeakyReLU(0.1)(x) is F.leaky_relu(x, 0.1).
+"""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
+import autodiff
 from autodiff import Tensor
 from nn import functional as F
 from nn.module import Module
 
 
-class ReLU(Module):
-    """max(x, 0), elementwise.
+class _Activation(Module):
+    """A module that applies one nn.functional function, its arguments fixed at construction."""
 
-    >>> nn.ReLU()(Tensor([-1.0, 2.0]))
-    Tensor([0., 2.])
-    """
+    function: Callable[..., Tensor]
+    arguments: tuple[str, ...] = ()  # the function's parameters after the input
 
-    def forward(self, input: Any) -> Tensor:
-        return F.relu(input)
-
-
-class LeakyReLU(Module):
-    """x where x > 0, else negative_slope · x.
-
-    >>> nn.LeakyReLU(0.1)(Tensor([-1.0, 2.0]))
-    Tensor([-0.1,  2. ])
-    """
-
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__()
-        self.negative_slope = negative_slope
+        bound = inspect.signature(type(self)).bind(*args, **kwargs)
+        bound.apply_defaults()
+        for name, value in bound.arguments.items():
+            setattr(self, name, value)
 
     def forward(self, input: Any) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
+        return self.function(input, *[getattr(self, name) for name in self.arguments])
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self.arguments)
 
 
-class Sigmoid(Module):
-    """1 / (1 + e**-x), elementwise.
+def _activation(name: str, function: Callable[..., Tensor]) -> type[Module]:
+    """The module class `name` that applies `function`, with its positional arguments."""
+    parameters = list(inspect.signature(function).parameters.values())[1:]
+    arguments = [p for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD]
+    namespace = {
+        "__doc__": function.__doc__,
+        "__module__": __name__,
+        "__qualname__": name,
+        "__signature__": inspect.Signature(arguments),
+        "function": staticmethod(function),
+        "arguments": tuple(p.name for p in arguments),
+    }
+    return type(name, (_Activation,), namespace)
 
-    >>> nn.Sigmoid()(Tensor([0.0]))
-    Tensor([0.5])
-    """
 
-    def forward(self, input: Any) -> Tensor:
-        return F.sigmoid(input)
+_MODULES = {name: _activation(name, function) for name, function in autodiff.ops_for("nn").items()}
+globals().update(_MODULES)
 
-
-class Tanh(Module):
-    """tanh x, elementwise.
-
-    >>> nn.Tanh()(Tensor([0.0]))
-    Tensor([0.])
-    """
-
-    def forward(self, input: Any) -> Tensor:
-        return F.tanh(input)
+__all__ = sorted({*_MODULES, "GELU", "SiLU", "Softmax", "LogSoftmax"})
 
 
 class GELU(Module):
@@ -97,38 +95,29 @@ class SiLU(Module):
         return F.silu(input)
 
 
-class Softmax(Module):
-    """e**x / Σ e**x along `dim` (without it, PyTorch's implicit choice: see F.softmax).
+class Softmax(_Activation):
+    """e**x / Σ e**x along `dim`; without dim, PyTorch's implicit choice (see F.softmax).
 
     >>> nn.Softmax(dim=-1)(Tensor([[0.0, 0.0]]))
     Tensor([[0.5, 0.5]])
     """
 
+    function = staticmethod(F.softmax)
+    arguments = ("dim",)
+
     def __init__(self, dim: int | None = None):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Any) -> Tensor:
-        return F.softmax(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+        super().__init__(dim)
 
 
-class LogSoftmax(Module):
-    """x - logsumexp(x) along `dim` (the log-sum-exp trick: finite for any logits; without
-    `dim`, PyTorch's implicit choice: see F.softmax).
+class LogSoftmax(_Activation):
+    """x - logsumexp(x) along `dim`; without dim, PyTorch's implicit choice (see F.softmax).
 
     >>> nn.LogSoftmax(dim=-1)(Tensor([[0.0, 0.0]]))
     Tensor([[-0.6931472, -0.6931472]])
     """
 
+    function = staticmethod(F.log_softmax)
+    arguments = ("dim",)
+
     def __init__(self, dim: int | None = None):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Any) -> Tensor:
-        return F.log_softmax(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+        super().__init__(dim)

@@ -22,32 +22,9 @@ _LOG_FLOOR = -100.0  # PyTorch clamps binary_cross_entropy's logs here
 
 # ----- layers and activations ---------------------------------------------------------------
 
-
-def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """input @ weight.T + bias, with weight of shape (out_features, in_features).
-
-    One recorded op (the engine's fused `linear`), not a transpose, a matmul and an add.
-    """
-    return autodiff.linear(input, weight, bias)
-
-
-def relu(input: Any) -> Tensor:
-    """max(x, 0)."""
-    return autodiff.relu(input)
-
-
-def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
-    """x where x > 0, else negative_slope * x."""
-    return autodiff.leaky_relu(input, negative_slope)
-
-
-def sigmoid(input: Any) -> Tensor:
-    """1 / (1 + e**-x)."""
-    return autodiff.sigmoid(input)
-
-
-def tanh(input: Any) -> Tensor:
-    return autodiff.tanh(input)
+# linear, relu, leaky_relu, sigmoid, tanh, softmax, log_softmax: made from the op table
+# (autodiff/optable.py), as the autodiff functions of the same names are.
+globals().update(autodiff.ops_for("nn.functional"))
 
 
 def gelu(input: Any, approximate: str = "none") -> Tensor:

@@ -25,8 +25,11 @@ class Module:
     """Base class of layers and models: subclasses set parameters and sub-modules as attributes
     in `__init__` (after `super().__init__()`) and compute in `forward`.
 
-    Attributes holding a Parameter, a Module, or a list or tuple of Modules (made into a
-    ModuleList) are registered, in assignment order, under the attribute's name.
+    Attributes holding a Parameter, a Module, or a list, tuple or dict of Modules (made into a
+    ModuleList or ModuleDict) or of Parameters (a ParameterList or ParameterDict) are
+    registered, in assignment order, under the attribute's name. A plain list or dict that
+    holds a Module or a Parameter some other way (mixed with other values, or appended after
+    the assignment) is refused, as its parameters would silently never be trained.
 
     >>> class Affine(nn.Module):
     ...     def __init__(self):
@@ -50,8 +53,8 @@ class Module:
     # ----- registration -----------------------------------------------------------------------
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, (list, tuple)):
-            value = _as_module_list(name, value)
+        if isinstance(value, (list, tuple, dict)):
+            value = _as_container(name, value)
         parameters = self.__dict__.get("_parameters")
         if parameters is None:
             if isinstance(value, (Parameter, Module)):
@@ -107,10 +110,14 @@ class Module:
     # ----- traversal --------------------------------------------------------------------------
 
     def _walk(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """Self and every module below it, pre-order, with dotted names; shared ones repeat."""
+        """Self and every module below it, pre-order, with dotted names; shared ones repeat.
+
+        Raises if a module holds Modules or Parameters in a plain list or dict attribute
+        (filled after it was assigned): they would be left out of every traversal."""
         stack: list[tuple[str, Module]] = [(prefix, self)]
         while stack:
             name, module = stack.pop()
+            _refuse_hidden(module)
             yield name, module
             below = [(_join(name, key), child) for key, child in module._modules.items()]
             stack.extend(reversed(below))
@@ -333,6 +340,8 @@ class Module:
         module = self
         for part in path:
             module = module._modules[part]
+        if name in module._parameters:  # also a ParameterList's "0", a ParameterDict's key
+            return module._parameters[name]
         return getattr(module, name)
 
     def save(self, path: str | os.PathLike) -> None:
@@ -384,10 +393,7 @@ class ModuleList(Module):
         self.extend(modules)
 
     def append(self, module: Module) -> ModuleList:
-        if not isinstance(module, Module):
-            raise TypeError(
-                f"{type(self).__name__}.append: expected a Module, got {type(module).__name__}"
-            )
+        _expect(self, "append", module, Module)
         key = str(len(self._modules))
         self._modules[key] = module
         _extend_names(module, key)
@@ -402,18 +408,203 @@ class ModuleList(Module):
         modules = list(self._modules.values())
         if isinstance(index, slice):
             return ModuleList(modules[index])
-        if not -len(modules) <= index < len(modules):
-            raise IndexError(
-                f"{type(self).__name__}: index {index} out of range; expected "
-                f"-{len(modules)} <= index < {len(modules)}"
-            )
-        return modules[index]
+        return modules[_checked_index(self, index, len(modules))]
 
     def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._modules.values()))
+
+
+class ModuleDict(Module):
+    """A dict of modules, registered under their keys (it has no forward): state_dict keys
+    read ``<attribute>.<key>.<parameter>``, as PyTorch's.
+
+    >>> heads = nn.ModuleDict({"mean": nn.Linear(4, 1), "scale": nn.Linear(4, 1)})
+    >>> [name for name, _ in heads.named_parameters()][:2]
+    ['mean.weight', 'mean.bias']
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] = ()):
+        super().__init__()
+        self.update(modules)
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        _expect(self, "[key] =", module, Module)
+        _check_key(self, key)
+        self._modules[key] = module
+        _extend_names(module, key)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> list[str]:
+        return list(self._modules)
+
+    def values(self) -> list[Module]:
+        return list(self._modules.values())
+
+    def items(self) -> list[tuple[str, Module]]:
+        return list(self._modules.items())
+
+    def pop(self, key: str) -> Module:
+        return self._modules.pop(key)
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        for key, module in pairs:
+            self[key] = module
+
+
+class ParameterList(Module):
+    """A list of Parameters, registered under the names "0", "1", ... (state_dict keys
+    ``<attribute>.0``, ..., as PyTorch's).
+
+    >>> scales = nn.ParameterList([nn.Parameter(np.ones(2)) for _ in range(3)])
+    >>> [name for name, _ in scales.named_parameters()]
+    ['0', '1', '2']
+    """
+
+    def __init__(self, parameters: Iterable[Parameter] = ()):
+        super().__init__()
+        self.extend(parameters)
+
+    def append(self, parameter: Parameter) -> ParameterList:
+        _expect(self, "append", parameter, Parameter)
+        key = str(len(self._parameters))
+        self._parameters[key] = parameter
+        if parameter.name is None:
+            parameter.name = key
+        return self
+
+    def extend(self, parameters: Iterable[Parameter]) -> ParameterList:
+        for parameter in parameters:
+            self.append(parameter)
+        return self
+
+    def __getitem__(self, index: int | slice) -> Any:
+        parameters = list(self._parameters.values())
+        if isinstance(index, slice):
+            return ParameterList(parameters[index])
+        return parameters[_checked_index(self, index, len(parameters))]
+
+    def __setitem__(self, index: int, parameter: Parameter) -> None:
+        _expect(self, "[index] =", parameter, Parameter)
+        keys = list(self._parameters)
+        self._parameters[keys[_checked_index(self, index, len(keys))]] = parameter
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(list(self._parameters.values()))
+
+    def extra_repr(self) -> str:
+        return "\n".join(
+            f"({key}): Parameter of shape {tuple(p.shape)}" for key, p in self._parameters.items()
+        )
+
+
+class ParameterDict(Module):
+    """A dict of Parameters, registered under their keys (state_dict keys
+    ``<attribute>.<key>``, as PyTorch's).
+
+    >>> bias = nn.ParameterDict({"a": nn.Parameter(np.zeros(2))})
+    >>> [name for name, _ in bias.named_parameters()]
+    ['a']
+    """
+
+    def __init__(self, parameters: Mapping[str, Parameter] | Iterable[tuple[str, Parameter]] = ()):
+        super().__init__()
+        self.update(parameters)
+
+    def __setitem__(self, key: str, parameter: Parameter) -> None:
+        _expect(self, "[key] =", parameter, Parameter)
+        _check_key(self, key)
+        self._parameters[key] = parameter
+        if parameter.name is None:
+            parameter.name = key
+
+    def __getitem__(self, key: str) -> Parameter:
+        return self._parameters[key]
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._parameters))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._parameters
+
+    def keys(self) -> list[str]:
+        return list(self._parameters)
+
+    def values(self) -> list[Parameter]:
+        return list(self._parameters.values())
+
+    def items(self) -> list[tuple[str, Parameter]]:
+        return list(self._parameters.items())
+
+    def pop(self, key: str) -> Parameter:
+        return self._parameters.pop(key)
+
+    def clear(self) -> None:
+        self._parameters.clear()
+
+    def update(self, parameters: Mapping[str, Parameter] | Iterable[tuple[str, Parameter]]) -> None:
+        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
+        for key, parameter in pairs:
+            self[key] = parameter
+
+    def extra_repr(self) -> str:
+        return "\n".join(
+            f"({key}): Parameter of shape {tuple(p.shape)}" for key, p in self._parameters.items()
+        )
+
+
+def _expect(container: Module, method: str, value: Any, kind: type) -> None:
+    """Raise unless `value` is a `kind` (a Module or a Parameter) the container can hold."""
+    if not isinstance(value, kind):
+        raise TypeError(
+            f"{type(container).__name__} {method}: expected a {kind.__name__}, got "
+            f"{type(value).__name__}"
+        )
+
+
+def _checked_index(container: Module, index: int, length: int) -> int:
+    if not -length <= index < length:
+        raise IndexError(
+            f"{type(container).__name__}: index {index} out of range; expected "
+            f"-{length} <= index < {length}"
+        )
+    return index % length
+
+
+def _check_key(container: Module, key: Any) -> None:
+    if not isinstance(key, str) or not key or "." in key:
+        raise KeyError(
+            f"{type(container).__name__}: key {key!r}; expected a non-empty string without '.'"
+        )
 
 
 _RESERVED = {"training", "_parameters", "_modules", "_buffers"}
@@ -446,26 +637,43 @@ def _extend_names(module: Module, key: str) -> None:
             p.name = f"{key}.{path}"
 
 
-def _as_module_list(name: str, values: list | tuple) -> Any:
-    """A list or tuple of Modules as a ModuleList (so it is registered); other lists as they are.
-
-    A list mixing Modules with other values, or holding Parameters, is refused: its
-    parameters would silently never be trained.
-    """
-    if any(isinstance(v, Parameter) for v in values):
-        raise TypeError(
-            f"Module: attribute {name!r} is a {type(values).__name__} holding Parameters, "
-            f"which parameters() would not find; expected each Parameter as its own attribute"
-        )
-    count = sum(isinstance(v, Module) for v in values)
-    if count == 0:
+def _as_container(name: str, values: list | tuple | dict) -> Any:
+    """A list or tuple of Modules as a ModuleList, of Parameters as a ParameterList, a dict of
+    Modules as a ModuleDict, of Parameters as a ParameterDict (so that they are registered);
+    other lists and dicts as they are. One mixing Modules or Parameters with other values is
+    refused: its parameters would silently never be trained."""
+    items = list(values.values()) if isinstance(values, dict) else list(values)
+    modules = sum(isinstance(v, Module) for v in items)
+    parameters = sum(isinstance(v, Parameter) for v in items)
+    if modules == parameters == 0:
         return values
-    if count != len(values):
+    kind = "Dict" if isinstance(values, dict) else "List"
+    if modules != len(items) and parameters != len(items):
         raise TypeError(
-            f"Module: attribute {name!r} is a {type(values).__name__} of {count} Modules and "
-            f"{len(values) - count} other values; expected only Modules (made a ModuleList)"
+            f"Module: attribute {name!r} is a {type(values).__name__} of {modules} Modules, "
+            f"{parameters} Parameters and {len(items) - modules - parameters} other values, "
+            f"whose parameters would not be found; expected only Modules (an "
+            f"nn.Module{kind}) or only Parameters (an nn.Parameter{kind})"
         )
-    return ModuleList(values)
+    if isinstance(values, dict):
+        return ModuleDict(values) if modules else ParameterDict(values)
+    return ModuleList(values) if modules else ParameterList(values)
+
+
+def _refuse_hidden(module: Module) -> None:
+    """Raise if one of module's attributes is a plain list, tuple or dict holding a Module or
+    a Parameter (filled after it was assigned, which registers nothing)."""
+    for name, value in vars(module).items():
+        if isinstance(value, (list, tuple, dict)) and name not in _RESERVED:
+            items = value.values() if isinstance(value, dict) else value
+            if any(isinstance(v, (Module, Parameter)) for v in items):
+                kind = "Dict" if isinstance(value, dict) else "List"
+                raise TypeError(
+                    f"{type(module).__name__}: attribute {name!r} is a plain "
+                    f"{type(value).__name__} holding Modules or Parameters, added after it was "
+                    f"assigned, so parameters() and state_dict() cannot find them; expected "
+                    f"self.{name} = nn.Module{kind}() (or nn.Parameter{kind}()) to add to"
+                )
 
 
 def convert_checked(what: str, value: Any, like: np.ndarray) -> np.ndarray | str:

@@ -33,7 +33,7 @@ common = importlib.import_module("common")
 run_all = importlib.import_module("run_all")
 
 TORCH = importlib.util.find_spec("torch") is not None
-SECTIONS = ("mlp", "ops", "scalar", "scaling", "memory", "profile", "conv")
+SECTIONS = ("mlp", "ops", "scalar", "scaling", "memory", "profile", "conv", "models")
 HEADINGS = (
     "# Benchmarks:",
     "## Headline numbers",
@@ -45,6 +45,7 @@ HEADINGS = (
     "## 5. Memory",
     "## 6. Where the time goes",
     "## 7. Convolutions",
+    "## 8. Models learners train next",
 )
 
 
@@ -186,6 +187,28 @@ def test_conv_results_cover_the_layer_the_step_and_memory(report):
         assert _positive(conv["ratio"]["step"])
 
 
+def test_model_results_cover_every_model_with_agreeing_losses(report):
+    _, raw, _ = report
+    models = raw["sections"]["models"]["models"]
+    assert set(models) == {"mlp", "transformer", "gpt", "lstm", "gru", "cnn"}
+    for name, m in models.items():
+        impls = ("engine",) + (("torch",) if TORCH else ())
+        for impl in impls:
+            assert _positive(m[impl]["step_ms"]), (name, impl)
+            assert len(m[impl]["losses"]) == 3, (name, impl)
+        if TORCH:  # same weights, same batches: the same losses, step after step
+            assert _positive(m["ratio"]["step"]), name
+            assert m["losses_agree"], (name, m["loss_max_rel_diff"])
+
+
+def test_scalar_rows_are_ratios_to_anchors_of_the_same_run(report):
+    _, raw, _ = report
+    scalar = raw["sections"]["scalar"]
+    micrograd = scalar["mlp"]["micrograd"]
+    assert _positive(micrograd["over_engine"]) and micrograd["losses_agree"]
+    assert _positive(scalar["chain"]["over_torch"]) == TORCH
+
+
 def test_targets_are_listed_with_a_verdict(report):
     markdown, raw, _ = report
     names = " ".join(t["name"] for t in raw["targets"])
@@ -210,6 +233,21 @@ def test_a_worker_in_its_own_interpreter_returns_what_it_returns_in_process(data
     assert _positive(alone["runs"][0]["s_per_epoch"])
 
 
+def test_a_model_worker_in_its_own_interpreter_trains_as_it_does_here(tmp_path):
+    bench_models = importlib.import_module("bench_models")
+    c = importlib.import_module("models").config("gru", quick=True)
+    alone = bench_models.Worker("engine", "gru", c, 2, 1, None)
+    try:
+        alone.save_state(tmp_path / "gru.npz")
+        losses = [alone.step(k)[1] for k in range(2)]
+        assert alone.memory()["baseline_mb"] > 0
+    finally:
+        alone.close()
+    with as_a_fresh_process():
+        here = bench_models.Here("engine", "gru", c, 2, 1, tmp_path / "gru.npz")
+        assert [here.step(k)[1] for k in range(2)] == losses  # same state, same batches
+
+
 def test_a_script_runs_alone_as_the_full_run_starts_it(data, tmp_path):
     out = tmp_path / "profile.json"
     options = ["--json", str(out), "--data", str(data), "--threads", "1", "--quick"]
@@ -230,7 +268,7 @@ def test_without_torch_the_torch_columns_say_not_installed(tmp_path):
             str(BENCHMARKS / "run_all.py"),
             "--quick",
             "--only",
-            "mlp,ops,scalar,memory",
+            "mlp,ops,scalar,memory,models",
             "--out",
             str(tmp_path / "out"),
         ],
@@ -251,4 +289,6 @@ def test_without_torch_the_torch_columns_say_not_installed(tmp_path):
     assert sections["ops"]["kinds"]["mixed"]["torch_both"] == "not installed"
     assert sections["scalar"]["chain"]["torch"] == "not installed"
     assert sections["memory"]["epoch"]["torch"] == "not installed"
+    for m in sections["models"]["models"].values():
+        assert m["torch"] == "not installed" and _positive(m["engine"]["step_ms"])
     assert "not installed" in done.stdout

@@ -17,10 +17,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from autodiff.errors import DTypeError, ShapeError
 from autodiff.ops import reduce
-from autodiff.primitive import Array, Sample, Saved, primitive
+from autodiff.primitive import Array, Context, Sample, Saved, primitive
 
 Grads = tuple[Array | None, ...]
-Params = dict[str, Any]
 Pair = tuple[int, int]
 Padding = tuple[int, int, int, int]  # (top, bottom, left, right)
 
@@ -242,27 +241,25 @@ def conv2d(
 
 
 @conv2d.defvjp
-def conv2d_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def conv2d_vjp(ctx: Context, g: Array) -> Grads:
     """gx = conv_transpose2d(g, weight);  gweight = conv2d_weight(x, g);  gbias = Σ_{n,h,w} g."""
-    x, weight = inputs[:2]
-    geometry, groups = saved
-    params = {"stride": geometry.stride, "dilation": geometry.dilation, "groups": groups}
+    x, weight = ctx.inputs[:2]
+    geometry, groups = ctx.saved
+    common = {"stride": geometry.stride, "dilation": geometry.dilation, "groups": groups}
     gx = gweight = gbias = None
-    if needs[0]:
+    if ctx.needs[0]:
         gx = conv_transpose2d(
             g,
             weight,
             padding=geometry.padding,
             output_padding=_output_padding(x.shape[2:], g.shape[2:], geometry),
-            **params,
+            **common,
         )
-    if needs[1]:
-        gweight = conv2d_weight(x, g, weight_size=weight.shape, padding=geometry.padding, **params)
-    if len(needs) > 2 and needs[2]:  # bias given (as None or a Tensor)
+    if ctx.needs[1]:
+        gweight = conv2d_weight(x, g, weight_size=weight.shape, padding=geometry.padding, **common)
+    if len(ctx.needs) > 2 and ctx.needs[2]:  # bias given (as None or a Tensor)
         gbias = reduce.sum(g, axis=(0, 2, 3))
-    return (gx, gweight, gbias)[: len(needs)]
+    return (gx, gweight, gbias)[: len(ctx.needs)]
 
 
 def _output_padding(size: Pair, out: Pair, geometry: Geometry) -> Pair:
@@ -341,26 +338,24 @@ def conv_transpose2d(
 
 
 @conv_transpose2d.defvjp
-def conv_transpose2d_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def conv_transpose2d_vjp(ctx: Context, g: Array) -> Grads:
     """gx = conv2d(g, weight);  gweight = conv2d_weight(g, x);  gbias = Σ_{n,h,w} g."""
-    x, weight = inputs[:2]
-    geometry, groups = saved
-    params = {
+    x, weight = ctx.inputs[:2]
+    geometry, groups = ctx.saved
+    common = {
         "stride": geometry.stride,
         "dilation": geometry.dilation,
         "groups": groups,
         "padding": geometry.padding,
     }
     gx = gweight = gbias = None
-    if needs[0]:
-        gx = conv2d(g, weight, **params)
-    if needs[1]:
-        gweight = conv2d_weight(g, x, weight_size=weight.shape, **params)
-    if len(needs) > 2 and needs[2]:  # bias given (as None or a Tensor)
+    if ctx.needs[0]:
+        gx = conv2d(g, weight, **common)
+    if ctx.needs[1]:
+        gweight = conv2d_weight(g, x, weight_size=weight.shape, **common)
+    if len(ctx.needs) > 2 and ctx.needs[2]:  # bias given (as None or a Tensor)
         gbias = reduce.sum(g, axis=(0, 2, 3))
-    return (gx, gweight, gbias)[: len(needs)]
+    return (gx, gweight, gbias)[: len(ctx.needs)]
 
 
 @primitive(
@@ -408,24 +403,22 @@ def conv2d_weight(
 
 
 @conv2d_weight.defvjp
-def conv2d_weight_vjp(
-    inputs: tuple, out: Array, v: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def conv2d_weight_vjp(ctx: Context, v: Array) -> Grads:
     """gx = conv_transpose2d(g, v);  gg = conv2d(x, v)  (v: the cotangent, weight-shaped)."""
-    x, g = inputs
-    geometry, groups = saved
-    params = {"stride": geometry.stride, "dilation": geometry.dilation, "groups": groups}
+    x, g = ctx.inputs
+    geometry, groups = ctx.saved
+    common = {"stride": geometry.stride, "dilation": geometry.dilation, "groups": groups}
     gx = gg = None
-    if needs[0]:
+    if ctx.needs[0]:
         gx = conv_transpose2d(
             g,
             v,
             padding=geometry.padding,
             output_padding=_output_padding(x.shape[2:], g.shape[2:], geometry),
-            **params,
+            **common,
         )
-    if needs[1]:
-        gg = conv2d(x, v, padding=geometry.padding, **params)
+    if ctx.needs[1]:
+        gg = conv2d(x, v, padding=geometry.padding, **common)
     return gx, gg
 
 
@@ -484,8 +477,7 @@ _POOL_INDEX = np.array([[[[0, 3], [1, 2]]], [[[2, 0], [3, 3]]]])  # taps of a 2�
         Sample((1, 2, 4, 4), kernel_size=2),
         Sample((2, 1, 5, 4), kernel_size=(3, 2), stride=(2, 1), padding=1),
         Sample((1, 1, 5, 5), kernel_size=2, stride=1, dilation=2),
-    ],
-    reads_values=False,  # the VJP reads only shapes, the saved index and params
+    ]
 )
 def max_pool2d(
     x: Array, *, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1
@@ -509,12 +501,10 @@ def max_pool2d(
 
 
 @max_pool2d.defvjp
-def max_pool2d_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def max_pool2d_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g added at the tap each window took (zero elsewhere)."""
-    index, geometry = saved
-    shape = inputs[0].shape
+    index, geometry = ctx.saved
+    shape = ctx.inputs[0].shape
     return (max_pool2d_transpose(g, index=index, input_size=shape, geometry=geometry),)
 
 
@@ -526,8 +516,7 @@ def max_pool2d_vjp(
             input_size=(2, 1, 3, 3),
             geometry=Geometry((2, 2), (1, 1), (1, 1), (0, 0, 0, 0)),
         ),
-    ],
-    reads_values=False,  # the VJP reads only shapes, the saved index and params
+    ]
 )
 def max_pool2d_transpose(
     g: Array, *, index: Array, input_size: tuple[int, ...], geometry: Geometry
@@ -541,11 +530,9 @@ def max_pool2d_transpose(
 
 
 @max_pool2d_transpose.defvjp
-def max_pool2d_transpose_vjp(
-    inputs: tuple, out: Array, v: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def max_pool2d_transpose_vjp(ctx: Context, v: Array) -> Grads:
     """gg = v at the tap each window took: max_pool2d_gather(v)."""
-    return (max_pool2d_gather(v, index=params["index"], geometry=params["geometry"]),)
+    return (max_pool2d_gather(v, index=ctx.params["index"], geometry=ctx.params["geometry"]),)
 
 
 @primitive(
@@ -553,8 +540,7 @@ def max_pool2d_transpose_vjp(
         Sample(
             (2, 1, 3, 3), index=_POOL_INDEX, geometry=Geometry((2, 2), (1, 1), (1, 1), (0, 0, 0, 0))
         ),
-    ],
-    reads_values=False,  # the VJP reads only shapes, the saved index and params
+    ]
 )
 def max_pool2d_gather(x: Array, *, index: Array, geometry: Geometry) -> tuple[Array, Saved]:
     """out[n, c, h, w] = x at tap index[n, c, h, w] of window (h, w): max_pool2d with the
@@ -567,12 +553,10 @@ def max_pool2d_gather(x: Array, *, index: Array, geometry: Geometry) -> tuple[Ar
 
 
 @max_pool2d_gather.defvjp
-def max_pool2d_gather_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def max_pool2d_gather_vjp(ctx: Context, g: Array) -> Grads:
     """gx = max_pool2d_transpose(g)."""
-    index, geometry = saved
-    shape = inputs[0].shape
+    index, geometry = ctx.saved
+    shape = ctx.inputs[0].shape
     return (max_pool2d_transpose(g, index=index, input_size=shape, geometry=geometry),)
 
 
@@ -604,8 +588,7 @@ def _avg_divisor(
         Sample((2, 1, 5, 4), kernel_size=(3, 2), stride=(2, 1), padding=1),
         Sample((1, 1, 4, 5), kernel_size=3, stride=2, padding=1, count_include_pad=False),
         Sample((1, 1, 3, 3), kernel_size=2, stride=1, divisor_override=3),
-    ],
-    reads_values=False,  # the VJP reads only the input's shape and the saved divisor
+    ]
 )
 def avg_pool2d(
     x: Array,
@@ -633,12 +616,10 @@ def avg_pool2d(
 
 
 @avg_pool2d.defvjp
-def avg_pool2d_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def avg_pool2d_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g / divisor spread over each window's pixels: avg_pool2d_transpose(g)."""
-    geometry, divisor = saved
-    shape = inputs[0].shape
+    geometry, divisor = ctx.saved
+    shape = ctx.inputs[0].shape
     return (avg_pool2d_transpose(g, input_size=shape, geometry=geometry, divisor=divisor),)
 
 
@@ -656,8 +637,7 @@ def avg_pool2d_vjp(
             geometry=Geometry((2, 2), (2, 2), (1, 1), (1, 1, 1, 1)),
             divisor=np.array([[1, 2, 1], [2, 4, 2]]),
         ),
-    ],
-    reads_values=False,  # the VJP reads only params
+    ]
 )
 def avg_pool2d_transpose(
     g: Array, *, input_size: tuple[int, ...], geometry: Geometry, divisor: Any
@@ -672,11 +652,9 @@ def avg_pool2d_transpose(
 
 
 @avg_pool2d_transpose.defvjp
-def avg_pool2d_transpose_vjp(
-    inputs: tuple, out: Array, v: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def avg_pool2d_transpose_vjp(ctx: Context, v: Array) -> Grads:
     """gg = Σ window of v / divisor: the pooling itself, with the same windows and divisor."""
-    return (_avg_pool(v, geometry=params["geometry"], divisor=params["divisor"]),)
+    return (_avg_pool(v, geometry=ctx.params["geometry"], divisor=ctx.params["divisor"]),)
 
 
 def _avg_pool(v: Any, geometry: Geometry, divisor: Any) -> Any:
@@ -713,8 +691,7 @@ def _pad_widths(shape: tuple[int, ...], pad: tuple[int, ...]) -> list[tuple[int,
         Sample((2, 3), pad=(1, 2)),
         Sample((2, 3, 4), pad=(0, 1, 2, 0, 1, 1), value=0.5),
         Sample((3, 4), pad=(-1, 2, 1, -1)),
-    ],
-    reads_values=False,  # the VJP reads only params
+    ]
 )
 def pad(x: Array, *, pad: tuple[int, ...], value: float = 0.0) -> tuple[Array, Saved]:
     """out = x with `value` added around its last dims (PyTorch's F.pad, constant mode);
@@ -735,8 +712,6 @@ def pad(x: Array, *, pad: tuple[int, ...], value: float = 0.0) -> tuple[Array, S
 
 
 @pad.defvjp
-def pad_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def pad_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g with the padding cropped off: pad(g, -widths) (and cropped rows re-zeroed)."""
-    return (pad(g, pad=tuple(-int(w) for w in params["pad"])),)
+    return (pad(g, pad=tuple(-int(w) for w in ctx.params["pad"])),)

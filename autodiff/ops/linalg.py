@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from autodiff.broadcast import unbroadcast
 from autodiff.errors import ShapeError
-from autodiff.primitive import Array, Sample, Saved, primitive
+from autodiff.primitive import Array, Context, Sample, Saved, primitive
 
 Grads = tuple[Array | None, ...]
-Params = dict[str, Any]
 
 
 @primitive(
@@ -44,17 +41,15 @@ def matmul(a: Array, b: Array) -> tuple[Array, Saved]:
 
 
 @matmul.defvjp
-def matmul_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def matmul_vjp(ctx: Context, g: Array) -> Grads:
     """ga = g @ bᵀ;  gb = aᵀ @ g  (each summed over broadcast batch dims).
 
     A 1-D a acts as a row (1, k) and a 1-D b as a column (k, 1); g gets the matching
     size-1 axis back before the products, which are then reshaped to the operand's shape.
     """
-    a, b = inputs
+    a, b = ctx.inputs
     if a.ndim == 2 and b.ndim == 2:  # the common case, without the reshapes below
-        return (g @ b.T if needs[0] else None), (a.T @ g if needs[1] else None)
+        return (g @ b.T if ctx.needs[0] else None), (a.T @ g if ctx.needs[1] else None)
     a2 = a.reshape(1, -1) if a.ndim == 1 else a
     b2 = b.reshape(-1, 1) if b.ndim == 1 else b
     if a.ndim == 1 and b.ndim == 1:
@@ -64,9 +59,9 @@ def matmul_vjp(
     elif b.ndim == 1:
         g = g.reshape(*g.shape, 1)
     ga = gb = None
-    if needs[0]:
+    if ctx.needs[0]:
         ga = unbroadcast(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
-    if needs[1]:
+    if ctx.needs[1]:
         gb = unbroadcast(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape)
     return ga, gb
 
@@ -107,13 +102,11 @@ def linear(x: Array, weight: Array, bias: Array | None = None) -> tuple[Array, S
 
 
 @linear.defvjp
-def linear_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def linear_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g @ weight;  gweight = Σ_batch gᵀ x;  gbias = Σ_batch g."""
-    x, weight, _ = inputs
-    gx = g @ weight if needs[0] else None
+    x, weight, _ = ctx.inputs
+    gx = g @ weight if ctx.needs[0] else None
     g2 = g.reshape(-1, g.shape[-1])  # batch dims flattened: (N, out_features)
-    gweight = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
-    gbias = g2.sum(axis=0) if needs[2] else None
+    gweight = g2.T @ x.reshape(-1, x.shape[-1]) if ctx.needs[1] else None
+    gbias = g2.sum(axis=0) if ctx.needs[2] else None
     return gx, gweight, gbias

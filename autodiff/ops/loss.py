@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from autodiff.errors import ShapeError
 from autodiff.ops.reduce import softmax
-from autodiff.primitive import Array, Sample, Saved, primitive
-
-Params = dict[str, Any]
+from autodiff.primitive import Array, Context, Sample, Saved, primitive
 
 _REDUCTIONS = ("none", "mean", "sum")
 _FEW_CLASSES = 32  # up to this many classes, a row's maximum is taken down a transposed copy
@@ -73,30 +69,27 @@ def softmax_cross_entropy(
 
 
 @softmax_cross_entropy.defvjp
-def softmax_cross_entropy_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> tuple[Array, None]:
+def softmax_cross_entropy_vjp(ctx: Context, g: Array) -> tuple[Array, None]:
     """glogits = g_n * (softmax(logits) - one_hot(target)), g_n = g[n], g / N or g.
 
-    saved: softmax(logits) from the forward, handed to the softmax primitive as its known
-    result, so that under create_graph the softmax is still recorded as one of logits.
+    saved: softmax(logits) from the forward, which a plain backward uses as it is; under
+    create_graph the softmax is computed again from the logits, so that it is recorded.
     """
-    logits, target = inputs
+    logits, target = ctx.inputs
     target = np.asarray(target)  # class indices: a constant, whatever the mode
-    reduction = params.get("reduction", "none")
+    reduction = ctx.params.get("reduction", "none")
     rows = np.arange(len(target))
     if reduction == "none":
         g = g.reshape(-1, 1)
     elif reduction == "mean":
         g = g / len(target)
-    if type(logits) is np.ndarray and g.dtype == saved.dtype:
-        # a plain backward: the same arithmetic without the one-hot array (saved is copied, as
-        # a backward through a retained graph reads it again)
-        glogits = saved.copy()
+    if not ctx.create_graph:
+        # the same arithmetic without the one-hot array (saved is copied, as a backward
+        # through a retained graph reads it again)
+        glogits = ctx.saved.astype(np.result_type(ctx.saved, g))
         glogits[rows, target] -= 1
         glogits *= g
         return glogits, None
     one_hot = np.zeros(logits.shape, dtype=logits.dtype)
     one_hot[rows, target] = 1
-    probs = softmax(logits, axis=1, known=saved)
-    return g * (probs - one_hot), None
+    return g * (softmax(logits, axis=1) - one_hot), None

@@ -5,18 +5,15 @@ mean, var and std are composed from these by Tensor, not primitives of their own
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from autodiff.broadcast import Axis, keepdims_shape, normalize_axes, reduced_shape
 from autodiff.ops.elementwise import where
 from autodiff.ops.shape import broadcast_to, getitem
 from autodiff.ops.unary import exp
-from autodiff.primitive import Array, Sample, Saved, primitive
+from autodiff.primitive import Array, Context, Sample, Saved, constant, primitive
 
 Grads = tuple[Array | None, ...]
-Params = dict[str, Any]
 
 _AXES = [
     Sample((2, 3, 4)),
@@ -27,7 +24,7 @@ _AXES = [
 ]
 
 
-@primitive(samples=_AXES, reads_values=False)
+@primitive(samples=_AXES)
 def sum(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Saved]:
     """out = x.sum(axis, keepdims)."""
     normalize_axes(axis, x.ndim, "sum")
@@ -35,13 +32,11 @@ def sum(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Sav
 
 
 @sum.defvjp
-def sum_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def sum_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g copied along every summed axis, i.e. g broadcast back to x.shape."""
-    shape = inputs[0].shape
-    if not params.get("keepdims"):  # re-insert the summed axes as size 1 so g can broadcast
-        g = g.reshape(keepdims_shape(shape, params.get("axis")))
+    shape = ctx.inputs[0].shape
+    if not ctx.params.get("keepdims"):  # re-insert the summed axes as size 1 so g can broadcast
+        g = g.reshape(keepdims_shape(shape, ctx.params.get("axis")))
     return (broadcast_to(g, shape=shape),)
 
 
@@ -68,16 +63,16 @@ def _extreme(x: Array, axis: Axis, keepdims: bool, pick: np.ufunc) -> tuple[Arra
     weights = hits / hits.sum(axis=axis, keepdims=True)  # ties share the gradient equally
     if not keepdims:
         out = out.reshape(reduced_shape(x.shape, axis))
-    return out, weights.astype(x.dtype)
+    return out, constant(weights.astype(x.dtype))
 
 
-@primitive(samples=_AXES, reads_values=False)
+@primitive(samples=_AXES)
 def max(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Saved]:
     """out = x.max(axis, keepdims)."""
     return _extreme(x, axis, keepdims, np.maximum)
 
 
-@primitive(samples=_AXES, reads_values=False)
+@primitive(samples=_AXES)
 def min(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Saved]:
     """out = x.min(axis, keepdims)."""
     return _extreme(x, axis, keepdims, np.minimum)
@@ -85,14 +80,12 @@ def min(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Array, Sav
 
 @max.defvjp
 @min.defvjp
-def extreme_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def extreme_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g * w, w (saved: a constant) = 1/k on each of the k entries equal to the extreme,
     0 elsewhere."""
-    weights = saved
-    if not params.get("keepdims"):
-        g = g.reshape(keepdims_shape(weights.shape, params.get("axis")))
+    weights = ctx.saved
+    if not ctx.params.get("keepdims"):
+        g = g.reshape(keepdims_shape(weights.shape, ctx.params.get("axis")))
     return (g * weights,)
 
 
@@ -113,13 +106,12 @@ def logsumexp(x: Array, axis: Axis = None, keepdims: bool = False) -> tuple[Arra
 
 
 @logsumexp.defvjp
-def logsumexp_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def logsumexp_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g * e**(x - out) = g * softmax(x)."""
-    (x,) = inputs
-    if not params.get("keepdims"):
-        shape = keepdims_shape(x.shape, params.get("axis"))
+    (x,) = ctx.inputs
+    out = ctx.out
+    if not ctx.params.get("keepdims"):
+        shape = keepdims_shape(x.shape, ctx.params.get("axis"))
         g = g.reshape(shape)
         out = out.reshape(shape)
     return (g * exp(x - out),)
@@ -133,13 +125,12 @@ def std(x: Array, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> t
 
 
 @std.defvjp
-def std_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def std_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g (x - mean) / ((n - ddof) out); 0 where out = 0 (PyTorch's value: all x equal)."""
-    (x,) = inputs
-    axis = params.get("axis")
-    if not params.get("keepdims"):
+    (x,) = ctx.inputs
+    out = ctx.out
+    axis = ctx.params.get("axis")
+    if not ctx.params.get("keepdims"):
         shape = keepdims_shape(x.shape, axis)
         g = g.reshape(shape)
         out = out.reshape(shape)
@@ -147,7 +138,7 @@ def std_vjp(
     for a in normalize_axes(axis, x.ndim):
         count *= x.shape[a]
     flat = out == 0
-    scale = g / (where(flat, 1, out) * (count - params.get("ddof", 0)))
+    scale = g / (where(flat, 1, out) * (count - ctx.params.get("ddof", 0)))
     return (where(flat, 0, scale * (x - x.mean(axis=axis, keepdims=True))),)
 
 
@@ -155,14 +146,8 @@ _ALONG = [Sample((3, 4)), Sample((2, 3, 4), axis=1), Sample((5,))]
 
 
 @primitive(samples=_ALONG)
-def softmax(x: Array, axis: int = -1, known: Array | None = None) -> tuple[Array, Saved]:
-    """out = e**x / Σ e**x along `axis` (shifted by the max: logits of 1e4 stay finite).
-
-    `known`: the result, where the caller computed it already (the fused cross-entropy's
-    forward does): returned as it is, while the VJP, which uses out, stays right.
-    """
-    if known is not None:
-        return known, None
+def softmax(x: Array, axis: int = -1) -> tuple[Array, Saved]:
+    """out = e**x / Σ e**x along `axis` (shifted by the max: logits of 1e4 stay finite)."""
     normalize_axes(axis, x.ndim, "softmax")
     if x.size == 0:  # nothing to normalise: an empty result, as in PyTorch
         return np.exp(x), None
@@ -172,12 +157,10 @@ def softmax(x: Array, axis: int = -1, known: Array | None = None) -> tuple[Array
 
 
 @softmax.defvjp
-def softmax_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def softmax_vjp(ctx: Context, g: Array) -> Grads:
     """gx = out * (g - Σ g*out) along `axis`."""
-    axis = params.get("axis", -1)
-    return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+    axis = ctx.params.get("axis", -1)
+    return (ctx.out * (g - (g * ctx.out).sum(axis=axis, keepdims=True)),)
 
 
 @primitive(samples=_ALONG)
@@ -192,25 +175,24 @@ def log_softmax(x: Array, axis: int = -1) -> tuple[Array, Saved]:
 
 
 @log_softmax.defvjp
-def log_softmax_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def log_softmax_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g - e**out * Σ g along `axis`."""
-    axis = params.get("axis", -1)
-    return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
+    axis = ctx.params.get("axis", -1)
+    return (g - exp(ctx.out) * g.sum(axis=axis, keepdims=True),)
 
 
-@primitive(samples=[Sample((3, 4), axis=1), Sample((5,), axis=0)], reads_values=False)
+@primitive(
+    samples=[Sample((3, 4), axis=1), Sample((5,), axis=0)],
+    rule=("∂(Σⱼ≤ᵢ xⱼ)/∂xⱼ = 1", "each element gets the sum of g over the running sums it is in"),
+)
 def cumsum(x: Array, axis: int) -> tuple[Array, Saved]:
     """out = running sums of x along `axis`."""
     return np.cumsum(x, axis=axis), None
 
 
 @cumsum.defvjp
-def cumsum_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def cumsum_vjp(ctx: Context, g: Array) -> Grads:
     """gx = running sums of g from the end backwards along axis."""
-    axis = params["axis"]
+    axis = ctx.params["axis"]
     backwards = (slice(None),) * axis + (slice(None, None, -1),)
     return (getitem(cumsum(getitem(g, index=backwards), axis=axis), index=backwards),)

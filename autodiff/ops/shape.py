@@ -12,15 +12,12 @@ import numpy as np
 
 from autodiff.broadcast import Shape, normalize_axes, shape_of, unbroadcast
 from autodiff.errors import ShapeError
-from autodiff.primitive import Array, Sample, Saved, primitive
+from autodiff.primitive import Array, Context, Sample, Saved, primitive
 
 Grads = tuple[Array | None, ...]
-Params = dict[str, Any]
 
 
-@primitive(
-    samples=[Sample((3, 4), shape=(2, 6)), Sample((2, 3, 2), shape=(-1,))], reads_values=False
-)
+@primitive(samples=[Sample((3, 4), shape=(2, 6)), Sample((2, 3, 2), shape=(-1,))])
 def reshape(x: Array, shape: Shape) -> tuple[Array, Saved]:
     """out = x with the same values in `shape`."""
     try:
@@ -33,11 +30,9 @@ def reshape(x: Array, shape: Shape) -> tuple[Array, Saved]:
 
 
 @reshape.defvjp
-def reshape_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def reshape_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g reshaped back to x.shape."""
-    return (g.reshape(inputs[0].shape),)
+    return (g.reshape(ctx.inputs[0].shape),)
 
 
 @primitive(
@@ -46,7 +41,6 @@ def reshape_vjp(
         Sample((2, 3, 4), axes=(1, 2, 0)),
         Sample((2, 3, 4), axes=(-1, 0, 1)),
     ],
-    reads_values=False,
 )
 def transpose(x: Array, axes: tuple[int, ...] | None = None) -> tuple[Array, Saved]:
     """out = x with its axes permuted (reversed when `axes` is None)."""
@@ -62,14 +56,12 @@ def transpose(x: Array, axes: tuple[int, ...] | None = None) -> tuple[Array, Sav
 
 
 @transpose.defvjp
-def transpose_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def transpose_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g transposed by the inverse permutation (saved: the axes, made non-negative)."""
-    return (g.transpose(tuple(np.argsort(saved))),)
+    return (g.transpose(tuple(np.argsort(ctx.saved))),)
 
 
-@primitive(samples=[Sample((3, 1), shape=(2, 3, 4)), Sample((), shape=(2,))], reads_values=False)
+@primitive(samples=[Sample((3, 1), shape=(2, 3, 4)), Sample((), shape=(2,))])
 def broadcast_to(x: Array, shape: Shape) -> tuple[Array, Saved]:
     """out = x broadcast to `shape` (a read-only view)."""
     try:
@@ -82,16 +74,12 @@ def broadcast_to(x: Array, shape: Shape) -> tuple[Array, Saved]:
 
 
 @broadcast_to.defvjp
-def broadcast_to_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def broadcast_to_vjp(ctx: Context, g: Array) -> Grads:
     """gx = unbroadcast(g, x.shape): summed over every axis broadcasting created or stretched."""
-    return (unbroadcast(g, shape_of(inputs[0])),)
+    return (unbroadcast(g, shape_of(ctx.inputs[0])),)
 
 
-@primitive(
-    samples=[Sample((2, 3), (4, 3)), Sample((2, 3), (2, 1), (2, 2), axis=1)], reads_values=False
-)
+@primitive(samples=[Sample((2, 3), (4, 3)), Sample((2, 3), (2, 1), (2, 2), axis=1)])
 def concatenate(*xs: Array, axis: int = 0) -> tuple[Array, Saved]:
     """out = the inputs joined along an existing `axis`."""
     try:
@@ -106,14 +94,12 @@ def concatenate(*xs: Array, axis: int = 0) -> tuple[Array, Saved]:
 
 
 @concatenate.defvjp
-def concatenate_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def concatenate_vjp(ctx: Context, g: Array) -> Grads:
     """gx_i = the slice of g that x_i filled (saved: the axis, made non-negative)."""
-    axis = saved
+    axis = ctx.saved
     grads = []
     start = 0
-    for x in inputs:
+    for x in ctx.inputs:
         size = x.shape[axis]
         index = (slice(None),) * axis + (slice(start, start + size),)
         grads.append(g[index])
@@ -121,7 +107,7 @@ def concatenate_vjp(
     return tuple(grads)
 
 
-@primitive(samples=[Sample((2, 3), (2, 3)), Sample((2,), (2,), (2,), axis=-1)], reads_values=False)
+@primitive(samples=[Sample((2, 3), (2, 3)), Sample((2,), (2,), (2,), axis=-1)])
 def stack(*xs: Array, axis: int = 0) -> tuple[Array, Saved]:
     """out = the inputs joined along a new `axis`."""
     try:
@@ -134,12 +120,10 @@ def stack(*xs: Array, axis: int = 0) -> tuple[Array, Saved]:
 
 
 @stack.defvjp
-def stack_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def stack_vjp(ctx: Context, g: Array) -> Grads:
     """gx_i = g at position i of the new axis (saved: the axis, made non-negative)."""
-    lead = (slice(None),) * saved
-    return tuple(g[(*lead, i)] for i in range(len(inputs)))
+    lead = (slice(None),) * ctx.saved
+    return tuple(g[(*lead, i)] for i in range(len(ctx.inputs)))
 
 
 Index = Any  # what numpy accepts between [ ]: ints, slices, None, Ellipsis, arrays
@@ -162,7 +146,6 @@ _REPEATS = np.array([0, 2, 0, 1])
         Sample((3, 4), index=np.array([[True, False, True, False]] * 3)),
         Sample((3, 4), index=(np.array([0, 2, 2]), np.array([1, 3, 3]))),
     ],
-    reads_values=False,
 )
 def getitem(x: Array, index: Index) -> tuple[Array, Saved]:
     """out = x[index]."""
@@ -176,11 +159,9 @@ def getitem(x: Array, index: Index) -> tuple[Array, Saved]:
 
 
 @getitem.defvjp
-def getitem_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def getitem_vjp(ctx: Context, g: Array) -> Grads:
     """gx = zeros of x.shape with g added at `index` (repeated indices accumulate)."""
-    return (scatter_add(g, shape=inputs[0].shape, index=params["index"]),)
+    return (scatter_add(g, shape=ctx.inputs[0].shape, index=ctx.params["index"]),)
 
 
 @primitive(
@@ -188,7 +169,6 @@ def getitem_vjp(
         Sample((3,), shape=(3, 4), index=(slice(None), 1)),
         Sample((4, 2), shape=(3, 2), index=_REPEATS),
     ],
-    reads_values=False,
 )
 def scatter_add(g: Array, shape: Shape, index: Index) -> tuple[Array, Saved]:
     """out = zeros(shape) with g added at `index`, repeated indices accumulating."""
@@ -201,11 +181,9 @@ def scatter_add(g: Array, shape: Shape, index: Index) -> tuple[Array, Saved]:
 
 
 @scatter_add.defvjp
-def scatter_add_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def scatter_add_vjp(ctx: Context, g: Array) -> Grads:
     """gg = g[index]."""
-    return (getitem(g, index=params["index"]),)
+    return (getitem(g, index=ctx.params["index"]),)
 
 
 def along_axis_index(shape: Shape, indices: Array, axis: int) -> tuple[Array, ...]:
@@ -232,7 +210,7 @@ def along_axis_index(shape: Shape, indices: Array, axis: int) -> tuple[Array, ..
         Sample((3, 4), (), index=(slice(None), np.array([2, 0]))),
         Sample((4, 2), (3, 2), index=_REPEATS[:3], accumulate=True),  # 0 twice: both add
     ],
-    reads_values=False,
+    rule=("∂/∂x = [not written],  ∂/∂v = g[index]", "x keeps g where it was not overwritten"),
 )
 def index_put(x: Array, v: Array, index: Index, accumulate: bool = False) -> tuple[Array, Saved]:
     """out = x with out[index] = v (accumulate: out[index] += v, repeated indices adding up).
@@ -258,14 +236,12 @@ def index_put(x: Array, v: Array, index: Index, accumulate: bool = False) -> tup
 
 
 @index_put.defvjp
-def index_put_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def index_put_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g with zeros at index (g itself when accumulating);  gv = unbroadcast(g[index])."""
-    x, v = inputs
-    index = params["index"]
+    x, v = ctx.inputs
+    index = ctx.params["index"]
     gx = None
-    if needs[0]:
-        gx = g if params.get("accumulate") else index_put(g, 0.0, index=index)
-    gv = unbroadcast(getitem(g, index=index), shape_of(v)) if needs[1] else None
+    if ctx.needs[0]:
+        gx = g if ctx.params.get("accumulate") else index_put(g, 0.0, index=index)
+    gv = unbroadcast(getitem(g, index=index), shape_of(v)) if ctx.needs[1] else None
     return gx, gv

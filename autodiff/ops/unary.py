@@ -7,14 +7,12 @@ value; the README's table lists them.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from autodiff.primitive import Array, Sample, Saved, primitive
+from autodiff.primitive import Array, Context, Sample, Saved, constant, primitive
 
 Grads = tuple[Array | None, ...]
-Params = dict[str, Any]
 
 _ANY = [Sample((3, 4)), Sample(())]
 _POSITIVE = [Sample((3, 4), domain=(0.2, 3.0)), Sample((), domain=(0.2, 3.0))]
@@ -28,11 +26,9 @@ def exp(x: Array) -> tuple[Array, Saved]:
 
 
 @exp.defvjp
-def exp_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def exp_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g * out."""
-    return (g * out,)
+    return (g * ctx.out,)
 
 
 @primitive(samples=_POSITIVE)
@@ -42,11 +38,9 @@ def log(x: Array) -> tuple[Array, Saved]:
 
 
 @log.defvjp
-def log_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def log_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g / x."""
-    (x,) = inputs
+    (x,) = ctx.inputs
     return (g / x,)
 
 
@@ -57,25 +51,21 @@ def sqrt(x: Array) -> tuple[Array, Saved]:
 
 
 @sqrt.defvjp
-def sqrt_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def sqrt_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g / (2 out); inf at x = 0, as in PyTorch."""
-    return (g / (2 * out),)
+    return (g / (2 * ctx.out),)
 
 
-@primitive(samples=_AWAY_FROM_ZERO, reads_values=False)
+@primitive(samples=_AWAY_FROM_ZERO)
 def abs(x: Array) -> tuple[Array, Saved]:
     """out = |x|."""
-    return np.abs(x), np.sign(x)
+    return np.abs(x), constant(np.sign(x))
 
 
 @abs.defvjp
-def abs_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def abs_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g * sign(x); 0 at x = 0 (PyTorch's subgradient). saved: sign(x), a constant."""
-    return (g * saved,)
+    return (g * ctx.saved,)
 
 
 @primitive(samples=_ANY)
@@ -85,11 +75,9 @@ def sin(x: Array) -> tuple[Array, Saved]:
 
 
 @sin.defvjp
-def sin_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def sin_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g * cos x."""
-    (x,) = inputs
+    (x,) = ctx.inputs
     return (g * cos(x),)
 
 
@@ -100,11 +88,9 @@ def cos(x: Array) -> tuple[Array, Saved]:
 
 
 @cos.defvjp
-def cos_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def cos_vjp(ctx: Context, g: Array) -> Grads:
     """gx = -g * sin x."""
-    (x,) = inputs
+    (x,) = ctx.inputs
     return (-g * sin(x),)
 
 
@@ -115,11 +101,9 @@ def cosh(x: Array) -> tuple[Array, Saved]:
 
 
 @cosh.defvjp
-def cosh_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def cosh_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g * sinh x."""
-    (x,) = inputs
+    (x,) = ctx.inputs
     return (g * sinh(x),)
 
 
@@ -130,11 +114,9 @@ def sinh(x: Array) -> tuple[Array, Saved]:
 
 
 @sinh.defvjp
-def sinh_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def sinh_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g * cosh x."""
-    (x,) = inputs
+    (x,) = ctx.inputs
     return (g * cosh(x),)
 
 
@@ -145,15 +127,13 @@ def tanh(x: Array) -> tuple[Array, Saved]:
 
 
 @tanh.defvjp
-def tanh_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def tanh_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g / cosh x / cosh x  (= g (1 - out²), which loses every digit once out rounds to ±1).
 
     Dividing twice rather than by cosh² keeps the subnormal values from |x| ≈ 355, where
     cosh² overflows, to |x| ≈ 710, where cosh does and the gradient is 0 to float64's precision.
     """
-    (x,) = inputs
+    (x,) = ctx.inputs
     # numpy directly in a plain backward: calling the primitive costs as much as the arithmetic
     c = np.cosh(x) if isinstance(x, np.ndarray | np.generic) else cosh(x)
     return (g / c / c,)
@@ -166,12 +146,10 @@ def sigmoid(x: Array) -> tuple[Array, Saved]:
 
 
 @sigmoid.defvjp
-def sigmoid_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def sigmoid_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g * out * sigmoid(-x)  (= g out (1 - out), which cancels once out nears 1)."""
-    (x,) = inputs
-    return (g * out * sigmoid(-x),)
+    (x,) = ctx.inputs
+    return (g * ctx.out * sigmoid(-x),)
 
 
 @primitive(samples=_ANY)
@@ -181,11 +159,9 @@ def softplus(x: Array) -> tuple[Array, Saved]:
 
 
 @softplus.defvjp
-def softplus_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def softplus_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g * sigmoid(x)  (1/2 at 0)."""
-    (x,) = inputs
+    (x,) = ctx.inputs
     return (g * sigmoid(x),)
 
 
@@ -196,11 +172,9 @@ def log_sigmoid(x: Array) -> tuple[Array, Saved]:
 
 
 @log_sigmoid.defvjp
-def log_sigmoid_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def log_sigmoid_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g * sigmoid(-x)  (1/2 at 0)."""
-    (x,) = inputs
+    (x,) = ctx.inputs
     return (g * sigmoid(-x),)
 
 
@@ -211,28 +185,24 @@ def relu(x: Array) -> tuple[Array, Saved]:
 
 
 @relu.defvjp
-def relu_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def relu_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g where x > 0, else 0 (0 at x = 0, as in PyTorch)."""
-    return (g * (out > 0),)
+    return (g * (ctx.out > 0),)
 
 
-@primitive(samples=[*_AWAY_FROM_ZERO, Sample((4,), negative_slope=0.2)], reads_values=False)
+@primitive(samples=[*_AWAY_FROM_ZERO, Sample((4,), negative_slope=0.2)])
 def leaky_relu(x: Array, negative_slope: float = 0.01) -> tuple[Array, Saved]:
     """out = x where x > 0, else negative_slope * x."""
     positive = x > 0
     slope = np.where(positive, 1, negative_slope).astype(x.dtype)
-    return x * slope, slope
+    return x * slope, constant(slope)
 
 
 @leaky_relu.defvjp
-def leaky_relu_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def leaky_relu_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g * slope, slope (saved) = 1 where x > 0, else negative_slope (also at 0, as in
     PyTorch)."""
-    return (g * saved,)
+    return (g * ctx.saved,)
 
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)  # a Python float: keeps float32 float32
@@ -295,16 +265,14 @@ def erf(x: Array) -> tuple[Array, Saved]:
 
 
 @erf.defvjp
-def erf_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def erf_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g * 2/√π e^(-x²)."""
-    (x,) = inputs
+    (x,) = ctx.inputs
     return (g * _TWO_OVER_SQRT_PI * exp(-x * x),)
 
 
 @primitive(  # longdouble: exact enough for finite differences
-    samples=[Sample((3,), dtype=np.longdouble)], reads_values=False
+    samples=[Sample((3,), dtype=np.longdouble)]
 )
 def astype(x: Array, dtype: np.dtype) -> tuple[Array, Saved]:
     """out = x converted to `dtype`."""
@@ -312,68 +280,61 @@ def astype(x: Array, dtype: np.dtype) -> tuple[Array, Saved]:
 
 
 @astype.defvjp
-def astype_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def astype_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g converted back to x's dtype."""
-    (x,) = inputs
+    (x,) = ctx.inputs
     return (g.astype(x.dtype),)
 
 
-@primitive(samples=_POSITIVE)
+@primitive(samples=_POSITIVE, rule=("d/dx log₁₀ x = 1/(x ln 10)", "like ln x, scaled by 1/ln 10"))
 def log10(x: Array) -> tuple[Array, Saved]:
     """out = log₁₀ x."""
     return np.log10(x), None
 
 
 @log10.defvjp
-def log10_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def log10_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g / (x ln 10)."""
-    (x,) = inputs
+    (x,) = ctx.inputs
     return (g / (x * math.log(10.0)),)
 
 
-@primitive(samples=_POSITIVE)
+@primitive(samples=_POSITIVE, rule=("d/dx log₂ x = 1/(x ln 2)", "like ln x, scaled by 1/ln 2"))
 def log2(x: Array) -> tuple[Array, Saved]:
     """out = log₂ x."""
     return np.log2(x), None
 
 
 @log2.defvjp
-def log2_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def log2_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g / (x ln 2)."""
-    (x,) = inputs
+    (x,) = ctx.inputs
     return (g / (x * math.log(2.0)),)
 
 
-@primitive(samples=[Sample((3, 4), domain=(-0.8, 2.0)), Sample((), domain=(-0.8, 2.0))])
+@primitive(
+    samples=[Sample((3, 4), domain=(-0.8, 2.0)), Sample((), domain=(-0.8, 2.0))],
+    rule=("d/dx ln(1 + x) = 1/(1 + x)", "g divided by 1 + x"),
+)
 def log1p(x: Array) -> tuple[Array, Saved]:
     """out = ln(1 + x), exact for tiny x."""
     return np.log1p(x), None
 
 
 @log1p.defvjp
-def log1p_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def log1p_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g / (1 + x)."""
-    (x,) = inputs
+    (x,) = ctx.inputs
     return (g / (1 + x),)
 
 
-@primitive(samples=_ANY)
+@primitive(samples=_ANY, rule=("d/dx (eˣ − 1) = eˣ", "g times out + 1"))
 def expm1(x: Array) -> tuple[Array, Saved]:
     """out = e**x - 1, exact for tiny x."""
     return np.expm1(x), None
 
 
 @expm1.defvjp
-def expm1_vjp(
-    inputs: tuple, out: Array, g: Array, needs: tuple, saved: Saved, params: Params
-) -> Grads:
+def expm1_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g (out + 1)."""
-    return (g * (out + 1),)
+    return (g * (ctx.out + 1),)

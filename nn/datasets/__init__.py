@@ -1,4 +1,5 @@
-"""Datasets as numpy arrays: the IDX reader, MNIST and Fashion-MNIST loaders."""
+"""Datasets: the IDX reader, MNIST and Fashion-MNIST loaders (numpy arrays), and two text
+corpora for language models."""
 
 from nn.datasets.idx import IDXError, read_idx
 from nn.datasets.mnist import (
@@ -8,6 +9,7 @@ from nn.datasets.mnist import (
     load_mnist,
     load_mnist_sample,
 )
+from nn.datasets.text import load_names, load_tinyshakespeare
 
 __all__ = [
     "SAMPLE_NOTE",
@@ -16,5 +18,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "load_mnist_sample",
+    "load_names",
+    "load_tinyshakespeare",
     "read_idx",
 ]

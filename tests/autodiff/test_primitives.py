@@ -83,9 +83,9 @@ def test_a_user_primitive_gets_its_inputs_and_output_and_exact_second_derivative
         return x * x, None
 
     @square.defvjp
-    def square_vjp(inputs, out, g, needs, saved, params):
+    def square_vjp(ctx, g):
         """gx = 2 x g."""
-        (x,) = inputs
+        (x,) = ctx.inputs
         return (2 * x * g,)
 
     x = np.array([1.0, -2.0, 3.0])
@@ -93,112 +93,154 @@ def test_a_user_primitive_gets_its_inputs_and_output_and_exact_second_derivative
     np.testing.assert_array_equal(hessian.numpy(), 2 * np.eye(3))
 
 
-def test_an_older_vjp_of_saved_and_g_still_gives_first_derivatives():
+def test_defvjp_refuses_the_older_form_of_saved_and_g():
     @_unregistered
     @ad.primitive(samples=[ad.Sample((3,))])
     def square(x):
         return x * x, 2 * x
 
-    @square.defvjp
-    def square_vjp(saved, g):
-        return (saved * g,)
-
-    x = ad.Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
-    square(x).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [2.0, -4.0, 6.0])
-    assert ad.gradcheck(lambda x: square(x).sum(), [x])
+    with pytest.raises(TypeError, match=r"square.defvjp: .* takes \(saved, g\); .* vjp\(ctx, g\)"):
+        square.defvjp(lambda saved, g: (saved * g,))
 
 
-def test_an_older_vjp_that_saved_a_derived_value_refuses_create_graph():
-    """Its Hessian would silently come out 0: the saved 2x is an array, not a Tensor."""
-
-    @_unregistered
-    @ad.primitive(samples=[ad.Sample((3,))])
-    def square(x):
-        return x * x, 2 * x
-
-    @square.defvjp
-    def square_vjp(saved, g):
-        return (saved * g,)
-
-    with pytest.raises(
-        ad.GradientError,
-        match=r"square: create_graph .* declare the VJP as vjp\(inputs, out, g, needs, saved, "
-        r"params\)",
-    ):
-        ad.hessian(lambda x: square(x).sum())(np.array([1.0, 2.0]))
-
-
-@pytest.mark.parametrize(
-    "pack, unpack",
-    [
-        (lambda d: ((3,), [d]), lambda saved: saved[1][0]),
-        (lambda d: {"derivative": d}, lambda saved: saved["derivative"]),
-        (lambda d: types.SimpleNamespace(derivative=d), lambda saved: saved.derivative),
-    ],
-    ids=["nested-list", "dict", "object"],
-)
-def test_an_older_vjp_that_saved_a_derived_value_anywhere_refuses_create_graph(pack, unpack):
-    @_unregistered
-    @ad.primitive(samples=[ad.Sample((3,))])
-    def square(x):
-        return x * x, pack(2 * x)
-
-    @square.defvjp
-    def square_vjp(saved, g):
-        return (unpack(saved) * g,)
-
-    x = ad.Tensor(np.array([1.0, 2.0]), requires_grad=True)
-    square(x).sum().backward()  # first derivatives still work
-    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
-    with pytest.raises(ad.GradientError, match=r"square: create_graph .* forward saved"):
-        ad.hessian(lambda x: square(x).sum())(np.array([1.0, 2.0]))
-
-
-def test_a_vjp_that_turns_its_inputs_into_arrays_refuses_create_graph():
-    """np.asarray(x) of the recorded input would make the Hessian silently 0."""
-
-    @_unregistered
-    @ad.primitive(samples=[ad.Sample((3,))])
-    def square(x):
-        return x * x, None
-
-    @square.defvjp
-    def square_vjp(inputs, out, g, needs, saved, params):
-        (x,) = inputs
-        return (g * 2 * np.asarray(x),)
-
-    x = ad.Tensor(np.array([1.0, 2.0]), requires_grad=True)
-    square(x).sum().backward()  # a plain backward hands the VJP arrays: fine
-    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
-    with pytest.raises(ad.GradientError, match=r"square: its VJP turned a recorded Tensor"):
-        ad.hessian(lambda x: square(x).sum())(np.array([1.0, 2.0]))
-    assert np.asarray(x).shape == (2,)  # outside a VJP, conversion works as before
-
-
-def test_an_older_vjp_that_saved_only_constants_gives_second_derivatives():
-    @_unregistered
-    @ad.primitive(samples=[ad.Sample((3,))])
-    def tripled(x):
-        """out = 3x; the VJP needs only the shape."""
-        return 3 * x, x.shape
-
-    @tripled.defvjp
-    def tripled_vjp(shape, g, needs):
-        return (3 * g.reshape(shape),)
-
-    hessian = ad.hessian(lambda x: (tripled(x) * tripled(x)).sum())(np.array([1.0, 2.0]))
-    np.testing.assert_array_equal(hessian.numpy(), 18 * np.eye(2))  # d²/dx² (3x)² = 18
-
-
-def test_defvjp_rejects_a_vjp_of_another_signature():
+def test_defvjp_refuses_a_vjp_of_another_signature():
     @_unregistered
     @ad.primitive(samples=[ad.Sample((3,))])
     def double(x):
         return 2 * x, None
 
-    with pytest.raises(TypeError, match=r"double.defvjp: .* takes 4 parameters; expected vjp\("):
-        double.defvjp(lambda inputs, out, g, needs: (2 * g,))
+    with pytest.raises(TypeError, match=r"double.defvjp: .* cannot be called as vjp\(ctx, g\)"):
+        double.defvjp(lambda inputs, out, g, needs, saved, params: (2 * g,))
+
+
+def _cube_saving(pack, unpack):
+    """x³, whose forward saves its derivative 3x² (packed by `pack`) for the VJP."""
+
+    @_unregistered
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def cube(x):
+        return x**3, pack(3 * x * x)
+
+    @cube.defvjp
+    def cube_vjp(ctx, g):
+        return (g * unpack(ctx.saved),)
+
+    return cube
+
+
+class _Holder:
+    __slots__ = ("derivative",)
+
+    def __init__(self, derivative):
+        self.derivative = derivative
+
+
+@pytest.mark.parametrize(
+    "pack, unpack",
+    [
+        (lambda d: d, lambda saved: saved),
+        (lambda d: ((3,), [d]), lambda saved: saved[1][0]),
+        (lambda d: {"derivative": d}, lambda saved: saved["derivative"]),
+        (lambda d: types.SimpleNamespace(derivative=d), lambda saved: saved.derivative),
+        (lambda d: _Holder(d), lambda saved: saved.derivative),
+        (lambda d: float(d[0]), lambda saved: saved),
+    ],
+    ids=["array", "nested-list", "dict", "object", "slots", "float"],
+)
+def test_a_vjp_reading_a_saved_derived_value_refuses_create_graph(pack, unpack):
+    """Its Hessian would silently come out 0: the saved 3x² is an array, not a Tensor.
+    First derivatives are right, and a plain backward runs."""
+    cube = _cube_saving(pack, unpack)
+    x = ad.Tensor(np.array([0.3, -0.7, 1.1]), requires_grad=True)
+    cube(x[:1]).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3 * 0.09, 0, 0])
+    with pytest.raises(
+        ad.GradientError, match=r"cube: under create_graph its VJP read `ctx.saved`.*constant"
+    ):
+        ad.hessian(lambda x: cube(x[:1]).sum())(np.array([0.3, -0.7, 1.1]))
+
+
+def test_a_forward_returning_its_output_as_saved_refuses_create_graph():
+    """y = exp(x) saved as well as returned: reading it from saved would make the Hessian 0."""
+
+    @_unregistered
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def exp_twice(x):
+        y = np.exp(x)
+        return y, y
+
+    @exp_twice.defvjp
+    def exp_twice_vjp(ctx, g):
+        return (g * ctx.saved,)
+
+    x = np.array([0.3, -0.7, 1.1])
+    with pytest.raises(ad.GradientError, match=r"exp_twice: under create_graph"):
+        ad.hessian(lambda x: exp_twice(x).sum())(x)
+    gradient = ad.grad(lambda x: exp_twice(x).sum())(x)  # first derivatives: right
+    np.testing.assert_allclose(gradient.numpy(), np.exp(x))
+
+
+def test_a_saved_value_marked_constant_gives_exact_second_derivatives():
+    @_unregistered
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def scaled_abs(x):
+        """out = 3|x|; the VJP's weight 3 sign(x) is piecewise constant."""
+        return 3 * np.abs(x), ad.constant(3 * np.sign(x))
+
+    @scaled_abs.defvjp
+    def scaled_abs_vjp(ctx, g):
+        return (g * ctx.saved,)
+
+    x = np.array([0.3, -0.7, 1.1])
+    hessian = ad.hessian(lambda x: (scaled_abs(x) ** 2).sum())(x)
+    np.testing.assert_allclose(hessian.numpy(), 18 * np.eye(3))  # d²/dx² 9x² = 18
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda x: np.asarray(x),
+        lambda x: float(x[0]),
+        lambda x: int(x[0]),
+        lambda x: x[0].item(),
+        lambda x: x.tolist()[0],
+    ],
+    ids=["asarray", "float", "int", "item", "tolist"],
+)
+def test_a_vjp_that_turns_its_inputs_into_values_refuses_create_graph(convert):
+    """float(x[0]) of the recorded input would make the Hessian silently 0."""
+
+    @_unregistered
+    @ad.primitive(samples=[ad.Sample((1,))])
+    def square(x):
+        return x * x, None
+
+    @square.defvjp
+    def square_vjp(ctx, g):
+        (x,) = ctx.inputs
+        return (g * 2 * convert(x),)
+
+    x = ad.Tensor(np.array([2.0]), requires_grad=True)
+    square(x).sum().backward()  # a plain backward hands the VJP arrays: fine
+    assert x.grad.tolist() == [4.0]
+    with pytest.raises(ad.GradientError, match=r"square: its VJP turned a recorded Tensor"):
+        ad.hessian(lambda x: square(x).sum())(np.array([2.0]))
+    assert np.asarray(x).shape == (1,) and float(x[0]) == 2.0  # outside a VJP: as before
+
+
+def test_a_vjp_that_saved_only_constants_gives_second_derivatives():
+    @_unregistered
+    @ad.primitive(samples=[ad.Sample((3,))])
+    def tripled(x):
+        """out = 3x; the VJP needs only the shape."""
+        return 3 * x, {"shape": x.shape, "axes": [0], "kind": "int", "index": np.arange(2)}
+
+    @tripled.defvjp
+    def tripled_vjp(ctx, g):
+        return (3 * g.reshape(ctx.saved["shape"]),)
+
+    hessian = ad.hessian(lambda x: (tripled(x) * tripled(x)).sum())(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(hessian.numpy(), 18 * np.eye(2))  # d²/dx² (3x)² = 18
 
 
 def test_a_vjp_that_leaves_the_graph_under_create_graph_is_refused():
@@ -208,12 +250,35 @@ def test_a_vjp_that_leaves_the_graph_under_create_graph_is_refused():
         return 3 * x, None
 
     @tripled.defvjp
-    def tripled_vjp(shape, g):
+    def tripled_vjp(ctx, g):
         return (np.asarray(g) * 3,)  # numpy computes: nothing is recorded
 
     x = ad.Tensor(np.array([1.0, 2.0]), requires_grad=True)
     with pytest.raises(ad.GradientError, match="tripled: under create_graph the VJP returned"):
         tripled(x).sum().backward(create_graph=True)
+
+
+def test_a_second_primitive_of_a_registered_name_is_refused():
+    with pytest.raises(ValueError, match=r"a primitive named 'exp' is already registered"):
+
+        @ad.primitive(samples=[ad.Sample((3,))])
+        def exp(x):
+            return np.exp(x), None
+
+    assert registry["exp"] is ad.exp or registry["exp"].forward.__module__ == "autodiff.ops.unary"
+
+
+def test_the_same_definition_run_again_replaces_itself():
+    made = []
+    for _ in range(2):
+
+        @ad.primitive(samples=[ad.Sample((3,))])
+        def twice(x):
+            return 2 * x, None
+
+        made.append(twice)
+    assert registry["twice"] is made[1]
+    _unregistered(made[1])
 
 
 def _sigmoid(x):

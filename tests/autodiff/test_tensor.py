@@ -368,8 +368,8 @@ def test_a_user_primitive_gets_a_0d_leaf_as_an_array_it_can_write_into():
         return out, None
 
     @clip_below_zero.defvjp
-    def clip_below_zero_vjp(inputs, out, g, needs, saved, params):
-        return (g * (inputs[0] > 0),)
+    def clip_below_zero_vjp(ctx, g):
+        return (g * (ctx.inputs[0] > 0),)
 
     from autodiff.primitive import registry
 
@@ -420,3 +420,17 @@ def test_data_assignment_replaces_the_values():
     assert p.shape == (1, 3) and p.requires_grad
     with pytest.raises(TypeError, match="Tensor.data: cannot assign a list"):
         p.data = [1.0]
+
+
+def test_np_array_of_a_tensor_is_a_snapshot_and_np_asarray_shares():
+    """numpy 2 passes copy= to __array__: np.array copies, np.asarray shares, as for arrays."""
+    t = ad.Tensor(np.array([1.0, 2.0]))
+    snapshot, copied, shared = np.array(t), np.array(t, copy=True), np.asarray(t)
+    t.add_(1)
+    np.testing.assert_array_equal(snapshot, [1.0, 2.0])
+    np.testing.assert_array_equal(copied, [1.0, 2.0])
+    np.testing.assert_array_equal(shared, [2.0, 3.0])
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    assert np.array(t, copy=False) is not None  # no copy needed: fine
+    with pytest.raises(ValueError, match=r"__array__: .* float64 as float32 needs a copy"):
+        np.array(t, dtype=np.float32, copy=False)

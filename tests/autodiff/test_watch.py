@@ -158,6 +158,12 @@ def test_a_tensor_is_required():
         ad.watch_backward(1.0)
 
 
+def test_play_needs_a_positive_time_per_step():
+    o, _ = neuron()
+    with pytest.raises(ValueError, match="seconds_per_step must be > 0, got 0"):
+        ad.watch_backward(o, seconds_per_step=0)
+
+
 def test_the_page_is_self_contained(renderer, tmp_path):
     o, _ = neuron()
     watch = ad.watch_backward(o)
@@ -205,8 +211,10 @@ def test_without_any_renderer_the_page_has_the_steps_and_says_why(monkeypatch):
 
 
 def test_every_builtin_differentiable_primitive_declares_its_rule():
-    differentiable = {name for name, prim in registry.items() if prim.differentiable}
-    assert differentiable <= set(BUILTIN_RULES)
+    missing = sorted(
+        name for name, prim in registry.items() if prim.differentiable and prim.rule is None
+    )
+    assert not missing, f"no rule for {missing}: add @primitive(rule=...) or autodiff/rules.py"
     assert registry["tanh"].rule == BUILTIN_RULES["tanh"]
     assert "1 − tanh²(x)" in registry["tanh"].rule[0]
 
@@ -220,9 +228,9 @@ def test_a_user_primitive_declares_its_rule_and_the_page_shows_it(renderer):
         return x**3, None
 
     @cube_for_watch.defvjp
-    def cube_for_watch_vjp(inputs, out, g, needs, saved, params):
+    def cube_for_watch_vjp(ctx, g):
         """gx = 3 x**2 g."""
-        (x,) = inputs
+        (x,) = ctx.inputs
         return (3 * x * x * g,)
 
     try:
@@ -249,7 +257,7 @@ def test_a_primitive_without_a_rule_says_how_to_declare_one(renderer):
         return 2 * x, None
 
     @unruled_for_watch.defvjp
-    def unruled_for_watch_vjp(inputs, out, g, needs, saved, params):
+    def unruled_for_watch_vjp(ctx, g):
         """gx = 2 g."""
         return (2 * g,)
 
@@ -301,3 +309,27 @@ def test_pages_combine_into_one_with_each_graph(renderer):
     )
     assert [g["title"] for g in page_data(both)["graphs"]] == ["one", "two"]
     assert "<title>both</title>" in both.page
+
+
+def test_a_graph_of_some_hundred_nodes_opens_collapsed_by_default(renderer):
+    nn.manual_seed(0)
+    layers = []
+    for _ in range(60):
+        layers += [nn.Linear(2, 2), nn.Tanh()]
+    loss = nn.Sequential(*layers)(ad.Tensor(np.ones((3, 2), dtype=np.float32))).sum()
+    graph = page_data(ad.watch_backward(loss))["graphs"][0]
+    assert graph["nodes"] > ad.watch.LARGE and graph["large"]
+    (view,) = graph["views"]
+    assert view["name"] == "collapsed"
+    assert view["svg"].count("(collapsed)") == 2 * 60  # one box per module call
+    hidden = 2 * (2 * 60)  # each call's op and the value it made, now inside its box
+    assert view["svg"].count('class="node"') == graph["nodes"] - hidden + 2 * 60
+    assert len(graph["steps"]) == 2 * 60 + 1  # every VJP is still a step
+
+
+def test_a_leaf_loss_has_no_steps_and_its_seed(renderer):
+    w = ad.Tensor(np.float64(2.0), requires_grad=True, name="w")
+    watch = ad.watch_backward(w)
+    graph = page_data(watch)["graphs"][0]
+    assert graph["steps"] == [] and graph["seed"]["scalar"] == "1.0"
+    assert w.grad.item() == 1.0

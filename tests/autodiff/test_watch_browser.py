@@ -101,6 +101,23 @@ def node_grad(driver, title: str) -> str:
     )
 
 
+def grad_of(driver, name: str) -> str | None:
+    """The gradient field of the value node whose first line is `name`."""
+    return driver.execute_script(
+        "var t = Array.from(document.querySelectorAll('#graph g.node')).find("
+        "  g => g.querySelector('text') && g.querySelector('text').textContent === arguments[0]);"
+        "var f = t && t.querySelector('text.gradtext'); return f ? f.textContent : null;",
+        name,
+    )
+
+
+def legend(driver) -> str:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#graph svg > g > text'))"
+        ".map(t => t.textContent).join(' ')"
+    )
+
+
 def shown_sends(driver) -> list[tuple[str, float | None]]:
     """(name, the scalar shown) of each input in the panel (None where it gets no gradient)."""
     sends = []
@@ -122,6 +139,7 @@ def test_stepping_through_micrograds_neuron_shows_the_engines_gradients(browser,
     assert counter(browser) == f"step 0 of {steps}"
     assert browser.find_elements(By.CSS_SELECTOR, "#graph g.node.current") == []
     assert node_grad(browser, "v1") == "grad: no backward yet"  # w1 before backward
+    assert "no backward yet" in legend(browser)
     assert float(browser.find_element(By.CSS_SELECTOR, "#g .scalar").text) == 1.0  # the seed
     for k, traced in enumerate(trace.steps, start=1):
         browser.find_element(By.ID, "next").click()
@@ -136,6 +154,10 @@ def test_stepping_through_micrograds_neuron_shows_the_engines_gradients(browser,
         assert len(labels) == sum(s.grad is not None for s in traced.sent)
         (reached,) = browser.find_elements(By.CSS_SELECTOR, "#graph g.edge.reached .glabel")
         assert reached.text == format_values(traced.g)
+        for sent in traced.sent:  # each value here is used once: complete as soon as it is sent
+            if sent.grad is not None:
+                assert grad_of(browser, sent.name) == f"grad {format_values(sent.grad)}"
+        assert f"backward, step {k} of {steps}" in legend(browser)
     for title, name in (("v1", "w1"), ("v4", "w2"), ("v7", "b")):  # complete at the end
         assert node_grad(browser, title) == f"grad {format_values(leaves[name].grad.numpy())}"
     browser.find_element(By.ID, "next").click()  # past the last step: stays there
@@ -184,7 +206,7 @@ def test_controls_keys_slider_and_the_url_fragment_move_between_steps(browser, t
 
 def test_play_advances_by_itself_and_pause_stops_it(browser, tmp_path):
     o, _ = neuron()
-    path = ad.watch_backward(o).save(tmp_path / "neuron.html")
+    path = ad.watch_backward(o, seconds_per_step=0.2).save(tmp_path / "neuron.html")
     browser.get(path.as_uri() + "#step=0")
     play = browser.find_element(By.ID, "play")
     play.click()
@@ -194,8 +216,15 @@ def test_play_advances_by_itself_and_pause_stops_it(browser, tmp_path):
     play.click()  # pause
     paused = counter(browser)
     assert paused != "step 0 of 5"
-    time.sleep(1.2)  # longer than one step of play
+    time.sleep(0.5)  # longer than two steps of play
     assert counter(browser) == paused
+    assert "play" in play.text
+    play.click()  # plays on to the last step, and stops there
+    deadline = time.monotonic() + 5
+    while counter(browser) != "step 5 of 5" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert counter(browser) == "step 5 of 5"
+    time.sleep(0.3)
     assert "play" in play.text
 
 

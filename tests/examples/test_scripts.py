@@ -173,17 +173,20 @@ def test_demo_runs_every_example_quickly_without_dot_or_matplotlib(
     backprop = out / "backprop.html"  # two backward passes to watch, one page
     page = backprop.read_text(encoding="utf-8")
     assert "Celsius → Fahrenheit: the first step" in page and "micrograd's neuron" in page
-    if sys.version_info >= (3, 11):  # the graph is drawn in-process, as SVG
-        assert pictures == [out / "celsius_to_fahrenheit_graph.svg", backprop]
-        assert_graph_svg(pictures[0])
-        assert f"Pictures:\n  {pictures[0]}\n  {backprop}\n" in stdout  # says where it went
+    if sys.version_info >= (3, 11):  # the graphs are drawn in-process, as SVG
+        graphs = [out / "celsius_to_fahrenheit_graph.svg", out / "gpt_attention_graph.svg"]
+        assert pictures == [graphs[0], backprop, graphs[1]]
+        for graph in graphs:
+            assert_graph_svg(graph)
+        listed = f"Pictures:\n  {graphs[0]}\n  {backprop}\n  {graphs[1]}\n"
+        assert listed in stdout  # says where they went
         assert stdout.count("no PNG of the graph") == 1  # one line says why
     else:
-        assert pictures == [backprop]  # the steps, without the graph's picture
-        assert stdout.count("no graph picture: ") == 1  # one line says why
+        assert pictures == [backprop]  # the steps, without the graphs' pictures
+        assert stdout.count("no graph picture: ") == 2  # one line each says why
     fashion = Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").is_file()
     skipped = [line for line in stdout.splitlines() if line.startswith("no picture")]
-    assert len(skipped) == 5 + fashion  # one line per example that draws, each saying why
+    assert len(skipped) == 6 + fashion  # one line per example that draws, each saying why
     assert all("matplotlib cannot be imported" in line for line in skipped)
     for name in [
         "celsius_to_fahrenheit.png",
@@ -191,8 +194,11 @@ def test_demo_runs_every_example_quickly_without_dot_or_matplotlib(
         "moons.png",
         "mnist-sample_curves.png",
         "cnn_mnist-sample_curves.png",
+        "gpt_losses.png",
         *(["fashion-mnist_curves.png"] if fashion else []),
     ]:
         assert any(name in line for line in skipped), name
     assert stdout.count("test accuracy per epoch") == 2 + fashion  # the summary, per model
+    assert stdout.count("held-out loss") == 3 + 1  # the three names models, the GPT at step 0
+    assert "A sample:" in stdout
     assert "The demo took" in stdout

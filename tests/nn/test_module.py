@@ -78,12 +78,117 @@ def test_module_shared_parameter_is_listed_once():
 
 def test_module_refuses_lists_that_would_hide_parameters():
     block = Block()
-    with pytest.raises(TypeError, match="'params' is a list holding Parameters"):
-        block.params = [nn.Parameter(np.ones(2))]
-    with pytest.raises(TypeError, match="1 Modules and 1 other values"):
+    with pytest.raises(TypeError, match=r"'mixed' is a list of 1 Modules, 0 Parameters and 1 oth"):
         block.mixed = [nn.ReLU(), "relu"]
+    with pytest.raises(TypeError, match=r"'both' is a dict of 1 Modules, 1 Parameters .*Dict"):
+        block.both = {"a": nn.ReLU(), "b": nn.Parameter(np.ones(2))}
     block.names = ["a", "b"]  # a list of other values stays a list
     assert block.names == ["a", "b"]
+    block.table = {"a": 1}
+    assert block.table == {"a": 1}
+
+
+def test_module_registers_lists_and_dicts_of_modules_and_parameters():
+    block = nn.Module()
+    block.layers = [nn.Linear(2, 2), nn.Linear(2, 1)]
+    block.heads = {"mean": nn.Linear(1, 1)}
+    block.scales = (nn.Parameter(np.ones(2)),)
+    block.biases = {"a": nn.Parameter(np.zeros(1))}
+    assert isinstance(block.layers, nn.ModuleList) and isinstance(block.heads, nn.ModuleDict)
+    assert isinstance(block.scales, nn.ParameterList)
+    assert isinstance(block.biases, nn.ParameterDict)
+    block.layers.append(nn.Linear(1, 3))  # filled after the assignment: registered too
+    block.heads["scale"] = nn.Linear(1, 1)
+    assert list(block.state_dict()) == [
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.1.weight",
+        "layers.1.bias",
+        "layers.2.weight",
+        "layers.2.bias",
+        "heads.mean.weight",
+        "heads.mean.bias",
+        "heads.scale.weight",
+        "heads.scale.bias",
+        "scales.0",
+        "biases.a",
+    ]
+    assert len(list(block.parameters())) == 12
+
+
+@pytest.mark.parametrize("empty", [list, dict])
+def test_module_refuses_a_plain_container_filled_after_assignment(empty):
+    model = nn.Module()
+    model.layers = empty()
+    if empty is list:
+        model.layers.append(nn.Linear(2, 2))
+    else:
+        model.layers["first"] = nn.Linear(2, 2)
+    kind = "List" if empty is list else "Dict"
+    message = rf"attribute 'layers' is a plain {empty.__name__} .* nn.Module{kind}\(\)"
+    with pytest.raises(TypeError, match=message):
+        list(model.parameters())
+    with pytest.raises(TypeError, match=message):
+        model.state_dict()
+
+
+def test_module_dict_and_parameter_containers_behave_as_pytorchs():
+    heads = nn.ModuleDict({"a": nn.Linear(2, 1)})
+    heads.update([("b", nn.ReLU())])
+    assert list(heads) == ["a", "b"] and "a" in heads and len(heads) == 2
+    assert isinstance(heads["b"], nn.ReLU)
+    del heads["b"]
+    assert heads.keys() == ["a"]
+    with pytest.raises(TypeError, match=r"ModuleDict \[key\] =: expected a Module, got int"):
+        heads["c"] = 3
+    with pytest.raises(KeyError, match=r"key 'x.y'; expected a non-empty string without '.'"):
+        heads["x.y"] = nn.ReLU()
+    params = nn.ParameterList([nn.Parameter(np.ones(2))])
+    params.append(nn.Parameter(np.zeros(3)))
+    assert [p.shape for p in params] == [(2,), (3,)] and params[-1].shape == (3,)
+    with pytest.raises(TypeError, match=r"ParameterList append: expected a Parameter"):
+        params.append(np.ones(2))
+    table = nn.ParameterDict({"w": nn.Parameter(np.ones(2))})
+    assert [name for name, _ in table.named_parameters()] == ["w"]
+
+
+def test_module_containers_have_pytorchs_state_dict_keys():
+    torch = pytest.importorskip("torch")
+
+    class Ours(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = nn.ModuleDict({"enc": nn.Linear(2, 3), "dec": nn.Linear(3, 2)})
+            self.scales = nn.ParameterList([nn.Parameter(np.ones(2)) for _ in range(2)])
+            self.offsets = nn.ParameterDict({"a": nn.Parameter(np.zeros(2))})
+
+    class Theirs(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = torch.nn.ModuleDict(
+                {"enc": torch.nn.Linear(2, 3), "dec": torch.nn.Linear(3, 2)}
+            )
+            self.scales = torch.nn.ParameterList(
+                [torch.nn.Parameter(torch.ones(2)) for _ in range(2)]
+            )
+            self.offsets = torch.nn.ParameterDict({"a": torch.nn.Parameter(torch.zeros(2))})
+
+    ours, theirs = Ours(), Theirs()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    state = {key: value.detach().numpy() for key, value in theirs.state_dict().items()}
+    ours.load_state_dict(state)
+    np.testing.assert_array_equal(ours.blocks["enc"].weight.numpy(), state["blocks.enc.weight"])
+    np.testing.assert_array_equal(ours.scales[1].numpy(), state["scales.1"])
+
+
+def test_a_weight_snapshot_does_not_change_with_the_next_optimizer_step():
+    """np.array copies (numpy 2's copy=True reaches Tensor.__array__)."""
+    layer = nn.Linear(2, 2)
+    before = np.array(layer.weight)
+    layer(autodiff.ones(1, 2)).sum().backward()
+    nn.optim.SGD(layer.parameters(), lr=0.1).step()
+    assert not np.array_equal(before, layer.weight.numpy())
+    np.testing.assert_allclose(before - 0.1 * layer.weight.grad.numpy(), layer.weight.numpy())
 
 
 def test_module_assigning_before_init_names_the_fix():

@@ -82,6 +82,7 @@ def test_encoder_stack_matches_pytorch(torch):
     assert_same(torch, ours, theirs, [(5, 3, 8)], mask=CAUSAL)
 
 
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # PyTorch's own notice
 def test_transformer_matches_pytorch(torch):
     theirs = torch.nn.Transformer(8, 2, 2, 2, 12, 0.0).double()
     ours = nn.Transformer(8, 2, 2, 2, 12, 0.0, dtype=np.float64)

@@ -1,0 +1,677 @@
+"""Ops composed of primitives, with PyTorch's meanings: mean, var, max(dim), prod, norm, ...
+
+Each takes the tensor first and is declared in the op table (autodiff/optable.py), which
+makes it a Tensor method and an `autodiff` function.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from autodiff import promotion
+from autodiff.broadcast import Axis, normalize_axes
+from autodiff.creation import as_tensor
+from autodiff.errors import ShapeError
+from autodiff.ops import compare, elementwise, linalg, loss, reduce
+from autodiff.ops import shape as shape_ops
+from autodiff.spelling import correction as _correction
+from autodiff.spelling import torch_dims
+from autodiff.tensor import (
+    _TYPE_NAMES,
+    Tensor,
+    _check_ranks,
+    _mask,
+    _operand,
+    check_same_dtype,
+    floating,
+    promoted,
+)
+
+
+class ValuesIndices(NamedTuple):
+    """What max(dim) and min(dim) return: the values and where they are (PyTorch's fields)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _count(x: Tensor, axis: Axis) -> int:
+    """How many elements a reduction over `axis` takes in."""
+    count = 1
+    for a in normalize_axes(axis, x.ndim, "mean"):
+        count *= x.shape[a]
+    return count
+
+
+def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """The sum divided by the number of elements summed."""
+    return x.sum(axis=axis, keepdims=keepdims) / _count(x, axis)
+
+
+def var(
+    x: Tensor,
+    dim: Axis = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+    axis: Axis = None,
+    keepdims: Any = None,
+    ddof: float | None = None,
+) -> Tensor:
+    """Σ(x - mean)² / (n - correction): unbiased (correction=1) by default, as in PyTorch;
+    unbiased=False, correction=0 or ddof=0 for the population variance.
+    """
+    axis, keepdims = torch_dims("var", dim, keepdim, axis, keepdims)
+    divisor = _count(x, axis) - _correction(unbiased, correction, ddof)
+    deviation = x - x.mean(axis=axis, keepdims=True)
+    return (deviation * deviation).sum(axis=axis, keepdims=keepdims) / divisor
+
+
+def std(
+    x: Tensor,
+    dim: Axis = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+    axis: Axis = None,
+    keepdims: Any = None,
+    ddof: float | None = None,
+) -> Tensor:
+    """Square root of var, unbiased by default as in PyTorch (one primitive: its gradient
+    is 0 where all values are equal).
+    """
+    axis, keepdims = torch_dims("std", dim, keepdim, axis, keepdims)
+    ddof = _correction(unbiased, correction, ddof)
+    return Tensor.apply(reduce.std, floating(x), axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def max(
+    x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+) -> Any:
+    """max() is the largest value (0-d); max(dim) is (values, indices) along dim, as in
+    PyTorch; max(other_tensor) is the elementwise maximum. amax reduces several dims.
+    """
+    if isinstance(dim, Tensor):
+        return Tensor.apply(elementwise.maximum, *promoted(x, dim))
+    return _extreme(x, "max", dim, keepdim, axis, keepdims)
+
+
+def min(
+    x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+) -> Any:
+    """min() is the smallest value (0-d); min(dim) is (values, indices) along dim, as in
+    PyTorch; min(other_tensor) is the elementwise minimum. amin reduces several dims.
+    """
+    if isinstance(dim, Tensor):
+        return Tensor.apply(elementwise.minimum, *promoted(x, dim))
+    return _extreme(x, "min", dim, keepdim, axis, keepdims)
+
+
+def _extreme(x: Tensor, op: str, dim: Any, keepdim: bool, axis: Axis, keepdims: Any) -> Any:
+    axis, keepdims = torch_dims(op, dim, keepdim, axis, keepdims)
+    if axis is None:
+        return Tensor.apply(reduce.max if op == "max" else reduce.min, x)
+    if not isinstance(axis, (int, np.integer)):
+        raise ShapeError(f"{op}: dim {axis!r}; expected one integer dim (amax/amin reduce several)")
+    scalar = x.ndim == 0
+    if scalar:
+        x = x.reshape(1)
+    axis = normalize_axes(axis, x.ndim, op)[0]
+    pick = compare.argmax if op == "max" else compare.argmin
+    indices = pick.forward(x._value, axis=axis, keepdims=True)[0]
+    values = x.take_along_axis(indices, axis)  # the gradient goes to that one element
+    if scalar:
+        return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
+    if not keepdims:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return ValuesIndices(values, Tensor._wrap(indices))
+
+
+def prod(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """The product over `dim` (all elements if None), by halving: log₂(n) recorded
+    multiplications, so the gradient is exact even where elements are 0.
+    """
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+        keepdims = False
+    else:
+        axes = normalize_axes(axis, x.ndim, "prod")
+        if len(axes) != 1:
+            raise ShapeError(f"prod: dim {axis!r}; expected one integer dim")
+        axis = axes[0]
+    lead = (slice(None),) * axis
+    if x.shape[axis] == 0:
+        return Tensor._wrap(np.prod(x._value, axis=axis, keepdims=keepdims))
+    while x.shape[axis] > 1:
+        half = x.shape[axis] // 2
+        pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]
+        if x.shape[axis] % 2:
+            pairs = Tensor.apply(
+                shape_ops.concatenate, pairs, x[(*lead, slice(-1, None))], axis=axis
+            )
+        x = pairs
+    return x if keepdims else x.squeeze(axis)
+
+
+def norm(
+    x: Tensor,
+    p: float | str = 2,
+    dim: Axis = None,
+    keepdim: bool = False,
+    *,
+    axis: Axis = None,
+    keepdims: Any = None,
+) -> Tensor:
+    """The p-norm over `dim` (all elements if None): (Σ|x|^p)^(1/p); p may be inf or 'fro'.
+
+    At a zero vector the gradient is 0, as in PyTorch (the root's derivative is infinite
+    there, times an inner gradient of 0).
+    """
+    axis, keepdims = torch_dims("norm", dim, keepdim, axis, keepdims)
+    if p == "fro":
+        p = 2
+    if not isinstance(p, (int, float)) or isinstance(p, bool) or p <= 0:
+        raise ValueError(f"norm: p={p!r}; expected a positive number, inf or 'fro'")
+    magnitude = x.abs()
+    if p == np.inf:
+        return magnitude.amax(axis=axis, keepdims=keepdims)
+    if p == 1:
+        return magnitude.sum(axis=axis, keepdims=keepdims)
+    # Divided by the largest |x| first, so that powers of 1e-200 or 1e200 neither underflow
+    # nor overflow; the norm is homogeneous, so with that scale held constant every
+    # derivative is unchanged.
+    peak = np.abs(x._value).max(axis=axis, keepdims=True, initial=0)
+    scale = np.where((peak > 0) & np.isfinite(peak), peak, 1).astype(x.dtype)
+    scaled = x / scale
+    power = scaled * scaled if p == 2 else scaled.abs() ** p
+    total = power.sum(axis=axis, keepdims=keepdims)
+    zero = total._value == 0  # shifted to 1 and back, so that the root stays differentiable
+    root = (total + zero).sqrt() if p == 2 else (total + zero) ** (1.0 / p)
+    return (root - zero) * scale.reshape(total.shape)
+
+
+def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+    """Values limited to [min, max]; either bound may be None. An integer tensor with a
+    float bound gives the default float dtype, as PyTorch promotes.
+    """
+    if isinstance(min, float) or isinstance(max, float):
+        x = floating(x)
+    return Tensor.apply(elementwise.clip, x, low=min, high=max)
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """input where condition, else other (condition carries no gradient)."""
+    return Tensor.apply(elementwise.where, condition, *promoted(input, other))
+
+
+def tensor_where(x: Tensor, condition: Any, other: Any) -> Tensor:
+    """self where `condition`, else `other` (PyTorch's Tensor.where)."""
+    return Tensor.apply(elementwise.where, condition, *promoted(x, other))
+
+
+def matmul(x: Tensor, other: Any) -> Tensor:
+    """self @ other; both of one dtype (float32 with float64 raises a DTypeError, as in
+    PyTorch; autodiff.numpy.matmul promotes instead).
+    """
+    return x @ other
+
+
+def pow(x: Tensor, exponent: Any) -> Tensor:
+    """self ** exponent, elementwise, with PyTorch's dtype promotion."""
+    return x**exponent
+
+
+def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
+    """input @ weightᵀ + bias in one recorded op; weight is (out_features, in_features).
+
+    All three must share one dtype: a float64 batch into a float32 layer raises a DTypeError
+    (as in PyTorch) instead of silently computing the whole network in float64.
+    """
+    if not _one_dtype(input, weight, bias):
+        check_same_dtype("linear", input, weight, bias)
+    return Tensor.apply(linalg.linear, input, weight, bias)
+
+
+def _one_dtype(input: Any, weight: Any, bias: Any) -> bool:
+    """The common case, checked cheaply: three Tensors (or no bias) of one dtype."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
+        return False
+    dtype = weight._value.dtype
+    if input._value.dtype != dtype:
+        return False
+    return bias is None or (isinstance(bias, Tensor) and bias._value.dtype == dtype)
+
+
+def softmax_cross_entropy(logits: Any, target: Any, reduction: str = "none") -> Tensor:
+    """-log softmax(logits)[n, target[n]] for (N, C) logits and (N,) class indices:
+    per sample (reduction="none"), or their "mean" or "sum".
+
+    One fused primitive: faster than log_softmax followed by indexing, and finite for
+    logits of any size.
+    """
+    return Tensor.apply(loss.softmax_cross_entropy, logits, target, reduction=reduction)
+
+
+def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """The tensors joined along an existing dim."""
+    dim = dim if axis is None else axis
+    return Tensor.apply(shape_ops.concatenate, *_common_dtype(tensors), axis=dim)
+
+
+def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """The tensors joined along a new dim."""
+    dim = dim if axis is None else axis
+    return Tensor.apply(shape_ops.stack, *_common_dtype(tensors), axis=dim)
+
+
+def _common_dtype(tensors: Sequence[Any]) -> list[Tensor]:
+    """The tensors of cat/stack converted to the dtype PyTorch joins them in: float32 with
+    int64 is float32 (numpy would widen to float64); conversions are recorded.
+    """
+    tensors = [as_tensor(t) for t in tensors]
+    dtype = promotion.result_dtype([(t.dtype, promotion.DIMENSIONED) for t in tensors])
+    return [t if t.dtype == dtype else t.astype(dtype) for t in tensors]
+
+
+def is_tensor(obj: Any) -> bool:
+    """Whether `obj` is a Tensor."""
+    return isinstance(obj, Tensor)
+
+
+# ----- the names of the programs written after MNIST -------------------------------------
+
+
+def nelement(x: Tensor) -> int:
+    """The number of elements (PyTorch's older name of numel)."""
+    return x._value.size
+
+
+def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
+    """`value` where `mask` is True, else x; mask broadcasts to x's shape."""
+    mask = _mask("masked_fill", mask, x.shape)
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ShapeError(
+                f"masked_fill: value of shape {value.shape}; expected a number or a 0-d tensor"
+            )
+        value = value.astype(x.dtype) if value.dtype.kind in "fc" else value._value
+    return Tensor.apply(elementwise.where, mask, value, x)
+
+
+def masked_fill_(x: Tensor, mask: Any, value: Any) -> Tensor:
+    """masked_fill in place (recorded where a gradient needs it, as in PyTorch)."""
+    mask = _mask("masked_fill_", mask, x.shape)
+    if x._records(value):
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise ShapeError(
+                f"masked_fill_: value of shape {value.shape}; expected a number or a 0-d tensor"
+            )
+        x[np.broadcast_to(mask, x.shape)] = value
+        return x
+    x._inplace("masked_fill_")
+    np.copyto(x._value, _operand(value), where=mask, casting="unsafe")
+    return x
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (j <= i + diagonal), zeros elsewhere."""
+    return _triangle(x, "tril", diagonal, lower=True)
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (j >= i + diagonal), zeros elsewhere."""
+    return _triangle(x, "triu", diagonal, lower=False)
+
+
+def _triangle(x: Tensor, op: str, diagonal: int, lower: bool) -> Tensor:
+    if x.ndim < 2:
+        raise ShapeError(f"{op}: input of shape {x.shape}; expected at least 2 dims")
+    rows, cols = x.shape[-2:]
+    keep = np.tri(rows, cols, diagonal, dtype=bool)
+    if not lower:
+        keep = ~np.tri(rows, cols, diagonal - 1, dtype=bool)
+    return Tensor.apply(elementwise.where, keep, x, x.dtype.type(0))
+
+
+def mm(x: Tensor, mat2: Any) -> Tensor:
+    """The matrix product of two 2-D tensors (no broadcasting, unlike matmul)."""
+    _check_ranks("mm", (x, mat2), (2, 2))
+    return x @ mat2
+
+
+def t(x: Tensor) -> Tensor:
+    """A 2-D tensor transposed; 0-d and 1-d tensors are returned as they are."""
+    if x.ndim > 2:
+        raise ShapeError(
+            f"t: input of shape {x.shape}; expected at most 2 dims (for more, write "
+            f"x.transpose(d0, d1) or x.mT)"
+        )
+    return x if x.ndim < 2 else x.transpose(0, 1)
+
+
+def all_nonzero(x: Tensor, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    """Whether every element (along `dim`) is non-zero: a bool tensor."""
+    axis, keepdims = torch_dims("all", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
+    return Tensor._wrap(np.all(x._value, axis=axis, keepdims=keepdims))
+
+
+def any_nonzero(x: Tensor, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    """Whether some element (along `dim`) is non-zero: a bool tensor."""
+    axis, keepdims = torch_dims("any", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
+    return Tensor._wrap(np.any(x._value, axis=axis, keepdims=keepdims))
+
+
+def allclose(
+    x, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
+    """Whether |x - other| <= atol + rtol·|other| everywhere (shapes broadcast)."""
+    other = other._value if isinstance(other, Tensor) else other
+    return bool(np.allclose(x._value, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def topk(
+    x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+) -> ValuesIndices:
+    """The k largest (or smallest) values along `dim` and their indices; the gradient
+    goes to the elements picked.
+    """
+    x = x.reshape(1) if x.ndim == 0 else x
+    axis = normalize_axes(dim, x.ndim, "topk")[0]
+    if not 0 <= k <= x.shape[axis]:
+        raise IndexError(
+            f"topk: k={k} for dim {axis} of size {x.shape[axis]}; expected 0 <= k <= "
+            f"{x.shape[axis]}"
+        )
+    keys = -x._value if largest else x._value
+    # a stable sort: equal values keep their order, and NaN counts as the largest
+    order = np.argsort(keys, axis=axis, kind="stable")
+    if largest:
+        nan_first = np.argsort(
+            ~np.isnan(np.take_along_axis(x._value, order, axis)), axis=axis, kind="stable"
+        )
+        order = np.take_along_axis(order, nan_first, axis)
+    indices = np.take(order, np.arange(k), axis=axis)
+    values = x.take_along_axis(indices, axis)
+    if x.ndim == 0:
+        return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
+    return ValuesIndices(values, Tensor._wrap(indices.astype(np.int64)))
+
+
+def new_zeros(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of `size` in x's dtype (unless given)."""
+    return _new(x, np.zeros, size, dtype, requires_grad, "new_zeros")
+
+
+def new_ones(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones of `size` in x's dtype (unless given)."""
+    return _new(x, np.ones, size, dtype, requires_grad, "new_ones")
+
+
+def new_empty(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `size` in x's dtype (unless given); zeros here, as numpy's empty
+    would leave whatever memory held."""
+    return _new(x, np.zeros, size, dtype, requires_grad, "new_empty")
+
+
+def new_full(
+    x, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A tensor of `size` filled with `fill_value`, in x's dtype (unless given)."""
+    full = _new(x, np.zeros, (size,), dtype, False, "new_full")
+    full._value[...] = fill_value
+    return full.requires_grad_(requires_grad)
+
+
+def new_tensor(x: Tensor, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A copy of `data` in x's dtype (unless given)."""
+    data = data._value if isinstance(data, Tensor) else data
+    return Tensor(data, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def _new(x: Tensor, make: Callable, size: Any, dtype: Any, requires_grad: bool, op: str) -> Tensor:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    if not builtins.all(isinstance(n, (int, np.integer)) and n >= 0 for n in size):
+        raise ShapeError(f"{op}: size {tuple(size)}; expected non-negative integers")
+    data = make(tuple(int(n) for n in size), x.dtype if dtype is None else np.dtype(dtype))
+    return Tensor._wrap(data).requires_grad_(requires_grad)
+
+
+def type_or_convert(x: Tensor, dtype: Any = None) -> Any:
+    """Without dtype PyTorch's type name ('torch.FloatTensor'); with one, the values
+    converted (as x.to(dtype)); a name such as 'torch.LongTensor' works too."""
+    if dtype is None:
+        return f"torch.{_TYPE_NAMES.get(x.dtype, str(x.dtype))}"
+    if isinstance(dtype, str):
+        names = {f"torch.{name}": key for key, name in _TYPE_NAMES.items()}
+        if dtype not in names:
+            raise TypeError(f"type: unknown type {dtype!r}; expected e.g. 'torch.FloatTensor'")
+        dtype = names[dtype]
+    return x.astype(dtype)
+
+
+def type_as(x: Tensor, other: Any) -> Tensor:
+    """The values in other's dtype."""
+    return x.astype(other.dtype)
+
+
+def isnan(x: Tensor) -> Tensor:
+    """Where the values are NaN (a bool tensor)."""
+    return Tensor._wrap(np.isnan(x._value))
+
+
+def isinf(x: Tensor) -> Tensor:
+    """Where the values are +inf or -inf (a bool tensor)."""
+    return Tensor._wrap(np.isinf(x._value))
+
+
+def isfinite(x: Tensor) -> Tensor:
+    """Where the values are neither NaN nor infinite (a bool tensor)."""
+    return Tensor._wrap(np.isfinite(x._value))
+
+
+def logical_not(x: Tensor) -> Tensor:
+    """not x, elementwise (a bool tensor)."""
+    return Tensor._wrap(np.logical_not(x._value))
+
+
+def logical_and(x: Tensor, other: Any) -> Tensor:
+    """x and other, elementwise (a bool tensor)."""
+    return Tensor._wrap(np.logical_and(x._value, _operand(other)))
+
+
+def logical_or(x: Tensor, other: Any) -> Tensor:
+    """x or other, elementwise (a bool tensor)."""
+    return Tensor._wrap(np.logical_or(x._value, _operand(other)))
+
+
+def logical_xor(x: Tensor, other: Any) -> Tensor:
+    """x xor other, elementwise (a bool tensor)."""
+    return Tensor._wrap(np.logical_xor(x._value, _operand(other)))
+
+
+def cumsum(x: Tensor, dim: int, *, axis: Any = None, dtype: Any = None) -> Tensor:
+    """Running sums along `dim`."""
+    x = x if dtype is None else x.astype(dtype)
+    if x.dtype.kind == "b":
+        x = x.astype(np.int64)  # PyTorch counts booleans in int64
+    dim = normalize_axes(dim if axis is None else axis, builtins.max(x.ndim, 1), "cumsum")[0]
+    return Tensor.apply(reduce.cumsum, x, axis=dim)
+
+
+def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running products along `dim` (recorded as one multiplication per element, so the
+    gradient is exact where elements are 0)."""
+    x = x if dtype is None else x.astype(dtype)
+    if x.ndim == 0:
+        return x * 1
+    dim = normalize_axes(dim, x.ndim, "cumprod")[0]
+    lead = (slice(None),) * dim
+    running = x[(*lead, slice(0, 1))]
+    pieces = [running]
+    for i in range(1, x.shape[dim]):
+        running = running * x[(*lead, slice(i, i + 1))]
+        pieces.append(running)
+    return Tensor.apply(shape_ops.concatenate, *pieces, axis=dim)
+
+
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
+    """(values, indices) sorted along `dim`; equal values keep their order."""
+    x = x.reshape(1) if x.ndim == 0 else x
+    axis = normalize_axes(dim, x.ndim, "sort")[0]
+    indices = _order(x, axis, descending)
+    values = x.take_along_axis(indices, axis)
+    if x.ndim == 0:
+        return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
+    return ValuesIndices(values, Tensor._wrap(indices))
+
+
+def _order(x: Tensor, axis: int, descending: bool) -> np.ndarray:
+    """Stable sorting indices along axis; NaN counts as the largest value, as PyTorch."""
+    keys = x._value
+    if descending:  # stable on the reversed axis, mapped back, keeps ties in order
+        flipped = np.flip(keys, axis)
+        order = np.argsort(flipped, axis=axis, kind="stable")
+        order = x.shape[axis] - 1 - np.flip(order, axis)
+        return order.astype(np.int64)
+    return np.argsort(keys, axis=axis, kind="stable").astype(np.int64)
+
+
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort the elements along `dim`."""
+    return x.sort(dim, descending, stable).indices
+
+
+def bmm(x: Tensor, mat2: Any) -> Tensor:
+    """Batched matrix products of (b, n, m) and (b, m, p) tensors."""
+    _check_ranks("bmm", (x, mat2), (3, 3))
+    if x.shape[0] != np.shape(_operand(mat2))[0]:
+        raise ShapeError(
+            f"bmm: batches of {x.shape[0]} and {np.shape(_operand(mat2))[0]}; expected "
+            f"equal batch sizes"
+        )
+    return x @ mat2
+
+
+def outer(x: Tensor, vec2: Any) -> Tensor:
+    """The outer product of two 1-D tensors: out[i, j] = x[i]·vec2[j]."""
+    _check_ranks("outer", (x, vec2), (1, 1))
+    other = vec2 if isinstance(vec2, Tensor) else Tensor(vec2)
+    return x.reshape(-1, 1) * other.reshape(1, -1)
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-D tensor on a diagonal of a square matrix, or a 2-D tensor's diagonal."""
+    if x.ndim == 1:
+        n = x.shape[0] + abs(diagonal)
+        rows = np.arange(x.shape[0]) + builtins.max(-diagonal, 0)
+        zeros = np.zeros((n, n), x.dtype)
+        return Tensor.apply(shape_ops.index_put, zeros, x, index=(rows, rows + diagonal))
+    if x.ndim == 2:
+        rows = np.arange(x.shape[0])
+        cols = rows + diagonal
+        keep = (cols >= 0) & (cols < x.shape[1])
+        return x[rows[keep], cols[keep]]
+    raise ShapeError(f"diag: input of shape {x.shape}; expected 1 or 2 dims")
+
+
+def nan_to_num(
+    x, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Tensor:
+    """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest values
+    unless given); the gradient flows where the values are finite."""
+    if x.dtype.kind not in "fc":
+        return x
+    info = np.finfo(x.dtype)
+    values = x._value
+    out = x
+    for mask, value in (
+        (np.isnan(values), nan),
+        (np.isposinf(values), info.max if posinf is None else posinf),
+        (np.isneginf(values), info.min if neginf is None else neginf),
+    ):
+        if mask.any():
+            out = Tensor.apply(elementwise.where, mask, x.dtype.type(value), out)
+    return out
+
+
+def bincount(x: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, 2, ... occurs in a 1-D non-negative integer tensor (or
+    the sums of `weights` there); no gradient."""
+    values = x._value
+    if values.ndim != 1 or values.dtype.kind not in "iu" or (values < 0).any():
+        raise ShapeError(
+            f"bincount: input of shape {x.shape} and dtype {x.dtype}; expected a 1-D "
+            f"tensor of non-negative integers"
+        )
+    w = None if weights is None else np.asarray(_operand(weights))
+    counts = np.bincount(values, weights=w, minlength=minlength)
+    if w is None:
+        return Tensor._wrap(counts.astype(np.int64))
+    return Tensor._wrap(counts.astype(w.dtype if w.dtype.kind == "f" else np.float64))
+
+
+def unique(
+    x,
+    sorted: bool = True,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
+    """The distinct values, sorted (of the flattened tensor, or the distinct slices along
+    `dim`); with return_inverse and return_counts, also where each element went and how
+    often each value occurs."""
+    found = np.unique(x._value, return_inverse=True, return_counts=True, axis=dim)
+    values, inverse, counts = found
+    if dim is None:
+        inverse = inverse.reshape(x.shape)
+    extras = []
+    if return_inverse:
+        extras.append(Tensor._wrap(inverse.astype(np.int64)))
+    if return_counts:
+        extras.append(Tensor._wrap(counts.astype(np.int64)))
+    return (Tensor._wrap(values), *extras) if extras else Tensor._wrap(values)
+
+
+def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+    """Counts of the values in `bins` equal bins from min to max (the data's range when
+    both are 0); values outside are left out. No gradient."""
+    values = x._value
+    low, high = (float(values.min()), float(values.max())) if min == max == 0 else (min, max)
+    if low == high:
+        low, high = low - 1, high + 1
+    counts, _ = np.histogram(values, bins=bins, range=(low, high))
+    return Tensor._wrap(counts.astype(x.dtype if x.dtype.kind == "f" else np.float32))
+
+
+def fill_(x: Tensor, value: Any) -> Tensor:
+    """Every element set to `value`, in place."""
+    if x._records(value):
+        x[...] = value
+        return x
+    x._inplace("fill_")
+    x._value[...] = _operand(value)
+    return x
+
+
+def remainder(x: Tensor, other: Any) -> Tensor:
+    """x % other: the remainder with the divisor's sign (Python's %)."""
+    return x % other
+
+
+def floor_divide(x: Tensor, other: Any) -> Tensor:
+    """x // other: floor(x / other), as Python's // (no gradient)."""
+    return x // other
+
+
+def power(input: Any, exponent: Any) -> Tensor:
+    """input ** exponent, elementwise; either may be a number (torch.pow(2, x))."""
+    if isinstance(input, Tensor) or not isinstance(exponent, Tensor):
+        return as_tensor(input) ** exponent
+    return input**exponent

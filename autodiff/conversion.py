@@ -1,0 +1,78 @@
+"""Conversions of a tensor's dtype and device, with PyTorch's names: astype, to, float(),
+long(), clone(), cpu(), ... (the only device is the CPU).
+
+Each takes the tensor first and is declared in the op table (autodiff/optable.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autodiff.device import device as Device
+from autodiff.device import is_device
+from autodiff.ops import compare, unary
+from autodiff.tensor import Tensor
+
+
+def astype(x: Tensor, dtype: Any) -> Tensor:
+    """The values converted to `dtype` (recorded, so gradients flow back)."""
+    dtype = np.dtype(dtype)
+    if dtype == x.dtype:
+        return x
+    if dtype.kind not in "fc":  # integers and booleans carry no gradient
+        return Tensor.apply(compare.cast, x, dtype=dtype)
+    return Tensor.apply(unary.astype, x, dtype=dtype)
+
+
+def to(x: Tensor, *args: Any, dtype: Any = None, device: Any = None, **flags: Any) -> Tensor:
+    """The tensor converted: to(dtype), to(device), to(device, dtype), to(other_tensor).
+
+    Returns self when nothing changes, as PyTorch does. The only device is the CPU.
+    """
+    unknown = set(flags) - {"non_blocking", "copy"}
+    if unknown:
+        raise TypeError(f"to: unexpected keyword arguments {sorted(unknown)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif is_device(arg):
+            device = arg
+        else:
+            dtype = arg
+    if device is not None:
+        Device(device)  # raises for anything but the CPU
+    result = x if dtype is None else astype(x, dtype)
+    if flags.get("copy") and result is x:
+        return clone(x)
+    return result
+
+
+def unchanged(x: Tensor) -> Tensor:
+    """self, as it is (cpu() and contiguous(): every tensor already qualifies)."""
+    return x
+
+
+def cuda(x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """Always an error: autodiff computes on the CPU only."""
+    raise RuntimeError(
+        "cuda: no GPU backend (autodiff.cuda.is_available() is False); expected .to('cpu')"
+    )
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy of the values, recorded: gradients flow back to input."""
+    if x.dtype.kind not in "fc":
+        return Tensor._wrap(x._value.copy())
+    return Tensor.apply(unary.astype, x, dtype=x.dtype)  # astype copies
+
+
+def numel(x: Tensor) -> int:
+    """The number of elements."""
+    return x._value.size
+
+
+def dim(x: Tensor) -> int:
+    """The number of dims."""
+    return x._value.ndim

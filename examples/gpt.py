@@ -1,0 +1,284 @@
+"""A character-level GPT learns to write like Shakespeare, written as a PyTorch program.
+
+    python examples/gpt.py [--steps 500] [--out DIR] [--sample-length 300] [--seed 0]
+
+The model reads 32 characters of the tinyshakespeare corpus (shipped with nn.datasets) and
+predicts each next one: token and position embeddings, two blocks of causal self-attention
+(4 heads) and a feed-forward part, each behind a LayerNorm and added back to its input, a
+final LayerNorm and a linear read-out to the 65 characters. AdamW trains it on random windows
+of the first 90 % of the text; the last 10 % is held out. It prints the loss as it falls,
+writes a plot of it and a picture of one attention block's graph, and samples new text.
+
+The default run (500 steps of 16 windows) takes seconds and gets from 4.2 (a uniform guess
+over 65 characters) to about 2.1 nats per character: the text has Shakespeare's shape (names,
+line breaks, short words) without his words. More steps do better (`--steps 5000`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from _plotting import PictureUnavailable, new_figure, save
+
+import autodiff as torch
+import nn
+import nn.functional as F
+from nn.datasets import load_tinyshakespeare
+
+
+@dataclass
+class Config:
+    vocab_size: int = 65
+    block_size: int = 32  # characters of context
+    n_embd: int = 64
+    n_head: int = 4
+    n_layer: int = 2
+    dropout: float = 0.0
+
+
+class CausalSelfAttention(nn.Module):
+    """n_head heads of attention in which each position sees itself and the ones before."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.n_head = config.n_head
+        self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd)  # query, key, value at once
+        self.proj = nn.Linear(config.n_embd, config.n_embd)
+        self.dropout = config.dropout
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, heads, T, C/heads)
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        dropout = self.dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=True)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)  # the heads side by side again
+        return self.proj(y)
+
+
+class Block(nn.Module):
+    """Attention (tokens talk to each other), then a feed-forward part (each token thinks
+    alone); each reads a LayerNorm of the stream and adds its result back to it."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(config.n_embd)
+        self.attn = CausalSelfAttention(config)
+        self.ln_2 = nn.LayerNorm(config.n_embd)
+        self.mlp = nn.Sequential(
+            nn.Linear(config.n_embd, 4 * config.n_embd),
+            nn.ReLU(),
+            nn.Linear(4 * config.n_embd, config.n_embd),
+            nn.Dropout(config.dropout),
+        )
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        x = x + self.mlp(self.ln_2(x))
+        return x
+
+
+class GPT(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.token_embedding = nn.Embedding(config.vocab_size, config.n_embd)
+        self.position_embedding = nn.Embedding(config.block_size, config.n_embd)
+        self.blocks = nn.Sequential(*[Block(config) for _ in range(config.n_layer)])
+        self.ln_f = nn.LayerNorm(config.n_embd)
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size)
+
+    def forward(self, idx, targets=None):
+        B, T = idx.size()
+        positions = torch.arange(T)
+        x = self.token_embedding(idx) + self.position_embedding(positions)
+        logits = self.lm_head(self.ln_f(self.blocks(x)))
+        if targets is None:
+            return logits, None
+        loss = F.cross_entropy(logits.view(B * T, -1), targets.view(B * T))
+        return logits, loss
+
+    @torch.no_grad()
+    def generate(self, idx, max_new_tokens, rng):
+        """idx (B, T) extended by max_new_tokens characters, each drawn from the model's
+        next-character distribution given (at most) the last block_size ones."""
+        for _ in range(max_new_tokens):
+            context = idx[:, -self.config.block_size :]
+            logits, _ = self(context)
+            probs = F.softmax(logits[:, -1, :], dim=-1).numpy().astype(np.float64)
+            choice = [rng.choice(len(p), p=p / p.sum()) for p in probs]
+            idx = torch.cat((idx, torch.tensor(choice).view(-1, 1)), dim=1)
+        return idx
+
+
+def fit(model, optimizer, batches):
+    """One AdamW step per (x, y) batch; returns the training loss of each step."""
+    model.train()
+    losses = []
+    for x, y in batches:
+        _, loss = model(x, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+@torch.no_grad()
+def estimate_loss(model, batches):
+    """The mean loss over the given batches, in eval mode."""
+    model.eval()
+    losses = [model(x, y)[1].item() for x, y in batches]
+    model.train()
+    return sum(losses) / len(losses)
+
+
+# ----- the demo around the program --------------------------------------------------------------
+
+
+@dataclass
+class Corpus:
+    chars: list[str]
+    train: np.ndarray  # character indices
+    val: np.ndarray
+
+    def encode(self, text: str) -> list[int]:
+        index = {c: i for i, c in enumerate(self.chars)}
+        return [index[c] for c in text]
+
+    def decode(self, indices) -> str:
+        return "".join(self.chars[i] for i in indices)
+
+
+def load_corpus() -> Corpus:
+    """tinyshakespeare as character indices, the first 90 % to train on and the rest held out."""
+    text = load_tinyshakespeare()
+    chars = sorted(set(text))
+    # index every character at once: a table from byte value to index (the text is ASCII)
+    table = np.zeros(128, np.int64)
+    table[[ord(c) for c in chars]] = np.arange(len(chars))
+    data = table[np.frombuffer(text.encode("ascii"), np.uint8)]
+    cut = int(0.9 * len(data))
+    return Corpus(chars, data[:cut], data[cut:])
+
+
+def random_batches(data, count, batch_size, block_size, rng):
+    """`count` batches of `batch_size` random windows: (x, y) with y x shifted by one."""
+    for _ in range(count):
+        starts = rng.integers(0, len(data) - block_size - 1, batch_size)
+        windows = np.stack([data[s : s + block_size + 1] for s in starts])
+        x, y = np.ascontiguousarray(windows[:, :-1]), np.ascontiguousarray(windows[:, 1:])
+        yield torch.tensor(x), torch.tensor(y)
+
+
+@dataclass
+class Result:
+    losses: list[float]
+    val_loss: float
+    sample: str
+    seconds: float
+    pictures: list[Path] = field(default_factory=list)
+
+
+def plot_losses(losses: list[float], val_losses: list[tuple[int, float]], path: Path) -> Path:
+    figure = new_figure(6.4, 3.6)
+    axes = figure.add_subplot()
+    steps = np.arange(1, len(losses) + 1)
+    axes.plot(steps, losses, color="#9ecae1", linewidth=0.8, label="training batch")
+    window = min(50, len(losses))
+    smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+    axes.plot(steps[window - 1 :], smooth, color="#2171b5", label=f"mean of {window} steps")
+    if val_losses:
+        at, values = zip(*val_losses)
+        axes.plot(at, values, "o-", color="#d94801", label="held-out text")
+    axes.axhline(math.log(65), color="#888888", linestyle=":", label="uniform guess, ln 65")
+    axes.set_xlabel("step")
+    axes.set_ylabel("cross-entropy (nats per character)")
+    axes.set_title("A character-level GPT on tinyshakespeare")
+    axes.legend()
+    axes.grid(True, alpha=0.3)
+    return save(figure, path)
+
+
+def draw_attention_block(model: GPT, corpus: Corpus, out: Path) -> list[Path]:
+    """The graph of the first block's attention on 4 characters, with its gradients."""
+    x = torch.tensor([corpus.encode("ROMEO")[:4]])
+    hidden = model.token_embedding(x) + model.position_embedding(torch.arange(4))
+    hidden = hidden.detach()
+    hidden.name = "x"
+    attention = model.blocks[0].attn
+    out_tensor = attention(model.blocks[0].ln_1(hidden)).sum()
+    out_tensor.backward(retain_all_grads=True)
+    model.zero_grad()
+    try:
+        return [torch.render_graph(out_tensor, out / "gpt_attention_graph.svg")]
+    except torch.GraphvizNotFoundError as error:
+        print(f"no graph picture: {error}")
+        return []
+
+
+def main(argv: list[str] | None = None) -> Result:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=500, help="AdamW steps")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--sample-length", type=int, default=300, help="characters to write")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "output", help="output folder"
+    )
+    args = parser.parse_args(argv)
+
+    corpus = load_corpus()
+    config = Config(vocab_size=len(corpus.chars))
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    model = GPT(config)
+    optimizer = nn.optim.AdamW(model.parameters(), lr=args.lr)
+    count = sum(p.numel() for p in model.parameters())
+    print(f"GPT: {config.n_layer} blocks, {config.n_head} heads, {count:,} parameters")
+
+    def held_out():
+        return estimate_loss(model, random_batches(corpus.val, 4, 32, config.block_size, rng))
+
+    start = time.perf_counter()
+    losses: list[float] = []
+    val_losses = [(0, held_out())]
+    print(f"step     0: held-out loss {val_losses[0][1]:.3f} (ln 65 = {math.log(65):.3f})")
+    every = max(1, args.steps // 5)
+    while len(losses) < args.steps:
+        count = min(every, args.steps - len(losses))
+        batches = random_batches(corpus.train, count, args.batch_size, config.block_size, rng)
+        losses += fit(model, optimizer, batches)
+        val_losses.append((len(losses), held_out()))
+        recent = np.mean(losses[-count:])
+        print(
+            f"step {len(losses):5d}: training loss {recent:.3f}, held-out {val_losses[-1][1]:.3f}"
+        )
+    seconds = time.perf_counter() - start
+    print(f"trained in {seconds:.1f} s")
+
+    prompt = torch.tensor([corpus.encode("\n")])
+    sample = corpus.decode(model.generate(prompt, args.sample_length, rng)[0].tolist())
+    print("A sample:\n" + sample.strip())
+
+    pictures = []
+    try:
+        pictures.append(plot_losses(losses, val_losses, args.out / "gpt_losses.png"))
+    except PictureUnavailable as error:
+        print(f"no picture gpt_losses.png: {error}")
+    pictures += draw_attention_block(model, corpus, args.out)
+    for path in pictures:
+        print(f"wrote {path}")
+    return Result(losses, val_losses[-1][1], sample, seconds, pictures)
+
+
+if __name__ == "__main__":
+    main()
