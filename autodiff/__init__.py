@@ -8,6 +8,7 @@ from autodiff import accelerator, cuda
 from autodiff import aliases as _aliases
 from autodiff import numpy as numpy  # the numpy-speaking namespace, kept out of `import *`
 from autodiff.anomaly import detect_anomaly
+from autodiff.composite import einsum
 from autodiff.creation import (
     arange,
     as_tensor,
@@ -81,6 +82,7 @@ __all__ = [
     "detect_anomaly",
     "device",
     "draw_graph",
+    "einsum",
     "enable_grad",
     "eye",
     "from_numpy",

@@ -675,3 +675,53 @@ def power(input: Any, exponent: Any) -> Tensor:
     if isinstance(input, Tensor) or not isinstance(exponent, Tensor):
         return as_tensor(input) ** exponent
     return input**exponent
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Sums of products named by letters, as PyTorch's einsum: einsum("bij,bjk->bik", a, b)
+    (the operands may also come as one list). Every dim gets a letter: no '...', and no
+    letter twice in one operand."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: equation {equation!r}; expected a string such as 'ij,jk->ik'")
+    tensors = _common_dtype(operands)
+    return Tensor.apply(linalg.einsum, *tensors, subscripts=equation)
+
+
+def _scatter_index(x: Tensor, dim: int, index: Any, op: str) -> tuple[np.ndarray, ...]:
+    """The index tuple that puts src[i, j, ...] at x[index[i, j, ...], j, ...] (for dim 0)."""
+    index = np.asarray(_operand(index))
+    if index.dtype.kind not in "iu" or index.ndim != x.ndim:
+        raise ShapeError(
+            f"{op}: index of shape {index.shape} and dtype {index.dtype} for a tensor of shape "
+            f"{x.shape}; expected an integer index with the same number of dims"
+        )
+    dim = normalize_axes(dim, x.ndim, op)[0]
+    if index.size and (index.min() < -x.shape[dim] or index.max() >= x.shape[dim]):
+        raise IndexError(
+            f"{op}: index holds {index.min()}..{index.max()} for dim {dim} of size "
+            f"{x.shape[dim]}; expected indices in 0..{x.shape[dim] - 1}"
+        )
+    grid = np.indices(index.shape, sparse=True)
+    return tuple(index if d == dim else grid[d] for d in range(x.ndim))
+
+
+def _scattered(x: Tensor, dim: int, index: Any, src: Any, op: str, accumulate: bool) -> Tensor:
+    where = _scatter_index(x, dim, index, op)
+    shape = np.broadcast_shapes(*(np.shape(w) for w in where))
+    if isinstance(src, Tensor) and src.ndim:
+        src = src[tuple(slice(0, n) for n in shape)]  # PyTorch reads the index's extent
+        if src.dtype != x.dtype:
+            src = src.astype(x.dtype)
+    return Tensor.apply(shape_ops.index_put, x, src, index=where, accumulate=accumulate)
+
+
+def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    """A copy of x with src[i][j] written at [index[i][j]][j] (for dim 0), or `value` there."""
+    return _scattered(x, dim, index, value if src is None else src, "scatter", False)
+
+
+def scatter_add(x: Tensor, dim: int, index: Any, src: Any) -> Tensor:
+    """A copy of x with src[i][j] added at [index[i][j]][j] (for dim 0); repeats add up."""
+    return _scattered(x, dim, index, src, "scatter_add", True)

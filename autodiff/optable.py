@@ -281,5 +281,7 @@ TABLE = [
     Op("new_tensor", composite.new_tensor, function=False),
     Op("type", composite.type_or_convert, function=False),
     Op("type_as", composite.type_as, function=False),
+    Op("scatter", composite.scatter, inplace=True),
+    Op("scatter_add", composite.scatter_add, inplace=True),
 ]
 # fmt: on

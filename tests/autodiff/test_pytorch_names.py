@@ -179,6 +179,30 @@ CASES = {
     "clamp_": (lambda lib, x: (x * 1.0).clamp_(-0.5, 0.5), [A]),
     "fill_": (lambda lib, x: (x * 1.0).fill_(x[0, 0] * 2), [A]),
     "eye": (lambda lib: (lib.eye(3), lib.eye(2, 4, dtype=lib.float64)), []),
+    "einsum_matmul": (lambda lib, x, y: lib.einsum("ij,jk->ik", x, y), [A, B]),
+    "einsum_batch": (
+        lambda lib, x, y: lib.einsum("bij,bkj->bik", x, y),
+        [BATCH, BATCH[:, ::-1].copy()],
+    ),
+    "einsum_sum_and_outer": (lambda lib, x, v: lib.einsum("ij,k->jk", x, v), [A, V]),
+    "einsum_implicit_list": (lambda lib, x, y: lib.einsum("ij,jk", [x, y]), [A, B]),
+    "einsum_dot": (lambda lib, x, v: lib.einsum("ij,j->", x, v), [A, V]),
+    "scatter_add": (
+        lambda lib, x, s: lib.scatter_add(x, 0, lib.tensor([[0, 1, 2, 0], [2, 2, 0, 1]]), s),
+        [A, B[:2, :4].copy()],
+    ),
+    "scatter_method_dim1": (
+        lambda lib, x, s: x.scatter(1, lib.tensor([[3, 1], [0, 2], [2, 1]]), s),
+        [A, B[:3, :2].copy()],
+    ),
+    "scatter_value_inplace": (
+        lambda lib, x: (x * 1.0).scatter_(1, lib.tensor([[3], [0], [2]]), 2.5),
+        [A],
+    ),
+    "scatter_add_inplace": (
+        lambda lib, x, s: (x * 1.0).scatter_add_(0, lib.tensor([[1, 1, 1, 1]]), s),
+        [A, B[:1, :4].copy()],
+    ),
 }
 
 
@@ -471,5 +495,13 @@ def test_the_remaining_bad_input_raises_the_library_error():
         autodiff.bincount(autodiff.tensor([1, -1]))
     with pytest.raises(TypeError, match="type: unknown type 'torch.Nothing'"):
         x.type("torch.Nothing")
+    with pytest.raises(ShapeError, match="einsum: term 'ii' of 'ii->i'; expected letters"):
+        autodiff.einsum("ii->i", x)
+    with pytest.raises(ShapeError, match="einsum: '...ij' uses '...'"):
+        autodiff.einsum("...ij", x)
+    with pytest.raises(ShapeError, match="einsum: 'ij,jk->ik' on shapes \\(3, 4\\), \\(3, 4\\)"):
+        autodiff.einsum("ij,jk->ik", x, x)
+    with pytest.raises(IndexError, match="scatter_add: index holds 0..5 for dim 0 of size 3"):
+        x.scatter_add(0, autodiff.tensor([[0, 5, 1, 1]]), x)
     with pytest.raises(GradientError, match="clamp_: in-place change of a Tensor that requires"):
         autodiff.tensor(A, requires_grad=True).clamp_(0, 1)
