@@ -660,6 +660,29 @@ def fill_(x: Tensor, value: Any) -> Tensor:
     return x
 
 
+class Histogram(NamedTuple):
+    """What histogram returns: the counts and the bins' edges (PyTorch's fields)."""
+
+    hist: Tensor
+    bin_edges: Tensor
+
+
+def histogram(
+    x: Tensor,
+    bins: Any = 100,
+    *,
+    range: tuple[float, float] | None = None,
+    weight: Any = None,
+    density: bool = False,
+) -> Histogram:
+    """(hist, bin_edges): counts (or summed weights) of the values in `bins` equal bins over
+    `range` (the data's by default), or in the bins between the edges a 1-D tensor gives."""
+    edges = _operand(bins) if isinstance(bins, Tensor) else bins
+    weights = None if weight is None else np.asarray(_operand(weight))
+    hist, edges = np.histogram(x._value, bins=edges, range=range, weights=weights, density=density)
+    return Histogram(Tensor._wrap(hist.astype(x.dtype)), Tensor._wrap(edges.astype(x.dtype)))
+
+
 def remainder(x: Tensor, other: Any) -> Tensor:
     """x % other: the remainder with the divisor's sign (Python's %)."""
     return x % other

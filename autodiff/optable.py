@@ -266,6 +266,7 @@ TABLE = [
     Op("bincount", composite.bincount),
     Op("unique", composite.unique),
     Op("histc", composite.histc),
+    Op("histogram", composite.histogram),
     Op("expand", shaping.expand, function=False),
     Op("narrow", shaping.narrow),
     Op("roll", shaping.roll),

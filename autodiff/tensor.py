@@ -20,7 +20,7 @@ from autodiff.ops import compare, elementwise, linalg
 from autodiff.ops import shape as shape_ops
 from autodiff.primitive import Primitive
 from autodiff.promotion import DIMENSIONED, NUMBER, ZERO_DIM, number_dtype, result_dtype
-from autodiff.size import ElementCount
+from autodiff.size import ElementCount, Size
 
 _default_dtype = np.dtype(np.float32)
 
@@ -244,8 +244,9 @@ class Tensor:
     # ----- properties ---------------------------------------------------------------------
 
     @property
-    def shape(self) -> Shape:
-        return self._value.shape
+    def shape(self) -> Size:
+        """The dims, as PyTorch's torch.Size (a tuple): print(x.shape) shows Size([2, 3])."""
+        return Size(self._value.shape)
 
     @property
     def ndim(self) -> int:

@@ -888,6 +888,15 @@ def dropout2d(
         raise ValueError("dropout2d: inplace=True is not supported; expected inplace=False")
     _check_probability(p, "dropout2d")
     x = autodiff.as_tensor(input)
+    if x.ndim == 2:  # PyTorch drops single elements of a 2-D input, with a warning
+        warnings.warn(
+            f"dropout2d: input {x.shape} has no spatial dims, so single elements are dropped "
+            f"(as F.dropout does), as PyTorch does; expected (N, C, H, W) or (C, H, W), or "
+            f"dropout for 2-D input",
+            UserWarning,
+            stacklevel=2,
+        )
+        return dropout(x, p, training, generator=generator)
     if x.ndim not in (3, 4):
         raise ShapeError(f"dropout2d: input {x.shape}; expected (N, C, H, W) or (C, H, W)")
     if not training or p == 0:

@@ -458,6 +458,10 @@ def test_counting_functions_match_pytorch():
             lib.unique(lib.tensor([[1, 2], [1, 2], [0, 5]]), dim=0),
             lib.histc(lib.tensor(weights), bins=4),
             lib.histc(lib.tensor(weights), bins=3, min=0.0, max=1.5),
+            *lib.histogram(lib.tensor(weights), bins=3),
+            *lib.tensor(weights).histogram(
+                lib.tensor([0.0, 1.2, 5.0], dtype=lib.float64), weight=lib.tensor(weights)
+            ),
         ]
         results = [(t.numpy().tolist(), str(t.dtype).removeprefix("torch.")) for t in found]
         if lib is autodiff:

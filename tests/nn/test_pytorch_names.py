@@ -325,3 +325,14 @@ def test_inference_mode_and_accelerator_as_pytorch():
         assert not predict(x).requires_grad
     assert autodiff.accelerator.is_available() is False
     assert autodiff.accelerator.current_accelerator() is None
+
+
+def test_dropout2d_on_a_2d_input_drops_elements_with_a_warning_as_pytorch():
+    x = autodiff.ones(50, 40)
+    for lib, t in ((nn, x), (torch.nn, torch.ones(50, 40))):
+        with pytest.warns(UserWarning, match="dropout2d"):
+            out = lib.Dropout2d(0.5)(t)
+        values = out.numpy()
+        assert set(np.unique(values)) == {0.0, 2.0}
+        assert 0.3 < (values == 0).mean() < 0.7
+        assert (values == 0).any(axis=1).sum() > 45  # single elements, not whole rows
