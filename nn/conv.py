@@ -175,10 +175,7 @@ class Conv1d(Module):
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
         self.weight = Parameter(np.empty(shape, dtype))
         self.bias = Parameter(np.empty(self.out_channels, dtype)) if bias else None
-        initialisers.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(math.prod(shape[1:]))
-            initialisers.uniform_(self.bias, -bound, bound)
+        initialisers.pytorch_default_(self.weight, self.bias)
 
     def forward(self, input: Any) -> Tensor:
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
