@@ -299,9 +299,9 @@ class OneCycleLR(LRScheduler):
 
     def _apply(self) -> None:
         step = self.last_epoch
-        if step >= self.total_steps:
+        if step > self.total_steps:  # PyTorch's bound: total_steps steps after the first
             raise ValueError(
-                f"OneCycleLR: stepped {step + 1} times for total_steps={self.total_steps}; "
+                f"OneCycleLR: stepped {step} times for total_steps={self.total_steps}; "
                 f"expected at most total_steps steps (one per batch)"
             )
         anneal = self._cosine if self.anneal_strategy == "cos" else self._linear

@@ -59,7 +59,7 @@ SCHEDULES = {
 def test_scheduler_sets_pytorchs_rates_and_momenta(name, kind):
     ours, theirs = _optimizers(kind)
     schedulers = [SCHEDULES[name](nn.optim, ours), SCHEDULES[name](torch.optim, theirs)]
-    steps = 11 if name.startswith("OneCycle") else 9
+    steps = 12 if name.startswith("OneCycle") else 9  # OneCycleLR: up to total_steps
     for _ in range(steps):
         ours_now, theirs_now = _rates_and_momenta(ours, kind), _rates_and_momenta(theirs, kind)
         np.testing.assert_allclose(ours_now, theirs_now, rtol=1e-12)
@@ -68,6 +68,9 @@ def test_scheduler_sets_pytorchs_rates_and_momenta(name, kind):
         _step(theirs, torch)
         for scheduler in schedulers:
             scheduler.step()
+    np.testing.assert_allclose(
+        _rates_and_momenta(ours, kind), _rates_and_momenta(theirs, kind), rtol=1e-12
+    )
 
 
 def _rates_and_momenta(optimizer, kind):
@@ -116,8 +119,15 @@ def test_scheduler_errors_name_the_scheduler():
         nn.optim.LinearLR(optimizer, start_factor=0)
     with pytest.raises(ValueError, match="ReduceLROnPlateau: factor=1.5"):
         nn.optim.ReduceLROnPlateau(optimizer, factor=1.5)
-    scheduler = nn.optim.OneCycleLR(optimizer, max_lr=0.1, total_steps=2)
-    _step(optimizer, autodiff)
-    scheduler.step()
-    with pytest.raises(ValueError, match="OneCycleLR: stepped 3 times for total_steps=2"):
+    schedulers = [
+        nn.optim.OneCycleLR(optimizer, max_lr=0.1, total_steps=2),
+        torch.optim.lr_scheduler.OneCycleLR(_optimizers("SGD")[1], max_lr=0.1, total_steps=2),
+    ]
+    for scheduler in schedulers:
+        _step(scheduler.optimizer, autodiff if scheduler is schedulers[0] else torch)
         scheduler.step()
+        scheduler.step()  # PyTorch allows total_steps steps after the one made at creation
+    with pytest.raises(ValueError, match="OneCycleLR: stepped 3 times for total_steps=2"):
+        schedulers[0].step()
+    with pytest.raises(ValueError, match="Tried to step 3 times"):
+        schedulers[1].step()
