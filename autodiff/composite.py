@@ -398,7 +398,7 @@ def any_nonzero(x: Tensor, dim: Axis = None, keepdim: bool = False, **spelling: 
 
 
 def allclose(
-    x, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    x: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
 ) -> bool:
     """Whether |x - other| <= atol + rtol·|other| everywhere (shapes broadcast)."""
     other = other._value if isinstance(other, Tensor) else other
@@ -411,7 +411,8 @@ def topk(
     """The k largest (or smallest) values along `dim` and their indices; the gradient
     goes to the elements picked.
     """
-    x = x.reshape(1) if x.ndim == 0 else x
+    scalar = x.ndim == 0
+    x = x.reshape(1) if scalar else x
     axis = normalize_axes(dim, x.ndim, "topk")[0]
     if not 0 <= k <= x.shape[axis]:
         raise IndexError(
@@ -428,7 +429,7 @@ def topk(
         order = np.take_along_axis(order, nan_first, axis)
     indices = np.take(order, np.arange(k), axis=axis)
     values = x.take_along_axis(indices, axis)
-    if x.ndim == 0:
+    if scalar:
         return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
     return ValuesIndices(values, Tensor._wrap(indices.astype(np.int64)))
 
@@ -450,7 +451,7 @@ def new_empty(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = Fa
 
 
 def new_full(
-    x, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False
+    x: Tensor, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """A tensor of `size` filled with `fill_value`, in x's dtype (unless given)."""
     full = _new(x, np.zeros, (size,), dtype, False, "new_full")
@@ -553,11 +554,12 @@ def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
     """(values, indices) sorted along `dim`; equal values keep their order."""
-    x = x.reshape(1) if x.ndim == 0 else x
+    scalar = x.ndim == 0
+    x = x.reshape(1) if scalar else x
     axis = normalize_axes(dim, x.ndim, "sort")[0]
     indices = _order(x, axis, descending)
     values = x.take_along_axis(indices, axis)
-    if x.ndim == 0:
+    if scalar:
         return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
     return ValuesIndices(values, Tensor._wrap(indices))
 

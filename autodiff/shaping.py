@@ -194,7 +194,6 @@ def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         raise ShapeError(
             f"roll: {len(shifts)} shifts for {len(dims)} dims; expected one shift per dim"
         )
-    x = x
     for shift, dim in zip(shifts, dims):
         dim = normalize_axes(dim, x.ndim, "roll")[0]
         n = x.shape[dim]

@@ -130,6 +130,7 @@ CASES = {
     "topk": (lambda lib, x: lib.topk(x, 2), [A]),
     "topk_smallest_dim0": (lambda lib, x: x.topk(2, dim=0, largest=False), [A]),
     "topk_fields": (lambda lib, x: (x.topk(3).values, x.topk(3).indices), [V]),
+    "topk_and_sort_0d": (lambda lib, x: (*x.sum().topk(1), *lib.sort(x.sum())), [V]),
     "roll": (lambda lib, x: lib.roll(x, 1), [A]),
     "roll_dim": (lambda lib, x: x.roll(-1, 1), [A]),
     "roll_dims": (lambda lib, x: lib.roll(x, (1, 2), (0, 1)), [A]),
