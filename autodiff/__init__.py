@@ -28,6 +28,7 @@ from autodiff.draw import GraphvizNotFoundError, draw_graph, render_graph
 from autodiff.dtypes import *  # noqa: F403 - float32, long, ...
 from autodiff.dtypes import BUILTIN_NAMES as _BUILTIN_NAMES
 from autodiff.dtypes import __all__ as _dtypes
+from autodiff.dtypes import get_default_dtype, set_default_dtype
 from autodiff.errors import DTypeError, GradientError, ShapeError
 from autodiff.functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from autodiff.functions import *  # noqa: F403 - the ops as free functions
@@ -38,12 +39,10 @@ from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, 
 from autodiff.primitive import Context, Sample, constant, primitive
 from autodiff.random import (
     Generator,
-    bernoulli,
     default_generator,
     get_rng_state,
     initial_seed,
     manual_seed,
-    multinomial,
     normal,
     rand,
     rand_like,
@@ -59,7 +58,7 @@ from autodiff.serialization import load, load_arrays, save
 from autodiff.size import Size
 from autodiff.surfaces import ops_for
 from autodiff.tape import enable_grad, inference_mode, is_grad_enabled, no_grad, scope
-from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
+from autodiff.tensor import Tensor
 from autodiff.threads import get_num_threads, set_num_threads
 from autodiff.watch import BackwardWatch, watch_backward
 
@@ -151,10 +150,8 @@ __all__ = [
     "randint_like",
     "rand_like",
     "normal",
-    "multinomial",
     "initial_seed",
     "get_rng_state",
-    "bernoulli",
     *_dtypes,
     *_functions,
 ]

@@ -10,26 +10,18 @@ import builtins
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-import numpy as np
+import numpy as np  # numpy's sort, unique, histogram, tri, ...: beyond xp's names
 
-from autodiff import promotion
-from autodiff.broadcast import Axis, normalize_axes
+from autodiff import promotion, xp
+from autodiff.broadcast import Axis, Shape, normalize_axes
 from autodiff.creation import as_tensor
-from autodiff.errors import ShapeError
+from autodiff.errors import DTypeError, ShapeError
+from autodiff.inplace import _operand, mark, records
 from autodiff.ops import compare, elementwise, layers, linalg, loss, reduce
 from autodiff.ops import shape as shape_ops
-from autodiff.spelling import correction as _correction
+from autodiff.promotion import check_same_dtype
 from autodiff.spelling import torch_dims
-from autodiff.tensor import (
-    _TYPE_NAMES,
-    Tensor,
-    _check_ranks,
-    _mask,
-    _operand,
-    check_same_dtype,
-    floating,
-    promoted,
-)
+from autodiff.tensor import Tensor, floating, promoted
 
 
 class ValuesIndices(NamedTuple):
@@ -52,72 +44,36 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return x.sum(axis=axis, keepdims=keepdims) / _count(x, axis)
 
 
-def var(
-    x: Tensor,
-    dim: Axis = None,
-    unbiased: bool | None = None,
-    keepdim: bool = False,
-    *,
-    correction: float | None = None,
-    axis: Axis = None,
-    keepdims: Any = None,
-    ddof: float | None = None,
-) -> Tensor:
-    """Σ(x - mean)² / (n - correction): unbiased (correction=1) by default, as in PyTorch;
-    unbiased=False, correction=0 or ddof=0 for the population variance.
-    """
-    axis, keepdims = torch_dims("var", dim, keepdim, axis, keepdims)
-    divisor = _count(x, axis) - _correction(unbiased, correction, ddof)
+def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: float = 1) -> Tensor:
+    """Σ(x - mean)² / (n - ddof) over `axis`."""
     deviation = x - x.mean(axis=axis, keepdims=True)
-    return (deviation * deviation).sum(axis=axis, keepdims=keepdims) / divisor
+    return (deviation * deviation).sum(axis=axis, keepdims=keepdims) / (_count(x, axis) - ddof)
 
 
-def std(
-    x: Tensor,
-    dim: Axis = None,
-    unbiased: bool | None = None,
-    keepdim: bool = False,
-    *,
-    correction: float | None = None,
-    axis: Axis = None,
-    keepdims: Any = None,
-    ddof: float | None = None,
-) -> Tensor:
-    """Square root of var, unbiased by default as in PyTorch (one primitive: its gradient
-    is 0 where all values are equal).
-    """
-    axis, keepdims = torch_dims("std", dim, keepdim, axis, keepdims)
-    ddof = _correction(unbiased, correction, ddof)
+def std(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: float = 1) -> Tensor:
+    """√var, as one primitive: its gradient is 0 where all values are equal."""
     return Tensor.apply(reduce.std, floating(x), axis=axis, keepdims=keepdims, ddof=ddof)
 
 
-def max(
-    x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+def extreme(
+    x: Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    axis: Axis = None,
+    keepdims: Any = None,
+    op: str = "max",
 ) -> Any:
-    """max() is the largest value (0-d); max(dim) is (values, indices) along dim, as in
-    PyTorch; max(other_tensor) is the elementwise maximum. amax reduces several dims.
+    """max (or min, by `op`) with PyTorch's three meanings: max() is the largest value (0-d);
+    max(dim) is (values, indices) along dim; max(other_tensor) is the elementwise maximum.
     """
     if isinstance(dim, Tensor):
-        return Tensor.apply(elementwise.maximum, *promoted(x, dim))
-    return _extreme(x, "max", dim, keepdim, axis, keepdims)
-
-
-def min(
-    x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-) -> Any:
-    """min() is the smallest value (0-d); min(dim) is (values, indices) along dim, as in
-    PyTorch; min(other_tensor) is the elementwise minimum. amin reduces several dims.
-    """
-    if isinstance(dim, Tensor):
-        return Tensor.apply(elementwise.minimum, *promoted(x, dim))
-    return _extreme(x, "min", dim, keepdim, axis, keepdims)
-
-
-def _extreme(x: Tensor, op: str, dim: Any, keepdim: bool, axis: Axis, keepdims: Any) -> Any:
+        pick = elementwise.maximum if op == "max" else elementwise.minimum
+        return Tensor.apply(pick, *promoted(x, dim))
     axis, keepdims = torch_dims(op, dim, keepdim, axis, keepdims)
     if axis is None:
         return Tensor.apply(reduce.max if op == "max" else reduce.min, x)
-    if not isinstance(axis, (int, np.integer)):
+    if not isinstance(axis, (int, xp.integer)):
         raise ShapeError(f"{op}: dim {axis!r}; expected one integer dim (amax/amin reduce several)")
     scalar = x.ndim == 0
     if scalar:
@@ -147,7 +103,7 @@ def prod(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         axis = axes[0]
     lead = (slice(None),) * axis
     if x.shape[axis] == 0:
-        return Tensor._wrap(np.prod(x._value, axis=axis, keepdims=keepdims))
+        return Tensor._wrap(xp.prod(x._value, axis=axis, keepdims=keepdims))
     while x.shape[axis] > 1:
         half = x.shape[axis] // 2
         pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]
@@ -179,15 +135,15 @@ def norm(
     if not isinstance(p, (int, float)) or isinstance(p, bool) or p <= 0:
         raise ValueError(f"norm: p={p!r}; expected a positive number, inf or 'fro'")
     magnitude = x.abs()
-    if p == np.inf:
+    if p == xp.inf:
         return magnitude.amax(axis=axis, keepdims=keepdims)
     if p == 1:
         return magnitude.sum(axis=axis, keepdims=keepdims)
     # Divided by the largest |x| first, so that powers of 1e-200 or 1e200 neither underflow
     # nor overflow; the norm is homogeneous, so with that scale held constant every
     # derivative is unchanged.
-    peak = np.abs(x._value).max(axis=axis, keepdims=True, initial=0)
-    scale = np.where((peak > 0) & np.isfinite(peak), peak, 1).astype(x.dtype)
+    peak = xp.abs(x._value).max(axis=axis, keepdims=True, initial=0)
+    scale = xp.where((peak > 0) & xp.isfinite(peak), peak, 1).astype(x.dtype)
     scaled = x / scale
     power = scaled * scaled if p == 2 else scaled.abs() ** p
     total = power.sum(axis=axis, keepdims=keepdims)
@@ -324,7 +280,7 @@ def nelement(x: Tensor) -> int:
 
 def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
     """`value` where `mask` is True, else x; mask broadcasts to x's shape."""
-    mask = _mask("masked_fill", mask, x.shape)
+    mask = boolean_mask("masked_fill", mask, x.shape)
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise ShapeError(
@@ -336,15 +292,15 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
 
 def masked_fill_(x: Tensor, mask: Any, value: Any) -> Tensor:
     """masked_fill in place (recorded where a gradient needs it, as in PyTorch)."""
-    mask = _mask("masked_fill_", mask, x.shape)
-    if x._records(value):
+    mask = boolean_mask("masked_fill_", mask, x.shape)
+    if records(x, value):
         if isinstance(value, Tensor) and value.ndim != 0:
             raise ShapeError(
                 f"masked_fill_: value of shape {value.shape}; expected a number or a 0-d tensor"
             )
         x[np.broadcast_to(mask, x.shape)] = value
         return x
-    x._inplace("masked_fill_")
+    mark(x, "masked_fill_")
     np.copyto(x._value, _operand(value), where=mask, casting="unsafe")
     return x
 
@@ -371,7 +327,7 @@ def _triangle(x: Tensor, op: str, diagonal: int, lower: bool) -> Tensor:
 
 def mm(x: Tensor, mat2: Any) -> Tensor:
     """The matrix product of two 2-D tensors (no broadcasting, unlike matmul)."""
-    _check_ranks("mm", (x, mat2), (2, 2))
+    check_ranks("mm", (x, mat2), (2, 2))
     return x @ mat2
 
 
@@ -478,9 +434,9 @@ def type_or_convert(x: Tensor, dtype: Any = None) -> Any:
     """Without dtype PyTorch's type name ('torch.FloatTensor'); with one, the values
     converted (as x.to(dtype)); a name such as 'torch.LongTensor' works too."""
     if dtype is None:
-        return f"torch.{_TYPE_NAMES.get(x.dtype, str(x.dtype))}"
+        return f"torch.{TYPE_NAMES.get(x.dtype, str(x.dtype))}"
     if isinstance(dtype, str):
-        names = {f"torch.{name}": key for key, name in _TYPE_NAMES.items()}
+        names = {f"torch.{name}": key for key, name in TYPE_NAMES.items()}
         if dtype not in names:
             raise TypeError(f"type: unknown type {dtype!r}; expected e.g. 'torch.FloatTensor'")
         dtype = names[dtype]
@@ -582,7 +538,7 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
 
 def bmm(x: Tensor, mat2: Any) -> Tensor:
     """Batched matrix products of (b, n, m) and (b, m, p) tensors."""
-    _check_ranks("bmm", (x, mat2), (3, 3))
+    check_ranks("bmm", (x, mat2), (3, 3))
     if x.shape[0] != np.shape(_operand(mat2))[0]:
         raise ShapeError(
             f"bmm: batches of {x.shape[0]} and {np.shape(_operand(mat2))[0]}; expected "
@@ -593,7 +549,7 @@ def bmm(x: Tensor, mat2: Any) -> Tensor:
 
 def outer(x: Tensor, vec2: Any) -> Tensor:
     """The outer product of two 1-D tensors: out[i, j] = x[i]·vec2[j]."""
-    _check_ranks("outer", (x, vec2), (1, 1))
+    check_ranks("outer", (x, vec2), (1, 1))
     other = vec2 if isinstance(vec2, Tensor) else Tensor(vec2)
     return x.reshape(-1, 1) * other.reshape(1, -1)
 
@@ -684,10 +640,10 @@ def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
 
 def fill_(x: Tensor, value: Any) -> Tensor:
     """Every element set to `value`, in place."""
-    if x._records(value):
+    if records(x, value):
         x[...] = value
         return x
-    x._inplace("fill_")
+    mark(x, "fill_")
     x._value[...] = _operand(value)
     return x
 
@@ -780,3 +736,43 @@ def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = No
 def scatter_add(x: Tensor, dim: int, index: Any, src: Any) -> Tensor:
     """A copy of x with src[i][j] added at [index[i][j]][j] (for dim 0); repeats add up."""
     return _scattered(x, dim, index, src, "scatter_add", True)
+
+
+TYPE_NAMES = {
+    np.dtype(np.float32): "FloatTensor",
+    np.dtype(np.float64): "DoubleTensor",
+    np.dtype(np.float16): "HalfTensor",
+    np.dtype(np.int64): "LongTensor",
+    np.dtype(np.int32): "IntTensor",
+    np.dtype(np.int16): "ShortTensor",
+    np.dtype(np.int8): "CharTensor",
+    np.dtype(np.uint8): "ByteTensor",
+    np.dtype(np.bool_): "BoolTensor",
+}
+
+
+def boolean_mask(op: str, mask: Any, shape: Shape) -> np.ndarray:
+    """A boolean mask that broadcasts to `shape` (it must not enlarge it), as an array."""
+    mask = np.asarray(mask._value if isinstance(mask, Tensor) else mask)
+    if mask.dtype != np.bool_:
+        raise DTypeError(f"{op}: mask of dtype {mask.dtype}; expected a bool mask (e.g. x == 0)")
+    try:
+        fits = np.broadcast_shapes(mask.shape, shape) == tuple(shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{op}: mask of shape {mask.shape} for a tensor of shape {tuple(shape)}; expected a "
+            f"mask that broadcasts to {tuple(shape)}"
+        )
+    return mask
+
+
+def check_ranks(op: str, tensors: tuple[Any, ...], ranks: tuple[int, ...]) -> None:
+    """Raise unless each operand has the number of dims its op needs."""
+    shapes = tuple(np.shape(t._value if isinstance(t, Tensor) else t) for t in tensors)
+    if tuple(len(s) for s in shapes) != ranks:
+        raise ShapeError(
+            f"{op}: operands of shapes {' and '.join(map(str, shapes))}; expected "
+            f"{' and '.join(f'{n}-D' for n in ranks)} tensors"
+        )

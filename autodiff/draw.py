@@ -537,7 +537,7 @@ def _nearest(
     if max_nodes is None or max_nodes >= len(graph.values) + len(graph.nodes):
         return set(value_ids.values()) | set(op_ids.values())
     shown: set[str] = set()
-    queue: deque[Tensor | tape.Freed | tape.Node] = deque([graph.root])
+    queue: deque[Tensor | tape.Released | tape.Node] = deque([graph.root])
     while queue and len(shown) < max_nodes:  # breadth first, backwards from the root
         item = queue.popleft()
         if not isinstance(item, tape.Node):  # a value

@@ -9,17 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
+import numpy as np  # beyond xp's names: arange for roll
 
+from autodiff import xp
 from autodiff.broadcast import Axis, Shape, normalize_axes
 from autodiff.errors import ShapeError
+from autodiff.inplace import _operand
 from autodiff.ops import shape as shape_ops
-from autodiff.tensor import Tensor, _operand
+from autodiff.tensor import Tensor
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """The same values in a new shape: x.reshape(2, 3) or x.reshape((2, 3))."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+    if len(shape) == 1 and not isinstance(shape[0], (int, xp.integer)):
         shape = tuple(shape[0])
     return Tensor.apply(shape_ops.reshape, x, shape=shape)
 
@@ -52,6 +54,11 @@ def transpose(x: Tensor, *dims: Any) -> Tensor:
         f"transpose: got dims {dims}; expected two dims to swap, as PyTorch's "
         f"x.transpose(0, 1), or x.permute(...) to reorder them all"
     )
+
+
+def matrix_transpose(x: Tensor) -> Tensor:
+    """The last two dims swapped (a batch of matrices transposed)."""
+    return transpose(x, -2, -1)
 
 
 def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
@@ -108,7 +115,7 @@ def split(
     """
     dim = normalize_axes(dim if axis is None else axis, x.ndim, "split")[0]
     length = x.shape[dim]
-    if isinstance(split_size_or_sections, (int, np.integer)):
+    if isinstance(split_size_or_sections, (int, xp.integer)):
         size = int(split_size_or_sections)
         if size <= 0:
             raise ShapeError(f"split: split_size={size}; expected a positive integer")
@@ -120,7 +127,7 @@ def split(
                 f"split: sizes {sizes} for dim {dim} of size {length}; expected "
                 f"non-negative sizes that sum to {length}"
             )
-    return split_at(x, np.cumsum(sizes)[:-1].tolist(), dim)
+    return split_at(x, xp.cumsum(sizes)[:-1].tolist(), dim)
 
 
 def split_at(x: Tensor, indices: Sequence[int], axis: int) -> list[Tensor]:
@@ -133,7 +140,7 @@ def split_at(x: Tensor, indices: Sequence[int], axis: int) -> list[Tensor]:
 
 def take_along_axis(x: Tensor, indices: Any, axis: int) -> Tensor:
     """Values picked along `axis` by integer `indices` (numpy's take_along_axis)."""
-    indices = indices._value if isinstance(indices, Tensor) else np.asarray(indices)
+    indices = indices._value if isinstance(indices, Tensor) else xp.asarray(indices)
     return x[shape_ops.along_axis_index(x.shape, indices, axis)]
 
 

@@ -28,6 +28,7 @@ from _plotting import PictureUnavailable, new_figure, save
 import autodiff as torch
 import nn
 import nn.functional as F
+import nn.optim as optim
 from nn.datasets import load_tinyshakespeare
 
 
@@ -106,15 +107,15 @@ class GPT(nn.Module):
         return logits, loss
 
     @torch.no_grad()
-    def generate(self, idx, max_new_tokens, rng):
+    def generate(self, idx, max_new_tokens, generator=None):
         """idx (B, T) extended by max_new_tokens characters, each drawn from the model's
         next-character distribution given (at most) the last block_size ones."""
         for _ in range(max_new_tokens):
             context = idx[:, -self.config.block_size :]
             logits, _ = self(context)
-            probs = F.softmax(logits[:, -1, :], dim=-1).numpy().astype(np.float64)
-            choice = [rng.choice(len(p), p=p / p.sum()) for p in probs]
-            idx = torch.cat((idx, torch.tensor(choice).view(-1, 1)), dim=1)
+            probs = F.softmax(logits[:, -1, :], dim=-1)
+            idx_next = torch.multinomial(probs, num_samples=1, generator=generator)
+            idx = torch.cat((idx, idx_next), dim=1)
         return idx
 
 
@@ -146,8 +147,8 @@ def estimate_loss(model, batches):
 @dataclass
 class Corpus:
     chars: list[str]
-    train: np.ndarray  # character indices
-    val: np.ndarray
+    train: torch.Tensor  # character indices
+    val: torch.Tensor
 
     def encode(self, text: str) -> list[int]:
         index = {c: i for i, c in enumerate(self.chars)}
@@ -166,16 +167,17 @@ def load_corpus() -> Corpus:
     table[[ord(c) for c in chars]] = np.arange(len(chars))
     data = table[np.frombuffer(text.encode("ascii"), np.uint8)]
     cut = int(0.9 * len(data))
-    return Corpus(chars, data[:cut], data[cut:])
+    return Corpus(chars, torch.tensor(data[:cut]), torch.tensor(data[cut:]))
 
 
-def random_batches(data, count, batch_size, block_size, rng):
-    """`count` batches of `batch_size` random windows: (x, y) with y x shifted by one."""
+def random_batches(data, count, batch_size, block_size, generator):
+    """`count` batches of `batch_size` random windows of data (a 1-D tensor of character
+    indices): (x, y), y being x shifted by one character."""
     for _ in range(count):
-        starts = rng.integers(0, len(data) - block_size - 1, batch_size)
-        windows = np.stack([data[s : s + block_size + 1] for s in starts])
-        x, y = np.ascontiguousarray(windows[:, :-1]), np.ascontiguousarray(windows[:, 1:])
-        yield torch.tensor(x), torch.tensor(y)
+        starts = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
+        x = torch.stack([data[i : i + block_size] for i in starts.tolist()])
+        y = torch.stack([data[i + 1 : i + block_size + 1] for i in starts.tolist()])
+        yield x, y
 
 
 @dataclass
@@ -241,14 +243,14 @@ def main(argv: list[str] | None = None) -> Result:
     corpus = load_corpus()
     config = Config(vocab_size=len(corpus.chars))
     torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
+    generator = torch.Generator().manual_seed(args.seed)  # batches and sampling
     model = GPT(config)
-    optimizer = nn.optim.AdamW(model.parameters(), lr=args.lr)
+    optimizer = optim.AdamW(model.parameters(), lr=args.lr)
     count = sum(p.numel() for p in model.parameters())
     print(f"GPT: {config.n_layer} blocks, {config.n_head} heads, {count:,} parameters")
 
     def held_out():
-        return estimate_loss(model, random_batches(corpus.val, 4, 32, config.block_size, rng))
+        return estimate_loss(model, random_batches(corpus.val, 4, 32, config.block_size, generator))
 
     start = time.perf_counter()
     losses: list[float] = []
@@ -257,7 +259,7 @@ def main(argv: list[str] | None = None) -> Result:
     every = max(1, args.steps // 5)
     while len(losses) < args.steps:
         count = min(every, args.steps - len(losses))
-        batches = random_batches(corpus.train, count, args.batch_size, config.block_size, rng)
+        batches = random_batches(corpus.train, count, args.batch_size, config.block_size, generator)
         losses += fit(model, optimizer, batches)
         val_losses.append((len(losses), held_out()))
         recent = np.mean(losses[-count:])
@@ -268,7 +270,7 @@ def main(argv: list[str] | None = None) -> Result:
     print(f"trained in {seconds:.1f} s")
 
     prompt = torch.tensor([corpus.encode("\n")])
-    sample = corpus.decode(model.generate(prompt, args.sample_length, rng)[0].tolist())
+    sample = corpus.decode(model.generate(prompt, args.sample_length, generator)[0].tolist())
     print("A sample:\n" + sample.strip())
 
     pictures = []

@@ -24,6 +24,7 @@ import numpy as np
 import autodiff as torch
 import nn
 import nn.functional as F
+import nn.optim as optim
 from nn.datasets import load_tinyshakespeare
 
 
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> list[float]:
     print(f"{len(ids):,} tokens, a vocabulary of {len(vocabulary):,}")
     torch.manual_seed(args.seed)
     model = RNNModel(len(vocabulary), 64, 128, 2, dropout=0.2)
-    optimizer = nn.optim.AdamW(model.parameters(), lr=args.lr)
+    optimizer = optim.AdamW(model.parameters(), lr=args.lr)
     hidden = model.init_hidden(args.batch_size)
     start = time.perf_counter()
     losses: list[float] = []

@@ -1,5 +1,5 @@
 """The language-model examples are PyTorch programs: each runs as it is (`import autodiff as
-torch`) and, with only its three import lines changed, on PyTorch itself. From the same
+torch`) and, with only its four import lines changed, on PyTorch itself. From the same
 initial weights (copied) and the same batches, 20 AdamW steps give the same losses: to 1e-5
 relative in float32 and 1e-10 in float64.
 """
@@ -17,8 +17,14 @@ import nn
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 if str(EXAMPLES) not in sys.path:
     sys.path.insert(0, str(EXAMPLES))  # the examples import their plotting helper
-OURS = "import autodiff as torch\nimport nn\nimport nn.functional as F\n"
-THEIRS = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+OURS = "".join(
+    ["import autodiff as torch\n", "import nn\n", "import nn.functional as F\n"]
+    + ["import nn.optim as optim\n"]
+)
+THEIRS = "".join(
+    ["import torch\n", "import torch.nn as nn\n", "import torch.nn.functional as F\n"]
+    + ["import torch.optim as optim\n"]
+)
 STEPS = 20
 TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
 
@@ -32,7 +38,7 @@ def load(name: str, with_pytorch: bool) -> types.ModuleType:
     """examples/<name>.py as a fresh module, its imports switched to PyTorch's if asked."""
     path = EXAMPLES / f"{name}.py"
     source = path.read_text(encoding="utf-8")
-    assert source.count(OURS) == 1, f"{name}.py should import autodiff as torch, nn and F"
+    assert source.count(OURS) == 1, f"{name}.py should import autodiff as torch, nn, F, optim"
     if with_pytorch:
         source = source.replace(OURS, THEIRS)
     module = types.ModuleType(f"{name}_on_{'pytorch' if with_pytorch else 'autodiff'}")
