@@ -172,12 +172,38 @@ def getitem_vjp(ctx: Context, g: Array) -> Grads:
 )
 def scatter_add(g: Array, shape: Shape, index: Index) -> tuple[Array, Saved]:
     """out = zeros(shape) with g added at `index`, repeated indices accumulating."""
+    if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and len(shape) > 0:
+        return add_rows(g, shape, index), None
     out = np.zeros(shape, dtype=g.dtype)
     if is_advanced(index):
         np.add.at(out, index, g)
     else:
         out[index] = g  # basic indexing never repeats an element
     return out, None
+
+
+ONE_HOT_ROWS = 128  # up to this many rows a one-hot product beats sorting (measured)
+
+
+def add_rows(g: Array, shape: Shape, index: Array) -> Array:
+    """zeros(shape) with g[k] added to row index[k] for every k: the gradient of x[index]
+    (an embedding's), without np.add.at, which takes a slow path for rows of a matrix.
+
+    Few rows (a vocabulary of characters): a one-hot matrix times g, one GEMM. Many rows:
+    the gradients sorted by row and summed per run of equal rows (np.add.reduceat)."""
+    rows = shape[0]
+    flat = index.reshape(-1) % rows  # negative indices count from the end, as numpy's
+    g2 = g.reshape(flat.size, int(np.prod(shape[1:])))
+    if rows <= ONE_HOT_ROWS:
+        one_hot = (flat == np.arange(rows)[:, None]).astype(g.dtype)
+        return (one_hot @ g2).reshape(shape)
+    out = np.zeros((rows, g2.shape[1]), dtype=g.dtype)
+    if flat.size:
+        order = np.argsort(flat, kind="stable")
+        sorted_rows = flat[order]
+        starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
+        out[sorted_rows[starts]] = np.add.reduceat(g2[order], starts, axis=0)
+    return out.reshape(shape)
 
 
 @scatter_add.defvjp
@@ -201,3 +227,47 @@ def along_axis_index(shape: Shape, indices: Array, axis: int) -> tuple[Array, ..
         else:
             index.append(np.arange(n).reshape([n if j == i else 1 for j in range(len(shape))]))
     return tuple(index)
+
+
+@primitive(
+    samples=[
+        Sample((3, 4), (4,), index=1),
+        Sample((4, 2), (3, 2), index=np.array([0, 3, 1])),
+        Sample((3, 4), (), index=(slice(None), np.array([2, 0]))),
+        Sample((4, 2), (3, 2), index=_REPEATS[:3], accumulate=True),  # 0 twice: both add
+    ],
+    rule=("∂/∂x = [not written],  ∂/∂v = g[index]", "x keeps g where it was not overwritten"),
+)
+def index_put(x: Array, v: Array, index: Index, accumulate: bool = False) -> tuple[Array, Saved]:
+    """out = x with out[index] = v (accumulate: out[index] += v, repeated indices adding up).
+
+    PyTorch's index_put, what `x[index] = v` records on a tensor that requires grad.
+    """
+    out = np.array(x, copy=True)
+    try:
+        if accumulate:
+            np.add.at(out, index, v)
+        else:
+            out[index] = v
+    except IndexError as err:
+        raise IndexError(
+            f"index_put: index {index!r} on a tensor of shape {x.shape}: {err}"
+        ) from None
+    except ValueError:
+        raise ShapeError(
+            f"index_put: cannot assign a value of shape {np.shape(v)} to x[{index!r}] of shape "
+            f"{np.shape(out[index])}; expected a shape that broadcasts to it"
+        ) from None
+    return out, None
+
+
+@index_put.defvjp
+def index_put_vjp(ctx: Context, g: Array) -> Grads:
+    """gx = g with zeros at index (g itself when accumulating);  gv = unbroadcast(g[index])."""
+    x, v = ctx.inputs
+    index = ctx.params["index"]
+    gx = None
+    if ctx.needs[0]:
+        gx = g if ctx.params.get("accumulate") else index_put(g, 0.0, index=index)
+    gv = unbroadcast(getitem(g, index=index), shape_of(v)) if ctx.needs[1] else None
+    return gx, gv

@@ -274,5 +274,5 @@ def test_json_constants_in_a_structure_are_refused(tmp_path):
 def test_a_path_that_is_not_a_file_name_is_the_librarys_error(path):
     with pytest.raises(TypeError, match="load: path is a"):
         autodiff.load(path)
-    with pytest.raises(TypeError, match="save: path is a"):
+    with pytest.raises(TypeError, match="save: path (is a|of type)"):
         autodiff.save({}, path)
