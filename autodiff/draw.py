@@ -423,7 +423,7 @@ def _record(fields: list[str], sideways: bool) -> str:
 def _value_fields(
     graph: Graph, t: Tensor, show_data: bool, show_grad: bool, backward_ran: bool
 ) -> list[str]:
-    shape = "scalar" if t.ndim == 0 else str(t.shape)
+    shape = "scalar" if t.ndim == 0 else str(tuple(t.shape))
     fields = [f"{_record_text(graph.name(t))}\\n{shape} {t.dtype}"]
     if show_data:
         if t._value is None:

@@ -153,7 +153,7 @@ def _name_values(values: list[Tensor]) -> dict[int, str]:
 
 
 def _shape(t: Tensor | None) -> str:
-    return CONSTANT if t is None else str(t.shape)
+    return CONSTANT if t is None else str(tuple(t.shape))
 
 
 def tape_listing(root: Tensor) -> str:

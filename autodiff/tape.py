@@ -349,6 +349,23 @@ def no_grad() -> _GradSwitch:
     return _GradSwitch(False)
 
 
+def inference_mode(mode: bool = True) -> _GradSwitch:
+    """PyTorch's faster no_grad: records nothing inside (the same as no_grad here);
+    inference_mode(False) leaves the grad mode as it is."""
+    return _GradSwitch(False) if mode else _KeepMode()
+
+
+class _KeepMode(_GradSwitch):
+    """A grad switch that keeps whatever mode is on when it is entered."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+    def __enter__(self) -> None:
+        self.mode = state.enabled
+        super().__enter__()
+
+
 def enable_grad() -> _GradSwitch:
     """Record again inside a no_grad block: ``with autodiff.enable_grad(): ...``."""
     return _GradSwitch(True)
@@ -512,6 +529,8 @@ class _Walk:
             if t is None:
                 continue
             below = t._node
+            if below is not None and below.seq > node.seq:  # t changed in place since
+                below, t = _earlier(below, t, node.seq)
             gi = grads[i]
             if gi is not None and needs[i]:
                 data = t._value
@@ -605,6 +624,23 @@ def _refuse_count(node: Node, grads: tuple[Any, ...]) -> None:
     raise GradientError(
         f"{node.prim.name}: VJP returned {len(grads)} gradients for {len(node)} inputs"
     )
+
+
+def _earlier(below: Node, t: Any, seq: int) -> tuple[Node | None, Any]:
+    """The node that made the value t held when the op numbered `seq` used it, and a Tensor
+    that stands for that value: back along the recorded in-place ops that replaced t's value
+    since (x[i] = v: each has the value it replaced as its input 0).
+
+    Once backward has run such an op, its input 0 is the node itself, and that node's
+    gradient is already pending, so the Tensor is needed no more.
+    """
+    while below is not None and below.seq > seq:
+        before = below[0]
+        if isinstance(before, Node):
+            below = before
+        else:
+            below, t = before._node, before
+    return below, t
 
 
 def _refuse_shape(node: Node, i: int, gi: Any, data: Any) -> None:

@@ -752,3 +752,11 @@ def test_an_in_place_change_through_data_is_left_unchecked_as_in_pytorch():
     w.data.mul_(2)  # the values mul's VJP reads are now [2, 4]
     y.backward()
     np.testing.assert_array_equal(w.grad.numpy(), [4.0, 8.0])
+
+
+def test_an_in_place_change_is_caught_under_create_graph_too():
+    x = f64([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    x.detach().add_(1)
+    with pytest.raises(ad.GradientError, match=r"an input of mul \(input [01]\) was modified"):
+        y.backward(create_graph=True)

@@ -82,7 +82,7 @@ def assert_same_losses(ours, theirs, dtype):
 
 
 def gpt(module):
-    config = module.Config(vocab_size=20, block_size=8, n_embd=16, n_head=2, n_layer=2)
+    config = module.Config(vocab_size=20, context=8, width=16, heads=2, layers=2)
     return module.GPT(config)
 
 
@@ -122,7 +122,7 @@ def test_the_mlp_over_embeddings_with_batchnorm_trains_as_on_pytorch(torch, dtyp
 
 
 def word_lstm(module):
-    return module.RNNModel(ntoken=30, ninp=8, nhid=12, nlayers=2, dropout=0.0)
+    return module.WordModel(vocab_size=30, embed_dim=8, hidden_size=12, num_layers=2, dropout=0.0)
 
 
 @pytest.mark.parametrize("dtype", TOLERANCE)
@@ -134,8 +134,8 @@ def test_the_lstm_word_model_trains_as_on_pytorch(torch, dtype):
     windows = [(source[i : i + 7], source[i + 1 : i + 8].reshape(-1)) for i in range(0, 140, 7)]
     batches, their_batches = both(torch, windows)
     optimizer, their_optimizer = adamw(torch, ours, theirs, lr=0.05)
-    losses, _ = program.fit(ours, optimizer, batches, ours.init_hidden(8), clip=0.5)
+    losses, _ = program.fit(ours, optimizer, batches, ours.start_state(8), clip=0.5)
     their_losses, _ = their_program.fit(
-        theirs, their_optimizer, their_batches, theirs.init_hidden(8), clip=0.5
+        theirs, their_optimizer, their_batches, theirs.start_state(8), clip=0.5
     )
     assert_same_losses(losses, their_losses, dtype)
