@@ -6,6 +6,7 @@ numpy (`import autodiff.numpy as np`).
 
 from autodiff import cuda
 from autodiff import numpy as numpy  # the numpy-speaking namespace, kept out of `import *`
+from autodiff.allocator import keep_freed_memory as _keep_freed_memory
 from autodiff.anomaly import detect_anomaly
 from autodiff.creation import (
     arange,
@@ -33,7 +34,25 @@ from autodiff.gradcheck import gradcheck
 from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, pad
 from autodiff.primitive import Context, Sample, constant, primitive
-from autodiff.random import default_generator, manual_seed, rand, randint, randn
+from autodiff.random import (
+    Generator,
+    bernoulli,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    multinomial,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
 from autodiff.serialization import load, load_arrays, save
 from autodiff.size import Size
 from autodiff.surfaces import ops_for
@@ -46,10 +65,13 @@ from autodiff.watch import BackwardWatch, watch_backward
 # so that they never shadow Python's builtins.
 globals().update(_BUILTIN_NAMES)
 
+_keep_freed_memory()  # a step's arrays reuse the last step's memory (see autodiff/allocator.py)
+
 __all__ = [
     "BackwardWatch",
     "Context",
     "DTypeError",
+    "Generator",
     "GradientError",
     "GraphvizNotFoundError",
     "Sample",
@@ -106,6 +128,17 @@ __all__ = [
     "watch_backward",
     "zeros",
     "zeros_like",
+    "set_rng_state",
+    "seed",
+    "randperm",
+    "randn_like",
+    "randint_like",
+    "rand_like",
+    "normal",
+    "multinomial",
+    "initial_seed",
+    "get_rng_state",
+    "bernoulli",
     *_dtypes,
     *_functions,
 ]

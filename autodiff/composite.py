@@ -13,7 +13,7 @@ from autodiff import promotion, xp
 from autodiff.broadcast import Axis, normalize_axes
 from autodiff.creation import as_tensor
 from autodiff.errors import ShapeError
-from autodiff.ops import compare, elementwise, linalg, loss, reduce
+from autodiff.ops import compare, elementwise, layers, linalg, loss, reduce
 from autodiff.ops import shape as shape_ops
 from autodiff.promotion import check_same_dtype
 from autodiff.spelling import torch_dims
@@ -188,6 +188,36 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     if not _one_dtype(input, weight, bias):
         check_same_dtype("linear", input, weight, bias)
     return Tensor.apply(linalg.linear, input, weight, bias)
+
+
+def layer_norm(
+    input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5
+) -> Tensor:
+    """(input - mean) / √(var + eps) · weight + bias over the last dims, those of
+    normalized_shape, with the biased variance (PyTorch's layer_norm), in one recorded op."""
+    x = as_tensor(input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if len(shape) > x.ndim or tuple(x.shape[x.ndim - len(shape) :]) != shape:
+        raise ShapeError(
+            f"layer_norm: input {tuple(x.shape)} and normalized_shape {shape}; expected the "
+            f"input's last dims to equal normalized_shape"
+        )
+    check_same_dtype("layer_norm", x, *(p for p in (weight, bias) if p is not None))
+    return Tensor.apply(layers.layer_norm, x, weight, bias, ndim=len(shape), eps=eps)
+
+
+def lstm_gates(gates: Any, c: Any) -> Tensor:
+    """stack(h', c') of an LSTM cell from its gates (..., 4·hidden) = x W_ihᵀ + b_ih + h W_hhᵀ
+    + b_hh and its cell state c (..., hidden): c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c'),
+    with i, f, g, o in PyTorch's order; one recorded op."""
+    return Tensor.apply(layers.lstm_gates, gates, c)
+
+
+def gru_gates(xw: Any, hw: Any, h: Any) -> Tensor:
+    """h' of a GRU cell from xw = x W_ihᵀ + b_ih and hw = h W_hhᵀ + b_hh (..., 3·hidden) and h:
+    r, z = σ(xw + hw) on the first two slices, n = tanh(xw_n + r·hw_n), h' = (1 - z)·n + z·h
+    (PyTorch's order and formula); one recorded op."""
+    return Tensor.apply(layers.gru_gates, xw, hw, h)
 
 
 def _one_dtype(input: Any, weight: Any, bias: Any) -> bool:

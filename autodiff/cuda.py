@@ -11,3 +11,11 @@ def is_available() -> bool:
 def device_count() -> int:
     """0: autodiff computes on the CPU only."""
     return 0
+
+
+def manual_seed(seed: int) -> None:
+    """Nothing to seed: there is no GPU generator (PyTorch programs call it unconditionally)."""
+
+
+def manual_seed_all(seed: int) -> None:
+    """Nothing to seed: there is no GPU generator (PyTorch programs call it unconditionally)."""

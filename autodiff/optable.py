@@ -176,6 +176,10 @@ TABLE = [
     Op("matmul", composite.matmul, numpy=numpy_meaning.matmul),
     Op("linear", composite.linear, method=False, functional=True),
     Op("softmax_cross_entropy", composite.softmax_cross_entropy, method=False),
+    # ----- fused layers ----------------------------------------------------------------------
+    Op("layer_norm", composite.layer_norm, method=False),
+    Op("lstm_gates", composite.lstm_gates, method=False),
+    Op("gru_gates", composite.gru_gates, method=False),
     # ----- reductions ------------------------------------------------------------------------
     Op("sum", reduce.sum, "The sum over `dim` (all elements if None).", REDUCE, numpy="sum"),
     Op("mean", composite.mean, args=REDUCE, dtype=MEAN, numpy="mean"),

@@ -71,6 +71,18 @@ BUILTIN_RULES: dict[str, Rule] = {
     "avg_pool2d": ("g / window size, spread", "each window shares its g equally"),
     "avg_pool2d_transpose": ("average g per window", "the adjoint of spreading g"),
     "pad": ("crop g", "padding's gradient is g with the padding cut off"),
+    "layer_norm": (
+        "∂/∂x = r·(ĝ − mean ĝ − x̂·mean(ĝ·x̂)),  ĝ = g·w",
+        "layer norm: g scaled by the weight, less its mean and its part along x̂",
+    ),
+    "lstm_gates": (
+        "∂c'/∂c = σ(f),  ∂h'/∂c' = σ(o)·(1 − tanh² c')",
+        "an LSTM cell: each gate gets g times its partner, times its own slope",
+    ),
+    "gru_gates": (
+        "∂h'/∂h = z,  ∂h'/∂z = h − n,  ∂h'/∂n = 1 − z",
+        "a GRU cell: g splits between the old state and the candidate by z",
+    ),
 }
 
 

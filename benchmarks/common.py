@@ -301,10 +301,17 @@ def initial_weights(sizes: Sequence[int], seed: int) -> list[tuple[np.ndarray, n
 def epoch_orders(n: int, seed: int, epochs: int) -> list[np.ndarray]:
     """The sample order of each epoch: what nn.data.DataLoader(shuffle=True, seed=seed) yields.
 
-    One generator, np.random.default_rng(seed), drawing one permutation per epoch.
+    One autodiff.Generator seeded with `seed`; each epoch the loader draws a base seed (as
+    PyTorch's does), then a permutation (randperm).
     """
-    rng = np.random.default_rng(seed)
-    return [rng.permutation(n) for _ in range(epochs)]
+    import autodiff
+
+    generator = autodiff.Generator().manual_seed(seed)
+    orders = []
+    for _ in range(epochs):
+        autodiff.zeros((), dtype=autodiff.int64).random_(generator=generator)
+        orders.append(autodiff.randperm(n, generator=generator).numpy())
+    return orders
 
 
 def digest(arrays: Sequence[np.ndarray]) -> str:

@@ -67,9 +67,9 @@ def mse(w: ad.Tensor, b: ad.Tensor, celsius: ad.Tensor, fahrenheit: ad.Tensor) -
 
 def train(steps: int = 200, learning_rate: float = 0.1, seed: int = 0, log_every: int = 0) -> Fit:
     """Fit w and b by gradient descent; print the loss every `log_every` steps (0: never)."""
-    generator = nn.manual_seed(seed)
-    w = nn.Parameter(generator.standard_normal(dtype=np.float32))
-    b = nn.Parameter(generator.standard_normal(dtype=np.float32))
+    nn.manual_seed(seed)
+    w = nn.Parameter(ad.randn(()))
+    b = nn.Parameter(ad.randn(()))
     w.name, b.name = "w", "b"
     initial_weight, initial_bias = w.item() / SCALE, b.item()
     celsius, fahrenheit = make_data()

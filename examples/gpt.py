@@ -208,20 +208,22 @@ def plot_losses(losses: list[float], val_losses: list[tuple[int, float]], path: 
 
 
 def draw_attention_block(model: GPT, corpus: Corpus, out: Path) -> list[Path]:
-    """The graph of the first block's attention on 4 characters, with its gradients."""
-    x = torch.tensor([corpus.encode("ROMEO")[:4]])
-    hidden = model.token_embedding(x) + model.position_embedding(torch.arange(4))
-    hidden = hidden.detach()
-    hidden.name = "x"
-    attention = model.blocks[0].attn
-    out_tensor = attention(model.blocks[0].ln_1(hidden)).sum()
-    out_tensor.backward(retain_all_grads=True)
-    model.zero_grad()
+    """The graph of the first block's attention on 4 characters ("ROME"), with the gradients
+    of the sum of its output."""
+    idx = torch.tensor([corpus.encode("ROME")])
+    block = model.blocks[0]
+    with torch.no_grad():  # the attention's input, as the block computes it
+        x = block.ln_1(model.token_embedding(idx) + model.position_embedding(torch.arange(4)))
+    x.name = "x"
+    total = block.attn(x).sum()
+    total.backward(retain_all_grads=True)
     try:
-        return [torch.render_graph(out_tensor, out / "gpt_attention_graph.svg")]
+        return [torch.render_graph(total, out / "gpt_attention_graph.svg", rankdir="TB")]
     except torch.GraphvizNotFoundError as error:
         print(f"no graph picture: {error}")
         return []
+    finally:
+        model.zero_grad()  # the picture's gradients are not the training's
 
 
 def main(argv: list[str] | None = None) -> Result:

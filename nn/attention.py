@@ -164,7 +164,7 @@ class MultiheadAttention(Module):
         dtype = self.out_proj.weight.dtype
         bias = None
         if attn_mask is not None:
-            mask = F.attention_mask_bias(attn_mask, dtype, op)
+            mask = F._attention_mask_bias(attn_mask, dtype, op)
             shapes = [(length, source), (batch * self.num_heads, length, source)]
             if tuple(mask.shape) not in shapes:
                 raise ShapeError(
@@ -175,7 +175,7 @@ class MultiheadAttention(Module):
                 mask = mask.reshape(batch, self.num_heads, length, source)
             bias = mask
         if key_padding_mask is not None:
-            pad = F.attention_mask_bias(key_padding_mask, dtype, op, "key_padding_mask")
+            pad = F._attention_mask_bias(key_padding_mask, dtype, op, "key_padding_mask")
             if tuple(pad.shape) != (batch, source):
                 raise ShapeError(
                     f"{op}: key_padding_mask of shape {tuple(pad.shape)}; expected "

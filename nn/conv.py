@@ -3,7 +3,6 @@ and channel dropout (Dropout2d)."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -85,10 +84,7 @@ class Conv2d(Module):
         shape = (self.out_channels, self.in_channels // groups, *self.kernel_size)
         self.weight = Parameter(np.empty(shape, dtype))
         self.bias = Parameter(np.empty(self.out_channels, dtype)) if bias else None
-        initialisers.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(math.prod(shape[1:]))
-            initialisers.uniform_(self.bias, -bound, bound)
+        initialisers.pytorch_default_(self.weight, self.bias)
 
     def forward(self, input: Any) -> Tensor:
         if self.padding_mode == "zeros":

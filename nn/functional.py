@@ -13,7 +13,6 @@ import numpy as np
 
 import autodiff
 from autodiff import DTypeError, ShapeError, Tensor
-from nn.random import default_generator
 
 _REDUCTIONS = ("mean", "sum", "none")
 _LOG_FLOOR = -100.0  # PyTorch clamps binary_cross_entropy's logs here
@@ -45,13 +44,14 @@ def dropout(
     training: bool = True,
     inplace: bool = False,
     *,
-    generator: np.random.Generator | None = None,
+    generator: autodiff.Generator | None = None,
 ) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout),
     so the expected value is unchanged; the identity when not training. PyTorch's arguments;
     inplace=True is refused (the result is always a new tensor).
 
-    The mask is drawn from `generator`, else from the global generator (autodiff.manual_seed).
+    The mask is drawn from `generator`, else from the global generator (autodiff.manual_seed),
+    as PyTorch's CPU draws it: the same mask after the same seed.
     """
     if inplace:
         raise ValueError("dropout: inplace=True is not supported; expected inplace=False")
@@ -61,10 +61,16 @@ def dropout(
         raise TypeError(f"dropout: expected a floating input, got {x.dtype}")
     if not training or p == 0:
         return x
-    rng = default_generator() if generator is None else generator
-    keep = rng.random(x.shape) >= p
-    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    return x * np.multiply(keep, scale, dtype=x.dtype)
+    return x * _dropout_noise(x.shape, x.dtype, p, generator)
+
+
+def _dropout_noise(shape: tuple[int, ...], dtype: np.dtype, p: float, generator: Any) -> Any:
+    """PyTorch's dropout noise: Bernoulli(1 - p) ones divided by (1 - p) in x's dtype; zeros,
+    with no draw, for p = 1."""
+    if p == 1:
+        return np.zeros(shape, dtype)
+    keep = autodiff.zeros(shape, dtype=dtype).bernoulli_(1 - p, generator=generator).numpy()
+    return keep / dtype.type(1 - p)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -550,12 +556,7 @@ def layer_norm(
             f"last dims to equal normalized_shape"
         )
     _check_dtypes("layer_norm", x, weight=weight, bias=bias)
-    out, _ = _normalized(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return autodiff.layer_norm(x, shape, weight, bias, eps)
 
 
 def embedding(
@@ -588,7 +589,7 @@ def dropout2d(
     training: bool = True,
     inplace: bool = False,
     *,
-    generator: np.random.Generator | None = None,
+    generator: autodiff.Generator | None = None,
 ) -> Tensor:
     """Zero whole channels (dim 1 of (N, C, H, W), dim 0 of (C, H, W)) with probability p,
     scaling the rest by 1/(1-p); the identity when not training. inplace=True is refused."""
@@ -600,16 +601,13 @@ def dropout2d(
         raise ShapeError(f"dropout2d: input {x.shape}; expected (N, C, H, W) or (C, H, W)")
     if not training or p == 0:
         return x
-    rng = default_generator() if generator is None else generator
-    keep = rng.random(x.shape[: x.ndim - 2] + (1, 1)) >= p
-    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    return x * np.multiply(keep, scale, dtype=x.dtype)
+    return x * _dropout_noise(x.shape[: x.ndim - 2] + (1, 1), x.dtype, p, generator)
 
 
 # ----- attention ----------------------------------------------------------------------------
 
 
-def attention_mask_bias(mask: Any, dtype: np.dtype, op: str, name: str = "attn_mask") -> Any:
+def _attention_mask_bias(mask: Any, dtype: np.dtype, op: str, name: str = "attn_mask") -> Any:
     """A mask as an additive bias: a bool mask (True where attention is *blocked*) as a constant
     array, 0 or -inf; a float mask as it is (a Tensor keeps its gradient). None stays None."""
     if mask is None:
@@ -690,9 +688,9 @@ def scaled_dot_product_attention(
         mask = attn_mask.numpy() if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
         if mask.dtype == np.bool_:
             mask = ~mask  # PyTorch's SDPA: True means "may attend"; the bias blocks the rest
-            bias = attention_mask_bias(mask, q.dtype, op)
+            bias = _attention_mask_bias(mask, q.dtype, op)
         else:
-            bias = attention_mask_bias(attn_mask, q.dtype, op)
+            bias = _attention_mask_bias(attn_mask, q.dtype, op)
         try:
             np.broadcast_shapes(mask.shape, (*q.shape[:-1], source))
         except ValueError:

@@ -18,11 +18,11 @@ class Linear(Module):
     """y = x @ weight.T + bias, with PyTorch's parameter shapes: weight (out_features,
     in_features), bias (out_features,).
 
-    Initialisation: init='xavier' (default) draws the weight from Glorot uniform,
-    U(-a, a) with a = √(6 / (in + out)); init='kaiming' draws He uniform for ReLU layers,
-    U(-b, b) with b = √(6 / in). The bias starts at zero. (PyTorch's Linear instead draws both
-    weight and bias from U(-1/√in, 1/√in).) Draws come from the global generator
-    (nn.manual_seed). dtype defaults to autodiff's default dtype.
+    Initialisation is PyTorch's: weight and bias from U(-1/√in, 1/√in) (kaiming_uniform_ with
+    a = √5), drawn from the global generator, so that after the same manual_seed the layer
+    starts from PyTorch's values. init='xavier' draws the weight from Glorot uniform instead,
+    init='kaiming' from He uniform for ReLU layers, both with a zero bias (or call nn.init's
+    functions on the weight, as PyTorch code does). dtype defaults to autodiff's default dtype.
 
     >>> layer = nn.Linear(784, 256)
     >>> layer(Tensor(np.zeros((32, 784), np.float32))).shape
@@ -34,22 +34,26 @@ class Linear(Module):
         in_features: int,
         out_features: int,
         bias: bool = True,
-        init: str = "xavier",
+        init: str | None = None,
         dtype: Any = None,
     ):
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"Linear: {name}={value!r}; expected a positive integer")
-        if init not in ("xavier", "kaiming"):
-            raise ValueError(f"Linear: unknown init {init!r}; expected 'xavier' or 'kaiming'")
+        if init not in (None, "xavier", "kaiming"):
+            raise ValueError(
+                f"Linear: unknown init {init!r}; expected None (PyTorch's), 'xavier' or 'kaiming'"
+            )
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self.init = init
         dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype))
         self.bias = Parameter(np.zeros(self.out_features, dtype)) if bias else None
-        if init == "xavier":
+        if init is None:
+            initialisers.pytorch_default_(self.weight, self.bias)
+        elif init == "xavier":
             initialisers.xavier_uniform_(self.weight)
         else:
             initialisers.kaiming_uniform_(self.weight, nonlinearity="relu")

@@ -44,14 +44,8 @@ def _lstm_step(
 ) -> tuple[Tensor, Tensor]:
     """Gates i, f, g, o (PyTorch's order); c' = f·c + i·g, h' = o·tanh(c'), projected by w_hr."""
     h, c = state
-    gates = xw + F.linear(h, w_hh, b_hh)
-    size = c.shape[-1]
-    # one sigmoid over all four gates, then g's slice is replaced by its tanh: fewer ops per step
-    s = gates.sigmoid()
-    i, f, o = s[..., :size], s[..., size : 2 * size], s[..., 3 * size :]
-    g = gates[..., 2 * size : 3 * size].tanh()
-    c = f * c + i * g
-    h = o * c.tanh()
+    hc = autodiff.lstm_gates(xw + F.linear(h, w_hh, b_hh), c)  # one op for the gates' maths
+    h, c = hc[0], hc[1]
     if w_hr is not None:
         h = F.linear(h, w_hr)
     return h, c
@@ -59,12 +53,7 @@ def _lstm_step(
 
 def _gru_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
     """r, z = σ(xw + hw) on their slices; n = tanh(xw_n + r·hw_n); h' = (1 - z)·n + z·h."""
-    hw = F.linear(h, w_hh, b_hh)
-    size = h.shape[-1]
-    rz = (xw[..., : 2 * size] + hw[..., : 2 * size]).sigmoid()
-    r, z = rz[..., :size], rz[..., size:]
-    n = (xw[..., 2 * size :] + r * hw[..., 2 * size :]).tanh()
-    return (1 - z) * n + z * h
+    return autodiff.gru_gates(xw, F.linear(h, w_hh, b_hh), h)  # one op for the gates' maths
 
 
 # ----- argument checks ----------------------------------------------------------------------

@@ -487,16 +487,22 @@ def max_pool2d(
     geometry = _pool_geometry(x, kernel_size, stride, padding, dilation, "max_pool2d")
     size = geometry.out_size(x.shape[2:], "max_pool2d")
     padded = _padded(x, geometry, -np.inf)
-    out = index = None
-    for i, j, (rows, cols) in geometry.taps(size):
-        window = padded[:, :, rows, cols]
-        if out is None:
-            out = window.copy(order="K")  # keeps x's memory layout
-            index = np.zeros_like(out, np.int32)
-            continue
-        take = (window > out) | np.isnan(window)  # PyTorch's CPU kernel takes a later NaN
-        np.copyto(out, window, where=take)
-        np.copyto(index, i * geometry.kernel[1] + j, where=take)
+    windows = [padded[:, :, rows, cols] for _, _, (rows, cols) in geometry.taps(size)]
+    out = windows[0].copy(order="K")  # keeps x's memory layout
+    for window in windows[1:]:
+        np.maximum(out, window, out=out)
+    index = np.empty_like(out, np.int32)
+    if np.isnan(out).any():  # PyTorch's CPU kernel takes the last NaN, not the first
+        index.fill(0)
+        np.copyto(out, windows[0])
+        for tap, window in enumerate(windows[1:], 1):
+            take = (window > out) | np.isnan(window)
+            np.copyto(out, window, where=take)
+            np.copyto(index, tap, where=take)
+        return out, (index, geometry)
+    index.fill(len(windows) - 1)
+    for tap in range(len(windows) - 2, -1, -1):  # the first tap that holds the maximum
+        np.copyto(index, tap, where=windows[tap] == out)
     return out, (index, geometry)
 
 
@@ -524,8 +530,14 @@ def max_pool2d_transpose(
     """out = zeros(input_size) with g[n, c, h, w] added at the tap index[n, c, h, w] of its
     window: the adjoint of max_pool2d_gather."""
     out = _image(_padded_size(input_size, geometry), g)
+    extent = geometry.extent()
+    apart = geometry.stride[0] >= extent[0] and geometry.stride[1] >= extent[1]
     for i, j, (rows, cols) in geometry.taps(g.shape[2:]):
-        out[:, :, rows, cols] += np.where(index == i * geometry.kernel[1] + j, g, 0)
+        taken = index == i * geometry.kernel[1] + j
+        if apart:  # windows do not overlap: each pixel is written once, no sum to keep
+            np.copyto(out[:, :, rows, cols], g, where=taken)
+        else:
+            out[:, :, rows, cols] += np.where(taken, g, 0)
     return _cropped(out, geometry, input_size), None
 
 

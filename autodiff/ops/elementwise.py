@@ -102,7 +102,32 @@ def neg_vjp(ctx: Context, g: Array) -> Grads:
 @primitive(samples=_POSITIVE)
 def pow(a: Array, b: Array) -> tuple[Array, Saved]:
     """out = a ** b."""
-    return a**b, None
+    return power(a, b), None
+
+
+def power(a: Array, b: Array) -> Array:
+    """a ** b, with a scalar exponent of 2, 3, 4, -1, -2, ±0.5 as products and sqrt.
+
+    numpy's general float power costs up to a thousand times as much (7 ms for 131,072
+    float32 values of x**3.0); PyTorch takes the same shortcuts, with the same rounding."""
+    if np.ndim(b) == 0 and a.dtype.kind == "f" and np.result_type(a, b) == a.dtype:
+        e = float(b)
+        if e == 2.0:
+            return a * a
+        if e == 3.0:
+            return a * a * a
+        if e == 0.5:
+            return np.sqrt(a)
+        if e == 4.0:
+            square = a * a
+            return square * square
+        if e == -1.0:
+            return 1 / a
+        if e == -0.5:
+            return 1 / np.sqrt(a)
+        if e == -2.0:
+            return 1 / (a * a)
+    return a**b
 
 
 @pow.defvjp
@@ -116,7 +141,7 @@ def pow_vjp(ctx: Context, g: Array) -> Grads:
     a, b = ctx.inputs
     ga = None
     if ctx.needs[0]:
-        ga = unbroadcast(where(b == 0, 0, g * b * a ** (b - 1)), shape_of(a))
+        ga = unbroadcast(where(b == 0, 0, g * b * pow(a, b - 1)), shape_of(a))
     gb = None
     if ctx.needs[1]:
         zero_base = where(a == 0, b >= 0, False)  # where PyTorch takes 0

@@ -172,12 +172,38 @@ def getitem_vjp(ctx: Context, g: Array) -> Grads:
 )
 def scatter_add(g: Array, shape: Shape, index: Index) -> tuple[Array, Saved]:
     """out = zeros(shape) with g added at `index`, repeated indices accumulating."""
+    if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and len(shape) > 0:
+        return add_rows(g, shape, index), None
     out = np.zeros(shape, dtype=g.dtype)
     if is_advanced(index):
         np.add.at(out, index, g)
     else:
         out[index] = g  # basic indexing never repeats an element
     return out, None
+
+
+ONE_HOT_ROWS = 128  # up to this many rows a one-hot product beats sorting (measured)
+
+
+def add_rows(g: Array, shape: Shape, index: Array) -> Array:
+    """zeros(shape) with g[k] added to row index[k] for every k: the gradient of x[index]
+    (an embedding's), without np.add.at, which takes a slow path for rows of a matrix.
+
+    Few rows (a vocabulary of characters): a one-hot matrix times g, one GEMM. Many rows:
+    the gradients sorted by row and summed per run of equal rows (np.add.reduceat)."""
+    rows = shape[0]
+    flat = index.reshape(-1) % rows  # negative indices count from the end, as numpy's
+    g2 = g.reshape(flat.size, int(np.prod(shape[1:])))
+    if rows <= ONE_HOT_ROWS:
+        one_hot = (flat == np.arange(rows)[:, None]).astype(g.dtype)
+        return (one_hot @ g2).reshape(shape)
+    out = np.zeros((rows, g2.shape[1]), dtype=g.dtype)
+    if flat.size:
+        order = np.argsort(flat, kind="stable")
+        sorted_rows = flat[order]
+        starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
+        out[sorted_rows[starts]] = np.add.reduceat(g2[order], starts, axis=0)
+    return out.reshape(shape)
 
 
 @scatter_add.defvjp

@@ -206,7 +206,8 @@ def test_controls_keys_slider_and_the_url_fragment_move_between_steps(browser, t
 
 def test_play_advances_by_itself_and_pause_stops_it(browser, tmp_path):
     o, _ = neuron()
-    path = ad.watch_backward(o, seconds_per_step=0.2).save(tmp_path / "neuron.html")
+    # steps long enough that a loaded machine still pauses before play reaches the end
+    path = ad.watch_backward(o, seconds_per_step=0.4).save(tmp_path / "neuron.html")
     browser.get(path.as_uri() + "#step=0")
     play = browser.find_element(By.ID, "play")
     play.click()
@@ -216,7 +217,7 @@ def test_play_advances_by_itself_and_pause_stops_it(browser, tmp_path):
     play.click()  # pause
     paused = counter(browser)
     assert paused != "step 0 of 5"
-    time.sleep(0.5)  # longer than two steps of play
+    time.sleep(1.0)  # longer than two steps of play
     assert counter(browser) == paused
     assert "play" in play.text
     play.click()  # plays on to the last step, and stops there
@@ -224,7 +225,7 @@ def test_play_advances_by_itself_and_pause_stops_it(browser, tmp_path):
     while counter(browser) != "step 5 of 5" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert counter(browser) == "step 5 of 5"
-    time.sleep(0.3)
+    time.sleep(0.2)
     assert "play" in play.text
 
 
@@ -282,6 +283,10 @@ def test_an_mlp_collapses_and_expands_its_module_boxes(browser, tmp_path):
     assert any(t.startswith("m") for t in titles)
     view.click()
     assert current_op(browser) == expanded_op
+    view.click()  # collapsed again; a click on a module's box opens the picture expanded
+    browser.find_element(By.CSS_SELECTOR, "#graph g.node.module").click()
+    assert view.text == "collapse modules"
+    assert current_op(browser) == expanded_op
 
 
 def test_a_large_graph_says_so_and_opens_collapsed(browser, tmp_path):
@@ -323,3 +328,40 @@ def test_a_combined_page_chooses_its_graph(browser, tmp_path):
     assert counter(browser) == "step 1 of 1"
     assert current_op(browser) == "mul"
     assert float(browser.find_element(By.CSS_SELECTOR, "#sent .scalar").text) == 2.0
+
+
+def celsius_loss():
+    """The Celsius → Fahrenheit neuron's loss at its first step, as the example builds it."""
+    w = ad.Tensor(np.float32(0.63), requires_grad=True, name="w")
+    b = ad.Tensor(np.float32(-0.4), requires_grad=True, name="b")
+    celsius = np.arange(-50, 50, dtype=np.float32)
+    scaled = ad.Tensor(celsius / 50, name="celsius / 50")
+    error = w * scaled + b - ad.Tensor(celsius * 9 / 5 + 32, name="fahrenheit")
+    error.name = "error"
+    loss = (error * error).mean()
+    loss.name = "loss"
+    return loss, w, b
+
+
+def test_the_celsius_neurons_first_step_shows_the_engines_gradients(browser, tmp_path):
+    loss, w, b = celsius_loss()
+    path = ad.watch_backward(loss).save(tmp_path / "celsius.html")
+    twin, _, _ = celsius_loss()
+    with ad.trace_backward(quiet=True) as trace:
+        twin.backward()
+    browser.get(path.as_uri())
+    for traced in trace.steps:
+        browser.find_element(By.ID, "next").click()
+        assert current_op(browser) == traced.op
+        g = browser.find_element(By.ID, "g")
+        if traced.g.ndim == 0:
+            shown = g.find_element(By.CLASS_NAME, "scalar").text  # in full, as float32 writes it
+            assert np.float32(shown) == traced.g
+        else:
+            assert g.find_element(By.CLASS_NAME, "shape").text == f"({traced.g.shape[0]},)"
+            norm = g.find_element(By.CSS_SELECTOR, ".stats .norm").text.split()[1]
+            assert float(norm) == pytest.approx(np.linalg.norm(traced.g), rel=1e-5)
+    assert grad_of(browser, "w") == f"grad {format_values(w.grad.numpy())}"
+    assert grad_of(browser, "b") == f"grad {format_values(b.grad.numpy())}"
+    shown = [np.float32(s.text) for s in browser.find_elements(By.CSS_SELECTOR, "#sent .scalar")]
+    assert shown == [w.grad.numpy()]  # the last VJP, mul(w, celsius / 50), sends to w alone

@@ -10,7 +10,7 @@ import pytest
 import autodiff
 import nn
 from autodiff import Tensor
-from nn.data import DataLoader, Dataset, TensorDataset, default_collate
+from nn.data import DataLoader, Dataset, SequentialSampler, TensorDataset, default_collate
 
 X = np.arange(20, dtype=np.float32).reshape(10, 2)
 Y = np.arange(10, dtype=np.int64)
@@ -60,8 +60,8 @@ def test_shuffle_follows_the_generator_or_the_global_seed():
     def order(**kwargs):
         return np.concatenate(epoch_labels(DataLoader(TensorDataset(X, Y), 10, True, **kwargs)))
 
-    a = order(generator=np.random.default_rng(3))
-    np.testing.assert_array_equal(a, order(generator=np.random.default_rng(3)))
+    a = order(generator=autodiff.Generator().manual_seed(3))
+    np.testing.assert_array_equal(a, order(generator=autodiff.Generator().manual_seed(3)))
     np.testing.assert_array_equal(a, order(seed=3))
     autodiff.manual_seed(5)
     b = order()
@@ -141,7 +141,11 @@ def test_bad_arguments_are_refused():
     with pytest.raises(TypeError, match="batch_size=float"):
         DataLoader(TensorDataset(X, Y), batch_size=2.5)
     with pytest.raises(TypeError, match=r"DataLoader\(TensorDataset\(x, y\)"):
-        DataLoader(X, Y)
+        DataLoader(TensorDataset(X), "4")
+    with pytest.raises(TypeError, match="generator is a Generator; expected an autodiff"):
+        DataLoader(X, generator=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="sampler and shuffle=True both given"):
+        DataLoader(X, shuffle=True, sampler=SequentialSampler(X))
     with pytest.raises(ValueError, match="num_workers"):
         DataLoader(X, num_workers=-1)
     with pytest.raises(NotImplementedError, match="__len__"):

@@ -11,7 +11,7 @@ from autodiff import Tensor, gradcheck
 def test_linear_matches_numpy_with_pytorch_shapes():
     layer = nn.Linear(3, 2, dtype=np.float64)
     assert layer.weight.shape == (2, 3) and layer.bias.shape == (2,)
-    np.testing.assert_array_equal(layer.bias.numpy(), 0.0)  # bias starts at zero
+    assert np.abs(layer.bias.numpy()).max() <= 1 / np.sqrt(3)  # PyTorch's U(±1/√in)
     layer.bias.numpy()[:] = [0.5, -1.0]
     x = np.random.default_rng(0).standard_normal((4, 3))
     np.testing.assert_allclose(layer(Tensor(x)).numpy(), x @ layer.weight.numpy().T + [0.5, -1.0])
@@ -69,13 +69,14 @@ def test_sequential_applies_modules_in_order_and_indexes_like_a_list():
     first, second = nn.Linear(2, 3, dtype=np.float64), nn.Linear(3, 1, dtype=np.float64)
     model = nn.Sequential(first, nn.Tanh(), second)
     x = np.random.default_rng(3).standard_normal((5, 2))
-    expected = np.tanh(x @ first.weight.numpy().T) @ second.weight.numpy().T
+    hidden = np.tanh(x @ first.weight.numpy().T + first.bias.numpy())
+    expected = hidden @ second.weight.numpy().T + second.bias.numpy()
     np.testing.assert_allclose(model(Tensor(x)).numpy(), expected)
     assert len(model) == 3 and model[0] is first and model[-1] is second
     assert list(model) == [first, model[1], second]
     head = model[:2]
     assert isinstance(head, nn.Sequential) and head[0] is first
-    np.testing.assert_allclose(head(Tensor(x)).numpy(), np.tanh(x @ first.weight.numpy().T))
+    np.testing.assert_allclose(head(Tensor(x)).numpy(), hidden)
     assert [name for name, _ in model.named_parameters()] == [
         "0.weight",
         "0.bias",
