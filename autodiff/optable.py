@@ -38,10 +38,10 @@ One `Op(...)` per op. Its fields, in the order they are usually given:
 
 One name, two meanings: `transpose` (PyTorch swaps two dims, numpy permutes), `max`/`min`
 (PyTorch's `max(dim)` gives values and indices, numpy's `max` is `amax`), `std`/`var`
-(unbiased in PyTorch, `ddof=0` in numpy), `split` (sizes of pieces, or a number of parts and
-cut indices), `squeeze` (a dim not of size 1 is kept, or an error), `matmul` (one dtype, or
-promoted), `size` (the shape, or the number of elements: see autodiff/size.py). Each entry
-holds PyTorch's meaning and points at numpy's.
+(unbiased in PyTorch, `ddof=0` in numpy: VARIANCE's two defaults), `split` (sizes of pieces,
+or a number of parts and cut indices), `squeeze` (a dim not of size 1 is kept, or an error),
+`matmul` (one dtype, or promoted), `size` (the shape, or the number of elements: see
+autodiff/size.py). Each entry holds PyTorch's meaning and points at numpy's.
 
 Adding an op is one entry here plus its primitive (or composite): with `sinh` in
 autodiff/ops/unary.py,
