@@ -1,9 +1,11 @@
-"""In-place ops: the `_` forms (x.add_(y), x.exp_()) and augmented assignment (x += y).
+"""In-place ops: the `_` forms (x.add_(y), x.exp_()), augmented assignment (x += y) and
+item assignment (x[i] = v).
 
-They change a tensor's own array and are never recorded: on a tensor that requires grad they
-belong under `no_grad()` (as an optimiser's step is), and each bumps the tensor's version, so
-that backward refuses a value an op saved and that was changed afterwards. They are Tensor
-methods through the op table (autodiff/optable.py), as are __iadd__ and its kin.
+They change a tensor's own array, each bumping its version, so that backward refuses a value
+an op saved and that was changed afterwards. Unrecorded where nothing needs a gradient (and
+on a leaf that requires grad only under `no_grad()`, as an optimiser's step is); on a result
+that requires grad, x[i] = v and the `_` forms are recorded (PyTorch's index_put), as in
+PyTorch. They are Tensor methods through the op table (autodiff/optable.py).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 from autodiff import tape, xp
 from autodiff.blas import axpy
 from autodiff.errors import DTypeError, GradientError, ShapeError
+from autodiff.ops import shape as shape_ops
 from autodiff.seed import DATA
-from autodiff.tensor import Tensor
+from autodiff.tensor import Tensor, index_arrays
 
 _PLAIN = (xp.ndarray, xp.generic, bool, int, float, type(None))  # used as they are
 
@@ -94,7 +97,12 @@ def copy_(x: Tensor, source: Any) -> Tensor:
 def apply_inplace(
     x: Tensor, op: str, method: Callable[..., Tensor], *args: Any, **kwargs: Any
 ) -> Tensor:
-    """x.op(...) for an op whose out-of-place form is `method`: its result written into x."""
+    """x.op(...) for an op whose out-of-place form is `method`: its result written into x
+    (recorded, as x[...] = x.op(...), where x is a result that requires grad: PyTorch records
+    x.exp_() on such a tensor too)."""
+    if records(x, *args) and not x.is_leaf:
+        setitem(x, Ellipsis, method(x, *args, **kwargs))
+        return x
     mark(x, op)
     with tape.no_grad():
         out = method(Tensor._wrap(x._value), *args, **kwargs)
@@ -146,4 +154,77 @@ def augmented(x: Tensor, other: Any, op: str) -> Tensor:
             f"{op}: cannot update a tensor of shape {x.shape} in place with a value of "
             f"shape {xp.shape(value)}; expected a shape that broadcasts to {x.shape}"
         ) from None
+    return x
+
+
+# ----- item assignment, recorded where a gradient needs it ----------------------------------
+
+
+def setitem(x: Tensor, index: Any, value: Any) -> None:
+    """x[index] = value, in place. Where a gradient needs it (x or value requires grad,
+    grad mode on) it is recorded as PyTorch's index_put, so gradients flow to the values
+    x held elsewhere and to `value`; else it writes the array.
+    """
+    index = index_arrays(index)
+    if records(x, value):
+        if isinstance(value, Tensor) and value.dtype != x.dtype:
+            value = value.astype(x.dtype)
+        old = snapshot(x)
+        result = Tensor.apply(shape_ops.index_put, old, value, index=index)
+        record_inplace(x, "__setitem__", old, result)
+        return
+    mark(x, "__setitem__")
+    value = _operand(value)
+    try:
+        x._value[index] = value
+    except IndexError as err:
+        raise IndexError(
+            f"__setitem__: index {index!r} on a tensor of shape {x.shape}: {err}"
+        ) from None
+    except ValueError:
+        raise ShapeError(
+            f"__setitem__: cannot assign a value of shape {xp.shape(value)} to x[{index!r}] "
+            f"of shape {xp.shape(x._value[index])}; expected a shape that broadcasts to it"
+        ) from None
+
+
+def records(x: Tensor, *others: Any) -> bool:
+    """Whether an in-place op on x with `others` must be recorded."""
+    if not tape.state.enabled:
+        return False
+    return x._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+
+
+def snapshot(x: Tensor) -> Tensor:
+    """A Tensor standing for x's value before an in-place op: the recorded op's input."""
+    if x._requires_grad and x._node is None:
+        raise GradientError(
+            f"in-place change of a leaf Tensor of shape {x.shape} that requires grad; "
+            f"expected it under `with autodiff.no_grad():` (as an optimiser step is), or a "
+            f"new tensor (x = x.clone(); then change x)"
+        )
+    old = Tensor._wrap(xp.array(x._value))  # a copy: a VJP may read the old values
+    old._node, old._requires_grad, old._cause = x._node, x._requires_grad, x._cause
+    old.name, old._version = x.name, x._version
+    return old
+
+
+def record_inplace(x: Tensor, op: str, old: Tensor, result: Tensor) -> Tensor:
+    """Make x hold `result`, recorded from `old` (a copy of x's values) as the op's
+    input 0, in place: its array keeps its identity (views of it see the change) and its
+    version moves on, so a backward through an earlier op that read x refuses to run;
+    an earlier op that used x without reading it sends its gradient to `old`'s node
+    (see tape._earlier).
+    """
+    if not isinstance(x._value, xp.ndarray):
+        x._value = xp.array(x._value)
+    try:
+        xp.copyto(x._value, result._value)
+    except ValueError:
+        raise ShapeError(
+            f"{op}: cannot write a result of shape {result.shape} into a tensor of "
+            f"shape {x.shape} in place (it may be a broadcast view: clone() it first)"
+        ) from None
+    x._version = tape.mark_inplace(x._value)
+    x._node, x._requires_grad, x._cause = result._node, True, None
     return x

@@ -58,7 +58,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autodiff import composite, conversion, inplace, numpy_meaning, shaping, xp
+from autodiff import composite, conversion, inplace, numpy_meaning, random, shaping, xp
 from autodiff.ops import compare, elementwise, reduce, unary
 from autodiff.primitive import Primitive
 
@@ -204,11 +204,10 @@ TABLE = [
     Op("logsumexp", reduce.logsumexp, "log Σ e**x over `dim`, finite for inputs of any size.",
        REDUCE, dtype=FLOAT, numpy="logsumexp"),
     Op("softmax", reduce.softmax, "e**x / Σ e**x along `dim` (shifted by the max, so large "
-       "logits stay finite).", ALONG, dtype=FLOAT, numpy="softmax", functional=True,
-       module="Softmax"),
+       "logits stay finite).", ALONG, dtype=FLOAT, numpy="softmax"),  # nn's: PyTorch's
+    # implicit dim when none is given (nn/functional.py)
     Op("log_softmax", reduce.log_softmax, "x - logsumexp(x) along `dim`: finite for logits "
-       "of any size.", ALONG, dtype=FLOAT, numpy="log_softmax", functional=True,
-       module="LogSoftmax"),
+       "of any size.", ALONG, dtype=FLOAT, numpy="log_softmax"),  # nn's: as softmax
     Op("argmax", compare.argmax, "The index of the largest value along `dim` (of the "
        "flattened tensor if None).", REDUCE, numpy="argmax"),
     Op("argmin", compare.argmin, "The index of the smallest value along `dim` (of the "
@@ -260,6 +259,66 @@ TABLE = [
     Op("numel", conversion.numel),
     Op("dim", conversion.dim, function=False),
     Op("is_tensor", composite.is_tensor, method=False),
+    # ----- the names of the programs written after MNIST ------------------------------------
+    Op("log10", unary.log10, "log₁₀ x, elementwise.", dtype=FLOAT, numpy="log10", inplace=True),
+    Op("log2", unary.log2, "log₂ x, elementwise.", dtype=FLOAT, numpy="log2", inplace=True),
+    Op("log1p", unary.log1p, "ln(1 + x), elementwise, exact for tiny x.", dtype=FLOAT,
+       numpy="log1p", inplace=True),
+    Op("expm1", unary.expm1, "e**x - 1, elementwise, exact for tiny x.", dtype=FLOAT,
+       numpy="expm1", inplace=True),
+    Op("pow", composite.power, method=False),
+    Op("remainder", composite.remainder),
+    Op("floor_divide", composite.floor_divide),
+    Op("isnan", composite.isnan),
+    Op("isinf", composite.isinf),
+    Op("isfinite", composite.isfinite),
+    Op("logical_not", composite.logical_not),
+    Op("logical_and", composite.logical_and),
+    Op("logical_or", composite.logical_or),
+    Op("logical_xor", composite.logical_xor),
+    Op("nan_to_num", composite.nan_to_num),
+    Op("masked_fill", composite.masked_fill),
+    Op("masked_fill_", composite.masked_fill_, function=False),
+    Op("fill_", composite.fill_, function=False),
+    Op("tril", composite.tril),
+    Op("triu", composite.triu),
+    Op("diag", composite.diag),
+    Op("mm", composite.mm),
+    Op("bmm", composite.bmm),
+    Op("outer", composite.outer),
+    Op("t", composite.t),
+    Op("all", composite.all_nonzero),
+    Op("any", composite.any_nonzero),
+    Op("allclose", composite.allclose),
+    Op("topk", composite.topk),
+    Op("sort", composite.sort),
+    Op("argsort", composite.argsort),
+    Op("cumsum", composite.cumsum),
+    Op("cumprod", composite.cumprod),
+    Op("bincount", composite.bincount),
+    Op("unique", composite.unique),
+    Op("histc", composite.histc),
+    Op("histogram", composite.histogram),
+    Op("expand", shaping.expand, function=False),
+    Op("narrow", shaping.narrow),
+    Op("roll", shaping.roll),
+    Op("flip", shaping.flip),
+    Op("index_select", shaping.index_select),
+    Op("repeat", shaping.repeat, function=False),
+    Op("chunk", shaping.chunk),
+    Op("nelement", composite.nelement, function=False),
+    Op("new_zeros", composite.new_zeros, function=False),
+    Op("new_ones", composite.new_ones, function=False),
+    Op("new_empty", composite.new_empty, function=False),
+    Op("new_full", composite.new_full, function=False),
+    Op("new_tensor", composite.new_tensor, function=False),
+    Op("type", composite.type_or_convert, function=False),
+    Op("type_as", composite.type_as, function=False),
+    Op("scatter", composite.scatter, inplace=True),
+    Op("scatter_add", composite.scatter_add, inplace=True),
+    # ----- random draws (PyTorch's CPU streams: autodiff/random.py) --------------------------
+    Op("multinomial", random.multinomial),
+    Op("bernoulli", random.bernoulli),
     # ----- in place, never recorded (the optimisers use them) ------------------------------
     Op("add_", inplace.add_, function=False),
     Op("sub_", inplace.sub_, function=False),
@@ -270,5 +329,7 @@ TABLE = [
     Op("__isub__", inplace.augmented, "x -= y.", function=False, fixed={"op": "-="}),
     Op("__imul__", inplace.augmented, "x *= y.", function=False, fixed={"op": "*="}),
     Op("__itruediv__", inplace.augmented, "x /= y.", function=False, fixed={"op": "/="}),
+    Op("__setitem__", inplace.setitem, "x[index] = value, in place (recorded as index_put "
+       "where a gradient needs it).", function=False),
 ]
 # fmt: on

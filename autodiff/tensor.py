@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autodiff import tape, xp
-from autodiff.broadcast import Shape
 from autodiff.dtypes import as_array, get_default_dtype
 from autodiff.errors import DTypeError, GradientError, ShapeError
 from autodiff.ops import compare, elementwise, linalg
@@ -27,7 +26,7 @@ from autodiff.seed import (
     UNDER_NO_GRAD,
     seed,
 )
-from autodiff.size import ElementCount
+from autodiff.size import ElementCount, Size
 
 _PLAIN = (xp.ndarray, xp.generic, bool, int, float, type(None))  # passed to forwards as they are
 
@@ -52,6 +51,8 @@ class Tensor:
 
     The constructor copies its data, as torch.tensor does, so that a later change to the
     caller's array cannot change this tensor; autodiff.from_numpy(array) shares it instead.
+    A list becomes floating values, as PyTorch's legacy torch.Tensor([1, 2]) does (numpy
+    data keeps its dtype; autodiff.tensor([1, 2]) is int64).
 
     >>> x = Tensor([1.0, 2.0], requires_grad=True)
     >>> (x * x).sum().backward()
@@ -83,6 +84,14 @@ class Tensor:
             )
         if isinstance(data, Tensor):
             data = data._value
+        elif dtype is None and isinstance(data, (list, tuple)):
+            data = _legacy_values(data)
+        elif type(data) is int:
+            raise TypeError(
+                f"Tensor: Tensor({data}) is PyTorch's uninitialised tensor of {data} elements, "
+                f"not the value {data}; expected autodiff.tensor({data}) for a 0-d tensor, or "
+                f"autodiff.zeros({data})"
+            )
         array = as_array(data, dtype)
         if array is data or array.base is not None:  # it may share the caller's memory
             array = array.copy()
@@ -174,8 +183,9 @@ class Tensor:
     # ----- properties ---------------------------------------------------------------------
 
     @property
-    def shape(self) -> Shape:
-        return self._value.shape
+    def shape(self) -> Size:
+        """The dims, as PyTorch's torch.Size (a tuple): print(x.shape) shows Size([2, 3])."""
+        return Size(self._value.shape)
 
     @property
     def ndim(self) -> int:
@@ -448,13 +458,67 @@ class Tensor:
         return Tensor.apply(compare.greater_equal, *promoted(self, other))
 
     def __getitem__(self, index: Any) -> Tensor:
-        if isinstance(index, Tensor):
-            index = index._value
-        elif isinstance(index, tuple):
-            index = tuple(i._value if isinstance(i, Tensor) else i for i in index)
-        if isinstance(index, list):
-            index = xp.asarray(index)
-        return Tensor.apply(shape_ops.getitem, self, index=index)
+        return Tensor.apply(shape_ops.getitem, self, index=index_arrays(index))
+
+    # ----- PyTorch's names for the programs written after MNIST -----------------------------
+
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its value (f"{loss:.4f}"), as in PyTorch; others as repr."""
+        if self.ndim == 0:
+            return format(self._value.item(), spec)
+        return object.__format__(self, spec)
+
+    def __index__(self) -> int:
+        """A one-element integer tensor as an index or slice bound (x[:n], range(n))."""
+        if self.dtype.kind not in "iu" or self._value.size != 1:
+            raise TypeError(
+                f"__index__: a Tensor of shape {self.shape} and dtype {self.dtype}; only "
+                f"integer tensors of a single element can be converted to an index"
+            )
+        return int(self._value.item())
+
+    def __mod__(self, other: Any) -> Tensor:
+        """The remainder with the divisor's sign (Python's and PyTorch's %): a - b·floor(a/b),
+        whose gradient is 1 for a and -floor(a/b) for b."""
+        a, b = promoted(self, other)
+        if a.dtype.kind not in "fc":
+            return Tensor._wrap(xp.remainder(_value_of(a), _value_of(b)))
+        return a - b * Tensor._wrap(xp.floor(_value_of(a) / _value_of(b)))
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return Tensor._wrap(xp.asarray(other)).__mod__(self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        """floor(a / b), as Python's and PyTorch's //: no gradient (it is flat a.e.)."""
+        a, b = promoted(self, other)
+        return Tensor._wrap(xp.floor_divide(_value_of(a), _value_of(b)))
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        b, a = promoted(self, other)
+        return Tensor._wrap(xp.floor_divide(_value_of(a), _value_of(b)))
+
+
+def _legacy_values(data: list | tuple) -> xp.ndarray:
+    """Values given to the Tensor constructor as a list: floating, in the default dtype, as
+    PyTorch's legacy torch.Tensor([1, 2]) makes them (autodiff.tensor keeps integers)."""
+    array = xp.asarray(data)
+    return array.astype(get_default_dtype()) if array.dtype.kind in "biuf" else array
+
+
+def index_arrays(index: Any) -> Any:
+    """An index as numpy takes it: Tensors as their arrays, a list as an array."""
+    if isinstance(index, Tensor):
+        index = index._value
+    elif isinstance(index, tuple):
+        index = tuple(i._value if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        index = xp.asarray(index)
+    return index
+
+
+def _value_of(x: Any) -> Any:
+    """A Tensor's array, anything else as it is."""
+    return x._value if isinstance(x, Tensor) else x
 
 
 # ----- helpers of the operator layer ---------------------------------------------------------
