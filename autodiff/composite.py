@@ -670,13 +670,30 @@ def histogram(
 
 
 def remainder(x: Tensor, other: Any) -> Tensor:
-    """x % other: the remainder with the divisor's sign (Python's %)."""
-    return x % other
+    """x % other: the remainder with the divisor's sign (Python's and PyTorch's %),
+    a - b·floor(a/b), whose gradient is 1 for a and -floor(a/b) for b."""
+    a, b = promoted(x, other)
+    if a.dtype.kind not in "fc":
+        return Tensor._wrap(xp.remainder(_operand(a), _operand(b)))
+    return a - b * Tensor._wrap(xp.floor(_operand(a) / _operand(b)))
+
+
+def remainder_of(x: Tensor, other: Any) -> Tensor:
+    """other % x (Python's reflected %)."""
+    return remainder(Tensor._wrap(xp.asarray(other)), x)
 
 
 def floor_divide(x: Tensor, other: Any) -> Tensor:
-    """x // other: floor(x / other), as Python's // (no gradient)."""
-    return x // other
+    """x // other: floor(x / other), as Python's and PyTorch's // (no gradient: it is flat
+    almost everywhere)."""
+    a, b = promoted(x, other)
+    return Tensor._wrap(xp.floor_divide(_operand(a), _operand(b)))
+
+
+def floor_divide_of(x: Tensor, other: Any) -> Tensor:
+    """other // x (Python's reflected //)."""
+    b, a = promoted(x, other)
+    return Tensor._wrap(xp.floor_divide(_operand(a), _operand(b)))
 
 
 def power(input: Any, exponent: Any) -> Tensor:
