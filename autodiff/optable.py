@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from autodiff import composite, conversion, numpy_meaning, shaping
+from autodiff import arithmetic, composite, conversion, numpy_meaning, shaping
 from autodiff.ops import compare, elementwise, reduce, unary
 from autodiff.primitive import Primitive
 
@@ -144,6 +144,11 @@ TABLE = [
        "gradient.", dtype=PROMOTE, args="other: Any", numpy="maximum", numpy_args="x1, x2"),
     Op("minimum", elementwise.minimum, "Elementwise min; at ties each side gets half the "
        "gradient.", dtype=PROMOTE, args="other: Any", numpy="minimum", numpy_args="x1, x2"),
+    Op("add", arithmetic.add),
+    Op("sub", arithmetic.sub, aliases=("subtract",)),
+    Op("mul", arithmetic.mul, aliases=("multiply",)),
+    Op("div", arithmetic.div, aliases=("divide", "true_divide"), inplace=True),
+    Op("neg", arithmetic.neg, aliases=("negative",), inplace=True),
     Op("where", composite.where, method=False, numpy=numpy_meaning.where),
     Op("where", composite.tensor_where, function=False),
     Op("pow", composite.pow, function=False),
