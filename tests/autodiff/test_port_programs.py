@@ -91,3 +91,14 @@ def test_backends_answer_as_a_cpu_only_pytorch():
     cudnn.benchmark = True  # programs set it; it changes nothing here
     assert ad.backends.cudnn.benchmark is True
     cudnn.benchmark = False
+
+
+def test_grad_fn_is_none_exactly_where_pytorch_s_is():
+    for lib in (ad, torch):
+        x = lib.tensor([2.0], requires_grad=True)
+        y = (x * 3).tanh()
+        with lib.no_grad():
+            z = x * 3
+        assert x.grad_fn is None and z.grad_fn is None and y.grad_fn is not None
+        assert x.is_leaf and not y.is_leaf
+    assert "tanh" in repr(ad.tensor([1.0], requires_grad=True).tanh().grad_fn)
