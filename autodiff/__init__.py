@@ -4,13 +4,16 @@ The top-level namespace speaks PyTorch (`import autodiff as torch`); `autodiff.n
 numpy (`import autodiff.numpy as np`).
 """
 
-from autodiff import backends, cuda
+from autodiff import accelerator, backends, cuda
+from autodiff import aliases as _aliases
 from autodiff import numpy as numpy  # the numpy-speaking namespace, kept out of `import *`
 from autodiff.allocator import keep_freed_memory as _keep_freed_memory
 from autodiff.anomaly import detect_anomaly
+from autodiff.composite import einsum
 from autodiff.creation import (
     arange,
     as_tensor,
+    eye,
     from_numpy,
     full,
     linspace,
@@ -25,6 +28,7 @@ from autodiff.draw import GraphvizNotFoundError, draw_graph, render_graph
 from autodiff.dtypes import *  # noqa: F403 - float32, long, ...
 from autodiff.dtypes import BUILTIN_NAMES as _BUILTIN_NAMES
 from autodiff.dtypes import __all__ as _dtypes
+from autodiff.dtypes import get_default_dtype, set_default_dtype
 from autodiff.errors import DTypeError, GradientError, ShapeError
 from autodiff.functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from autodiff.functions import *  # noqa: F403 - the ops as free functions
@@ -35,12 +39,10 @@ from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, 
 from autodiff.primitive import Context, Sample, constant, primitive
 from autodiff.random import (
     Generator,
-    bernoulli,
     default_generator,
     get_rng_state,
     initial_seed,
     manual_seed,
-    multinomial,
     normal,
     rand,
     rand_like,
@@ -55,8 +57,8 @@ from autodiff.random import (
 from autodiff.serialization import load, load_arrays, save
 from autodiff.size import Size
 from autodiff.surfaces import ops_for
-from autodiff.tape import enable_grad, is_grad_enabled, no_grad, scope
-from autodiff.tensor import Tensor, get_default_dtype, set_default_dtype
+from autodiff.tape import enable_grad, inference_mode, is_grad_enabled, no_grad, scope
+from autodiff.tensor import Tensor
 from autodiff.threads import get_num_threads, set_num_threads
 from autodiff.watch import BackwardWatch, watch_backward
 
@@ -65,8 +67,20 @@ from autodiff.watch import BackwardWatch, watch_backward
 globals().update(_BUILTIN_NAMES)
 
 _keep_freed_memory()  # a step's arrays reuse the last step's memory (see autodiff/allocator.py)
+_aliases.install()
+_LAZY = ("nn", "optim", "utils")  # PyTorch's torch.nn, torch.optim, torch.utils.data
+
+
+def __getattr__(name: str) -> object:
+    """autodiff.nn, autodiff.optim and autodiff.utils: the nn package's, imported on first use."""
+    if name in _LAZY:
+        return _aliases.module(name)
+    raise AttributeError(f"module 'autodiff' has no attribute {name!r}")
+
 
 __all__ = [
+    "accelerator",
+    "inference_mode",
     "BackwardWatch",
     "Context",
     "DTypeError",
@@ -89,7 +103,9 @@ __all__ = [
     "detect_anomaly",
     "device",
     "draw_graph",
+    "einsum",
     "enable_grad",
+    "eye",
     "from_numpy",
     "full",
     "get_default_dtype",
@@ -135,10 +151,8 @@ __all__ = [
     "randint_like",
     "rand_like",
     "normal",
-    "multinomial",
     "initial_seed",
     "get_rng_state",
-    "bernoulli",
     *_dtypes,
     *_functions,
 ]

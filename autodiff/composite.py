@@ -6,20 +6,22 @@ makes it a Tensor method and an `autodiff` function.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import builtins
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-import numpy as np
+import numpy as np  # numpy's sort, unique, histogram, tri, ...: beyond xp's names
 
-from autodiff import promotion
-from autodiff.broadcast import Axis, normalize_axes
+from autodiff import promotion, xp
+from autodiff.broadcast import Axis, Shape, normalize_axes
 from autodiff.creation import as_tensor
-from autodiff.errors import ShapeError
+from autodiff.errors import DTypeError, ShapeError
+from autodiff.inplace import _operand, mark, records
 from autodiff.ops import compare, elementwise, layers, linalg, loss, reduce
 from autodiff.ops import shape as shape_ops
-from autodiff.spelling import correction as _correction
+from autodiff.promotion import check_same_dtype
 from autodiff.spelling import torch_dims
-from autodiff.tensor import Tensor, check_same_dtype, floating, promoted
+from autodiff.tensor import Tensor, floating, promoted
 
 
 class ValuesIndices(NamedTuple):
@@ -42,72 +44,36 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return x.sum(axis=axis, keepdims=keepdims) / _count(x, axis)
 
 
-def var(
-    x: Tensor,
-    dim: Axis = None,
-    unbiased: bool | None = None,
-    keepdim: bool = False,
-    *,
-    correction: float | None = None,
-    axis: Axis = None,
-    keepdims: Any = None,
-    ddof: float | None = None,
-) -> Tensor:
-    """Σ(x - mean)² / (n - correction): unbiased (correction=1) by default, as in PyTorch;
-    unbiased=False, correction=0 or ddof=0 for the population variance.
-    """
-    axis, keepdims = torch_dims("var", dim, keepdim, axis, keepdims)
-    divisor = _count(x, axis) - _correction(unbiased, correction, ddof)
+def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: float = 1) -> Tensor:
+    """Σ(x - mean)² / (n - ddof) over `axis`."""
     deviation = x - x.mean(axis=axis, keepdims=True)
-    return (deviation * deviation).sum(axis=axis, keepdims=keepdims) / divisor
+    return (deviation * deviation).sum(axis=axis, keepdims=keepdims) / (_count(x, axis) - ddof)
 
 
-def std(
-    x: Tensor,
-    dim: Axis = None,
-    unbiased: bool | None = None,
-    keepdim: bool = False,
-    *,
-    correction: float | None = None,
-    axis: Axis = None,
-    keepdims: Any = None,
-    ddof: float | None = None,
-) -> Tensor:
-    """Square root of var, unbiased by default as in PyTorch (one primitive: its gradient
-    is 0 where all values are equal).
-    """
-    axis, keepdims = torch_dims("std", dim, keepdim, axis, keepdims)
-    ddof = _correction(unbiased, correction, ddof)
+def std(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: float = 1) -> Tensor:
+    """√var, as one primitive: its gradient is 0 where all values are equal."""
     return Tensor.apply(reduce.std, floating(x), axis=axis, keepdims=keepdims, ddof=ddof)
 
 
-def max(
-    x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
+def extreme(
+    x: Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    axis: Axis = None,
+    keepdims: Any = None,
+    op: str = "max",
 ) -> Any:
-    """max() is the largest value (0-d); max(dim) is (values, indices) along dim, as in
-    PyTorch; max(other_tensor) is the elementwise maximum. amax reduces several dims.
+    """max (or min, by `op`) with PyTorch's three meanings: max() is the largest value (0-d);
+    max(dim) is (values, indices) along dim; max(other_tensor) is the elementwise maximum.
     """
     if isinstance(dim, Tensor):
-        return Tensor.apply(elementwise.maximum, *promoted(x, dim))
-    return _extreme(x, "max", dim, keepdim, axis, keepdims)
-
-
-def min(
-    x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Axis = None, keepdims: Any = None
-) -> Any:
-    """min() is the smallest value (0-d); min(dim) is (values, indices) along dim, as in
-    PyTorch; min(other_tensor) is the elementwise minimum. amin reduces several dims.
-    """
-    if isinstance(dim, Tensor):
-        return Tensor.apply(elementwise.minimum, *promoted(x, dim))
-    return _extreme(x, "min", dim, keepdim, axis, keepdims)
-
-
-def _extreme(x: Tensor, op: str, dim: Any, keepdim: bool, axis: Axis, keepdims: Any) -> Any:
+        pick = elementwise.maximum if op == "max" else elementwise.minimum
+        return Tensor.apply(pick, *promoted(x, dim))
     axis, keepdims = torch_dims(op, dim, keepdim, axis, keepdims)
     if axis is None:
         return Tensor.apply(reduce.max if op == "max" else reduce.min, x)
-    if not isinstance(axis, (int, np.integer)):
+    if not isinstance(axis, (int, xp.integer)):
         raise ShapeError(f"{op}: dim {axis!r}; expected one integer dim (amax/amin reduce several)")
     scalar = x.ndim == 0
     if scalar:
@@ -137,7 +103,7 @@ def prod(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         axis = axes[0]
     lead = (slice(None),) * axis
     if x.shape[axis] == 0:
-        return Tensor._wrap(np.prod(x._value, axis=axis, keepdims=keepdims))
+        return Tensor._wrap(xp.prod(x._value, axis=axis, keepdims=keepdims))
     while x.shape[axis] > 1:
         half = x.shape[axis] // 2
         pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]
@@ -169,15 +135,15 @@ def norm(
     if not isinstance(p, (int, float)) or isinstance(p, bool) or p <= 0:
         raise ValueError(f"norm: p={p!r}; expected a positive number, inf or 'fro'")
     magnitude = x.abs()
-    if p == np.inf:
+    if p == xp.inf:
         return magnitude.amax(axis=axis, keepdims=keepdims)
     if p == 1:
         return magnitude.sum(axis=axis, keepdims=keepdims)
     # Divided by the largest |x| first, so that powers of 1e-200 or 1e200 neither underflow
     # nor overflow; the norm is homogeneous, so with that scale held constant every
     # derivative is unchanged.
-    peak = np.abs(x._value).max(axis=axis, keepdims=True, initial=0)
-    scale = np.where((peak > 0) & np.isfinite(peak), peak, 1).astype(x.dtype)
+    peak = xp.abs(x._value).max(axis=axis, keepdims=True, initial=0)
+    scale = xp.where((peak > 0) & xp.isfinite(peak), peak, 1).astype(x.dtype)
     scaled = x / scale
     power = scaled * scaled if p == 2 else scaled.abs() ** p
     total = power.sum(axis=axis, keepdims=keepdims)
@@ -302,3 +268,511 @@ def _common_dtype(tensors: Sequence[Any]) -> list[Tensor]:
 def is_tensor(obj: Any) -> bool:
     """Whether `obj` is a Tensor."""
     return isinstance(obj, Tensor)
+
+
+# ----- the names of the programs written after MNIST -------------------------------------
+
+
+def nelement(x: Tensor) -> int:
+    """The number of elements (PyTorch's older name of numel)."""
+    return x._value.size
+
+
+def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
+    """`value` where `mask` is True, else x; mask broadcasts to x's shape."""
+    mask = boolean_mask("masked_fill", mask, x.shape)
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ShapeError(
+                f"masked_fill: value of shape {value.shape}; expected a number or a 0-d tensor"
+            )
+        value = value.astype(x.dtype) if value.dtype.kind in "fc" else value._value
+    return Tensor.apply(elementwise.where, mask, value, x)
+
+
+def masked_fill_(x: Tensor, mask: Any, value: Any) -> Tensor:
+    """masked_fill in place (recorded where a gradient needs it, as in PyTorch)."""
+    mask = boolean_mask("masked_fill_", mask, x.shape)
+    if records(x, value):
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise ShapeError(
+                f"masked_fill_: value of shape {value.shape}; expected a number or a 0-d tensor"
+            )
+        x[np.broadcast_to(mask, x.shape)] = value
+        return x
+    mark(x, "masked_fill_")
+    np.copyto(x._value, _operand(value), where=mask, casting="unsafe")
+    return x
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (j <= i + diagonal), zeros elsewhere."""
+    return _triangle(x, "tril", diagonal, lower=True)
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (j >= i + diagonal), zeros elsewhere."""
+    return _triangle(x, "triu", diagonal, lower=False)
+
+
+def _triangle(x: Tensor, op: str, diagonal: int, lower: bool) -> Tensor:
+    if x.ndim < 2:
+        raise ShapeError(f"{op}: input of shape {x.shape}; expected at least 2 dims")
+    rows, cols = x.shape[-2:]
+    keep = np.tri(rows, cols, diagonal, dtype=bool)
+    if not lower:
+        keep = ~np.tri(rows, cols, diagonal - 1, dtype=bool)
+    return Tensor.apply(elementwise.where, keep, x, x.dtype.type(0))
+
+
+def mm(x: Tensor, mat2: Any) -> Tensor:
+    """The matrix product of two 2-D tensors (no broadcasting, unlike matmul)."""
+    check_ranks("mm", (x, mat2), (2, 2))
+    return x @ mat2
+
+
+def t(x: Tensor) -> Tensor:
+    """A 2-D tensor transposed; 0-d and 1-d tensors are returned as they are."""
+    if x.ndim > 2:
+        raise ShapeError(
+            f"t: input of shape {x.shape}; expected at most 2 dims (for more, write "
+            f"x.transpose(d0, d1) or x.mT)"
+        )
+    return x if x.ndim < 2 else x.transpose(0, 1)
+
+
+def all_nonzero(x: Tensor, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    """Whether every element (along `dim`) is non-zero: a bool tensor."""
+    axis, keepdims = torch_dims("all", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
+    return Tensor._wrap(np.all(x._value, axis=axis, keepdims=keepdims))
+
+
+def any_nonzero(x: Tensor, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
+    """Whether some element (along `dim`) is non-zero: a bool tensor."""
+    axis, keepdims = torch_dims("any", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
+    return Tensor._wrap(np.any(x._value, axis=axis, keepdims=keepdims))
+
+
+def allclose(
+    x: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
+    """Whether |x - other| <= atol + rtol·|other| everywhere (shapes broadcast)."""
+    other = other._value if isinstance(other, Tensor) else other
+    return bool(np.allclose(x._value, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def topk(
+    x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+) -> ValuesIndices:
+    """The k largest (or smallest) values along `dim` and their indices; the gradient
+    goes to the elements picked.
+    """
+    scalar = x.ndim == 0
+    x = x.reshape(1) if scalar else x
+    axis = normalize_axes(dim, x.ndim, "topk")[0]
+    if not 0 <= k <= x.shape[axis]:
+        raise IndexError(
+            f"topk: k={k} for dim {axis} of size {x.shape[axis]}; expected 0 <= k <= "
+            f"{x.shape[axis]}"
+        )
+    keys = -x._value if largest else x._value
+    # a stable sort: equal values keep their order, and NaN counts as the largest
+    order = np.argsort(keys, axis=axis, kind="stable")
+    if largest:
+        nan_first = np.argsort(
+            ~np.isnan(np.take_along_axis(x._value, order, axis)), axis=axis, kind="stable"
+        )
+        order = np.take_along_axis(order, nan_first, axis)
+    indices = np.take(order, np.arange(k), axis=axis)
+    values = x.take_along_axis(indices, axis)
+    if scalar:
+        return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
+    return ValuesIndices(values, Tensor._wrap(indices.astype(np.int64)))
+
+
+def new_zeros(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of `size` in x's dtype (unless given)."""
+    return _new(x, np.zeros, size, dtype, requires_grad, "new_zeros")
+
+
+def new_ones(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones of `size` in x's dtype (unless given)."""
+    return _new(x, np.ones, size, dtype, requires_grad, "new_ones")
+
+
+def new_empty(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `size` in x's dtype (unless given); zeros here, as numpy's empty
+    would leave whatever memory held."""
+    return _new(x, np.zeros, size, dtype, requires_grad, "new_empty")
+
+
+def new_full(
+    x: Tensor, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A tensor of `size` filled with `fill_value`, in x's dtype (unless given)."""
+    full = _new(x, np.zeros, (size,), dtype, False, "new_full")
+    full._value[...] = fill_value
+    return full.requires_grad_(requires_grad)
+
+
+def new_tensor(x: Tensor, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A copy of `data` in x's dtype (unless given)."""
+    data = data._value if isinstance(data, Tensor) else data
+    return Tensor(data, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def _new(x: Tensor, make: Callable, size: Any, dtype: Any, requires_grad: bool, op: str) -> Tensor:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    if not builtins.all(isinstance(n, (int, np.integer)) and n >= 0 for n in size):
+        raise ShapeError(f"{op}: size {tuple(size)}; expected non-negative integers")
+    data = make(tuple(int(n) for n in size), x.dtype if dtype is None else np.dtype(dtype))
+    return Tensor._wrap(data).requires_grad_(requires_grad)
+
+
+def type_or_convert(x: Tensor, dtype: Any = None) -> Any:
+    """Without dtype PyTorch's type name ('torch.FloatTensor'); with one, the values
+    converted (as x.to(dtype)); a name such as 'torch.LongTensor' works too."""
+    if dtype is None:
+        return f"torch.{TYPE_NAMES.get(x.dtype, str(x.dtype))}"
+    if isinstance(dtype, str):
+        names = {f"torch.{name}": key for key, name in TYPE_NAMES.items()}
+        if dtype not in names:
+            raise TypeError(f"type: unknown type {dtype!r}; expected e.g. 'torch.FloatTensor'")
+        dtype = names[dtype]
+    return x.astype(dtype)
+
+
+def type_as(x: Tensor, other: Any) -> Tensor:
+    """The values in other's dtype."""
+    return x.astype(other.dtype)
+
+
+def isnan(x: Tensor) -> Tensor:
+    """Where the values are NaN (a bool tensor)."""
+    return Tensor._wrap(np.isnan(x._value))
+
+
+def isinf(x: Tensor) -> Tensor:
+    """Where the values are +inf or -inf (a bool tensor)."""
+    return Tensor._wrap(np.isinf(x._value))
+
+
+def isfinite(x: Tensor) -> Tensor:
+    """Where the values are neither NaN nor infinite (a bool tensor)."""
+    return Tensor._wrap(np.isfinite(x._value))
+
+
+def logical_not(x: Tensor) -> Tensor:
+    """not x, elementwise (a bool tensor)."""
+    return Tensor._wrap(np.logical_not(x._value))
+
+
+def logical_and(x: Tensor, other: Any) -> Tensor:
+    """x and other, elementwise (a bool tensor)."""
+    return Tensor._wrap(np.logical_and(x._value, _operand(other)))
+
+
+def logical_or(x: Tensor, other: Any) -> Tensor:
+    """x or other, elementwise (a bool tensor)."""
+    return Tensor._wrap(np.logical_or(x._value, _operand(other)))
+
+
+def logical_xor(x: Tensor, other: Any) -> Tensor:
+    """x xor other, elementwise (a bool tensor)."""
+    return Tensor._wrap(np.logical_xor(x._value, _operand(other)))
+
+
+def cumsum(x: Tensor, dim: int, *, axis: Any = None, dtype: Any = None) -> Tensor:
+    """Running sums along `dim`."""
+    x = x if dtype is None else x.astype(dtype)
+    if x.dtype.kind == "b":
+        x = x.astype(np.int64)  # PyTorch counts booleans in int64
+    dim = normalize_axes(dim if axis is None else axis, builtins.max(x.ndim, 1), "cumsum")[0]
+    return Tensor.apply(reduce.cumsum, x, axis=dim)
+
+
+def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running products along `dim` (recorded as one multiplication per element, so the
+    gradient is exact where elements are 0)."""
+    x = x if dtype is None else x.astype(dtype)
+    if x.ndim == 0:
+        return x * 1
+    dim = normalize_axes(dim, x.ndim, "cumprod")[0]
+    lead = (slice(None),) * dim
+    running = x[(*lead, slice(0, 1))]
+    pieces = [running]
+    for i in range(1, x.shape[dim]):
+        running = running * x[(*lead, slice(i, i + 1))]
+        pieces.append(running)
+    return Tensor.apply(shape_ops.concatenate, *pieces, axis=dim)
+
+
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
+    """(values, indices) sorted along `dim`; equal values keep their order."""
+    scalar = x.ndim == 0
+    x = x.reshape(1) if scalar else x
+    axis = normalize_axes(dim, x.ndim, "sort")[0]
+    indices = _order(x, axis, descending)
+    values = x.take_along_axis(indices, axis)
+    if scalar:
+        return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
+    return ValuesIndices(values, Tensor._wrap(indices))
+
+
+def _order(x: Tensor, axis: int, descending: bool) -> np.ndarray:
+    """Stable sorting indices along axis; NaN counts as the largest value, as PyTorch."""
+    keys = x._value
+    if descending:  # stable on the reversed axis, mapped back, keeps ties in order
+        flipped = np.flip(keys, axis)
+        order = np.argsort(flipped, axis=axis, kind="stable")
+        order = x.shape[axis] - 1 - np.flip(order, axis)
+        return order.astype(np.int64)
+    return np.argsort(keys, axis=axis, kind="stable").astype(np.int64)
+
+
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort the elements along `dim`."""
+    return x.sort(dim, descending, stable).indices
+
+
+def bmm(x: Tensor, mat2: Any) -> Tensor:
+    """Batched matrix products of (b, n, m) and (b, m, p) tensors."""
+    check_ranks("bmm", (x, mat2), (3, 3))
+    if x.shape[0] != np.shape(_operand(mat2))[0]:
+        raise ShapeError(
+            f"bmm: batches of {x.shape[0]} and {np.shape(_operand(mat2))[0]}; expected "
+            f"equal batch sizes"
+        )
+    return x @ mat2
+
+
+def outer(x: Tensor, vec2: Any) -> Tensor:
+    """The outer product of two 1-D tensors: out[i, j] = x[i]·vec2[j]."""
+    check_ranks("outer", (x, vec2), (1, 1))
+    other = vec2 if isinstance(vec2, Tensor) else Tensor(vec2)
+    return x.reshape(-1, 1) * other.reshape(1, -1)
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-D tensor on a diagonal of a square matrix, or a 2-D tensor's diagonal."""
+    if x.ndim == 1:
+        n = x.shape[0] + abs(diagonal)
+        rows = np.arange(x.shape[0]) + builtins.max(-diagonal, 0)
+        zeros = np.zeros((n, n), x.dtype)
+        return Tensor.apply(shape_ops.index_put, zeros, x, index=(rows, rows + diagonal))
+    if x.ndim == 2:
+        rows = np.arange(x.shape[0])
+        cols = rows + diagonal
+        keep = (cols >= 0) & (cols < x.shape[1])
+        return x[rows[keep], cols[keep]]
+    raise ShapeError(f"diag: input of shape {x.shape}; expected 1 or 2 dims")
+
+
+def nan_to_num(
+    x, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Tensor:
+    """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest values
+    unless given); the gradient flows where the values are finite."""
+    if x.dtype.kind not in "fc":
+        return x
+    info = np.finfo(x.dtype)
+    values = x._value
+    out = x
+    for mask, value in (
+        (np.isnan(values), nan),
+        (np.isposinf(values), info.max if posinf is None else posinf),
+        (np.isneginf(values), info.min if neginf is None else neginf),
+    ):
+        if mask.any():
+            out = Tensor.apply(elementwise.where, mask, x.dtype.type(value), out)
+    return out
+
+
+def bincount(x: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, 2, ... occurs in a 1-D non-negative integer tensor (or
+    the sums of `weights` there); no gradient."""
+    values = x._value
+    if values.ndim != 1 or values.dtype.kind not in "iu" or (values < 0).any():
+        raise ShapeError(
+            f"bincount: input of shape {x.shape} and dtype {x.dtype}; expected a 1-D "
+            f"tensor of non-negative integers"
+        )
+    w = None if weights is None else np.asarray(_operand(weights))
+    counts = np.bincount(values, weights=w, minlength=minlength)
+    if w is None:
+        return Tensor._wrap(counts.astype(np.int64))
+    return Tensor._wrap(counts.astype(w.dtype if w.dtype.kind == "f" else np.float64))
+
+
+def unique(
+    x,
+    sorted: bool = True,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
+    """The distinct values, sorted (of the flattened tensor, or the distinct slices along
+    `dim`); with return_inverse and return_counts, also where each element went and how
+    often each value occurs."""
+    found = np.unique(x._value, return_inverse=True, return_counts=True, axis=dim)
+    values, inverse, counts = found
+    if dim is None:
+        inverse = inverse.reshape(x.shape)
+    extras = []
+    if return_inverse:
+        extras.append(Tensor._wrap(inverse.astype(np.int64)))
+    if return_counts:
+        extras.append(Tensor._wrap(counts.astype(np.int64)))
+    return (Tensor._wrap(values), *extras) if extras else Tensor._wrap(values)
+
+
+def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+    """Counts of the values in `bins` equal bins from min to max (the data's range when
+    both are 0); values outside are left out. No gradient."""
+    values = x._value
+    low, high = (float(values.min()), float(values.max())) if min == max == 0 else (min, max)
+    if low == high:
+        low, high = low - 1, high + 1
+    counts, _ = np.histogram(values, bins=bins, range=(low, high))
+    return Tensor._wrap(counts.astype(x.dtype if x.dtype.kind == "f" else np.float32))
+
+
+def fill_(x: Tensor, value: Any) -> Tensor:
+    """Every element set to `value`, in place."""
+    if records(x, value):
+        x[...] = value
+        return x
+    mark(x, "fill_")
+    x._value[...] = _operand(value)
+    return x
+
+
+class Histogram(NamedTuple):
+    """What histogram returns: the counts and the bins' edges (PyTorch's fields)."""
+
+    hist: Tensor
+    bin_edges: Tensor
+
+
+def histogram(
+    x: Tensor,
+    bins: Any = 100,
+    *,
+    range: tuple[float, float] | None = None,
+    weight: Any = None,
+    density: bool = False,
+) -> Histogram:
+    """(hist, bin_edges): counts (or summed weights) of the values in `bins` equal bins over
+    `range` (the data's by default), or in the bins between the edges a 1-D tensor gives."""
+    edges = _operand(bins) if isinstance(bins, Tensor) else bins
+    weights = None if weight is None else np.asarray(_operand(weight))
+    hist, edges = np.histogram(x._value, bins=edges, range=range, weights=weights, density=density)
+    return Histogram(Tensor._wrap(hist.astype(x.dtype)), Tensor._wrap(edges.astype(x.dtype)))
+
+
+def remainder(x: Tensor, other: Any) -> Tensor:
+    """x % other: the remainder with the divisor's sign (Python's %)."""
+    return x % other
+
+
+def floor_divide(x: Tensor, other: Any) -> Tensor:
+    """x // other: floor(x / other), as Python's // (no gradient)."""
+    return x // other
+
+
+def power(input: Any, exponent: Any) -> Tensor:
+    """input ** exponent, elementwise; either may be a number (torch.pow(2, x))."""
+    if isinstance(input, Tensor) or not isinstance(exponent, Tensor):
+        return as_tensor(input) ** exponent
+    return input**exponent
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Sums of products named by letters, as PyTorch's einsum: einsum("bij,bjk->bik", a, b)
+    (the operands may also come as one list). Every dim gets a letter: no '...', and no
+    letter twice in one operand."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: equation {equation!r}; expected a string such as 'ij,jk->ik'")
+    tensors = _common_dtype(operands)
+    return Tensor.apply(linalg.einsum, *tensors, subscripts=equation)
+
+
+def _scatter_index(x: Tensor, dim: int, index: Any, op: str) -> tuple[np.ndarray, ...]:
+    """The index tuple that puts src[i, j, ...] at x[index[i, j, ...], j, ...] (for dim 0)."""
+    index = np.asarray(_operand(index))
+    if index.dtype.kind not in "iu" or index.ndim != x.ndim:
+        raise ShapeError(
+            f"{op}: index of shape {index.shape} and dtype {index.dtype} for a tensor of shape "
+            f"{x.shape}; expected an integer index with the same number of dims"
+        )
+    dim = normalize_axes(dim, x.ndim, op)[0]
+    if index.size and (index.min() < -x.shape[dim] or index.max() >= x.shape[dim]):
+        raise IndexError(
+            f"{op}: index holds {index.min()}..{index.max()} for dim {dim} of size "
+            f"{x.shape[dim]}; expected indices in 0..{x.shape[dim] - 1}"
+        )
+    grid = np.indices(index.shape, sparse=True)
+    return tuple(index if d == dim else grid[d] for d in range(x.ndim))
+
+
+def _scattered(x: Tensor, dim: int, index: Any, src: Any, op: str, accumulate: bool) -> Tensor:
+    where = _scatter_index(x, dim, index, op)
+    shape = np.broadcast_shapes(*(np.shape(w) for w in where))
+    if isinstance(src, Tensor) and src.ndim:
+        src = src[tuple(slice(0, n) for n in shape)]  # PyTorch reads the index's extent
+        if src.dtype != x.dtype:
+            src = src.astype(x.dtype)
+    return Tensor.apply(shape_ops.index_put, x, src, index=where, accumulate=accumulate)
+
+
+def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    """A copy of x with src[i][j] written at [index[i][j]][j] (for dim 0), or `value` there."""
+    return _scattered(x, dim, index, value if src is None else src, "scatter", False)
+
+
+def scatter_add(x: Tensor, dim: int, index: Any, src: Any) -> Tensor:
+    """A copy of x with src[i][j] added at [index[i][j]][j] (for dim 0); repeats add up."""
+    return _scattered(x, dim, index, src, "scatter_add", True)
+
+
+TYPE_NAMES = {
+    np.dtype(np.float32): "FloatTensor",
+    np.dtype(np.float64): "DoubleTensor",
+    np.dtype(np.float16): "HalfTensor",
+    np.dtype(np.int64): "LongTensor",
+    np.dtype(np.int32): "IntTensor",
+    np.dtype(np.int16): "ShortTensor",
+    np.dtype(np.int8): "CharTensor",
+    np.dtype(np.uint8): "ByteTensor",
+    np.dtype(np.bool_): "BoolTensor",
+}
+
+
+def boolean_mask(op: str, mask: Any, shape: Shape) -> np.ndarray:
+    """A boolean mask that broadcasts to `shape` (it must not enlarge it), as an array."""
+    mask = np.asarray(mask._value if isinstance(mask, Tensor) else mask)
+    if mask.dtype != np.bool_:
+        raise DTypeError(f"{op}: mask of dtype {mask.dtype}; expected a bool mask (e.g. x == 0)")
+    try:
+        fits = np.broadcast_shapes(mask.shape, shape) == tuple(shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{op}: mask of shape {mask.shape} for a tensor of shape {tuple(shape)}; expected a "
+            f"mask that broadcasts to {tuple(shape)}"
+        )
+    return mask
+
+
+def check_ranks(op: str, tensors: tuple[Any, ...], ranks: tuple[int, ...]) -> None:
+    """Raise unless each operand has the number of dims its op needs."""
+    shapes = tuple(np.shape(t._value if isinstance(t, Tensor) else t) for t in tensors)
+    if tuple(len(s) for s in shapes) != ranks:
+        raise ShapeError(
+            f"{op}: operands of shapes {' and '.join(map(str, shapes))}; expected "
+            f"{' and '.join(f'{n}-D' for n in ranks)} tensors"
+        )

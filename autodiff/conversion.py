@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from autodiff import tape, xp
 from autodiff.device import device as Device
 from autodiff.device import is_device
+from autodiff.errors import ShapeError
 from autodiff.ops import compare, unary
 from autodiff.tensor import Tensor
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:
     """The values converted to `dtype` (recorded, so gradients flow back)."""
-    dtype = np.dtype(dtype)
+    dtype = xp.dtype(dtype)
     if dtype == x.dtype:
         return x
     if dtype.kind not in "fc":  # integers and booleans carry no gradient
@@ -76,3 +76,34 @@ def numel(x: Tensor) -> int:
 def dim(x: Tensor) -> int:
     """The number of dims."""
     return x._value.ndim
+
+
+def item(x: Tensor) -> Any:
+    """The value of a one-element tensor as a Python number."""
+    if x._value.size != 1:
+        raise ShapeError(
+            f"item: called on a Tensor of shape {x.shape}; expected exactly one element"
+        )
+    tape.refuse_value(x, "a number")
+    return x._value.item()
+
+
+def to_numpy(x: Tensor) -> xp.ndarray:
+    """The underlying array (shared, not copied)."""
+    return x._value
+
+
+def to_list(x: Tensor) -> Any:
+    """The values as nested Python lists (a number for a 0-d tensor)."""
+    tape.refuse_value(x, "a list")
+    return x._value.tolist()
+
+
+def device(x: Tensor) -> Device:
+    """The device the values live on: always the CPU."""
+    return Device("cpu")
+
+
+def is_cuda(x: Tensor) -> bool:
+    """False: the values live on the CPU."""
+    return False

@@ -33,7 +33,15 @@ def sizes(size: Sequence[Any], op: str) -> tuple[int, ...]:
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new Tensor holding a copy of `data` (a number, nested lists, an array or a Tensor)."""
     check_device(device)
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    if isinstance(data, Tensor):
+        data = data._value
+    if dtype is not None:
+        array = np.array(data, dtype=as_dtype(dtype, "tensor"))
+    else:  # integers stay integers (unlike the Tensor constructor's lists); floats get the
+        array = np.array(data)  # default dtype unless they come as numpy data
+        if array.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)):
+            array = array.astype(get_default_dtype(), copy=False)
+    return Tensor._wrap(array).requires_grad_(requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -97,7 +105,7 @@ def full(
     if isinstance(size, (int, np.integer)):
         size = (size,)
     if dtype is None:
-        dtype = Tensor(fill_value).dtype
+        dtype = tensor(fill_value).dtype
     values = np.full(sizes((size,), "full"), fill_value, as_dtype(dtype, "full"))
     return Tensor._wrap(values).requires_grad_(requires_grad)
 
@@ -141,3 +149,12 @@ def check_device(device: Any) -> None:
     """Refuse any device but the CPU (None means the CPU)."""
     if device is not None:
         as_device(device)  # raises for anything but the CPU
+
+
+def eye(
+    n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """The n×m identity matrix (ones on the diagonal); the default float dtype unless given."""
+    check_device(device)
+    dtype = get_default_dtype() if dtype is None else as_dtype(dtype, "eye")
+    return Tensor._wrap(np.eye(n, m, dtype=dtype)).requires_grad_(requires_grad)

@@ -423,7 +423,7 @@ def _record(fields: list[str], sideways: bool) -> str:
 def _value_fields(
     graph: Graph, t: Tensor, show_data: bool, show_grad: bool, backward_ran: bool
 ) -> list[str]:
-    shape = "scalar" if t.ndim == 0 else str(t.shape)
+    shape = "scalar" if t.ndim == 0 else str(tuple(t.shape))
     fields = [f"{_record_text(graph.name(t))}\\n{shape} {t.dtype}"]
     if show_data:
         if t._value is None:
@@ -537,7 +537,7 @@ def _nearest(
     if max_nodes is None or max_nodes >= len(graph.values) + len(graph.nodes):
         return set(value_ids.values()) | set(op_ids.values())
     shown: set[str] = set()
-    queue: deque[Tensor | tape.Freed | tape.Node] = deque([graph.root])
+    queue: deque[Tensor | tape.Released | tape.Node] = deque([graph.root])
     while queue and len(shown) < max_nodes:  # breadth first, backwards from the root
         item = queue.popleft()
         if not isinstance(item, tape.Node):  # a value

@@ -1,4 +1,5 @@
-"""PyTorch's dtype names, as numpy dtypes: autodiff.float32, autodiff.long, autodiff.bool, ...
+"""PyTorch's dtype names, as numpy dtypes: autodiff.float32, autodiff.long, autodiff.bool, ...;
+and the default dtype that Python floats become (float32, as in PyTorch).
 
 `autodiff.float` is float32 and `autodiff.double` float64, as in PyTorch (not Python's float).
 """
@@ -7,21 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from autodiff import xp
 from autodiff.errors import DTypeError
 
-float16 = half = np.dtype(np.float16)
-float32 = np.dtype(np.float32)
-float64 = double = np.dtype(np.float64)
-complex64 = np.dtype(np.complex64)
-complex128 = np.dtype(np.complex128)
-uint8 = np.dtype(np.uint8)
-int8 = np.dtype(np.int8)
-int16 = short = np.dtype(np.int16)
-int32 = np.dtype(np.int32)
-int64 = long = np.dtype(np.int64)
-bool_ = np.dtype(np.bool_)
+float16 = half = xp.dtype(xp.float16)
+float32 = xp.dtype(xp.float32)
+float64 = double = xp.dtype(xp.float64)
+complex64 = xp.dtype(xp.complex64)
+complex128 = xp.dtype(xp.complex128)
+uint8 = xp.dtype(xp.uint8)
+int8 = xp.dtype(xp.int8)
+int16 = short = xp.dtype(xp.int16)
+int32 = xp.dtype(xp.int32)
+int64 = long = xp.dtype(xp.int64)
+bool_ = xp.dtype(xp.bool_)
 
 # Names that shadow Python builtins: reached as autodiff.float etc., never star-imported.
 BUILTIN_NAMES = {"float": float32, "int": int32, "bool": bool_}
@@ -44,11 +44,40 @@ __all__ = [
 ]
 
 
-def as_dtype(dtype: Any, op: str) -> np.dtype:
+def as_dtype(dtype: Any, op: str) -> xp.dtype:
     """`dtype` as a numpy dtype, or a DTypeError that names `op`."""
     try:
-        return np.dtype(dtype)
+        return xp.dtype(dtype)
     except TypeError:
         raise DTypeError(
             f"{op}: {dtype!r} is not a dtype; expected e.g. autodiff.float32 or np.float32"
         ) from None
+
+
+_default = float32
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the dtype Python floats and lists of floats become (float32 unless changed)."""
+    global _default
+    dtype = xp.dtype(dtype)
+    if dtype.kind != "f":
+        raise DTypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
+    _default = dtype
+
+
+def get_default_dtype() -> xp.dtype:
+    """The dtype Python floats and lists of floats become."""
+    return _default
+
+
+def as_array(data: Any, dtype: Any = None) -> xp.ndarray:
+    """The array behind `data`: array data keeps its dtype, Python floats get the default."""
+    if dtype is not None:
+        return xp.asarray(data, dtype=dtype)
+    if isinstance(data, (xp.ndarray, xp.generic)):
+        return xp.asarray(data)
+    array = xp.asarray(data)
+    if array.dtype.kind == "f" and array.dtype != _default:
+        array = array.astype(_default)
+    return array

@@ -61,11 +61,11 @@ class Graph:
             return CONSTANT
         return self._names[id(t)]
 
-    def out(self, node: tape.Node) -> Tensor | tape.Freed:
+    def out(self, node: tape.Node) -> Tensor | tape.Released:
         """The value `node` made: its Tensor, or what remains once backward freed it."""
         return self._outputs[id(node)]
 
-    def inputs(self, node: tape.Node) -> list[Tensor | tape.Freed | None]:
+    def inputs(self, node: tape.Node) -> list[Tensor | tape.Released | None]:
         """The values `node` took (None for an argument that is no Tensor)."""
         return self._inputs[id(node)]
 
@@ -99,7 +99,7 @@ def _nodes_behind(root: Tensor) -> tuple[list[tape.Node], dict[int, Any], dict[i
     the values each took (by id(node)); iterative, no recursion.
 
     A value backward has freed appears in its consumers' inputs as the Node that made it;
-    here it becomes a `tape.Freed` record, the same object wherever the value is used (its
+    here it becomes a `tape.Released` record, the same object wherever the value is used (its
     Tensor, if some consumer still holds it, stands for it everywhere).
     """
     found: dict[int, tape.Node] = {}
@@ -112,13 +112,13 @@ def _nodes_behind(root: Tensor) -> tuple[list[tape.Node], dict[int, Any], dict[i
         if id(node) in found:
             continue
         found[id(node)] = node
-        values = [tape.Freed(t) if isinstance(t, tape.Node) else t for t in node.inputs]
+        values = [tape.Released(t) if isinstance(t, tape.Node) else t for t in node.inputs]
         inputs[id(node)] = values
         for t in values:
             if t is not None and t._node is not None:
                 key = id(t._node)
-                if key not in outputs or isinstance(outputs[key], tape.Freed):
-                    outputs[key] = t  # a Tensor wins over a Freed record of the same value
+                if key not in outputs or isinstance(outputs[key], tape.Released):
+                    outputs[key] = t  # a Tensor wins over a Released record of the same value
                 if key not in found:
                     stack.append(t)
     if root._node is not None:
@@ -153,7 +153,7 @@ def _name_values(values: list[Tensor]) -> dict[int, str]:
 
 
 def _shape(t: Tensor | None) -> str:
-    return CONSTANT if t is None else str(t.shape)
+    return CONSTANT if t is None else str(tuple(t.shape))
 
 
 def tape_listing(root: Tensor) -> str:

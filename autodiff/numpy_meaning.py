@@ -1,6 +1,6 @@
 """The numpy side of the op table: how autodiff.numpy reads its inputs (numpy's dtypes, Python
 numbers as weak scalars) and the functions whose numpy meaning differs from PyTorch's
-(transpose permutes, std is biased, split cuts into parts, squeeze insists, matmul promotes).
+(transpose permutes, split cuts into parts, squeeze insists, matmul promotes).
 """
 
 from __future__ import annotations
@@ -8,20 +8,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy
-
+from autodiff import xp
 from autodiff.broadcast import Axis, normalize_axes
 from autodiff.errors import ShapeError
 from autodiff.ops import elementwise, linalg
 from autodiff.ops import shape as shape_ops
 from autodiff.shaping import split_at
-from autodiff.spelling import numpy_dims
 from autodiff.tensor import Tensor
 
 
 def tensor(a: Any) -> Tensor:
     """`a` as a Tensor with numpy's dtypes (a Python float is float64), sharing an ndarray."""
-    return a if isinstance(a, Tensor) else Tensor._wrap(numpy.asarray(a))
+    return a if isinstance(a, Tensor) else Tensor._wrap(xp.asarray(a))
 
 
 def weak(a: Any) -> Any:
@@ -38,41 +36,13 @@ def floating(a: Any) -> Tensor:
     """
     x = tensor(a)
     kind = x.dtype.kind
-    return x.astype(numpy.promote_types(x.dtype, numpy.float16)) if kind in "biu" else x
+    return x.astype(xp.promote_types(x.dtype, xp.float16)) if kind in "biu" else x
 
 
 def averaged(a: Any) -> Tensor:
     """`a` as mean, var and std read it: integers and booleans as float64, as numpy's do."""
     x = tensor(a)
-    return x.astype(numpy.float64) if x.dtype.kind in "biu" else x
-
-
-def var(
-    a: Any,
-    axis: Axis = None,
-    *,
-    ddof: float = 0,
-    keepdims: bool = False,
-    dim: Axis = None,
-    keepdim: bool = False,
-) -> Tensor:
-    """Mean squared deviation, divided by (n - ddof): biased (ddof=0) by default, as numpy."""
-    axis, keepdims = numpy_dims("var", axis, keepdims, dim, keepdim)
-    return averaged(a).var(axis=axis, keepdims=keepdims, ddof=ddof)
-
-
-def std(
-    a: Any,
-    axis: Axis = None,
-    *,
-    ddof: float = 0,
-    keepdims: bool = False,
-    dim: Axis = None,
-    keepdim: bool = False,
-) -> Tensor:
-    """Square root of var (biased, ddof=0, by default, as numpy)."""
-    axis, keepdims = numpy_dims("std", axis, keepdims, dim, keepdim)
-    return averaged(a).std(axis=axis, keepdims=keepdims, ddof=ddof)
+    return x.astype(xp.float64) if x.dtype.kind in "biu" else x
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
@@ -85,7 +55,7 @@ def matmul(x1: Any, x2: Any) -> Tensor:
     recorded, so each input's gradient keeps its dtype).
     """
     a, b = tensor(x1), tensor(x2)
-    dtype = numpy.result_type(a.dtype, b.dtype)
+    dtype = xp.result_type(a.dtype, b.dtype)
     return Tensor.apply(linalg.matmul, a.astype(dtype), b.astype(dtype))
 
 
@@ -120,7 +90,7 @@ def stack(arrays: Sequence[Any], axis: int = 0) -> Tensor:
 def split(ary: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """numpy.split: an int is a number of equal parts, a list the indices to cut before."""
     x = tensor(ary)
-    if isinstance(indices_or_sections, (int, numpy.integer)):
+    if isinstance(indices_or_sections, (int, xp.integer)):
         length = x.shape[axis]
         sections = int(indices_or_sections)
         if sections <= 0 or length % sections:

@@ -15,8 +15,9 @@ One `Op(...)` per op. Its fields, in the order they are usually given:
   `"negative_slope: float = 0.01"`, passed to a primitive by keyword under the same names in
   both libraries; `REDUCE`: `dim=None, keepdim=False` (numpy: `axis=None, keepdims=False`),
   each accepting the other library's spelling by keyword, passed on as `axis=, keepdims=`;
-  `ALONG`: `dim=-1` (numpy: `axis=-1`), passed on as `axis=`. Left out for a composite, its
-  own signature is the spelling.
+  `ALONG`: `dim=-1` (numpy: `axis=-1`), passed on as `axis=`; `VARIANCE`: REDUCE and
+  PyTorch's `unbiased`/`correction` (numpy's `ddof=0`), passed on as `ddof=`. Left out for
+  a composite, its own signature is the spelling.
 - `dtype`: what an integer or boolean input becomes. `KEEP`: its dtype stays (abs, sum,
   reshape); `FLOAT`: float-only math, computed in the default float dtype for PyTorch's
   surfaces and in numpy's float (float64 for int64) for `autodiff.numpy`; `MEAN`: numpy reads
@@ -31,7 +32,9 @@ One `Op(...)` per op. Its fields, in the order they are usually given:
   names differ (`"a, newshape"`: passed on in order). Where numpy gives the name another
   meaning, `numpy` is the function with numpy's meaning (autodiff/numpy_meaning.py):
   `Op("transpose", shaping.transpose, numpy=numpy_meaning.transpose)`. None: not in numpy.
-- `fixed`: parameters the entry fixes (`Tensor.float` is astype with `dtype=float32`).
+- `property=True`: a read-only Tensor property (`x.T`, `x.device`) instead of a method.
+- `fixed`: parameters the entry fixes (`Tensor.float` is astype with `dtype=float32`;
+  `Tensor.__iadd__` is inplace.augmented with `op="+="`).
 
 One name, two meanings: `transpose` (PyTorch swaps two dims, numpy permutes), `max`/`min`
 (PyTorch's `max(dim)` gives values and indices, numpy's `max` is `amax`), `std`/`var`
@@ -55,9 +58,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from autodiff import arithmetic, composite, conversion, numpy_meaning, shaping
+from autodiff import arithmetic, composite, conversion, inplace, numpy_meaning, random, shaping, xp
 from autodiff.ops import compare, elementwise, reduce, unary
 from autodiff.primitive import Primitive
 
@@ -82,6 +83,17 @@ REDUCE = Spelling(
     torch_reads="axis, keepdims = _torch_dims({name!r}, dim, keepdim, axis, keepdims)",
     numpy_reads="axis, keepdims = _numpy_dims({name!r}, axis, keepdims, dim, keepdim)",
     passes="axis=axis, keepdims=keepdims",
+)
+VARIANCE = Spelling(
+    torch="dim: Axis = None, unbiased: bool | None = None, keepdim: bool = False, *, "
+    "correction: float | None = None, axis: Axis = None, keepdims: Any = None, "
+    "ddof: float | None = None",
+    numpy="axis: Axis = None, *, ddof: float = 0, keepdims: bool = False, dim: Axis = None, "
+    "keepdim: bool = False",
+    torch_reads="axis, keepdims = _torch_dims({name!r}, dim, keepdim, axis, keepdims)\n"
+    "ddof = _correction(unbiased, correction, ddof)",
+    numpy_reads="axis, keepdims = _numpy_dims({name!r}, axis, keepdims, dim, keepdim)",
+    passes="axis=axis, keepdims=keepdims, ddof=ddof",
 )
 ALONG = Spelling(
     torch="dim: int = -1, *, axis: int | None = None",
@@ -109,6 +121,12 @@ class Op:
     numpy_args: str | None = None
     fixed: dict[str, Any] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
+    property: bool = False
+
+
+def _cast(name: str, dtype: Any, doc: str) -> Op:
+    """Tensor.<name>(): astype(dtype), one of PyTorch's shorthands (x.float(), x.long())."""
+    return Op(name, conversion.astype, doc, function=False, fixed={"dtype": dtype})
 
 
 # fmt: off
@@ -170,10 +188,18 @@ TABLE = [
     # ----- reductions ------------------------------------------------------------------------
     Op("sum", reduce.sum, "The sum over `dim` (all elements if None).", REDUCE, numpy="sum"),
     Op("mean", composite.mean, args=REDUCE, dtype=MEAN, numpy="mean"),
-    Op("var", composite.var, numpy=numpy_meaning.var),
-    Op("std", composite.std, numpy=numpy_meaning.std),
-    Op("max", composite.max),  # numpy's max is amax
-    Op("min", composite.min),  # numpy's min is amin
+    Op("var", composite.var, "Σ(x - mean)² / (n - correction) over `dim`: unbiased (n - 1) "
+       "unless unbiased=False, correction=0 or ddof=0 say otherwise, as in PyTorch (in "
+       "autodiff.numpy: n - ddof, ddof=0, as in numpy).", VARIANCE, dtype=MEAN, numpy="var"),
+    Op("std", composite.std, "√var over `dim`: unbiased unless told otherwise, as in PyTorch "
+       "(in autodiff.numpy: ddof=0, as in numpy); its gradient is 0 where all values are "
+       "equal.", VARIANCE, dtype=MEAN, numpy="std"),
+    Op("max", composite.extreme, "max() is the largest value (0-d); max(dim) is (values, "
+       "indices) along dim, as in PyTorch; max(other) is the elementwise maximum. amax "
+       "reduces several dims (numpy's max is amax).", fixed={"op": "max"}),
+    Op("min", composite.extreme, "min() is the smallest value (0-d); min(dim) is (values, "
+       "indices) along dim, as in PyTorch; min(other) is the elementwise minimum. amin "
+       "reduces several dims (numpy's min is amin).", fixed={"op": "min"}),
     Op("amax", reduce.max, "The largest values over `dim` (one or several dims); ties share "
        "the gradient.", REDUCE, numpy=("amax", "max")),
     Op("amin", reduce.min, "The smallest values over `dim` (one or several dims); ties share "
@@ -183,11 +209,10 @@ TABLE = [
     Op("logsumexp", reduce.logsumexp, "log Σ e**x over `dim`, finite for inputs of any size.",
        REDUCE, dtype=FLOAT, numpy="logsumexp"),
     Op("softmax", reduce.softmax, "e**x / Σ e**x along `dim` (shifted by the max, so large "
-       "logits stay finite).", ALONG, dtype=FLOAT, numpy="softmax", functional=True,
-       module="Softmax"),
+       "logits stay finite).", ALONG, dtype=FLOAT, numpy="softmax"),  # nn's: PyTorch's
+    # implicit dim when none is given (nn/functional.py)
     Op("log_softmax", reduce.log_softmax, "x - logsumexp(x) along `dim`: finite for logits "
-       "of any size.", ALONG, dtype=FLOAT, numpy="log_softmax", functional=True,
-       module="LogSoftmax"),
+       "of any size.", ALONG, dtype=FLOAT, numpy="log_softmax"),  # nn's: as softmax
     Op("argmax", compare.argmax, "The index of the largest value along `dim` (of the "
        "flattened tensor if None).", REDUCE, numpy="argmax"),
     Op("argmin", compare.argmin, "The index of the smallest value along `dim` (of the "
@@ -198,6 +223,9 @@ TABLE = [
     Op("view_as", shaping.view_as, function=False),
     Op("reshape_as", shaping.view_as, function=False),
     Op("transpose", shaping.transpose, numpy=numpy_meaning.transpose),
+    Op("T", shaping.transpose, "The tensor with its dims reversed.", function=False,
+       property=True),
+    Op("mT", shaping.matrix_transpose, function=False, property=True),
     Op("swapaxes", shaping.swapaxes, numpy="swapaxes"),
     Op("permute", shaping.permute),
     Op("flatten", shaping.flatten),
@@ -217,26 +245,97 @@ TABLE = [
     # ----- dtype and device ------------------------------------------------------------------
     Op("astype", conversion.astype, function=False, numpy="astype", numpy_args="x, dtype"),
     Op("to", conversion.to, function=False),
-    Op("float", conversion.astype, "float32 values (recorded).", function=False,
-       fixed={"dtype": np.float32}),
-    Op("double", conversion.astype, "float64 values (recorded).", function=False,
-       fixed={"dtype": np.float64}),
-    Op("half", conversion.astype, "float16 values (recorded).", function=False,
-       fixed={"dtype": np.float16}),
-    Op("long", conversion.astype, "int64 values (no gradient).", function=False,
-       fixed={"dtype": np.int64}),
-    Op("int", conversion.astype, "int32 values (no gradient).", function=False,
-       fixed={"dtype": np.int32}),
-    Op("bool", conversion.astype, "Boolean values (no gradient).", function=False,
-       fixed={"dtype": np.bool_}),
+    _cast("float", xp.float32, "float32 values (recorded)."),
+    _cast("double", xp.float64, "float64 values (recorded)."),
+    _cast("half", xp.float16, "float16 values (recorded)."),
+    _cast("long", xp.int64, "int64 values (no gradient)."),
+    _cast("int", xp.int32, "int32 values (no gradient)."),
+    _cast("bool", xp.bool_, "Boolean values (no gradient)."),
     Op("cpu", conversion.unchanged, "self: the values already live on the CPU.",
        function=False),
     Op("contiguous", conversion.unchanged, "self (every tensor is laid out as numpy chooses).",
        function=False),
     Op("cuda", conversion.cuda, function=False),
+    Op("device", conversion.device, function=False, property=True),
+    Op("is_cuda", conversion.is_cuda, function=False, property=True),
+    Op("item", conversion.item, function=False),
+    Op("numpy", conversion.to_numpy, function=False),
+    Op("tolist", conversion.to_list, function=False),
     Op("clone", conversion.clone),
     Op("numel", conversion.numel),
     Op("dim", conversion.dim, function=False),
     Op("is_tensor", composite.is_tensor, method=False),
+    # ----- the names of the programs written after MNIST ------------------------------------
+    Op("log10", unary.log10, "log₁₀ x, elementwise.", dtype=FLOAT, numpy="log10", inplace=True),
+    Op("log2", unary.log2, "log₂ x, elementwise.", dtype=FLOAT, numpy="log2", inplace=True),
+    Op("log1p", unary.log1p, "ln(1 + x), elementwise, exact for tiny x.", dtype=FLOAT,
+       numpy="log1p", inplace=True),
+    Op("expm1", unary.expm1, "e**x - 1, elementwise, exact for tiny x.", dtype=FLOAT,
+       numpy="expm1", inplace=True),
+    Op("pow", composite.power, method=False),
+    Op("remainder", composite.remainder),
+    Op("floor_divide", composite.floor_divide),
+    Op("isnan", composite.isnan),
+    Op("isinf", composite.isinf),
+    Op("isfinite", composite.isfinite),
+    Op("logical_not", composite.logical_not),
+    Op("logical_and", composite.logical_and),
+    Op("logical_or", composite.logical_or),
+    Op("logical_xor", composite.logical_xor),
+    Op("nan_to_num", composite.nan_to_num),
+    Op("masked_fill", composite.masked_fill),
+    Op("masked_fill_", composite.masked_fill_, function=False),
+    Op("fill_", composite.fill_, function=False),
+    Op("tril", composite.tril),
+    Op("triu", composite.triu),
+    Op("diag", composite.diag),
+    Op("mm", composite.mm),
+    Op("bmm", composite.bmm),
+    Op("outer", composite.outer),
+    Op("t", composite.t),
+    Op("all", composite.all_nonzero),
+    Op("any", composite.any_nonzero),
+    Op("allclose", composite.allclose),
+    Op("topk", composite.topk),
+    Op("sort", composite.sort),
+    Op("argsort", composite.argsort),
+    Op("cumsum", composite.cumsum),
+    Op("cumprod", composite.cumprod),
+    Op("bincount", composite.bincount),
+    Op("unique", composite.unique),
+    Op("histc", composite.histc),
+    Op("histogram", composite.histogram),
+    Op("expand", shaping.expand, function=False),
+    Op("narrow", shaping.narrow),
+    Op("roll", shaping.roll),
+    Op("flip", shaping.flip),
+    Op("index_select", shaping.index_select),
+    Op("repeat", shaping.repeat, function=False),
+    Op("chunk", shaping.chunk),
+    Op("nelement", composite.nelement, function=False),
+    Op("new_zeros", composite.new_zeros, function=False),
+    Op("new_ones", composite.new_ones, function=False),
+    Op("new_empty", composite.new_empty, function=False),
+    Op("new_full", composite.new_full, function=False),
+    Op("new_tensor", composite.new_tensor, function=False),
+    Op("type", composite.type_or_convert, function=False),
+    Op("type_as", composite.type_as, function=False),
+    Op("scatter", composite.scatter, inplace=True),
+    Op("scatter_add", composite.scatter_add, inplace=True),
+    # ----- random draws (PyTorch's CPU streams: autodiff/random.py) --------------------------
+    Op("multinomial", random.multinomial),
+    Op("bernoulli", random.bernoulli),
+    # ----- in place, never recorded (the optimisers use them) ------------------------------
+    Op("add_", inplace.add_, function=False),
+    Op("sub_", inplace.sub_, function=False),
+    Op("mul_", inplace.mul_, function=False),
+    Op("zero_", inplace.zero_, function=False),
+    Op("copy_", inplace.copy_, function=False),
+    Op("__iadd__", inplace.augmented, "x += y.", function=False, fixed={"op": "+="}),
+    Op("__isub__", inplace.augmented, "x -= y.", function=False, fixed={"op": "-="}),
+    Op("__imul__", inplace.augmented, "x *= y.", function=False, fixed={"op": "*="}),
+    Op("__itruediv__", inplace.augmented, "x /= y.", function=False, fixed={"op": "/="}),
+    Op("__setitem__", inplace.setitem, "x[index] = value, in place (recorded as index_put "
+       "where a gradient needs it).", function=False),
 ]
 # fmt: on

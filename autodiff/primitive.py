@@ -78,25 +78,36 @@ _registry_lock = threading.Lock()
 
 class Context:
     """What a VJP is handed besides g: the op's inputs and output, which inputs need a
-    gradient, what its forward saved, its parameters, and whether backward is recorded."""
+    gradient, what its forward saved, its parameters, and whether backward is recorded.
 
-    __slots__ = ("inputs", "out", "needs", "saved", "params", "create_graph")
+    `saved` and `params` are read from the op's recorded node, which holds them (the VJP
+    itself never sees the tape)."""
+
+    __slots__ = ("inputs", "out", "needs", "_node", "create_graph")
 
     def __init__(
         self,
         inputs: tuple[Any, ...],
         out: Any,
         needs: tuple[bool, ...],
-        saved: Saved,
-        params: Mapping[str, Any],
+        node: Any,
         create_graph: bool = False,
     ):
         self.inputs = inputs
         self.out = out
         self.needs = needs
-        self.saved = saved
-        self.params = params
+        self._node = node
         self.create_graph = create_graph
+
+    @property
+    def saved(self) -> Saved:
+        """What the forward saved (its second result)."""
+        return self._node.saved
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """The keyword parameters the forward was called with."""
+        return self._node.params
 
     def __repr__(self) -> str:
         shapes = [getattr(x, "shape", x) for x in self.inputs]
@@ -107,29 +118,16 @@ class RecordedContext(Context):
     """The context of a VJP under create_graph: reading `saved` checks that it holds no
     floating-point value the tape cannot see (see check_saved)."""
 
-    __slots__ = ("_saved", "_name")
+    __slots__ = ()
 
-    def __init__(
-        self,
-        name: str,
-        inputs: tuple[Any, ...],
-        out: Any,
-        needs: tuple[bool, ...],
-        saved: Saved,
-        params: Mapping[str, Any],
-    ):
-        self._name = name
-        self._saved = saved
-        self.inputs = inputs
-        self.out = out
-        self.needs = needs
-        self.params = params
-        self.create_graph = True
+    def __init__(self, inputs: tuple[Any, ...], out: Any, needs: tuple[bool, ...], node: Any):
+        super().__init__(inputs, out, needs, node, create_graph=True)
 
-    @property  # type: ignore[override]
+    @property
     def saved(self) -> Saved:
-        check_saved(self._name, self._saved)
-        return self._saved
+        saved = self._node.saved
+        check_saved(self._node.prim.name, saved)
+        return saved
 
 
 # ----- constants in saved ---------------------------------------------------------------------

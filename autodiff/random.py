@@ -345,17 +345,18 @@ def _box_muller_blocks(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
         sin, cos = _sincos_avx(np.float32(2 * math.pi) * u2)
         return np.concatenate([radius * cos, radius * sin], axis=1)
     # float64: the C library's log, cos and sin (Python's math module calls the same ones)
-    radius = np.sqrt(-2 * _LOG(u1).astype(np.float64))
+    radius = np.sqrt(-2 * _libm(math.log, u1))
     theta = 2 * math.pi * u2
-    cos = _COS(theta).astype(np.float64)
-    sin = _SIN(theta).astype(np.float64)
+    cos = _libm(math.cos, theta)
+    sin = _libm(math.sin, theta)
     return np.concatenate([radius * cos, radius * sin], axis=1)
 
 
-_LOG = np.frompyfunc(math.log, 1, 1)
-_COS = np.frompyfunc(math.cos, 1, 1)
-_SIN = np.frompyfunc(math.sin, 1, 1)
-_LOG1P = np.frompyfunc(math.log1p, 1, 1)
+def _libm(function: Callable[[float], float], x: np.ndarray) -> np.ndarray:
+    """function(x) elementwise through Python's math module, i.e. the C library's double
+    functions that PyTorch's kernels call (numpy's own log, sin and cos differ in the last bit
+    now and then)."""
+    return np.fromiter(map(function, x.ravel().tolist()), np.float64, x.size).reshape(x.shape)
 
 
 def _float_dtype(dtype: Any, op: str) -> np.dtype:
@@ -415,7 +416,7 @@ def exponential_values(
 ) -> np.ndarray:
     """Exp(lambd) of `shape`: -log1p(-x) / lambd from float64 uniforms x, cast to dtype."""
     x = generator._uniform(math.prod(shape), np.dtype(np.float64))
-    values = (-1.0 / lambd) * _LOG1P(-x).astype(np.float64)
+    values = (-1.0 / lambd) * _libm(math.log1p, -x)
     return values.astype(dtype).reshape(shape)
 
 
@@ -818,24 +819,12 @@ def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Generator | None = None
     return _fill(self, lambda shape: bernoulli_values(probabilities, shape, generator))
 
 
-def _bernoulli_method(self: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:
-    return bernoulli(self, p, generator=generator)
-
-
-def _multinomial_method(
-    self: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None
-) -> Tensor:
-    return multinomial(self, num_samples, replacement, generator=generator)
-
-
-# The Tensor methods of this module's draws (defined here, beside the streams they use).
+# The in-place fills as Tensor methods (multinomial and bernoulli come from the op table).
 for _name, _method in (
     ("uniform_", uniform_),
     ("normal_", normal_),
     ("random_", random_),
     ("exponential_", exponential_),
     ("bernoulli_", bernoulli_),
-    ("bernoulli", _bernoulli_method),
-    ("multinomial", _multinomial_method),
 ):
     setattr(Tensor, _name, _method)

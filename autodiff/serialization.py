@@ -14,7 +14,9 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import struct
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -79,8 +81,19 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     .npz file under exactly that name. The file is written beside `path` under one temporary
     name, synced and renamed over `path`, so a save that fails or is killed midway leaves the
     old file whole.
-    Saving through a symbolic link writes the file it points to.
+    Saving through a symbolic link writes the file it points to. `path` may also be a binary
+    file object (open(name, "wb"), io.BytesIO()), as torch.save takes: it gets the .npz form.
     """
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        if not callable(getattr(path, "write", None)):
+            raise TypeError(
+                f"save: path of type {type(path).__name__}; expected a file name or a binary "
+                f"file object"
+            )
+        arrays = {}
+        structure = json.dumps(_flatten(obj, arrays, "", set()))
+        _write_npz(path, arrays, structure)
+        return
     path = os.fspath(path)
     arrays: dict[str, np.ndarray] = {}
     structure = _flatten(obj, arrays, "", set())
@@ -115,6 +128,12 @@ def _flatten(obj: Any, arrays: dict[str, np.ndarray], path: str, open_ids: set[i
         return {"array": _add_array(arrays, path, obj)}
     if isinstance(obj, np.generic):
         return {"scalar": _add_array(arrays, path, np.asarray(obj))}
+    if callable(getattr(obj, "state_dict", None)):  # a Module, an optimizer, a scheduler
+        raise TypeError(
+            f"save: cannot store a whole {type(obj).__name__} at {path or 'the top level'!r} "
+            f"(files hold no pickles); expected its state_dict(): save(model.state_dict(), "
+            f"path), then model.load_state_dict(load(path)) into a model built by your code"
+        )
     if not isinstance(obj, (dict, list, tuple)):
         raise TypeError(
             f"save: cannot store a {type(obj).__name__} at {path or 'the top level'!r}; expected "
@@ -242,6 +261,8 @@ def load(path: str | os.PathLike, map_location: Any = None, weights_only: bool =
         )
     if not isinstance(weights_only, bool):
         raise TypeError(f"load: weights_only={weights_only!r}; expected True or False")
+    if not isinstance(path, (str, bytes, os.PathLike)) and callable(getattr(path, "read", None)):
+        return _load_file_object(path)
     path = os.fspath(path)
     entries, structure = _open_entries(path)
     problems = _kind_problems(entries)
@@ -264,6 +285,16 @@ def load(path: str | os.PathLike, map_location: Any = None, weights_only: bool =
             f"structure; expected {_EXPECTED_FILE}"
         )
     return obj
+
+
+def _load_file_object(file: BinaryIO) -> Any:
+    """load() of what a binary file object holds from its position on (torch.load(buffer)):
+    read through a temporary file, so that every check of a load from a path applies."""
+    with tempfile.TemporaryDirectory() as directory:
+        name = os.path.join(directory, "file")
+        with open(name, "wb") as copy:
+            shutil.copyfileobj(file, copy)
+        return load(name)
 
 
 def load_arrays(

@@ -9,17 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
+import numpy as np  # beyond xp's names: arange for roll
 
+from autodiff import xp
 from autodiff.broadcast import Axis, Shape, normalize_axes
 from autodiff.errors import ShapeError
+from autodiff.inplace import _operand
 from autodiff.ops import shape as shape_ops
 from autodiff.tensor import Tensor
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """The same values in a new shape: x.reshape(2, 3) or x.reshape((2, 3))."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+    if len(shape) == 1 and not isinstance(shape[0], (int, xp.integer)):
         shape = tuple(shape[0])
     return Tensor.apply(shape_ops.reshape, x, shape=shape)
 
@@ -52,6 +54,11 @@ def transpose(x: Tensor, *dims: Any) -> Tensor:
         f"transpose: got dims {dims}; expected two dims to swap, as PyTorch's "
         f"x.transpose(0, 1), or x.permute(...) to reorder them all"
     )
+
+
+def matrix_transpose(x: Tensor) -> Tensor:
+    """The last two dims swapped (a batch of matrices transposed)."""
+    return transpose(x, -2, -1)
 
 
 def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
@@ -108,7 +115,7 @@ def split(
     """
     dim = normalize_axes(dim if axis is None else axis, x.ndim, "split")[0]
     length = x.shape[dim]
-    if isinstance(split_size_or_sections, (int, np.integer)):
+    if isinstance(split_size_or_sections, (int, xp.integer)):
         size = int(split_size_or_sections)
         if size <= 0:
             raise ShapeError(f"split: split_size={size}; expected a positive integer")
@@ -120,7 +127,7 @@ def split(
                 f"split: sizes {sizes} for dim {dim} of size {length}; expected "
                 f"non-negative sizes that sum to {length}"
             )
-    return split_at(x, np.cumsum(sizes)[:-1].tolist(), dim)
+    return split_at(x, xp.cumsum(sizes)[:-1].tolist(), dim)
 
 
 def split_at(x: Tensor, indices: Sequence[int], axis: int) -> list[Tensor]:
@@ -142,10 +149,121 @@ def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 
 def take_along_axis(x: Tensor, indices: Any, axis: int) -> Tensor:
     """Values picked along `axis` by integer `indices` (numpy's take_along_axis)."""
-    indices = indices._value if isinstance(indices, Tensor) else np.asarray(indices)
+    indices = indices._value if isinstance(indices, Tensor) else xp.asarray(indices)
     return x[shape_ops.along_axis_index(x.shape, indices, axis)]
 
 
 def gather(x: Tensor, dim: int, index: Any) -> Tensor:
     """PyTorch's name for take_along_axis (argument order as torch.gather)."""
     return take_along_axis(x, index, dim)
+
+
+# ----- the names of the programs written after MNIST -------------------------------------
+
+
+def expand(x: Tensor, *sizes: Any) -> Tensor:
+    """The values broadcast to `sizes` (-1 keeps a dim); new dims go in front."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ShapeError(
+            f"expand: sizes {tuple(sizes)} for a tensor of shape {x.shape}; expected at "
+            f"least {x.ndim} sizes"
+        )
+    shape = []
+    for i, n in enumerate(sizes):
+        if n == -1:
+            if i < lead:
+                raise ShapeError(f"expand: size -1 for the new leading dim {i}")
+            n = x.shape[i - lead]
+        shape.append(int(n))
+    return x.broadcast_to(tuple(shape))
+
+
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The `length` elements of dim `dim` from `start` on (a slice)."""
+    dim = normalize_axes(dim, x.ndim, "narrow")[0]
+    size = x.shape[dim]
+    start = int(start)
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise IndexError(
+            f"narrow: start {start} and length {length} in dim {dim} of size {size}; "
+            f"expected 0 <= start and start + length <= {size}"
+        )
+    return x[(slice(None),) * dim + (slice(start, start + int(length)),)]
+
+
+def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """The elements shifted by `shifts` along `dims`, those pushed off one end coming back
+    at the other; without dims the flattened tensor is rolled and reshaped back.
+    """
+    if dims is None:
+        if isinstance(shifts, (tuple, list)) and len(shifts) != 1:
+            raise ShapeError(f"roll: shifts {shifts} without dims; expected one shift")
+        return x.flatten().roll(shifts, 0).reshape(x.shape)
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if len(shifts) != len(dims):
+        raise ShapeError(
+            f"roll: {len(shifts)} shifts for {len(dims)} dims; expected one shift per dim"
+        )
+    for shift, dim in zip(shifts, dims):
+        dim = normalize_axes(dim, x.ndim, "roll")[0]
+        n = x.shape[dim]
+        if n:
+            source = (np.arange(n) - int(shift)) % n
+            x = x[(slice(None),) * dim + (source,)]
+    return x
+
+
+def flip(x: Tensor, *dims: Any) -> Tensor:
+    """The elements in reverse order along each of `dims`."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    index = [slice(None)] * x.ndim
+    for d in normalize_axes(dims, x.ndim, "flip"):
+        index[d] = slice(None, None, -1)
+    return x[tuple(index)]
+
+
+def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
+    """The slices at `index` (a 1-D integer tensor) along `dim`."""
+    index = np.asarray(_operand(index))
+    if index.ndim > 1 or index.dtype.kind not in "iu":
+        raise ShapeError(
+            f"index_select: index of shape {index.shape} and dtype {index.dtype}; expected "
+            f"a 1-D integer tensor"
+        )
+    dim = normalize_axes(dim, max(x.ndim, 1), "index_select")[0]
+    return x[(slice(None),) * dim + (index.reshape(-1),)]
+
+
+def repeat(x: Tensor, *sizes: Any) -> Tensor:
+    """The tensor tiled: repeat(2, 3) stacks 2 copies along dim 0 and 3 along dim 1
+    (numpy's tile); extra leading sizes add dims."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    if len(sizes) < x.ndim:
+        raise ShapeError(
+            f"repeat: {len(sizes)} sizes for a tensor of shape {x.shape}; expected at "
+            f"least {x.ndim}"
+        )
+    x = x.reshape((1,) * (len(sizes) - x.ndim) + tuple(x.shape))
+    for d, count in enumerate(sizes):
+        if count != 1:
+            shape = x.shape
+            x = x.unsqueeze(d).broadcast_to((*shape[:d], int(count), *shape[d:]))
+            x = x.reshape(*shape[:d], int(count) * shape[d], *shape[d + 1 :])
+    return x
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
+    """At most `chunks` pieces along `dim`, each of ceil(size / chunks) (the last smaller)."""
+    if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks < 1:
+        raise ValueError(f"chunk: chunks={chunks!r}; expected a positive integer")
+    dim = normalize_axes(dim, x.ndim, "chunk")[0]
+    size = -(-x.shape[dim] // int(chunks)) or 1
+    return x.split(size, dim)

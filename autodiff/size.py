@@ -22,6 +22,11 @@ class Size(tuple):
     def __repr__(self) -> str:
         return f"Size({list(self)})"
 
+    def __format__(self, spec: str) -> str:
+        """In an f-string a shape reads as the tuple it is, "(3, 4)" (error messages show
+        shapes so); print() and repr() show Size([3, 4]), as PyTorch's torch.Size([3, 4])."""
+        return format(tuple(self), spec)
+
 
 class ElementCount(int):
     """The number of elements (numpy's `x.size`), callable as PyTorch's `x.size()`.

@@ -26,7 +26,7 @@ from autodiff.creation import as_tensor
 from autodiff.inplace import apply_inplace
 from autodiff.optable import COMPARE, FLOAT, MEAN, PROMOTE, TABLE, Op, Spelling
 from autodiff.primitive import Primitive
-from autodiff.spelling import numpy_dims, torch_dims
+from autodiff.spelling import correction, numpy_dims, torch_dims
 from autodiff.tensor import Tensor, floating, promoted
 
 SURFACES = ("Tensor", "autodiff", "autodiff.numpy", "nn.functional", "nn")
@@ -39,6 +39,7 @@ _HELPERS = {
     "_promoted": promoted,
     "_torch_dims": torch_dims,
     "_numpy_dims": numpy_dims,
+    "_correction": correction,
     "_tensor": numpy_meaning.tensor,
     "_weak": numpy_meaning.weak,
     "_numpy_floating": numpy_meaning.floating,
@@ -202,6 +203,8 @@ def _define(
         parsed = _parse(op.numpy_args)
         first, parameters = parsed[0].name, parsed[1:]
         passes = _passed(parameters)
+    elif op.property:  # a getter: the tensor alone
+        parameters, passes = [], ""
     elif composite and op.args is None:  # a composite spelled by its own signature
         parameters = _after_first(op.impl, op.fixed)
         passes = _passed(parameters)
@@ -222,7 +225,7 @@ def _define(
         fixed.append(f"{key}=_fixed_{name}_{key}")
     arguments = ", ".join(part for part in (read, passes, *fixed) if part)
     call = f"_apply({impl}, {arguments})" if not composite else f"{impl}({arguments})"
-    body = [reads.format(name=name)] if reads else []
+    body = reads.format(name=name).split("\n") if reads else []
     body.append(f"return {call}")
     parameters = [_tensor_parameter(first), *parameters]
     surface.define(name, parameters, body, _doc(op), values, _returns(op))
@@ -276,6 +279,9 @@ def build(table: list[Op]) -> dict[str, dict[str, Any]]:
 
 
 SURFACE = build(TABLE)
+for _op in TABLE:  # a property's getter becomes the property
+    if _op.property:
+        SURFACE["Tensor"][_op.name] = property(SURFACE["Tensor"][_op.name])
 for _name, _method in SURFACE["Tensor"].items():
     if _name in vars(Tensor):
         raise TypeError(f"optable: Tensor.{_name} is declared in the table and in the class")

@@ -13,12 +13,12 @@ while the loss is still bound.
 from __future__ import annotations
 
 import functools
-import heapq
 import inspect
 import itertools
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
+from heapq import heappop, heappush
 from types import MappingProxyType
 from typing import Any
 
@@ -110,8 +110,8 @@ def changed_since(t: Any, seq: int) -> bool:
     return entry is not None and entry[1] > seq and entry[0]() is owner
 
 
-class _Released:
-    """Stands in for a node's saved values once its VJP has run; says why they are gone."""
+class _ReleaseReason:
+    """Stands in for a node's saved values once it is released; says why they are gone."""
 
     __slots__ = ("reason",)
 
@@ -165,7 +165,7 @@ class Node(list):
         "scope",
         "trace",
         "watched",
-        "freed",
+        "released_value",
     )
     __hash__ = object.__hash__
     __eq__ = object.__eq__
@@ -201,7 +201,7 @@ class Node(list):
     @property
     def released(self) -> bool:
         """Whether backward has used and dropped the saved values."""
-        return isinstance(self.saved, _Released)
+        return isinstance(self.saved, _ReleaseReason)
 
     def where(self) -> str:
         """The user's line that made this op, when anomaly mode recorded it."""
@@ -232,11 +232,11 @@ def record(
     if _anomaly_threads and state.anomaly is not None:
         node.trace = state.anomaly.capture()
     node.watched = False  # the output has hooks or keeps its gradient
-    node.freed = None  # (name, shape, dtype), see _Walk.route
+    node.released_value = None  # (name, shape, dtype), see _Walk.route
     return node
 
 
-class Freed:
+class Released:
     """A value made by an op, once backward has released its array: what remains of it (its
     name, shape, dtype and op) for pictures and listings. Made from its Node on demand."""
 
@@ -249,7 +249,7 @@ class Freed:
 
     def __init__(self, node: Node):
         self._node = node
-        self.name, self.shape, self.dtype = node.freed
+        self.name, self.shape, self.dtype = node.released_value
 
     @property
     def ndim(self) -> int:
@@ -349,6 +349,23 @@ def no_grad() -> _GradSwitch:
     return _GradSwitch(False)
 
 
+def inference_mode(mode: bool = True) -> _GradSwitch:
+    """PyTorch's faster no_grad: records nothing inside (the same as no_grad here);
+    inference_mode(False) leaves the grad mode as it is."""
+    return _GradSwitch(False) if mode else _KeepMode()
+
+
+class _KeepMode(_GradSwitch):
+    """A grad switch that keeps whatever mode is on when it is entered."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+    def __enter__(self) -> None:
+        self.mode = state.enabled
+        super().__enter__()
+
+
 def enable_grad() -> _GradSwitch:
     """Record again inside a no_grad block: ``with autodiff.enable_grad(): ...``."""
     return _GradSwitch(True)
@@ -391,24 +408,35 @@ def backward(
 
     Nodes run in reverse creation order (a heap on their sequence numbers), each exactly once,
     after every gradient that flows into it has been summed: seed, then for each node run its
-    VJP, send each gradient on to an input's pending sum, release what the node held; finally
+    VJP, route each gradient to an input's pending sum, release what the node held; finally
     deliver the leaves' gradients. Without `inputs`, leaves accumulate their gradient in
     ``.grad``; with `inputs`, their gradients are returned instead and no ``.grad`` changes.
     `wrap` turns an array into a Tensor (for ``.grad`` and hooks).
     """
     walk = _Walk(root, g, inputs, create_graph, retain_graph, retain_all_grads, wrap)
+    heap, pending, route = walk.heap, walk.pending, walk.route
+    plain = None if create_graph or walk.anomaly or walk.observer else walk.ctx
+    node = None
     try:
-        while walk.heap:
-            out = heapq.heappop(walk.heap)[1]
+        while heap:
+            out = heappop(heap)[1]
             node = out._node
-            grads = walk.run(node, out, walk.pending.pop(node))
-            walk.send(node, grads)
-            walk.release(node)
+            g = pending.pop(node)
+            if node.watched or retain_all_grads:
+                g = walk.watch(out, g)
+            if plain is not None:  # the common case, without the checks run() makes
+                grads = _run_plain_vjp(node, out, g, plain)
+            else:
+                grads = walk.run(node, out, g)
+            route(node, grads)
     except BaseException:
-        walk.released.reason = (
+        walk.release.reason = (
             "was freed by an earlier backward() that stopped with an error before it "
             "finished; run the forward pass again to build a new graph"
         )
+        if node is not None and any(isinstance(t, Node) for t in node):
+            # route let go of some inputs before it failed: the node cannot run again
+            node.saved, node.args = walk.release, None
         raise
     return walk.deliver()
 
@@ -417,9 +445,9 @@ class _Walk:
     """The state of one backward pass: the heap of nodes to run, the gradients on their way.
 
     `pending` holds the gradient summed so far for each node's output (keyed by the Node)
-    and each leaf (keyed by its id; `leaves` maps it to the Tensor), by one rule: the first
-    gradient to arrive is kept as it is, the second is added into a new buffer (recorded in
-    `owned`), later ones into that buffer in place (see _accumulate).
+    and each leaf (keyed by its id; `leaves` maps it to the Tensor), by one rule (in route):
+    the first gradient to arrive is kept as it is, the second is added into a new buffer
+    (recorded in `owned`), later ones into that buffer in place.
     """
 
     __slots__ = (
@@ -432,7 +460,7 @@ class _Walk:
         "retain_graph",
         "keep_values",
         "keep_all_grads",
-        "released",
+        "release",
         "wrap",
         "ctx",
         "anomaly",
@@ -459,9 +487,9 @@ class _Walk:
         self.retain_graph = retain_graph
         self.keep_values = retain_graph or retain_all_grads  # the inputs stay in their nodes
         self.keep_all_grads = retain_all_grads
-        self.released = _Released()  # what each node this walk releases keeps instead
+        self.release = _ReleaseReason()  # what each node this walk releases keeps instead
         self.wrap = wrap
-        self.ctx = Context((), None, (), None, _NO_PARAMS)  # refilled for each plain VJP
+        self.ctx = Context((), None, (), None)  # refilled for each plain VJP
         self.anomaly, self.observer = state.anomaly, state.observer
         if root._node is None or (self.wanted is not None and id(root) in self.wanted):
             self.leaves[id(root)] = root
@@ -471,94 +499,68 @@ class _Walk:
             self.heap.append((-root._node.seq, root))
 
     def run(self, node: Node, out: Any, g: Any) -> tuple[Any, ...]:
-        """Run the node's VJP on g (after the hooks of `out`), and show it to the observer."""
-        if node.watched or self.keep_all_grads:
-            g = self.watch(out, g)
-        if node.args is None or node.prim.vjp is None:
-            _refuse(node)
+        """Run the node's VJP on g, recorded under create_graph, checked in anomaly mode, and
+        shown to the observer."""
         if self.create_graph:
             grads = _run_recorded_vjp(node, out, g)
         else:
-            grads = node.prim.vjp(self.fill_context(node, out), g)
-        if len(grads) != len(node):
-            raise GradientError(
-                f"{node.prim.name}: VJP returned {len(grads)} gradients for {len(node)} inputs"
-            )
+            grads = _run_plain_vjp(node, out, g, self.ctx)
         if self.anomaly is not None:
             self.anomaly.check(node, grads)
-        observer = self.observer
-        if observer is not None:
+        if self.observer is not None:
             state.current_out = out
             try:
-                observer(node, g, grads)
+                self.observer(node, g, grads)
             finally:
                 state.current_out = None
         return grads
 
-    def fill_context(self, node: Node, out: Any) -> Context:
-        """The walk's context, filled for `node`: the arrays of its inputs and output, as the
-        forward had them (one object refilled for every node, as VJPs hold no reference
-        to it once they return)."""
-        ctx, args = self.ctx, node.args
-        if args is ARRAYS_OF_INPUTS:
-            count = len(node)
-            if count == 1:
-                args = (node[0]._value,)
-            elif count == 2:
-                args = (node[0]._value, node[1]._value)
-            else:
-                args = tuple([t._value for t in node])
-        ctx.inputs = args
-        ctx.out = out._value
-        ctx.needs = node.needs
-        ctx.saved = node.saved
-        ctx.params = node.params
-        if last_inplace > node.seq:  # something changed in place since this op ran
-            _mark_changed(ctx, node, out)
-        return ctx
-
-    def send(self, node: Node, grads: tuple[Any, ...]) -> None:
+    def route(self, node: Node, grads: tuple[Any, ...]) -> None:
         """Send each input's gradient on, into the pending sum of the node that made the
-        input, or of the leaf; a node gets onto the heap with its first gradient."""
-        pending, needs, wanted = self.pending, node.needs, self.wanted
-        for i, t in enumerate(node):
-            gi = grads[i]
-            if gi is None or not needs[i]:
-                continue
-            data = t._value
-            if gi.shape != data.shape:
-                _refuse_shape(node, i, gi, data)
-            dtype = gi.dtype  # float32 weights times a float64 batch: a gradient has its
-            if dtype is not data.dtype and dtype != data.dtype:  # variable's dtype
-                gi = gi.astype(data.dtype)
-            below = t._node
-            if below is None or (wanted is not None and id(t) in wanted):  # a leaf
-                key = id(t)
-                self.leaves[key] = t
-            else:
-                key = below
-                if below not in pending:
-                    heapq.heappush(self.heap, (-below.seq, t))
-            if key in pending:
-                _accumulate(pending, self.owned, key, gi)
-            else:
-                pending[key] = gi
+        input (a node gets onto the heap with its first gradient), or of the leaf.
 
-    def release(self, node: Node) -> None:
-        """Let go of what the node held for its VJP, unless the graph is kept: the saved
+        Then let go of what the node held for its VJP, unless the graph is kept: the saved
         values, the forward's arguments, and the input Tensors made by other ops, each
         replaced by its own Node (which keeps the value's name, shape and dtype), except
         where the user watches it or asked for every gradient."""
-        if not self.keep_values:
-            for i, t in enumerate(node):
-                below = t._node if t is not None else None
-                if below is not None and not below.watched:
-                    if below.freed is None:
-                        data = t._value
-                        below.freed = (t.name, data.shape, data.dtype)
-                    node[i] = below
+        pending, wanted, keep_values = self.pending, self.wanted, self.keep_values
+        needs = node.needs
+        for i, t in enumerate(node):
+            if t is None:
+                continue
+            below = t._node
+            if below is not None and below.seq > node.seq:  # t changed in place since
+                below, t = _earlier(below, t, node.seq)
+            gi = grads[i]
+            if gi is not None and needs[i]:
+                data = t._value
+                if gi.shape != data.shape:
+                    _refuse_shape(node, i, gi, data)
+                dtype = gi.dtype  # float32 weights times a float64 batch: a gradient has its
+                if dtype is not data.dtype and dtype != data.dtype:  # variable's dtype
+                    gi = gi.astype(data.dtype)
+                leaf = below is None or (wanted is not None and id(t) in wanted)
+                key = id(t) if leaf else below
+                if key not in pending:  # the first gradient to arrive: kept as it is
+                    pending[key] = gi
+                    if leaf:
+                        self.leaves[key] = t
+                    else:
+                        heappush(self.heap, (-below.seq, t))
+                elif key in self.owned:  # a sum this walk allocated: add into it in place
+                    total = pending[key]
+                    total += gi  # in place for arrays; for Tensors (create_graph) a recorded add
+                    pending[key] = total
+                else:  # the second: a new buffer, which later ones add into
+                    pending[key] = pending[key] + gi
+                    self.owned.add(key)
+            if below is not None and not keep_values and not below.watched:
+                if below.released_value is None:
+                    data = t._value
+                    below.released_value = (t.name, data.shape, data.dtype)
+                node[i] = below
         if not self.retain_graph:
-            node.saved = self.released
+            node.saved = self.release
             node.args = None
 
     def watch(self, out: Any, g: Any) -> Any:
@@ -590,16 +592,55 @@ class _Walk:
         return found
 
 
-def _accumulate(pending: dict[Any, Any], owned: set[Any], key: Any, gi: Any) -> None:
-    """Add gi to the sum pending at `key` (which holds one): into a new buffer the first
-    time, recorded in `owned`; in place into that buffer after that."""
-    if key in owned:
-        total = pending[key]
-        total += gi  # in place for arrays; for Tensors (create_graph) a recorded add
-        pending[key] = total
-    else:
-        pending[key] = pending[key] + gi
-        owned.add(key)
+def _run_plain_vjp(node: Node, out: Any, g: Any, ctx: Context) -> tuple[Any, ...]:
+    """The node's VJP applied to g in a plain backward. `ctx` is the walk's context, refilled
+    for every node (VJPs keep no reference to it): the arrays of the inputs and the output,
+    as the forward had them."""
+    args, vjp = node.args, node.prim.vjp
+    if args is None or vjp is None:
+        _refuse(node)
+    count = len(node)
+    if args is ARRAYS_OF_INPUTS:
+        if count == 1:
+            args = (node[0]._value,)
+        elif count == 2:
+            args = (node[0]._value, node[1]._value)
+        else:
+            args = tuple([t._value for t in node])
+    ctx.inputs = args
+    ctx.out = out._value
+    ctx.needs = node.needs
+    ctx._node = node
+    if last_inplace > node.seq:  # something changed in place since this op ran
+        _mark_changed(ctx, node, out)
+    grads = vjp(ctx, g)
+    if len(grads) != count:
+        _refuse_count(node, grads)
+    return grads
+
+
+def _refuse_count(node: Node, grads: tuple[Any, ...]) -> None:
+    """Raise: the VJP returned another number of gradients than the node has inputs."""
+    raise GradientError(
+        f"{node.prim.name}: VJP returned {len(grads)} gradients for {len(node)} inputs"
+    )
+
+
+def _earlier(below: Node, t: Any, seq: int) -> tuple[Node | None, Any]:
+    """The node that made the value t held when the op numbered `seq` used it, and a Tensor
+    that stands for that value: back along the recorded in-place ops that replaced t's value
+    since (x[i] = v: each has the value it replaced as its input 0).
+
+    Once backward has run such an op, its input 0 is the node itself, and that node's
+    gradient is already pending, so the Tensor is needed no more.
+    """
+    while below is not None and below.seq > seq:
+        before = below[0]
+        if isinstance(before, Node):
+            below = before
+        else:
+            below, t = before._node, before
+    return below, t
 
 
 def _refuse_shape(node: Node, i: int, gi: Any, data: Any) -> None:
@@ -611,8 +652,8 @@ def _refuse_shape(node: Node, i: int, gi: Any, data: Any) -> None:
 
 
 def _refuse(node: Node) -> None:
-    """Raise: the node's graph was released, or its primitive has no VJP."""
-    if node.args is None:
+    """Raise: the node was released, or its primitive has no VJP."""
+    if node.released:
         raise GradientError(
             f"backward: the graph through {node.prim.name} {node.saved.reason}{node.where()}"
         )
@@ -622,11 +663,13 @@ def _refuse(node: Node) -> None:
 def _run_recorded_vjp(node: Node, out: Any, g: Any) -> tuple[Any, ...]:
     """The VJP run on the recorded Tensors (create_graph), so that it records itself."""
     prim, args = node.prim, node.args
+    if args is None or prim.vjp is None:
+        _refuse(node)
     if args is ARRAYS_OF_INPUTS:
         inputs = tuple(node)
     else:
         inputs = tuple(a if t is None else t for t, a in zip(node, args))
-    ctx = RecordedContext(prim.name, inputs, out, node.needs, node.saved, node.params)
+    ctx = RecordedContext(inputs, out, node.needs, node)
     if last_inplace > node.seq:
         _mark_changed(ctx, node, out)
     outer, state.recording_vjp = state.recording_vjp, prim.name  # see refuse_value
@@ -642,6 +685,8 @@ def _run_recorded_vjp(node: Node, out: Any, g: Any) -> tuple[Any, ...]:
                 f"g and the inputs is lost; compute it with operators, Tensor methods "
                 f"and primitives, not numpy functions{node.where()}"
             )
+    if len(grads) != len(node):
+        _refuse_count(node, grads)
     return grads
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import common
+import mlp_worker
 
 IMPLS = ("engine", "numpy", "torch")
 RUN = {"optimizer": "sgd", "lr": 0.1, "batch_size": 64, "epochs": 1}
@@ -25,12 +26,12 @@ def measure(quick: bool, data: Any, threads: int) -> dict[str, Any]:
     epoch = {}
     for impl in IMPLS:
         common.log(f"memory: one epoch, {impl}")
-        out = common.run_worker(impl, "memory", [RUN], data, threads, in_process=quick)
+        out = mlp_worker.run(impl, "memory", [RUN], data, threads, in_process=quick)
         epoch[impl] = out["runs"][0] if "runs" in out else common.NOT_INSTALLED
     steps = 30 if quick else 10_000
     common.log(f"memory: {steps} engine steps")
     growth_run = {**RUN, "steps": steps, "warmup_steps": 5 if quick else 100}
-    growth = common.run_worker("engine", "growth", [growth_run], data, threads, in_process=quick)
+    growth = mlp_worker.run("engine", "growth", [growth_run], data, threads, in_process=quick)
     growth = growth["runs"][0]
     wide = {"sizes": [784, 256, 256, 10], "batch_size": 128, "steps": 3}
     if not quick:
@@ -39,7 +40,7 @@ def measure(quick: bool, data: Any, threads: int) -> dict[str, Any]:
     for kind in ("rebind", "delete"):
         common.log(f"memory: wide MLP, a loop that {kind}s the loss")
         run = {**wide, "binding": kind}
-        out = common.run_worker("engine", "binding", [run], data, threads, in_process=quick)
+        out = mlp_worker.run("engine", "binding", [run], data, threads, in_process=quick)
         binding[kind] = out["runs"][0]
     binding["ratio"] = binding["rebind"]["held_mb"] / binding["delete"]["held_mb"]
     results: dict[str, Any] = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import common
+import mlp_worker
 
 IMPLS = ("engine", "numpy", "torch")
 CONFIGS = (("sgd", 0.1, 64), ("sgd", 0.1, 128), ("adam", 1e-3, 64), ("adam", 1e-3, 128))
@@ -28,7 +29,7 @@ def measure(quick: bool, data: Any, threads: int, rounds: int, epochs: int) -> d
     for r in range(rounds):
         if quick:  # this process runs every implementation and configuration
             for impl in IMPLS:
-                out = common.run_worker(impl, "train", runs, data, threads, in_process=True)
+                out = mlp_worker.run(impl, "train", runs, data, threads, in_process=True)
                 threads_seen[impl] = _threads(out)
                 for i in range(len(runs)):
                     by_run[i][impl].append(out["runs"][i] if "runs" in out else out)
@@ -37,7 +38,7 @@ def measure(quick: bool, data: Any, threads: int, rounds: int, epochs: int) -> d
                 for impl in IMPLS:
                     name = f"{run['optimizer']} b{run['batch_size']} {impl}"
                     common.log(f"mlp: round {r + 1}/{rounds} {name}")
-                    out = common.run_worker(impl, "train", [run], data, threads)
+                    out = mlp_worker.run(impl, "train", [run], data, threads)
                     threads_seen[impl] = _threads(out)
                     by_run[i][impl].append(out["runs"][0] if "runs" in out else out)
     configs = [_summarise(run, by_run[i]) for i, run in enumerate(runs)]

@@ -208,7 +208,14 @@ def measure_chain(n: int, repeats: int, torch: Any) -> dict[str, Any]:
         out["gc_off"] = {k: off[k] for k in ("build_s", "backward_s", "ops_per_s")}
     out["torch"] = _torch_chain(torch, n, repeats) if torch is not None else common.NOT_INSTALLED
     if torch is not None and out["recursion_error"] is None:
-        out["over_torch"] = out["ops_per_s"] / out["torch"]["ops_per_s"]
+        # the ratio from rounds of one engine chain and one of PyTorch's, one after the other,
+        # so that a change in the machine's load hits both alike (the medians above come
+        # from runs minutes apart)
+        ratios = []
+        for _ in range(repeats):
+            engine = _engine_chain(n, 1)["ops_per_s"]
+            ratios.append(engine / _torch_chain(torch, n, 1)["ops_per_s"])
+        out["over_torch"] = common.median(ratios)
     else:
         out["over_torch"] = common.NOT_INSTALLED
     return out

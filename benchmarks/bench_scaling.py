@@ -11,6 +11,7 @@ from typing import Any
 
 import bench_ops
 import common
+import mlp_worker
 
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 IMPLS = ("engine", "numpy")
@@ -33,14 +34,14 @@ def measure_batches(quick: bool, data: Any, threads: int, rounds: int) -> list[d
     for r in range(rounds):
         if quick:  # this process runs every implementation and batch size
             for impl in IMPLS:
-                out = common.run_worker(impl, "train", runs, data, threads, in_process=True)
+                out = mlp_worker.run(impl, "train", runs, data, threads, in_process=True)
                 for i, result in enumerate(out["runs"]):
                     seconds[impl][i].append(result["s_per_epoch"])
             continue
         for i, run in enumerate(runs):  # one subprocess per (batch size, implementation)
             for impl in IMPLS:
                 common.log(f"scaling: round {r + 1}/{rounds} batch {run['batch_size']} {impl}")
-                out = common.run_worker(impl, "train", [run], data, threads)
+                out = mlp_worker.run(impl, "train", [run], data, threads)
                 seconds[impl][i].append(out["runs"][0]["s_per_epoch"])
     rows = []
     for i, b in enumerate(BATCH_SIZES):

@@ -52,11 +52,11 @@ def parser(description: str) -> argparse.ArgumentParser:
 def finish(results: dict[str, Any], args: argparse.Namespace, render: Callable) -> None:
     """Write the raw results where --json asks, and print the markdown section."""
     if args.json is not None:
-        args.json.write_text(json.dumps(results, indent=1, default=_json_default))
+        args.json.write_text(json.dumps(results, indent=1, default=json_default))
     print(render(results))
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -323,52 +323,6 @@ def digest(arrays: Sequence[np.ndarray]) -> str:
 
 
 # ----- workers ------------------------------------------------------------------------------
-
-
-def run_worker(
-    impl: str,
-    mode: str,
-    runs: list[dict[str, Any]],
-    data: Path,
-    threads: int,
-    seed: int = SEED,
-    timeout: float = 900,
-    in_process: bool = False,
-) -> dict[str, Any]:
-    """Run mlp_worker.py in a fresh interpreter and return the JSON it prints last.
-
-    in_process (quick mode) runs it in this process instead and returns the same JSON: the
-    plumbing is tested in seconds, where a fresh interpreter per worker (each importing
-    PyTorch) took most of a quick run; its numbers, memory's above all, then mean nothing.
-    """
-    if in_process:
-        import mlp_worker
-
-        out = mlp_worker.work(impl, mode, runs, data, threads, seed)
-        return json.loads(json.dumps(out, default=_json_default))
-    command = [
-        sys.executable,
-        str(BENCH_DIR / "mlp_worker.py"),
-        "--impl",
-        impl,
-        "--mode",
-        mode,
-        "--runs",
-        json.dumps(runs),
-        "--data",
-        str(data),
-        "--threads",
-        str(threads),
-        "--seed",
-        str(seed),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"mlp_worker --impl {impl} --mode {mode} failed (exit {done.returncode}):\n"
-            f"{done.stderr[-4000:]}"
-        )
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def log(message: str) -> None:

@@ -2,7 +2,7 @@
 
 Invoked by the MLP, scaling and memory benchmarks, one fresh interpreter per call, so that
 the implementations never share a heap, a thread pool or a warm cache (in quick mode they
-call `work` in their own process instead: see common.run_worker):
+call `work` in their own process instead): `run` starts it, and returns what it prints.
 
     python benchmarks/mlp_worker.py --impl engine|numpy|torch --mode train|memory|growth \
         --runs '[{"optimizer": "sgd", "lr": 0.1, "batch_size": 64, "epochs": 2}]' \
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import subprocess
 import sys
 import tracemalloc
 from collections.abc import Iterator
@@ -361,6 +362,50 @@ def work(impl: str, mode: str, runs: list[dict], data: Path, threads: int, seed:
     return out
 
 
+def run(
+    impl: str,
+    mode: str,
+    runs: list[dict[str, Any]],
+    data: Path,
+    threads: int,
+    seed: int = common.SEED,
+    timeout: float = 900,
+    in_process: bool = False,
+) -> dict[str, Any]:
+    """Run mlp_worker.py in a fresh interpreter and return the JSON it prints last.
+
+    in_process (quick mode) runs it in this process instead and returns the same JSON: the
+    plumbing is tested in seconds, where a fresh interpreter per worker (each importing
+    PyTorch) took most of a quick run; its numbers, memory's above all, then mean nothing.
+    """
+    if in_process:
+        out = work(impl, mode, runs, data, threads, seed)
+        return json.loads(json.dumps(out, default=common.json_default))
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--impl",
+        impl,
+        "--mode",
+        mode,
+        "--runs",
+        json.dumps(runs),
+        "--data",
+        str(data),
+        "--threads",
+        str(threads),
+        "--seed",
+        str(seed),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"mlp_worker --impl {impl} --mode {mode} failed (exit {done.returncode}):\n"
+            f"{done.stderr[-4000:]}"
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--impl", choices=sorted(IMPLS), required=True)
@@ -371,7 +416,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=common.SEED)
     args = p.parse_args()
     out = work(args.impl, args.mode, json.loads(args.runs), args.data, args.threads, args.seed)
-    print(json.dumps(out, default=common._json_default))
+    print(json.dumps(out, default=common.json_default))
 
 
 if __name__ == "__main__":

@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     stem = args.out / f"{env['date'][:10]}-{host}"
     stem.with_suffix(".md").write_text(report)
     raw = {"env": env, "quick": args.quick, "wall_s": wall, "targets": goals, "sections": sections}
-    stem.with_suffix(".json").write_text(json.dumps(raw, indent=1, default=common._json_default))
+    stem.with_suffix(".json").write_text(json.dumps(raw, indent=1, default=common.json_default))
     common.log(f"report: {stem}.md (and .json); wall time {wall:.0f} s")
     if failed:
         sys.exit(f"failed sections: {', '.join(failed)}")

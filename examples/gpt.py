@@ -28,94 +28,100 @@ from _plotting import PictureUnavailable, new_figure, save
 import autodiff as torch
 import nn
 import nn.functional as F
+import nn.optim as optim
 from nn.datasets import load_tinyshakespeare
 
 
 @dataclass
 class Config:
     vocab_size: int = 65
-    block_size: int = 32  # characters of context
-    n_embd: int = 64
-    n_head: int = 4
-    n_layer: int = 2
+    context: int = 32  # characters the model reads at most
+    width: int = 64  # features per position
+    heads: int = 4
+    layers: int = 2
     dropout: float = 0.0
 
 
 class CausalSelfAttention(nn.Module):
-    """n_head heads of attention in which each position sees itself and the ones before."""
+    """`heads` attention heads side by side; a position attends to itself and those before."""
 
     def __init__(self, config):
         super().__init__()
-        self.n_head = config.n_head
-        self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd)  # query, key, value at once
-        self.proj = nn.Linear(config.n_embd, config.n_embd)
+        self.heads = config.heads
+        self.qkv = nn.Linear(config.width, 3 * config.width)  # queries, keys, values in one
+        self.proj = nn.Linear(config.width, config.width)
         self.dropout = config.dropout
 
+    def split_heads(self, t):
+        """(batch, length, width) as (batch, heads, length, width / heads)."""
+        batch, length, width = t.shape
+        return t.view(batch, length, self.heads, width // self.heads).transpose(1, 2)
+
     def forward(self, x):
-        B, T, C = x.size()
-        q, k, v = self.qkv(x).split(C, dim=2)
-        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, heads, T, C/heads)
-        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        batch, length, width = x.size()
+        queries, keys, values = (self.split_heads(t) for t in self.qkv(x).split(width, dim=2))
         dropout = self.dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=True)
-        y = y.transpose(1, 2).contiguous().view(B, T, C)  # the heads side by side again
-        return self.proj(y)
+        mixed = F.scaled_dot_product_attention(
+            queries, keys, values, dropout_p=dropout, is_causal=True
+        )
+        joined = mixed.transpose(1, 2).contiguous().view(batch, length, width)
+        return self.proj(joined)
 
 
 class Block(nn.Module):
-    """Attention (tokens talk to each other), then a feed-forward part (each token thinks
-    alone); each reads a LayerNorm of the stream and adds its result back to it."""
+    """Attention (positions exchange information), then a feed-forward part (each position
+    on its own); each reads a LayerNorm of the stream and adds its result back to it."""
 
     def __init__(self, config):
         super().__init__()
-        self.ln_1 = nn.LayerNorm(config.n_embd)
-        self.attn = CausalSelfAttention(config)
-        self.ln_2 = nn.LayerNorm(config.n_embd)
-        self.mlp = nn.Sequential(
-            nn.Linear(config.n_embd, 4 * config.n_embd),
+        self.norm_1 = nn.LayerNorm(config.width)
+        self.attention = CausalSelfAttention(config)
+        self.norm_2 = nn.LayerNorm(config.width)
+        self.feed_forward = nn.Sequential(
+            nn.Linear(config.width, 4 * config.width),
             nn.ReLU(),
-            nn.Linear(4 * config.n_embd, config.n_embd),
+            nn.Linear(4 * config.width, config.width),
             nn.Dropout(config.dropout),
         )
 
     def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
-        x = x + self.mlp(self.ln_2(x))
-        return x
+        x = x + self.attention(self.norm_1(x))
+        return x + self.feed_forward(self.norm_2(x))
 
 
 class GPT(nn.Module):
+    """Token and position embeddings, a stack of blocks, a LayerNorm, a linear read-out to
+    one logit per character."""
+
     def __init__(self, config):
         super().__init__()
         self.config = config
-        self.token_embedding = nn.Embedding(config.vocab_size, config.n_embd)
-        self.position_embedding = nn.Embedding(config.block_size, config.n_embd)
-        self.blocks = nn.Sequential(*[Block(config) for _ in range(config.n_layer)])
-        self.ln_f = nn.LayerNorm(config.n_embd)
-        self.lm_head = nn.Linear(config.n_embd, config.vocab_size)
+        self.token_embedding = nn.Embedding(config.vocab_size, config.width)
+        self.position_embedding = nn.Embedding(config.context, config.width)
+        self.blocks = nn.Sequential(*[Block(config) for _ in range(config.layers)])
+        self.final_norm = nn.LayerNorm(config.width)
+        self.readout = nn.Linear(config.width, config.vocab_size)
 
-    def forward(self, idx, targets=None):
-        B, T = idx.size()
-        positions = torch.arange(T)
-        x = self.token_embedding(idx) + self.position_embedding(positions)
-        logits = self.lm_head(self.ln_f(self.blocks(x)))
+    def forward(self, tokens, targets=None):
+        """Logits (batch, length, vocab_size), and the mean cross-entropy if targets given."""
+        batch, length = tokens.size()
+        stream = self.token_embedding(tokens) + self.position_embedding(torch.arange(length))
+        logits = self.readout(self.final_norm(self.blocks(stream)))
         if targets is None:
             return logits, None
-        loss = F.cross_entropy(logits.view(B * T, -1), targets.view(B * T))
-        return logits, loss
+        flat = logits.view(batch * length, self.config.vocab_size)
+        return logits, F.cross_entropy(flat, targets.view(batch * length))
 
     @torch.no_grad()
-    def generate(self, idx, max_new_tokens, rng):
-        """idx (B, T) extended by max_new_tokens characters, each drawn from the model's
-        next-character distribution given (at most) the last block_size ones."""
-        for _ in range(max_new_tokens):
-            context = idx[:, -self.config.block_size :]
-            logits, _ = self(context)
-            probs = F.softmax(logits[:, -1, :], dim=-1).numpy().astype(np.float64)
-            choice = [rng.choice(len(p), p=p / p.sum()) for p in probs]
-            idx = torch.cat((idx, torch.tensor(choice).view(-1, 1)), dim=1)
-        return idx
+    def generate(self, tokens, count, generator=None):
+        """tokens (batch, length) followed by `count` more, each drawn from the model's
+        distribution of the next character given (at most) the last `context` ones."""
+        for _ in range(count):
+            logits, _ = self(tokens[:, -self.config.context :])
+            probs = F.softmax(logits[:, -1], dim=-1)
+            drawn = torch.multinomial(probs, num_samples=1, generator=generator)
+            tokens = torch.cat((tokens, drawn), dim=1)
+        return tokens
 
 
 def fit(model, optimizer, batches):
@@ -146,8 +152,8 @@ def estimate_loss(model, batches):
 @dataclass
 class Corpus:
     chars: list[str]
-    train: np.ndarray  # character indices
-    val: np.ndarray
+    train: torch.Tensor  # character indices
+    val: torch.Tensor
 
     def encode(self, text: str) -> list[int]:
         index = {c: i for i, c in enumerate(self.chars)}
@@ -166,16 +172,17 @@ def load_corpus() -> Corpus:
     table[[ord(c) for c in chars]] = np.arange(len(chars))
     data = table[np.frombuffer(text.encode("ascii"), np.uint8)]
     cut = int(0.9 * len(data))
-    return Corpus(chars, data[:cut], data[cut:])
+    return Corpus(chars, torch.tensor(data[:cut]), torch.tensor(data[cut:]))
 
 
-def random_batches(data, count, batch_size, block_size, rng):
-    """`count` batches of `batch_size` random windows: (x, y) with y x shifted by one."""
+def random_batches(data, count, batch_size, length, generator):
+    """`count` batches of `batch_size` random windows of data (a 1-D tensor of character
+    indices): (x, y), y being x shifted by one character."""
     for _ in range(count):
-        starts = rng.integers(0, len(data) - block_size - 1, batch_size)
-        windows = np.stack([data[s : s + block_size + 1] for s in starts])
-        x, y = np.ascontiguousarray(windows[:, :-1]), np.ascontiguousarray(windows[:, 1:])
-        yield torch.tensor(x), torch.tensor(y)
+        starts = torch.randint(len(data) - length, (batch_size,), generator=generator)
+        x = torch.stack([data[i : i + length] for i in starts.tolist()])
+        y = torch.stack([data[i + 1 : i + length + 1] for i in starts.tolist()])
+        yield x, y
 
 
 @dataclass
@@ -213,9 +220,9 @@ def draw_attention_block(model: GPT, corpus: Corpus, out: Path) -> list[Path]:
     idx = torch.tensor([corpus.encode("ROME")])
     block = model.blocks[0]
     with torch.no_grad():  # the attention's input, as the block computes it
-        x = block.ln_1(model.token_embedding(idx) + model.position_embedding(torch.arange(4)))
+        x = block.norm_1(model.token_embedding(idx) + model.position_embedding(torch.arange(4)))
     x.name = "x"
-    total = block.attn(x).sum()
+    total = block.attention(x).sum()
     total.backward(retain_all_grads=True)
     try:
         return [torch.render_graph(total, out / "gpt_attention_graph.svg", rankdir="TB")]
@@ -241,14 +248,14 @@ def main(argv: list[str] | None = None) -> Result:
     corpus = load_corpus()
     config = Config(vocab_size=len(corpus.chars))
     torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
+    generator = torch.Generator().manual_seed(args.seed)  # batches and sampling
     model = GPT(config)
-    optimizer = nn.optim.AdamW(model.parameters(), lr=args.lr)
+    optimizer = optim.AdamW(model.parameters(), lr=args.lr)
     count = sum(p.numel() for p in model.parameters())
-    print(f"GPT: {config.n_layer} blocks, {config.n_head} heads, {count:,} parameters")
+    print(f"GPT: {config.layers} blocks, {config.heads} heads, {count:,} parameters")
 
     def held_out():
-        return estimate_loss(model, random_batches(corpus.val, 4, 32, config.block_size, rng))
+        return estimate_loss(model, random_batches(corpus.val, 4, 32, config.context, generator))
 
     start = time.perf_counter()
     losses: list[float] = []
@@ -257,7 +264,7 @@ def main(argv: list[str] | None = None) -> Result:
     every = max(1, args.steps // 5)
     while len(losses) < args.steps:
         count = min(every, args.steps - len(losses))
-        batches = random_batches(corpus.train, count, args.batch_size, config.block_size, rng)
+        batches = random_batches(corpus.train, count, args.batch_size, config.context, generator)
         losses += fit(model, optimizer, batches)
         val_losses.append((len(losses), held_out()))
         recent = np.mean(losses[-count:])
@@ -268,7 +275,7 @@ def main(argv: list[str] | None = None) -> Result:
     print(f"trained in {seconds:.1f} s")
 
     prompt = torch.tensor([corpus.encode("\n")])
-    sample = corpus.decode(model.generate(prompt, args.sample_length, rng)[0].tolist())
+    sample = corpus.decode(model.generate(prompt, args.sample_length, generator)[0].tolist())
     print("A sample:\n" + sample.strip())
 
     pictures = []

@@ -28,6 +28,7 @@ import numpy as np
 import autodiff as torch
 import nn
 import nn.functional as F
+import nn.optim as optim
 from nn.datasets import load_names
 
 BLOCK_SIZE = 3  # characters of context
@@ -99,23 +100,23 @@ def examples_of(words, index):
     return np.array(contexts, np.int64), np.array(targets, np.int64)
 
 
-def load_dataset(seed: int) -> Dataset:
+def load_dataset(generator) -> Dataset:
     words = load_names()
-    np.random.default_rng(seed).shuffle(words)
+    words = [words[i] for i in torch.randperm(len(words), generator=generator).tolist()]
     chars = ["."] + sorted(set("".join(words)))
     index = {c: i for i, c in enumerate(chars)}
     cut = int(0.9 * len(words))
     return Dataset(chars, examples_of(words[:cut], index), examples_of(words[cut:], index))
 
 
-def sample_names(next_probs, chars, count, rng):
+def sample_names(next_probs, chars, count, generator):
     """`count` names drawn one character at a time from next_probs(context) until '.'."""
     names = []
     for _ in range(count):
         context, name = [0] * BLOCK_SIZE, ""
         while len(name) < 30:
             probs = next_probs(context)
-            ix = int(rng.choice(len(probs), p=probs / probs.sum()))
+            ix = torch.multinomial(probs, num_samples=1, generator=generator).item()
             if ix == 0:
                 break
             name += chars[ix]
@@ -132,28 +133,28 @@ class Result:
     seconds: float
 
 
-def bigram(data: Dataset, samples: int, rng) -> Result:
+def bigram(data: Dataset, samples: int, generator) -> Result:
     start = time.perf_counter()
     xs, ys = torch.tensor(data.train[0][:, -1]), torch.tensor(data.train[1])
     N = bigram_counts(xs, ys, len(data.chars))
     P = (N + 1) / (N + 1).sum(1, keepdim=True)  # add-one smoothing: no probability is 0
     val_x, val_y = data.val[0][:, -1], data.val[1]
     val_loss = -P.log()[val_x, val_y].mean().item()
-    names = sample_names(lambda c: P[c[-1]].numpy().astype(np.float64), data.chars, samples, rng)
+    names = sample_names(lambda context: P[context[-1]], data.chars, samples, generator)
     return Result("bigram counts", val_loss, names, time.perf_counter() - start)
 
 
-def mlp(data: Dataset, batchnorm: bool, steps: int, samples: int, rng) -> Result:
+def mlp(data: Dataset, batchnorm: bool, steps: int, samples: int, generator) -> Result:
     start = time.perf_counter()
     model = MLP(len(data.chars), BLOCK_SIZE, n_embd=10, n_hidden=200, batchnorm=batchnorm)
-    optimizer = nn.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.0)
-    scheduler = nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-    contexts, targets = data.train
+    optimizer = optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.0)
+    scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    contexts, targets = (torch.tensor(a) for a in data.train)
 
     def batches(count):
         for _ in range(count):
-            ix = rng.integers(0, len(targets), 64)
-            yield torch.tensor(contexts[ix]), torch.tensor(targets[ix])
+            ix = torch.randint(0, len(targets), (64,), generator=generator)
+            yield contexts[ix], targets[ix]
 
     fit(model, optimizer, batches(steps), scheduler)
     model.eval()  # BatchNorm now uses its running statistics
@@ -163,9 +164,9 @@ def mlp(data: Dataset, batchnorm: bool, steps: int, samples: int, rng) -> Result
 
         def next_probs(context):
             logits = model(torch.tensor([context]))
-            return F.softmax(logits[0], dim=0).numpy().astype(np.float64)
+            return F.softmax(logits[0], dim=0)
 
-        names = sample_names(next_probs, data.chars, samples, rng)
+        names = sample_names(next_probs, data.chars, samples, generator)
     label = "MLP with BatchNorm" if batchnorm else "MLP over embeddings"
     return Result(label, val_loss, names, time.perf_counter() - start)
 
@@ -177,15 +178,15 @@ def main(argv: list[str] | None = None) -> list[Result]:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    data = load_dataset(args.seed)
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
+    torch.manual_seed(args.seed)  # the models' initial weights
+    generator = torch.Generator().manual_seed(args.seed)  # the split, batches and sampling
+    data = load_dataset(generator)
     print(f"{len(data.train[1]):,} training and {len(data.val[1]):,} held-out characters")
     print(f"a uniform guess over {len(data.chars)} characters: loss {math.log(27):.3f}")
     results = [
-        bigram(data, args.samples, rng),
-        mlp(data, False, args.steps, args.samples, rng),
-        mlp(data, True, args.steps, args.samples, rng),
+        bigram(data, args.samples, generator),
+        mlp(data, False, args.steps, args.samples, generator),
+        mlp(data, True, args.steps, args.samples, generator),
     ]
     for result in results:
         print(

@@ -24,66 +24,67 @@ import numpy as np
 import autodiff as torch
 import nn
 import nn.functional as F
+import nn.optim as optim
 from nn.datasets import load_tinyshakespeare
 
 
-class RNNModel(nn.Module):
-    """Embedding → LSTM → linear read-out, with dropout after the embedding and the LSTM."""
+class WordModel(nn.Module):
+    """Embedding → LSTM → linear read-out to the vocabulary, dropout on the LSTM's input and
+    output (and between its layers)."""
 
-    def __init__(self, ntoken, ninp, nhid, nlayers, dropout=0.2):
+    def __init__(self, vocab_size, embed_dim, hidden_size, num_layers, dropout=0.2):
         super().__init__()
-        self.ntoken = ntoken
-        self.drop = nn.Dropout(dropout)
-        self.encoder = nn.Embedding(ntoken, ninp)
-        self.rnn = nn.LSTM(ninp, nhid, nlayers, dropout=dropout)
-        self.decoder = nn.Linear(nhid, ntoken)
-        self.nhid = nhid
-        self.nlayers = nlayers
+        self.vocab_size = vocab_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.embed = nn.Embedding(vocab_size, embed_dim)
+        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers, dropout=dropout)
+        self.readout = nn.Linear(hidden_size, vocab_size)
+        self.dropout = nn.Dropout(dropout)
 
-    def forward(self, input, hidden):
-        emb = self.drop(self.encoder(input))
-        output, hidden = self.rnn(emb, hidden)
-        output = self.drop(output)
-        decoded = self.decoder(output)
-        return decoded.view(-1, self.ntoken), hidden
+    def forward(self, words, state):
+        """Logits for each (position, column) as rows of one matrix, and the LSTM's state."""
+        features, state = self.lstm(self.dropout(self.embed(words)), state)
+        logits = self.readout(self.dropout(features))
+        return logits.view(-1, self.vocab_size), state
 
-    def init_hidden(self, bsz):
-        weight = next(self.parameters())
-        shape = (self.nlayers, bsz, self.nhid)
-        return (torch.zeros(shape, dtype=weight.dtype), torch.zeros(shape, dtype=weight.dtype))
+    def start_state(self, batch_size):
+        """(h, c) all zeros, in the parameters' dtype."""
+        dtype = self.readout.weight.dtype
+        shape = (self.num_layers, batch_size, self.hidden_size)
+        return torch.zeros(shape, dtype=dtype), torch.zeros(shape, dtype=dtype)
 
 
-def detach_hidden(hidden):
+def cut_history(state):
     """The state as new leaves: the next window's backward stops here."""
-    return tuple(h.detach() for h in hidden)
+    return tuple(t.detach() for t in state)
 
 
-def fit(model, optimizer, batches, hidden, clip=0.25):
-    """One step per (input, target) window, carrying the LSTM state across windows; returns
-    the training losses and the last state."""
+def fit(model, optimizer, batches, state, clip=0.25):
+    """One step per (words, next words) window, the LSTM's state carried from each window to
+    the next; the gradient's norm is clipped to `clip`. Returns the losses and the state."""
     model.train()
     losses = []
-    for data, targets in batches:
-        hidden = detach_hidden(hidden)
+    for words, targets in batches:
         optimizer.zero_grad()
-        output, hidden = model(data, hidden)
-        loss = F.cross_entropy(output, targets)
+        logits, state = model(words, cut_history(state))
+        loss = F.cross_entropy(logits, targets)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), clip)
         optimizer.step()
         losses.append(loss.item())
-    return losses, hidden
+    return losses, state
 
 
 @torch.no_grad()
 def evaluate(model, batches, batch_size):
     """The mean loss per token over the windows, in eval mode."""
     model.eval()
-    hidden = model.init_hidden(batch_size)
+    state = model.start_state(batch_size)
     total, count = 0.0, 0
-    for data, targets in batches:
-        output, hidden = model(data, hidden)
-        total += F.cross_entropy(output, targets, reduction="sum").item()
+    for words, targets in batches:
+        logits, state = model(words, state)
+        total += F.cross_entropy(logits, targets, reduction="sum").item()
         count += len(targets)
     return total / count
 
@@ -128,16 +129,16 @@ def main(argv: list[str] | None = None) -> list[float]:
     train, held_out = batchify(ids[:cut], args.batch_size), batchify(ids[cut:], 10)
     print(f"{len(ids):,} tokens, a vocabulary of {len(vocabulary):,}")
     torch.manual_seed(args.seed)
-    model = RNNModel(len(vocabulary), 64, 128, 2, dropout=0.2)
-    optimizer = nn.optim.AdamW(model.parameters(), lr=args.lr)
-    hidden = model.init_hidden(args.batch_size)
+    model = WordModel(len(vocabulary), 64, 128, 2, dropout=0.2)
+    optimizer = optim.AdamW(model.parameters(), lr=args.lr)
+    state = model.start_state(args.batch_size)
     start = time.perf_counter()
     losses: list[float] = []
     stream = windows(train, args.bptt)
     every = max(1, args.steps // 5)
     while len(losses) < args.steps:
         batch = [next(stream) for _ in range(min(every, args.steps - len(losses)))]
-        new, hidden = fit(model, optimizer, batch, hidden)
+        new, state = fit(model, optimizer, batch, state)
         losses += new
         print(f"step {len(losses):5d}: training loss {np.mean(new):.3f}")
     loss = evaluate(model, list(windows(held_out, args.bptt))[:40], 10)

@@ -8,11 +8,20 @@ from nn import data, datasets, functional, init, metrics, optim, utils
 from nn.activations import *  # noqa: F403 - GELU and the activations of the op table
 from nn.activations import __all__ as _activations
 from nn.attention import MultiheadAttention
-from nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, Dropout2d, MaxPool2d
+from nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, Dropout2d, MaxPool2d
 from nn.embedding import Embedding
-from nn.layers import Dropout, Flatten, Sequential
+from nn.layers import Dropout, Flatten, Identity, Sequential
 from nn.linear import Linear
-from nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from nn.mlp import MLP
 from nn.module import (
     LoadResult,
@@ -22,7 +31,7 @@ from nn.module import (
     ParameterDict,
     ParameterList,
 )
-from nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from nn.parameter import Parameter
 from nn.random import default_generator, manual_seed
 from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
@@ -35,6 +44,12 @@ from nn.transformer import (
 )
 
 __all__ = [
+    "GroupNorm",
+    "SmoothL1Loss",
+    "L1Loss",
+    "KLDivLoss",
+    "Identity",
+    "Conv1d",
     "TransformerEncoderLayer",
     "TransformerEncoder",
     "TransformerDecoderLayer",

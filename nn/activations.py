@@ -55,7 +55,7 @@ def _activation(name: str, function: Callable[..., Tensor]) -> type[Module]:
 _MODULES = {name: _activation(name, function) for name, function in autodiff.ops_for("nn").items()}
 globals().update(_MODULES)
 
-__all__ = sorted([*_MODULES, "GELU"])
+__all__ = sorted({*_MODULES, "GELU", "SiLU", "Softmax", "LogSoftmax"})
 
 
 class GELU(Module):
@@ -78,3 +78,46 @@ class GELU(Module):
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x·σ(x) (swish).
+
+    >>> nn.SiLU()(Tensor([0.0]))
+    Tensor([0.])
+    """
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        F._refuse_inplace(inplace, "SiLU")
+
+    def forward(self, input: Any) -> Tensor:
+        return F.silu(input)
+
+
+class Softmax(_Activation):
+    """e**x / Σ e**x along `dim`; without dim, PyTorch's implicit choice (see F.softmax).
+
+    >>> nn.Softmax(dim=-1)(Tensor([[0.0, 0.0]]))
+    Tensor([[0.5, 0.5]])
+    """
+
+    function = staticmethod(F.softmax)
+    arguments = ("dim",)
+
+    def __init__(self, dim: int | None = None):
+        super().__init__(dim)
+
+
+class LogSoftmax(_Activation):
+    """x - logsumexp(x) along `dim`; without dim, PyTorch's implicit choice (see F.softmax).
+
+    >>> nn.LogSoftmax(dim=-1)(Tensor([[0.0, 0.0]]))
+    Tensor([[-0.6931472, -0.6931472]])
+    """
+
+    function = staticmethod(F.log_softmax)
+    arguments = ("dim",)
+
+    def __init__(self, dim: int | None = None):
+        super().__init__(dim)

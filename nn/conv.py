@@ -123,6 +123,88 @@ class Conv2d(Module):
         return text
 
 
+class Conv1d(Module):
+    """1-D convolution over (N, C, L) sequences, PyTorch's nn.Conv1d: weight
+    (out_channels, in_channels / groups, k), bias (out_channels,); initialised as Conv2d is
+    (U(-b, b) with b = 1/√fan_in, fan_in = in_channels / groups · k).
+
+    >>> nn.Conv1d(16, 32, 3, padding=1)(Tensor(np.zeros((8, 16, 100), np.float32))).shape
+    (8, 32, 100)
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        dtype: Any = None,
+    ):
+        super().__init__()
+        if padding_mode != "zeros":
+            raise ValueError(f"Conv1d: padding_mode={padding_mode!r}; expected 'zeros'")
+        if isinstance(in_channels, bool) or not isinstance(in_channels, (int, np.integer)):
+            raise ValueError(f"Conv1d: in_channels={in_channels!r}; expected a positive integer")
+        for name, value in (
+            ("in_channels", in_channels),
+            ("out_channels", out_channels),
+            ("groups", groups),
+            ("kernel_size", F._single(kernel_size, "kernel_size")),
+            ("stride", F._single(stride, "stride")),
+        ):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Conv1d: {name}={value!r}; expected a positive integer")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"Conv1d: in_channels={in_channels} and out_channels={out_channels} with "
+                f"groups={groups}; expected both divisible by groups"
+            )
+        self.in_channels = int(in_channels)
+        self.out_channels = int(out_channels)
+        self.kernel_size = (F._single(kernel_size, "kernel_size"),)
+        self.stride = (F._single(stride, "stride"),)
+        self.padding = padding if isinstance(padding, str) else (F._single(padding, "padding"),)
+        self.dilation = (F._single(dilation, "dilation"),)
+        self.groups = int(groups)
+        dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
+        shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+        self.weight = Parameter(np.empty(shape, dtype))
+        self.bias = Parameter(np.empty(self.out_channels, dtype)) if bias else None
+        initialisers.pytorch_default_(self.weight, self.bias)
+
+    def forward(self, input: Any) -> Tensor:
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return F.conv1d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride[0],
+            padding,
+            self.dilation[0],
+            self.groups,
+        )
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding not in ((0,), "valid"):
+            text += f", padding={self.padding}"
+        if self.dilation != (1,):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
 class MaxPool2d(Module):
     """The maximum of each kernel_size window, moved by stride (default: kernel_size).
 

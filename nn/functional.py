@@ -7,6 +7,7 @@ Each loss takes reduction='mean' | 'sum' | 'none'.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,72 @@ def gelu(input: Any, approximate: str = "none") -> Tensor:
         inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))
         return 0.5 * x * (1.0 + inner.tanh())
     raise ValueError(f"gelu: unknown approximate {approximate!r}; expected 'none' or 'tanh'")
+
+
+def silu(input: Any, inplace: bool = False) -> Tensor:
+    """x·σ(x) (also called swish)."""
+    _refuse_inplace(inplace, "silu")
+    x = autodiff.as_tensor(input)
+    return x * x.sigmoid()
+
+
+def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(‖x‖_p, eps) along `dim`: unit vectors, zero vectors left at zero."""
+    x = autodiff.as_tensor(input)
+    return x / x.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Σ x1·x2 / (max(‖x1‖, eps)·max(‖x2‖, eps)) along `dim` (the inputs broadcast)."""
+    a, b = autodiff.as_tensor(x1), autodiff.as_tensor(x2)
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ShapeError(
+            f"cosine_similarity: inputs {a.shape} and {b.shape}; expected shapes that broadcast"
+        ) from None
+    a, b = a.broadcast_to(shape), b.broadcast_to(shape)
+    unit_a = a / a.norm(2, dim, keepdim=True).clamp(min=eps)
+    unit_b = b / b.norm(2, dim, keepdim=True).clamp(min=eps)
+    return (unit_a * unit_b).sum(dim)
+
+
+def _refuse_inplace(inplace: bool, op: str) -> None:
+    if inplace:
+        raise ValueError(f"{op}: inplace=True is not supported; expected inplace=False")
+
+
+def softmax(input: Any, dim: int | None = None) -> Tensor:
+    """e**x / Σ e**x along `dim` (shifted by the max, so large logits stay finite).
+
+    Without `dim`, PyTorch's implicit choice, with a warning: dim 0 for 0-, 1- and 3-D
+    input, else dim 1.
+    """
+    x = autodiff.as_tensor(input)
+    return autodiff.softmax(x, axis=_implicit_dim("softmax", dim, x.ndim))
+
+
+def log_softmax(input: Any, dim: int | None = None) -> Tensor:
+    """x - logsumexp(x) along `dim`: the log-sum-exp trick, finite for logits of any size.
+
+    Without `dim`, PyTorch's implicit choice, as softmax.
+    """
+    x = autodiff.as_tensor(input)
+    return autodiff.log_softmax(x, axis=_implicit_dim("log_softmax", dim, x.ndim))
+
+
+def _implicit_dim(op: str, dim: int | None, ndim: int) -> int:
+    """`dim`, or PyTorch's deprecated implicit choice for `ndim`-D input, with a warning."""
+    if dim is not None:
+        return dim
+    dim = 0 if ndim in (0, 1, 3) else 1
+    warnings.warn(
+        f"{op}: no dim given, so dim={dim} is used for {ndim}-D input, as PyTorch chooses "
+        f"(a deprecated choice); pass dim= to say which dim sums to 1",
+        UserWarning,
+        stacklevel=3,
+    )
+    return dim
 
 
 def dropout(
@@ -103,29 +170,100 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(difference * difference, reduction)
 
 
-def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """-input[n, target[n]]: the negative log-likelihood, for log-probabilities (N, C) (e.g.
-    from log_softmax) and class indices (N,); or unbatched (C,) and ().
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """|input - target|, elementwise; shapes must match (no broadcasting)."""
+    _check_reduction(reduction, "l1_loss")
+    x, y = _same_shape(input, target, "l1_loss")
+    return _reduce((x - y).abs(), reduction)
+
+
+def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5·d²/beta where |d| < beta, else |d| - 0.5·beta, for d = input - target (the
+    Huber loss divided by beta); beta = 0 gives the L1 loss.
     """
-    _check_reduction(reduction, "nll_loss")
-    log_probs, classes, unbatched = _batched(input, target, "nll_loss")
-    _check_class_range(classes, log_probs.shape[1], "nll_loss")
-    losses = -log_probs[np.arange(len(classes)), classes]
-    return _reduce(losses.reshape(()) if unbatched else losses, reduction)
+    _check_reduction(reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta={beta}; expected beta >= 0")
+    x, y = _same_shape(input, target, "smooth_l1_loss")
+    distance = (x - y).abs()
+    if beta == 0:
+        return _reduce(distance, reduction)
+    small = distance.numpy() < beta
+    losses = autodiff.where(small, 0.5 * distance * distance / beta, distance - 0.5 * beta)
+    return _reduce(losses, reduction)
+
+
+def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """target·(log target - input) for log-probabilities `input`, summed as `reduction` says:
+    "batchmean" (the sum over the batch size: the true KL divergence per sample), "sum",
+    "mean" (over every element, as PyTorch, which warns that it is not the KL divergence)
+    or "none". With log_target the target is given as log-probabilities too. Where
+    target = 0 the term is 0.
+    """
+    if reduction not in (*_REDUCTIONS, "batchmean"):
+        raise ValueError(
+            f"kl_div: unknown reduction {reduction!r}; expected 'batchmean', 'mean', 'sum' or "
+            f"'none'"
+        )
+    x, y = _same_shape(input, target, "kl_div")
+    if log_target:
+        losses = y.exp() * (y - x)
+    else:
+        positive = y.numpy() > 0
+        log_y = autodiff.where(positive, y, 1.0).log()  # log 1 = 0 where the target is 0
+        losses = autodiff.where(positive, y * (log_y - x), y * 0.0)
+    if reduction == "batchmean":
+        return losses.sum() / (x.shape[0] if x.ndim else 1)
+    return _reduce(losses, reduction)
+
+
+def nll_loss(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    ignore_index: int = -100,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """-weight[target[n]]·input[n, target[n]]: the negative log-likelihood, for
+    log-probabilities (N, C) (e.g. from log_softmax) and class indices (N,); or unbatched
+    (C,) and (); or (N, C, d1, ...) with (N, d1, ...). Targets equal to ignore_index count
+    for nothing; "mean" divides by the summed weights of the others.
+    """
+    reduction = _legacy_reduction("nll_loss", size_average, reduce, reduction)
+    log_probs, classes, restore = _classes_last(input, target, "nll_loss")
+    weight = _class_weights(weight, log_probs, "nll_loss")
+    if weight is None and not (classes == ignore_index).any():
+        _check_class_range(classes, log_probs.shape[1], "nll_loss")
+        losses = -log_probs[np.arange(len(classes)), classes]
+        return _reduce(restore(losses), reduction)
+    return _weighted_nll(
+        "nll_loss", log_probs, classes, weight, ignore_index, 0.0, reduction, restore
+    )
 
 
 def cross_entropy(
-    input: Any, target: Any, reduction: str = "mean", label_smoothing: float = 0.0
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    ignore_index: int = -100,
+    reduce: Any = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
 ) -> Tensor:
-    """Softmax cross-entropy of logits (N, C) (or unbatched (C,)) against either target kind:
+    """Softmax cross-entropy of logits (N, C) (or unbatched (C,), or (N, C, d1, ...)) against
+    either target kind:
 
     - class indices (N,) (integers): -log softmax(input)[n, target[n]], by the engine's
-      fused softmax_cross_entropy;
-    - probabilities (N, C) (floats): -Σ_c target[n, c] · log softmax(input)[n, c].
+      fused softmax_cross_entropy; weight (C,) scales each class's loss and targets equal to
+      ignore_index count for nothing ("mean" divides by the summed weights of the others);
+    - probabilities (N, C) (floats): -Σ_c weight[c] · target[n, c] · log softmax(input)[n, c].
 
     label_smoothing ε mixes the target with the uniform distribution: (1-ε)·target + ε/C.
     """
-    _check_reduction(reduction, "cross_entropy")
+    reduction = _legacy_reduction("cross_entropy", size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
             f"cross_entropy: label_smoothing {label_smoothing}; expected a value in [0, 1]"
@@ -133,17 +271,101 @@ def cross_entropy(
     logits = autodiff.as_tensor(input)
     target_dtype = np.asarray(target.numpy() if isinstance(target, Tensor) else target).dtype
     if target_dtype.kind == "f":
-        losses = _soft_cross_entropy(logits, target, label_smoothing)
+        weight = _class_weights(
+            weight, logits.reshape(1, -1) if logits.ndim == 1 else logits, "cross_entropy"
+        )
+        losses = _soft_cross_entropy(logits, target, label_smoothing, weight)
         return _reduce(losses, reduction)
-    logits, classes, unbatched = _batched(logits, target, "cross_entropy")
-    if label_smoothing == 0.0:  # the fused op (it checks the class range itself)
-        return autodiff.softmax_cross_entropy(logits, classes, "sum" if unbatched else reduction)
-    _check_class_range(classes, logits.shape[1], "cross_entropy")
+    logits, classes, restore = _classes_last(logits, target, "cross_entropy")
+    weight = _class_weights(weight, logits, "cross_entropy")
+    plain = weight is None and not (classes == ignore_index).any()
+    if plain and label_smoothing == 0.0:  # the fused op (it checks the class range itself)
+        if reduction == "none":
+            return restore(autodiff.softmax_cross_entropy(logits, classes, "none"))
+        return autodiff.softmax_cross_entropy(logits, classes, reduction)
     log_probs = logits.log_softmax(axis=1)
-    picked = -log_probs[np.arange(len(classes)), classes]
-    uniform = -log_probs.mean(axis=1)
-    losses = (1.0 - label_smoothing) * picked + label_smoothing * uniform
-    return _reduce(losses.reshape(()) if unbatched else losses, reduction)
+    return _weighted_nll(
+        "cross_entropy",
+        log_probs,
+        classes,
+        weight,
+        ignore_index,
+        label_smoothing,
+        reduction,
+        restore,
+    )
+
+
+def _legacy_reduction(op: str, size_average: Any, reduce: Any, reduction: str) -> str:
+    """The reduction, after refusing PyTorch's deprecated size_average/reduce arguments."""
+    if size_average is not None or reduce is not None:
+        raise TypeError(
+            f"{op}: size_average and reduce are PyTorch's deprecated spellings; expected "
+            f"reduction='mean', 'sum' or 'none'"
+        )
+    _check_reduction(reduction, op)
+    return reduction
+
+
+def _classes_last(input: Any, target: Any, op: str) -> tuple[Tensor, np.ndarray, Any]:
+    """(input as (M, C), target as (M,) integer indices, a function that gives per-sample
+    losses (M,) the target's shape back): for (N, C) with (N,), (C,) with (), and
+    (N, C, d1, ...) with (N, d1, ...).
+    """
+    x = autodiff.as_tensor(input)
+    classes = _integer_array(target, op)
+    if x.ndim >= 3 and classes.shape == (x.shape[0], *x.shape[2:]):
+        moved = x.permute(0, *range(2, x.ndim), 1)
+        return (
+            moved.reshape(-1, x.shape[1]),
+            classes.reshape(-1),
+            lambda losses: losses.reshape(classes.shape),
+        )
+    flat, flat_classes, unbatched = _batched(x, classes, op)
+    if unbatched:
+        return flat, flat_classes, lambda losses: losses.reshape(())
+    return flat, flat_classes, lambda losses: losses
+
+
+def _class_weights(weight: Any, x: Tensor, op: str) -> Tensor | None:
+    """The per-class weights as a Tensor of x's dtype, checked to be (C,)."""
+    if weight is None:
+        return None
+    w = autodiff.as_tensor(weight)
+    if w.shape != (x.shape[1],):
+        raise ShapeError(
+            f"{op}: weight of shape {w.shape} for {x.shape[1]} classes; expected ({x.shape[1]},)"
+        )
+    return w if w.dtype == x.dtype else w.astype(x.dtype)
+
+
+def _weighted_nll(
+    op: str,
+    log_probs: Tensor,
+    classes: np.ndarray,
+    weight: Tensor | None,
+    ignore_index: int,
+    label_smoothing: float,
+    reduction: str,
+    restore: Any,
+) -> Tensor:
+    """Per-sample -w[y]·log p[y] (mixed with the smoothed -Σ_c w_c log p_c / C), zero where
+    y == ignore_index; "mean" divides by Σ w[y] over the samples not ignored, as PyTorch."""
+    count = log_probs.shape[1]
+    kept = classes != ignore_index
+    safe = np.where(kept, classes, 0)
+    _check_class_range(safe, count, op)
+    rows = np.arange(len(classes))
+    mask = kept.astype(log_probs.dtype)
+    picked_weight = mask if weight is None else weight[safe] * mask
+    losses = -log_probs[rows, safe] * picked_weight
+    if label_smoothing:
+        weighted = log_probs if weight is None else log_probs * weight
+        smooth = -weighted.sum(axis=1) * mask / count
+        losses = (1.0 - label_smoothing) * losses + label_smoothing * smooth
+    if reduction == "mean":
+        return losses.sum() / picked_weight.sum()
+    return _reduce(restore(losses), reduction)
 
 
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -254,8 +476,10 @@ def _constant_like(target: Any, y: Tensor, x: Tensor) -> Tensor:
     return Tensor(y.numpy().astype(x.dtype))
 
 
-def _soft_cross_entropy(logits: Tensor, target: Any, label_smoothing: float) -> Tensor:
-    """Per-sample -Σ_c target·log softmax(logits), for probability targets."""
+def _soft_cross_entropy(
+    logits: Tensor, target: Any, label_smoothing: float, weight: Tensor | None = None
+) -> Tensor:
+    """Per-sample -Σ_c weight_c·target·log softmax(logits), for probability targets."""
     probs = autodiff.as_tensor(target)
     if logits.ndim not in (1, 2) or probs.shape != logits.shape:
         raise ShapeError(
@@ -265,6 +489,8 @@ def _soft_cross_entropy(logits: Tensor, target: Any, label_smoothing: float) -> 
     probs = _constant_like(target, probs, logits)
     if label_smoothing:
         probs = (1.0 - label_smoothing) * probs + label_smoothing / logits.shape[-1]
+    if weight is not None:
+        probs = probs * weight
     return -(probs * logits.log_softmax(axis=-1)).sum(axis=-1)
 
 
@@ -317,6 +543,46 @@ def conv2d(
     """
     params = _given(stride=stride, padding=padding, dilation=dilation, groups=groups)
     return _image_op(autodiff.conv2d, input, weight, bias, **params)
+
+
+def conv1d(
+    input: Any,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D cross-correlation of input (N, C, L) (or (C, L)) with weight (O, C/groups, k), as
+    PyTorch's F.conv1d: computed as conv2d over a height of 1.
+    """
+    x, w = autodiff.as_tensor(input), autodiff.as_tensor(weight)
+    if x.ndim not in (2, 3) or w.ndim != 3:
+        raise ShapeError(
+            f"conv1d: input {x.shape} and weight {w.shape}; expected input (N, C, L) or (C, L) "
+            f"and weight (out_channels, in_channels / groups, kernel_size)"
+        )
+    padding = padding if isinstance(padding, str) else (0, _single(padding, "padding"))
+    out = conv2d(
+        x.unsqueeze(-2),
+        w.unsqueeze(-2),
+        bias,
+        (1, _single(stride, "stride")),
+        padding,
+        (1, _single(dilation, "dilation")),
+        groups,
+    )
+    return out.squeeze(-2)
+
+
+def _single(value: Any, name: str) -> int:
+    """An int from PyTorch's two spellings of a 1-D size: 3 or (3,)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise ValueError(f"conv1d: {name}={value!r}; expected an int or a 1-tuple")
+        value = value[0]
+    return int(value)
 
 
 def conv_transpose2d(
@@ -559,6 +825,32 @@ def layer_norm(
     return autodiff.layer_norm(x, shape, weight, bias, eps)
 
 
+def group_norm(
+    input: Any,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each sample's channels in num_groups groups (N, C, ...) by the group's mean
+    and biased variance, then scale and shift per channel (PyTorch's F.group_norm)."""
+    x = autodiff.as_tensor(input)
+    if x.ndim < 2 or x.shape[1] % num_groups:
+        raise ShapeError(
+            f"group_norm: input {x.shape} with num_groups={num_groups}; expected (N, C, ...) "
+            f"with C divisible by num_groups"
+        )
+    grouped = x.reshape(x.shape[0], num_groups, -1)
+    out, _ = _normalized(grouped, (2,), eps)
+    out = out.reshape(x.shape)
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
 def embedding(
     input: Any, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None
 ) -> Tensor:
@@ -597,6 +889,15 @@ def dropout2d(
         raise ValueError("dropout2d: inplace=True is not supported; expected inplace=False")
     _check_probability(p, "dropout2d")
     x = autodiff.as_tensor(input)
+    if x.ndim == 2:  # PyTorch drops single elements of a 2-D input, with a warning
+        warnings.warn(
+            f"dropout2d: input {x.shape} has no spatial dims, so single elements are dropped "
+            f"(as F.dropout does), as PyTorch does; expected (N, C, H, W) or (C, H, W), or "
+            f"dropout for 2-D input",
+            UserWarning,
+            stacklevel=2,
+        )
+        return dropout(x, p, training, generator=generator)
     if x.ndim not in (3, 4):
         raise ShapeError(f"dropout2d: input {x.shape}; expected (N, C, H, W) or (C, H, W)")
     if not training or p == 0:

@@ -73,3 +73,18 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder where a layer is optional); any
+    constructor arguments are ignored, as in PyTorch.
+
+    >>> nn.Identity()(x) is x
+    True
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__()
+
+    def forward(self, input: Any) -> Any:
+        return input

@@ -33,14 +33,29 @@ class MSELoss(_Loss):
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood of class indices, for log-probabilities (e.g. LogSoftmax's).
+    """Negative log-likelihood of class indices, for log-probabilities (e.g. LogSoftmax's);
+    optional per-class weight (C,), and targets equal to ignore_index count for nothing.
 
     >>> log_probs = nn.LogSoftmax(dim=1)(Tensor([[2.0, 0.0], [0.0, 2.0]]))
     >>> nn.NLLLoss()(log_probs, np.array([0, 1]))  # ≈ 0.127
     """
 
+    def __init__(
+        self,
+        weight: Any = None,
+        size_average: Any = None,
+        ignore_index: int = -100,
+        reduce: Any = None,
+        reduction: str = "mean",
+    ):
+        super().__init__(F._legacy_reduction("NLLLoss", size_average, reduce, reduction))
+        self.weight = weight
+        self.ignore_index = ignore_index
+
     def forward(self, input: Any, target: Any) -> Tensor:
-        return F.nll_loss(input, target, self.reduction)
+        return F.nll_loss(
+            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
+        )
 
 
 class CrossEntropyLoss(_Loss):
@@ -50,16 +65,33 @@ class CrossEntropyLoss(_Loss):
     >>> loss = loss_fn(model(x), y)  # logits (N, C), y (N,) integer classes
     """
 
-    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0):
-        super().__init__(reduction)
+    def __init__(
+        self,
+        weight: Any = None,
+        size_average: Any = None,
+        ignore_index: int = -100,
+        reduce: Any = None,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ):
+        super().__init__(F._legacy_reduction("CrossEntropyLoss", size_average, reduce, reduction))
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(
                 f"CrossEntropyLoss: label_smoothing {label_smoothing}; expected a value in [0, 1]"
             )
+        self.weight = weight
+        self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Any, target: Any) -> Tensor:
-        return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
+        return F.cross_entropy(
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
 
     def extra_repr(self) -> str:
         extras = [super().extra_repr()]
@@ -87,3 +119,67 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error, |input - target|.
+
+    >>> nn.L1Loss()(Tensor([1.0, 3.0]), Tensor([1.0, 1.0]))
+    Tensor(1.)
+    """
+
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean"):
+        super().__init__(F._legacy_reduction("L1Loss", size_average, reduce, reduction))
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Quadratic below beta, linear above: see F.smooth_l1_loss.
+
+    >>> nn.SmoothL1Loss(beta=1.0)(Tensor([0.5, 3.0]), Tensor([0.0, 0.0]))  # (0.125 + 2.5) / 2
+    """
+
+    def __init__(
+        self,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+        beta: float = 1.0,
+    ):
+        super().__init__(F._legacy_reduction("SmoothL1Loss", size_average, reduce, reduction))
+        if beta < 0:
+            raise ValueError(f"SmoothL1Loss: beta={beta}; expected beta >= 0")
+        self.beta = beta
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class KLDivLoss(Module):
+    """KL divergence of log-probabilities `input` from the target distribution: see F.kl_div
+    (reduction='batchmean' gives the KL divergence per sample).
+
+    >>> nn.KLDivLoss(reduction="batchmean")(log_probs, target_probs)
+    """
+
+    def __init__(
+        self,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+        log_target: bool = False,
+    ):
+        super().__init__()
+        F._legacy_reduction("KLDivLoss", size_average, reduce, "mean")
+        if reduction not in ("mean", "sum", "none", "batchmean"):
+            raise ValueError(
+                f"KLDivLoss: unknown reduction {reduction!r}; expected 'batchmean', 'mean', "
+                f"'sum' or 'none'"
+            )
+        self.reduction = reduction
+        self.log_target = log_target
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.kl_div(input, target, self.reduction, self.log_target)

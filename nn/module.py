@@ -5,7 +5,7 @@ names them, switches train/eval mode, and moves their values to and from state d
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -209,10 +209,25 @@ class Module:
                     table[_join(prefix, name)] = buffer
         return table
 
-    def zero_grad(self) -> None:
-        """Drop every parameter's gradient (set it to None, PyTorch's default)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient (set it to None, PyTorch's default), or with
+        set_to_none=False fill the existing gradients with zeros in place."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                with autodiff.no_grad():
+                    p.grad.zero_()
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call fn on every sub-module (children first, as PyTorch) and on self; returns self.
+
+        >>> model.apply(init_weights)  # e.g. def init_weights(m): if isinstance(m, nn.Linear): ...
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode (Dropout drops) on self and every sub-module; returns self."""

@@ -154,3 +154,48 @@ class LayerNorm(Module):
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
         )
+
+
+class GroupNorm(Module):
+    """Normalize each sample's channels in groups, then scale and shift per channel,
+    PyTorch's nn.GroupNorm (weight starts at 1, bias at 0).
+
+    >>> nn.GroupNorm(4, 32)(Tensor(np.random.rand(8, 32, 5, 5).astype(np.float32))).shape
+    (8, 32, 5, 5)
+    """
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ):
+        super().__init__()
+        if num_groups < 1 or num_channels % num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels={num_channels} in num_groups={num_groups}; expected "
+                f"a positive num_groups that divides num_channels"
+            )
+        self.num_groups = int(num_groups)
+        self.num_channels = int(num_channels)
+        self.eps = eps
+        self.affine = affine
+        dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
+        self.weight = Parameter(np.ones(self.num_channels, dtype)) if affine else None
+        self.bias = Parameter(np.zeros(self.num_channels, dtype)) if affine and bias else None
+
+    def forward(self, input: Any) -> Tensor:
+        x = autodiff.as_tensor(input)
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ShapeError(f"GroupNorm: input {x.shape}; expected (N, {self.num_channels}, ...)")
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )

@@ -1,6 +1,7 @@
 """Recurrent layers as PyTorch has them: RNN, LSTM, GRU over whole sequences, and their cells.
 
-Each time step is ordinary recorded ops (linear, sigmoid, tanh, products), so backpropagation
+Each time step is recorded ops (a linear for the state's share of the gates, then the gates'
+maths: tanh or relu, or the engine's fused lstm_gates / gru_gates), so backpropagation
 through time is the engine's backward over the unrolled steps. Parameter names, shapes, gate
 order and initialisation are PyTorch's, so a state_dict moves between the two unchanged.
 """

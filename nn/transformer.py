@@ -4,6 +4,7 @@ part, residual connections, LayerNorm), their stacks, and the whole encoder-deco
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ import autodiff
 from autodiff import ShapeError, Tensor
 from nn import functional as F
 from nn import init as initialisers
+from nn.activations import GELU, ReLU
 from nn.attention import MultiheadAttention
 from nn.layers import Dropout
 from nn.linear import Linear
@@ -218,6 +220,28 @@ class TransformerDecoderLayer(Module):
         return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
+def _relu_or_gelu(activation: Any) -> bool:
+    return activation in (F.relu, F.gelu) or isinstance(activation, (ReLU, GELU))
+
+
+def _why_not_nested(layer: Module) -> str:
+    """Why PyTorch's TransformerEncoder would not pack sequences for this layer ("" if it
+    would)."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer is not a TransformerEncoderLayer"
+    attention = layer.self_attn
+    reasons = [
+        (layer.norm_first, "encoder_layer.norm_first is True"),
+        (not attention.batch_first, "encoder_layer.self_attn.batch_first is not True"),
+        (not attention._qkv_same_embed_dim, "the attention's kdim or vdim differs"),
+        (attention.in_proj_bias is None, "the attention has no bias"),
+        (not _relu_or_gelu(layer.activation), "the activation is not relu or gelu"),
+        (layer.norm1.eps != layer.norm2.eps, "norm1.eps differs from norm2.eps"),
+        (attention.num_heads % 2 == 1, "the number of heads is odd"),
+    ]
+    return next((why for failed, why in reasons if failed), "")
+
+
 def _is_causal(mask: Any, is_causal: bool | None, size: int) -> bool:
     """PyTorch's reading of is_causal=None: True exactly when mask is the causal mask."""
     if is_causal is not None:
@@ -234,6 +258,11 @@ def _is_causal(mask: Any, is_causal: bool | None, size: int) -> bool:
 class TransformerEncoder(Module):
     """num_layers copies of encoder_layer applied in turn (each starts from the same values
     and trains on its own, as PyTorch's deep copies), then norm if given.
+
+    As PyTorch's, with enable_nested_tensor=True it gives zeros (before norm) at the padded
+    positions of src_key_padding_mask in eval mode without gradients, where PyTorch's fast
+    path packs the sequences without their padding: for batch_first post-norm layers with
+    relu or gelu, an even number of heads, and padding only at the ends of the sequences.
 
     >>> layer = nn.TransformerEncoderLayer(d_model=16, nhead=4)
     >>> encoder = nn.TransformerEncoder(layer, num_layers=3)
@@ -255,6 +284,14 @@ class TransformerEncoder(Module):
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(
+                f"TransformerEncoder: enable_nested_tensor is True, but padded positions are "
+                f"computed as in training, because {why_not} (as PyTorch's)",
+                stacklevel=2,
+            )
+        self.use_nested_tensor = enable_nested_tensor and not why_not
 
     def forward(
         self,
@@ -268,6 +305,7 @@ class TransformerEncoder(Module):
         batch_first = getattr(getattr(first, "self_attn", None), "batch_first", False)
         length = output.shape[1 if batch_first and output.ndim == 3 else 0]
         is_causal = _is_causal(mask, is_causal, length)
+        padded = self._packed_padding(output, mask, src_key_padding_mask)
         for layer in self.layers:
             output = layer(
                 output,
@@ -275,7 +313,26 @@ class TransformerEncoder(Module):
                 is_causal=is_causal,
                 src_key_padding_mask=src_key_padding_mask,
             )
+        if padded is not None:
+            output = autodiff.where(padded[..., None], 0.0, output)
         return output if self.norm is None else self.norm(output)
+
+    def _packed_padding(self, src: Tensor, mask: Any, padding: Any) -> np.ndarray | None:
+        """Where PyTorch's fast path would pack the sequences: the padded positions (N, L),
+        which then come out as zeros; else None."""
+        if not self.use_nested_tensor or padding is None or mask is not None or src.ndim != 3:
+            return None
+        if self.layers[0].training:
+            return None
+        if autodiff.is_grad_enabled() and (
+            src.requires_grad or any(p.requires_grad for p in self.layers[0].parameters())
+        ):
+            return None
+        values = padding.numpy() if isinstance(padding, Tensor) else np.asarray(padding)
+        padded = values != 0  # a bool mask's True, a float mask's nonzero
+        if self.mask_check and np.any(padded[:, :-1] & ~padded[:, 1:]):
+            return None  # PyTorch packs only sequences padded at their ends
+        return padded
 
 
 class TransformerDecoder(Module):

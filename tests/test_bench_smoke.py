@@ -31,6 +31,7 @@ if str(BENCHMARKS) not in sys.path:
     sys.path.insert(0, str(BENCHMARKS))  # the scripts import each other, as scripts beside them
 common = importlib.import_module("common")
 run_all = importlib.import_module("run_all")
+mlp_worker = importlib.import_module("mlp_worker")
 
 TORCH = importlib.util.find_spec("torch") is not None
 SECTIONS = ("mlp", "ops", "scalar", "scaling", "memory", "profile", "conv", "models")
@@ -225,8 +226,8 @@ def test_targets_are_listed_with_a_verdict(report):
 def test_a_worker_in_its_own_interpreter_returns_what_it_returns_in_process(data):
     runs = [{"optimizer": "sgd", "lr": 0.1, "batch_size": 64, "epochs": 1}]
     with as_a_fresh_process():
-        here = common.run_worker("numpy", "train", runs, data, 1, in_process=True)
-    alone = common.run_worker("numpy", "train", runs, data, 1)  # as the full run starts it
+        here = mlp_worker.run("numpy", "train", runs, data, 1, in_process=True)
+    alone = mlp_worker.run("numpy", "train", runs, data, 1)  # as the full run starts it
     assert here["impl"] == alone["impl"] == "numpy"
     for key in ("steps", "init_digest", "order_digest", "test_accuracy"):
         assert here["runs"][0][key] == alone["runs"][0][key], key

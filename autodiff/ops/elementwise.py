@@ -24,10 +24,11 @@ def add(a: Array, b: Array) -> tuple[Array, Saved]:
 def add_vjp(ctx: Context, g: Array) -> Grads:
     """ga = unbroadcast(g, a.shape);  gb = unbroadcast(g, b.shape)."""
     a, b = ctx.inputs
+    needs = ctx.needs
     ga = gb = None
-    if ctx.needs[0]:
+    if needs[0]:
         ga = g if g.shape == a.shape else unbroadcast(g, a.shape)
-    if ctx.needs[1]:
+    if needs[1]:
         gb = g if g.shape == b.shape else unbroadcast(g, b.shape)
     return ga, gb
 
@@ -42,10 +43,11 @@ def sub(a: Array, b: Array) -> tuple[Array, Saved]:
 def sub_vjp(ctx: Context, g: Array) -> Grads:
     """ga = unbroadcast(g, a.shape);  gb = -unbroadcast(g, b.shape)."""
     a, b = ctx.inputs
+    needs = ctx.needs
     ga = gb = None
-    if ctx.needs[0]:
+    if needs[0]:
         ga = g if g.shape == a.shape else unbroadcast(g, a.shape)
-    if ctx.needs[1]:
+    if needs[1]:
         gb = -(g if g.shape == b.shape else unbroadcast(g, b.shape))
     return ga, gb
 
@@ -60,12 +62,13 @@ def mul(a: Array, b: Array) -> tuple[Array, Saved]:
 def mul_vjp(ctx: Context, g: Array) -> Grads:
     """ga = unbroadcast(g * b, a.shape);  gb = unbroadcast(g * a, b.shape)."""
     a, b = ctx.inputs
+    needs = ctx.needs
     ga = gb = None
-    if ctx.needs[0]:
+    if needs[0]:
         ga = g * b
         if ga.shape != a.shape:
             ga = unbroadcast(ga, a.shape)
-    if ctx.needs[1]:
+    if needs[1]:
         gb = g * a
         if gb.shape != b.shape:
             gb = unbroadcast(gb, b.shape)

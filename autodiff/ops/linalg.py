@@ -6,6 +6,7 @@ import numpy as np
 
 from autodiff.broadcast import unbroadcast
 from autodiff.errors import ShapeError
+from autodiff.ops.shape import broadcast_to, reshape
 from autodiff.primitive import Array, Context, Sample, Saved, primitive
 
 Grads = tuple[Array | None, ...]
@@ -112,3 +113,74 @@ def linear_vjp(ctx: Context, g: Array) -> Grads:
     gweight = g2.T @ x.reshape(-1, x.shape[-1]) if ctx.needs[1] else None
     gbias = g2.sum(axis=0) if ctx.needs[2] else None
     return gx, gweight, gbias
+
+
+def einsum_terms(subscripts: str, count: int) -> tuple[list[str], str]:
+    """The operands' subscripts and the output's, from "ij,jk->ik" (or implicit "ij,jk", whose
+    output is the letters used once, in order). Raises for what the VJP does not handle."""
+    text = subscripts.replace(" ", "")
+    if "." in text:
+        raise ShapeError(
+            f"einsum: {subscripts!r} uses '...'; expected explicit letters for every dim"
+        )
+    inputs, arrow, output = text.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != count:
+        raise ShapeError(f"einsum: {subscripts!r} names {len(terms)} operands; got {count}")
+    if not arrow:
+        letters = "".join(terms)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    for term in (*terms, output):
+        if not term.isalpha() and term or len(set(term)) != len(term):
+            raise ShapeError(
+                f"einsum: term {term!r} of {subscripts!r}; expected letters, each once per "
+                f"operand (no traces or diagonals)"
+            )
+    return terms, output
+
+
+@primitive(
+    samples=[
+        Sample((2, 3), (3, 4), subscripts="ij,jk->ik"),
+        Sample((2, 3, 4), (2, 4, 5), subscripts="bij,bjk->bik"),
+        Sample((3, 4), subscripts="ij->j"),
+        Sample((3,), (4,), subscripts="i,j->ij"),
+        Sample((2, 3), (3,), (2,), subscripts="ij,j,i->"),
+    ],
+    rule=(
+        "∂/∂xₖ: einsum of g with the other operands",
+        "each operand gets g contracted with the others",
+    ),
+)
+def einsum(*xs: Array, subscripts: str) -> tuple[Array, Saved]:
+    """out = numpy's einsum(subscripts, *xs): sums of products over the repeated letters."""
+    terms, output = einsum_terms(subscripts, len(xs))
+    try:
+        out = np.einsum(f"{','.join(terms)}->{output}", *xs)
+    except ValueError as err:
+        shapes = ", ".join(str(np.shape(x)) for x in xs)
+        raise ShapeError(f"einsum: {subscripts!r} on shapes {shapes}: {err}") from None
+    return out, None
+
+
+@einsum.defvjp
+def einsum_vjp(ctx: Context, g: Array) -> Grads:
+    """gx_k = einsum(g and the other operands -> x_k's letters), broadcast over the letters
+    only x_k has (those it summed away)."""
+    xs = ctx.inputs
+    terms, output = einsum_terms(ctx.params["subscripts"], len(xs))
+    grads = []
+    for k, x in enumerate(xs):
+        if not ctx.needs[k]:
+            grads.append(None)
+            continue
+        others = [xs[j] for j in range(len(xs)) if j != k]
+        other_terms = [terms[j] for j in range(len(xs)) if j != k]
+        present = set(output).union(*other_terms)
+        kept = "".join(c for c in terms[k] if c in present)
+        gk = einsum(g, *others, subscripts=f"{','.join([output, *other_terms])}->{kept}")
+        if kept != terms[k]:  # letters summed within x_k alone: their gradient is g copied
+            shape = tuple(n if c in present else 1 for c, n in zip(terms[k], x.shape))
+            gk = broadcast_to(reshape(gk, shape=shape), shape=tuple(x.shape))
+        grads.append(gk)
+    return tuple(grads)

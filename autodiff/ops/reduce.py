@@ -9,7 +9,7 @@ import numpy as np
 
 from autodiff.broadcast import Axis, keepdims_shape, normalize_axes, reduced_shape
 from autodiff.ops.elementwise import where
-from autodiff.ops.shape import broadcast_to
+from autodiff.ops.shape import broadcast_to, getitem
 from autodiff.ops.unary import exp
 from autodiff.primitive import Array, Context, Sample, Saved, constant, primitive
 
@@ -179,3 +179,20 @@ def log_softmax_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g - e**out * Σ g along `axis`."""
     axis = ctx.params.get("axis", -1)
     return (g - exp(ctx.out) * g.sum(axis=axis, keepdims=True),)
+
+
+@primitive(
+    samples=[Sample((3, 4), axis=1), Sample((5,), axis=0)],
+    rule=("∂(Σⱼ≤ᵢ xⱼ)/∂xⱼ = 1", "each element gets the sum of g over the running sums it is in"),
+)
+def cumsum(x: Array, axis: int) -> tuple[Array, Saved]:
+    """out = running sums of x along `axis`."""
+    return np.cumsum(x, axis=axis), None
+
+
+@cumsum.defvjp
+def cumsum_vjp(ctx: Context, g: Array) -> Grads:
+    """gx = running sums of g from the end backwards along axis."""
+    axis = ctx.params["axis"]
+    backwards = (slice(None),) * axis + (slice(None, None, -1),)
+    return (getitem(cumsum(getitem(g, index=backwards), axis=axis), index=backwards),)

@@ -227,3 +227,47 @@ def along_axis_index(shape: Shape, indices: Array, axis: int) -> tuple[Array, ..
         else:
             index.append(np.arange(n).reshape([n if j == i else 1 for j in range(len(shape))]))
     return tuple(index)
+
+
+@primitive(
+    samples=[
+        Sample((3, 4), (4,), index=1),
+        Sample((4, 2), (3, 2), index=np.array([0, 3, 1])),
+        Sample((3, 4), (), index=(slice(None), np.array([2, 0]))),
+        Sample((4, 2), (3, 2), index=_REPEATS[:3], accumulate=True),  # 0 twice: both add
+    ],
+    rule=("∂/∂x = [not written],  ∂/∂v = g[index]", "x keeps g where it was not overwritten"),
+)
+def index_put(x: Array, v: Array, index: Index, accumulate: bool = False) -> tuple[Array, Saved]:
+    """out = x with out[index] = v (accumulate: out[index] += v, repeated indices adding up).
+
+    PyTorch's index_put, what `x[index] = v` records on a tensor that requires grad.
+    """
+    out = np.array(x, copy=True)
+    try:
+        if accumulate:
+            np.add.at(out, index, v)
+        else:
+            out[index] = v
+    except IndexError as err:
+        raise IndexError(
+            f"index_put: index {index!r} on a tensor of shape {x.shape}: {err}"
+        ) from None
+    except ValueError:
+        raise ShapeError(
+            f"index_put: cannot assign a value of shape {np.shape(v)} to x[{index!r}] of shape "
+            f"{np.shape(out[index])}; expected a shape that broadcasts to it"
+        ) from None
+    return out, None
+
+
+@index_put.defvjp
+def index_put_vjp(ctx: Context, g: Array) -> Grads:
+    """gx = g with zeros at index (g itself when accumulating);  gv = unbroadcast(g[index])."""
+    x, v = ctx.inputs
+    index = ctx.params["index"]
+    gx = None
+    if ctx.needs[0]:
+        gx = g if ctx.params.get("accumulate") else index_put(g, 0.0, index=index)
+    gv = unbroadcast(getitem(g, index=index), shape_of(v)) if ctx.needs[1] else None
+    return gx, gv

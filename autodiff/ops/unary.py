@@ -286,3 +286,57 @@ def astype_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g converted back to x's dtype."""
     (x,) = ctx.inputs
     return (g.astype(x.dtype),)
+
+
+@primitive(samples=_POSITIVE, rule=("d/dx log₁₀ x = 1/(x ln 10)", "like ln x, scaled by 1/ln 10"))
+def log10(x: Array) -> tuple[Array, Saved]:
+    """out = log₁₀ x."""
+    return np.log10(x), None
+
+
+@log10.defvjp
+def log10_vjp(ctx: Context, g: Array) -> Grads:
+    """gx = g / (x ln 10)."""
+    (x,) = ctx.inputs
+    return (g / (x * math.log(10.0)),)
+
+
+@primitive(samples=_POSITIVE, rule=("d/dx log₂ x = 1/(x ln 2)", "like ln x, scaled by 1/ln 2"))
+def log2(x: Array) -> tuple[Array, Saved]:
+    """out = log₂ x."""
+    return np.log2(x), None
+
+
+@log2.defvjp
+def log2_vjp(ctx: Context, g: Array) -> Grads:
+    """gx = g / (x ln 2)."""
+    (x,) = ctx.inputs
+    return (g / (x * math.log(2.0)),)
+
+
+@primitive(
+    samples=[Sample((3, 4), domain=(-0.8, 2.0)), Sample((), domain=(-0.8, 2.0))],
+    rule=("d/dx ln(1 + x) = 1/(1 + x)", "g divided by 1 + x"),
+)
+def log1p(x: Array) -> tuple[Array, Saved]:
+    """out = ln(1 + x), exact for tiny x."""
+    return np.log1p(x), None
+
+
+@log1p.defvjp
+def log1p_vjp(ctx: Context, g: Array) -> Grads:
+    """gx = g / (1 + x)."""
+    (x,) = ctx.inputs
+    return (g / (1 + x),)
+
+
+@primitive(samples=_ANY, rule=("d/dx (eˣ − 1) = eˣ", "g times out + 1"))
+def expm1(x: Array) -> tuple[Array, Saved]:
+    """out = e**x - 1, exact for tiny x."""
+    return np.expm1(x), None
+
+
+@expm1.defvjp
+def expm1_vjp(ctx: Context, g: Array) -> Grads:
+    """gx = g (out + 1)."""
+    return (g * (ctx.out + 1),)

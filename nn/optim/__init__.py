@@ -4,12 +4,28 @@ from nn.optim import lr_scheduler
 from nn.optim.adadelta import Adadelta
 from nn.optim.adagrad import Adagrad
 from nn.optim.adam import Adam, AdamW
-from nn.optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
+from nn.optim.lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    LRScheduler,
+    MultiStepLR,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    StepLR,
+)
 from nn.optim.optimizer import Optimizer
 from nn.optim.rmsprop import RMSprop
 from nn.optim.sgd import SGD
 
 __all__ = [
+    "ReduceLROnPlateau",
+    "OneCycleLR",
+    "MultiStepLR",
+    "LinearLR",
+    "LambdaLR",
+    "ExponentialLR",
     "SGD",
     "Adadelta",
     "Adagrad",

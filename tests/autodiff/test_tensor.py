@@ -9,8 +9,8 @@ import autodiff as ad
 def test_python_floats_become_the_default_dtype():
     assert ad.Tensor(1.5).dtype == np.float32
     assert ad.Tensor([[1.0, 2.0]]).dtype == np.float32
-    assert ad.Tensor(3).dtype == np.int64
-    assert ad.Tensor([True, False]).dtype == np.bool_
+    assert ad.tensor(3).dtype == np.int64
+    assert ad.tensor([True, False]).dtype == np.bool_
 
 
 def test_numpy_float_arrays_keep_their_dtype():
@@ -39,14 +39,14 @@ def test_python_scalars_never_change_a_tensors_dtype():
 
 def test_integer_tensors_cannot_require_grad():
     with pytest.raises(ad.DTypeError, match="only floating tensors can require gradients"):
-        ad.Tensor([1, 2], requires_grad=True)
+        ad.tensor([1, 2], requires_grad=True)
     with pytest.raises(ad.DTypeError, match="bool"):
-        ad.Tensor([True]).requires_grad_()
+        ad.tensor([True]).requires_grad_()
 
 
 @pytest.mark.parametrize("values", [[1, 2], [True, False]])
 def test_assigning_requires_grad_checks_like_requires_grad_(values):
-    t = ad.Tensor(values)
+    t = ad.tensor(values)
     with pytest.raises(ad.DTypeError, match="only floating tensors can require gradients"):
         t.requires_grad = True
     assert not t.requires_grad  # the failed assignment changed nothing
@@ -140,7 +140,7 @@ def test_indexing_forms():
     assert x[None, ..., 0].shape == (1, 3)
     assert x[x > 5].shape == (6,)
     assert x[[0, 0, 2]].shape == (3, 4)
-    assert x[ad.Tensor([2, 1])].shape == (2, 4)
+    assert x[ad.tensor([2, 1])].shape == (2, 4)
     np.testing.assert_array_equal(x.take_along_axis(np.array([[0], [3], [1]]), 1).numpy().ravel(),
                                   [0, 7, 9])  # fmt: skip
 

@@ -1,5 +1,5 @@
 """The language-model examples are PyTorch programs: each runs as it is (`import autodiff as
-torch`) and, with only its three import lines changed, on PyTorch itself. From the same
+torch`) and, with only its four import lines changed, on PyTorch itself. From the same
 initial weights (copied) and the same batches, 20 AdamW steps give the same losses: to 1e-5
 relative in float32 and 1e-10 in float64.
 """
@@ -17,8 +17,14 @@ import nn
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 if str(EXAMPLES) not in sys.path:
     sys.path.insert(0, str(EXAMPLES))  # the examples import their plotting helper
-OURS = "import autodiff as torch\nimport nn\nimport nn.functional as F\n"
-THEIRS = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+OURS = "".join(
+    ["import autodiff as torch\n", "import nn\n", "import nn.functional as F\n"]
+    + ["import nn.optim as optim\n"]
+)
+THEIRS = "".join(
+    ["import torch\n", "import torch.nn as nn\n", "import torch.nn.functional as F\n"]
+    + ["import torch.optim as optim\n"]
+)
 STEPS = 20
 TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
 
@@ -32,7 +38,7 @@ def load(name: str, with_pytorch: bool) -> types.ModuleType:
     """examples/<name>.py as a fresh module, its imports switched to PyTorch's if asked."""
     path = EXAMPLES / f"{name}.py"
     source = path.read_text(encoding="utf-8")
-    assert source.count(OURS) == 1, f"{name}.py should import autodiff as torch, nn and F"
+    assert source.count(OURS) == 1, f"{name}.py should import autodiff as torch, nn, F, optim"
     if with_pytorch:
         source = source.replace(OURS, THEIRS)
     module = types.ModuleType(f"{name}_on_{'pytorch' if with_pytorch else 'autodiff'}")
@@ -76,7 +82,7 @@ def assert_same_losses(ours, theirs, dtype):
 
 
 def gpt(module):
-    config = module.Config(vocab_size=20, block_size=8, n_embd=16, n_head=2, n_layer=2)
+    config = module.Config(vocab_size=20, context=8, width=16, heads=2, layers=2)
     return module.GPT(config)
 
 
@@ -116,7 +122,7 @@ def test_the_mlp_over_embeddings_with_batchnorm_trains_as_on_pytorch(torch, dtyp
 
 
 def word_lstm(module):
-    return module.RNNModel(ntoken=30, ninp=8, nhid=12, nlayers=2, dropout=0.0)
+    return module.WordModel(vocab_size=30, embed_dim=8, hidden_size=12, num_layers=2, dropout=0.0)
 
 
 @pytest.mark.parametrize("dtype", TOLERANCE)
@@ -128,8 +134,8 @@ def test_the_lstm_word_model_trains_as_on_pytorch(torch, dtype):
     windows = [(source[i : i + 7], source[i + 1 : i + 8].reshape(-1)) for i in range(0, 140, 7)]
     batches, their_batches = both(torch, windows)
     optimizer, their_optimizer = adamw(torch, ours, theirs, lr=0.05)
-    losses, _ = program.fit(ours, optimizer, batches, ours.init_hidden(8), clip=0.5)
+    losses, _ = program.fit(ours, optimizer, batches, ours.start_state(8), clip=0.5)
     their_losses, _ = their_program.fit(
-        theirs, their_optimizer, their_batches, theirs.init_hidden(8), clip=0.5
+        theirs, their_optimizer, their_batches, theirs.start_state(8), clip=0.5
     )
     assert_same_losses(losses, their_losses, dtype)

@@ -44,7 +44,7 @@ def test_the_gpt_learns_writes_and_draws(tmp_path, capsys):
 def test_the_corpus_round_trips_through_the_character_table():
     corpus = gpt.load_corpus()
     assert len(corpus.chars) == 65 and len(corpus.train) + len(corpus.val) == 1_115_394
-    assert corpus.decode(corpus.train[:14]) == "First Citizen:"
+    assert corpus.decode(corpus.train[:14].tolist()) == "First Citizen:"
     assert corpus.encode("First") == corpus.train[:5].tolist()
 
 

@@ -40,13 +40,13 @@ CASES = {
         -(PROBS * log_softmax(LOGITS)).sum(axis=1),
     ),
     "cross_entropy_smoothed": (
-        lambda x, t, reduction: F.cross_entropy(x, t, reduction, label_smoothing=0.2),
+        lambda x, t, reduction: F.cross_entropy(x, t, reduction=reduction, label_smoothing=0.2),
         LOGITS,
         CLASSES,
         per_sample_cross_entropy(LOGITS, CLASSES, 0.2),
     ),
     "cross_entropy_probs_smoothed": (
-        lambda x, t, reduction: F.cross_entropy(x, t, reduction, label_smoothing=0.2),
+        lambda x, t, reduction: F.cross_entropy(x, t, reduction=reduction, label_smoothing=0.2),
         LOGITS,
         PROBS,
         -((PROBS * 0.8 + 0.2 / 3) * log_softmax(LOGITS)).sum(axis=1),
@@ -150,7 +150,7 @@ def test_cross_entropy_is_finite_with_finite_gradients_at_huge_logits(dtype, smo
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_log_softmax_nll_and_bce_with_logits_are_finite_at_huge_logits(dtype):
     logits = Tensor(np.array([[1e4, -1e4], [-1e4, 1e4]], dtype), requires_grad=True)
-    nll = F.nll_loss(F.log_softmax(logits), np.array([1, 1]))
+    nll = F.nll_loss(F.log_softmax(logits, dim=1), np.array([1, 1]))
     bce = F.binary_cross_entropy_with_logits(logits, Tensor(np.array([[0, 1], [1, 0]], dtype)))
     (nll + bce).backward()
     np.testing.assert_allclose(nll.item(), 1e4, rtol=1e-6)  # (2e4 + 0) / 2

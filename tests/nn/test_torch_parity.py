@@ -178,7 +178,10 @@ FUNCTIONS = {
         lambda t: TF.leaky_relu(t(LOGITS), 0.1),
     ),
     "softmax": (lambda: F.softmax(Tensor(LOGITS), dim=0), lambda t: TF.softmax(t(LOGITS), dim=0)),
-    "log_softmax": (lambda: F.log_softmax(Tensor(LOGITS)), lambda t: TF.log_softmax(t(LOGITS), -1)),
+    "log_softmax": (
+        lambda: F.log_softmax(Tensor(LOGITS), -1),
+        lambda t: TF.log_softmax(t(LOGITS), -1),
+    ),
     "cross_entropy_smoothed": (
         lambda: F.cross_entropy(Tensor(LOGITS), CLASSES, label_smoothing=0.15),
         lambda t: TF.cross_entropy(t(LOGITS), t(CLASSES), label_smoothing=0.15),
@@ -188,7 +191,7 @@ FUNCTIONS = {
         lambda t: TF.cross_entropy(t(LOGITS), t(PROBS), reduction="sum", label_smoothing=0.1),
     ),
     "nll": (
-        lambda: F.nll_loss(F.log_softmax(Tensor(LOGITS)), CLASSES, reduction="none"),
+        lambda: F.nll_loss(F.log_softmax(Tensor(LOGITS), -1), CLASSES, reduction="none"),
         lambda t: TF.nll_loss(TF.log_softmax(t(LOGITS), -1), t(CLASSES), reduction="none"),
     ),
     "bce_at_zero_and_one": (

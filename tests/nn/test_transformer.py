@@ -8,6 +8,10 @@ import autodiff
 import nn
 from autodiff import ShapeError
 
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*enable_nested_tensor is True"),  # both libraries say so
+    pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors"),
+]
 RNG = np.random.default_rng(0)
 CAUSAL = np.triu(np.full((5, 5), -np.inf), 1)
 PADDING = np.zeros((3, 5), bool)
@@ -82,7 +86,6 @@ def test_encoder_stack_matches_pytorch(torch):
     assert_same(torch, ours, theirs, [(5, 3, 8)], mask=CAUSAL)
 
 
-@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # PyTorch's own notice
 def test_transformer_matches_pytorch(torch):
     theirs = torch.nn.Transformer(8, 2, 2, 2, 12, 0.0).double()
     ours = nn.Transformer(8, 2, 2, 2, 12, 0.0, dtype=np.float64)
@@ -93,6 +96,33 @@ def test_transformer_matches_pytorch(torch):
     )
     masks = {"tgt_mask": mask.numpy(), "src_key_padding_mask": PADDING[:, :4]}
     assert_same(torch, ours, theirs, [(4, 3, 8), (5, 3, 8)], **masks)
+
+
+def test_encoder_in_eval_without_grad_zeroes_padding_as_pytorchs_fast_path(torch):
+    options = dict(OPTIONS, batch_first=True)
+    theirs = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, **options), 2)
+    ours = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, **options, dtype=np.float64), 2)
+    copy_weights(ours, theirs.double())
+    ours.eval(), theirs.eval()
+    x = RNG.standard_normal((3, 5, 8))
+    padding = np.zeros((3, 5), bool)
+    padding[0, 3:] = padding[2, 4:] = True  # padded at the ends: PyTorch packs these
+    with autodiff.no_grad(), torch.no_grad():
+        out = ours(autodiff.tensor(x), src_key_padding_mask=padding).numpy()
+        their_out = theirs(torch.tensor(x), src_key_padding_mask=torch.from_numpy(padding))
+    np.testing.assert_allclose(out, their_out.numpy(), rtol=1e-10, atol=1e-12)
+    assert (out[padding] == 0).all() and (out[~padding] != 0).all()
+    with_grad = ours(autodiff.tensor(x), src_key_padding_mask=padding).numpy()  # no packing
+    assert (with_grad[padding] != 0).all()
+    np.testing.assert_allclose(with_grad[~padding], out[~padding], rtol=1e-12)
+
+
+def test_encoder_warns_as_pytorch_where_it_cannot_pack():
+    with pytest.warns(UserWarning, match="because encoder_layer.norm_first is True"):
+        nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 12, norm_first=True), 2)
+    layer = nn.TransformerEncoderLayer(8, 2, 12, batch_first=True, activation=nn.GELU())
+    assert nn.TransformerEncoder(layer, 2).use_nested_tensor
+    assert not nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).use_nested_tensor
 
 
 def test_stacked_layers_are_copies_that_train_apart():
