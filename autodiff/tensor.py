@@ -15,6 +15,7 @@ from autodiff.errors import DTypeError, GradientError, ShapeError
 from autodiff.ops import compare, elementwise, linalg
 from autodiff.ops import shape as shape_ops
 from autodiff.primitive import Primitive
+from autodiff.printing import tensor_repr
 from autodiff.promotion import check_same_dtype, promote
 from autodiff.seed import (
     CUTS,
@@ -271,17 +272,15 @@ class Tensor:
         return data.copy() if copy else data
 
     def __repr__(self) -> str:
-        body = xp.array2string(self._value, separator=", ", prefix="Tensor(")
+        """The values as PyTorch prints them (autodiff/printing.py), then the recorded op."""
         extras = []
-        if self.dtype not in (get_default_dtype(), xp.int64, xp.bool_):
-            extras.append(f"dtype={self.dtype}")
         if self._node is not None:
             extras.append(f"op={self._node.label}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.name:
             extras.append(f"name={self.name!r}")
-        return f"Tensor({', '.join([body, *extras])})"
+        return tensor_repr(self._value, get_default_dtype(), extras)
 
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
 

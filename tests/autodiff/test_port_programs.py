@@ -102,3 +102,59 @@ def test_grad_fn_is_none_exactly_where_pytorch_s_is():
         assert x.grad_fn is None and z.grad_fn is None and y.grad_fn is not None
         assert x.is_leaf and not y.is_leaf
     assert "tanh" in repr(ad.tensor([1.0], requires_grad=True).tanh().grad_fn)
+
+
+def _printed_cases():
+    rng = np.random.default_rng(5)
+    cases = [
+        rng.normal(size=()),
+        rng.normal(size=(27,)),
+        rng.normal(size=(5, 27)) * 3,
+        rng.uniform(0, 1, (2, 3, 4)),
+        rng.normal(size=(2, 2, 2, 3)),
+        rng.normal(size=(2000,)),
+        rng.normal(size=(40, 40)) * 1e-3,
+        rng.normal(size=(3, 500)),
+        rng.normal(size=(12, 3, 40)),
+        np.array([1e-9, 1.0, -3.5]),
+        np.array([1e9, 2.0]),
+        np.array([0.0, 0.0]),
+        np.array([2.0, -7.0, 0.0, 1500.0]),
+        np.array([2.0, 7.0, 2e6]),
+        np.array([np.nan, 1.0, np.inf, -np.inf, 0.25]),
+        np.array([np.nan, 3.0]),
+        np.array(-9.5367e-09),
+        np.array(4410.0),
+        np.zeros((0,)),
+        np.zeros((0, 3)),
+    ]
+    for values in cases:
+        yield values.astype(np.float32)
+        yield values.astype(np.float64)
+    yield rng.integers(-5000, 5000, (4, 30))
+    yield rng.integers(0, 27, (3000,)).astype(np.int32)
+    yield np.array([True, False, True])
+    yield np.array(7)
+    yield np.zeros((0,), dtype=np.int64)
+
+
+@pytest.mark.parametrize("values", list(_printed_cases()), ids=lambda v: f"{v.dtype}{v.shape}")
+def test_print_shows_the_numbers_pytorch_shows(values):
+    theirs = repr(torch.from_numpy(values.copy())).replace("tensor(", "Tensor(")
+    theirs = theirs.replace("dtype=torch.", "dtype=")
+    # 'dtype=float64' is 6 characters shorter than 'dtype=torch.float64', so it may fit on
+    # a line where PyTorch's wraps: compare the suffixes unwrapped
+    wrapped = ",\n" + " " * len("Tensor(")
+    ours = repr(ad.tensor(values))
+    assert ours.replace(wrapped + "dtype", ", dtype") == theirs.replace(
+        wrapped + "dtype", ", dtype"
+    )
+
+
+def test_print_adds_the_op_where_pytorch_adds_grad_fn_and_wraps_it_alike():
+    for n in (3, 8):  # fits on the line; does not
+        values = np.linspace(-1, 1, n)
+        theirs = repr(torch.tensor(values, requires_grad=True) * 2).replace("tensor(", "Tensor(")
+        ours = repr(ad.tensor(values, requires_grad=True) * 2)
+        assert ours == theirs.replace("grad_fn=<MulBackward0>", "op=mul").replace("torch.", "")
+    assert f"{ad.tensor(2.93448):.3f}" == "2.934" and str(ad.tensor(2.93448)) == "Tensor(2.9345)"
