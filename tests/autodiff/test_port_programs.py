@@ -158,3 +158,11 @@ def test_print_adds_the_op_where_pytorch_adds_grad_fn_and_wraps_it_alike():
         ours = repr(ad.tensor(values, requires_grad=True) * 2)
         assert ours == theirs.replace("grad_fn=<MulBackward0>", "op=mul").replace("torch.", "")
     assert f"{ad.tensor(2.93448):.3f}" == "2.934" and str(ad.tensor(2.93448)) == "Tensor(2.9345)"
+
+
+def test_log_of_zero_and_negatives_is_quiet_as_in_pytorch(recwarn):
+    mask = ad.log(ad.tril(ad.ones(3, 3)))  # a causal mask, as pytorch/examples builds one
+    theirs = torch.log(torch.tril(torch.ones(3, 3)))
+    np.testing.assert_array_equal(mask.numpy(), theirs.numpy())
+    assert np.isnan(ad.tensor([-1.0]).log().item())
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
