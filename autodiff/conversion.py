@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autodiff import tape, xp
+from autodiff import printing, tape, xp
 from autodiff.device import device as Device
 from autodiff.device import is_device
 from autodiff.dtypes import get_default_dtype
@@ -111,18 +111,15 @@ def is_cuda(x: Tensor) -> bool:
 
 
 def tensor_repr(x: Tensor) -> str:
-    """Tensor([...], dtype=..., op=...): the values, then what is not the default."""
-    body = xp.array2string(x._value, separator=", ", prefix="Tensor(")
+    """The values as PyTorch prints them (autodiff/printing.py), then the recorded op."""
     extras = []
-    if x.dtype not in (get_default_dtype(), xp.int64, xp.bool_):
-        extras.append(f"dtype={x.dtype}")
     if x._node is not None:
         extras.append(f"op={x._node.label}")
     elif x.requires_grad:
         extras.append("requires_grad=True")
     if x.name:
         extras.append(f"name={x.name!r}")
-    return f"Tensor({', '.join([body, *extras])})"
+    return printing.tensor_repr(x._value, get_default_dtype(), extras)
 
 
 def format_value(x: Tensor, spec: str) -> str:

@@ -58,7 +58,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autodiff import composite, conversion, inplace, numpy_meaning, random, shaping, xp
+from autodiff import arithmetic, composite, conversion, inplace, numpy_meaning, random, shaping, xp
 from autodiff.ops import compare, elementwise, reduce, unary
 from autodiff.primitive import Primitive
 
@@ -162,6 +162,11 @@ TABLE = [
        "gradient.", dtype=PROMOTE, args="other: Any", numpy="maximum", numpy_args="x1, x2"),
     Op("minimum", elementwise.minimum, "Elementwise min; at ties each side gets half the "
        "gradient.", dtype=PROMOTE, args="other: Any", numpy="minimum", numpy_args="x1, x2"),
+    Op("add", arithmetic.add),
+    Op("sub", arithmetic.sub, aliases=("subtract",)),
+    Op("mul", arithmetic.mul, aliases=("multiply",)),
+    Op("div", arithmetic.div, aliases=("divide", "true_divide"), inplace=True),
+    Op("neg", arithmetic.neg, aliases=("negative",), inplace=True),
     Op("where", composite.where, method=False, numpy=numpy_meaning.where),
     Op("where", composite.tensor_where, function=False),
     Op("pow", composite.pow, function=False),
@@ -230,6 +235,7 @@ TABLE = [
     Op("expand_as", shaping.expand_as, function=False),
     Op("split", shaping.split, numpy=numpy_meaning.split),
     Op("split_at", shaping.split_at, function=False),
+    Op("unbind", shaping.unbind),
     Op("take_along_axis", shaping.take_along_axis, function=False, numpy="take_along_axis",
        numpy_args="arr, indices, axis"),
     Op("gather", shaping.gather, function=False),

@@ -136,6 +136,15 @@ def split_at(x: Tensor, indices: Sequence[int], axis: int) -> list[Tensor]:
     return [x[(*lead, slice(a, b))] for a, b in zip(cuts[:-1], cuts[1:])]
 
 
+def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along `dim`, each without that dim (x[:, i] for dim=1), as a tuple."""
+    if x.ndim == 0:
+        raise ShapeError("unbind: a 0-d tensor has no dim to unbind; expected 1 dim or more")
+    dim = normalize_axes(dim, x.ndim, "unbind")[0]
+    lead = (slice(None),) * dim
+    return tuple(x[(*lead, i)] for i in range(x.shape[dim]))
+
+
 def take_along_axis(x: Tensor, indices: Any, axis: int) -> Tensor:
     """Values picked along `axis` by integer `indices` (numpy's take_along_axis)."""
     indices = indices._value if isinstance(indices, Tensor) else xp.asarray(indices)

@@ -222,6 +222,12 @@ class Tensor:
         return self._node is None
 
     @property
+    def grad_fn(self) -> Any:
+        """The recorded op that made this tensor (its tape node, `<node tanh>`), None for a
+        leaf: PyTorch's grad_fn, for `t.grad_fn is None` checks and printing."""
+        return self._node
+
+    @property
     def op(self) -> str | None:
         """The name of the recorded op that made this tensor (None for a leaf)."""
         return self._node.prim.name if self._node is not None else None
