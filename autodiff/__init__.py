@@ -4,7 +4,7 @@ The top-level namespace speaks PyTorch (`import autodiff as torch`); `autodiff.n
 numpy (`import autodiff.numpy as np`).
 """
 
-from autodiff import accelerator, cuda
+from autodiff import accelerator, backends, cuda
 from autodiff import aliases as _aliases
 from autodiff import numpy as numpy  # the numpy-speaking namespace, kept out of `import *`
 from autodiff.allocator import keep_freed_memory as _keep_freed_memory
@@ -94,6 +94,7 @@ __all__ = [
     "arange",
     "as_tensor",
     "avg_pool2d",
+    "backends",
     "constant",
     "conv2d",
     "conv_transpose2d",

@@ -38,10 +38,10 @@ One `Op(...)` per op. Its fields, in the order they are usually given:
 
 One name, two meanings: `transpose` (PyTorch swaps two dims, numpy permutes), `max`/`min`
 (PyTorch's `max(dim)` gives values and indices, numpy's `max` is `amax`), `std`/`var`
-(unbiased in PyTorch, `ddof=0` in numpy), `split` (sizes of pieces, or a number of parts and
-cut indices), `squeeze` (a dim not of size 1 is kept, or an error), `matmul` (one dtype, or
-promoted), `size` (the shape, or the number of elements: see autodiff/size.py). Each entry
-holds PyTorch's meaning and points at numpy's.
+(unbiased in PyTorch, `ddof=0` in numpy: VARIANCE's two defaults), `split` (sizes of pieces,
+or a number of parts and cut indices), `squeeze` (a dim not of size 1 is kept, or an error),
+`matmul` (one dtype, or promoted), `size` (the shape, or the number of elements: see
+autodiff/size.py). Each entry holds PyTorch's meaning and points at numpy's.
 
 Adding an op is one entry here plus its primitive (or composite): with `sinh` in
 autodiff/ops/unary.py,
@@ -58,7 +58,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autodiff import composite, conversion, inplace, numpy_meaning, random, shaping, xp
+from autodiff import arithmetic, composite, conversion, inplace, numpy_meaning, random, shaping, xp
 from autodiff.ops import compare, elementwise, reduce, unary
 from autodiff.primitive import Primitive
 
@@ -162,6 +162,11 @@ TABLE = [
        "gradient.", dtype=PROMOTE, args="other: Any", numpy="maximum", numpy_args="x1, x2"),
     Op("minimum", elementwise.minimum, "Elementwise min; at ties each side gets half the "
        "gradient.", dtype=PROMOTE, args="other: Any", numpy="minimum", numpy_args="x1, x2"),
+    Op("add", arithmetic.add),
+    Op("sub", arithmetic.sub, aliases=("subtract",)),
+    Op("mul", arithmetic.mul, aliases=("multiply",)),
+    Op("div", arithmetic.div, aliases=("divide", "true_divide"), inplace=True),
+    Op("neg", arithmetic.neg, aliases=("negative",), inplace=True),
     Op("where", composite.where, method=False, numpy=numpy_meaning.where),
     Op("where", composite.tensor_where, function=False),
     Op("pow", composite.pow, function=False),
@@ -230,6 +235,7 @@ TABLE = [
     Op("expand_as", shaping.expand_as, function=False),
     Op("split", shaping.split, numpy=numpy_meaning.split),
     Op("split_at", shaping.split_at, function=False),
+    Op("unbind", shaping.unbind),
     Op("take_along_axis", shaping.take_along_axis, function=False, numpy="take_along_axis",
        numpy_args="arr, indices, axis"),
     Op("gather", shaping.gather, function=False),
@@ -269,6 +275,13 @@ TABLE = [
     Op("pow", composite.power, method=False),
     Op("remainder", composite.remainder),
     Op("floor_divide", composite.floor_divide),
+    Op("__mod__", composite.remainder, function=False),
+    Op("__rmod__", composite.remainder_of, function=False),
+    Op("__floordiv__", composite.floor_divide, function=False),
+    Op("__rfloordiv__", composite.floor_divide_of, function=False),
+    Op("__repr__", conversion.tensor_repr, function=False),
+    Op("__format__", conversion.format_value, function=False),
+    Op("__index__", conversion.as_index, function=False),
     Op("isnan", composite.isnan),
     Op("isinf", composite.isinf),
     Op("isfinite", composite.isfinite),

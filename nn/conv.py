@@ -303,13 +303,14 @@ class Dropout2d(Module):
     8.0
     """
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         F._check_probability(p, "Dropout2d")
         self.p = p
+        self.inplace = inplace  # True is refused when applied, as F.dropout2d refuses it
 
     def forward(self, input: Any) -> Tensor:
-        return F.dropout2d(input, self.p, self.training)
+        return F.dropout2d(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"

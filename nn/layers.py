@@ -63,16 +63,17 @@ class Dropout(Module):
     Tensor([1., 2.])
     """
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         F._check_probability(p, "Dropout")
         self.p = p
+        self.inplace = inplace  # True is refused when applied, as F.dropout refuses it
 
     def forward(self, input: Any) -> Tensor:
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Identity(Module):

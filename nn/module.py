@@ -416,6 +416,25 @@ class ModuleList(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._modules.values()))
 
+    def __repr__(self) -> str:
+        """As PyTorch prints it: a run of modules that print alike shows once, as
+        "(0-3): 4 x Head(...)"."""
+        runs: list[list[Any]] = []  # [first index, last index, repr]
+        for index, module in enumerate(self):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = index
+            else:
+                runs.append([index, index, text])
+        if not runs:
+            return f"{type(self).__name__}()"
+        lines = []
+        for first, last, text in runs:
+            count = last - first + 1
+            label = f"({first}):" if count == 1 else f"({first}-{last}): {count} x"
+            lines.append(f"{label} " + text.replace("\n", "\n  "))
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     """A dict of modules, registered under their keys (it has no forward): state_dict keys

@@ -34,7 +34,8 @@ def exp_vjp(ctx: Context, g: Array) -> Grads:
 @primitive(samples=_POSITIVE)
 def log(x: Array) -> tuple[Array, Saved]:
     """out = ln x."""
-    return np.log(x), None
+    with np.errstate(divide="ignore", invalid="ignore"):  # ln 0 = -inf, ln -1 = nan: as
+        return np.log(x), None  # PyTorch, without a warning (torch.log(torch.tril(ones)))
 
 
 @log.defvjp

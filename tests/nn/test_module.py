@@ -236,7 +236,7 @@ def test_module_repr_is_a_tree_like_pytorch():
         "Sequential(\n"
         "  (0): Linear(in_features=3, out_features=4, bias=True)\n"
         "  (1): ReLU()\n"
-        "  (2): Dropout(p=0.25)\n"
+        "  (2): Dropout(p=0.25, inplace=False)\n"
         ")"
     )
     assert repr(nn.MLP([2, 1])) == (
