@@ -29,10 +29,10 @@ NAMED = (TypeError, ValueError, RuntimeError, *_RAW)  # the errors `named` turns
 def named(error: Exception, function: str) -> Exception:
     """`error`, raised in the public `function`, as the library's error naming it.
 
-    An error whose message starts with the function's name was raised on purpose and is
-    returned as it is; one of our types naming something else (an inner op) gets the name in front; Python's raw errors
-    (an IndexError, an AttributeError, ...) and other libraries' subclasses (numpy's
-    UFuncTypeError, AxisError) become our type for them, caused by the original.
+    An error whose message starts with the function's name was raised on purpose: it is
+    returned as it is. One of our types naming something else (an inner op) gets the name in
+    front. Python's raw errors (IndexError, AttributeError, ...) and other libraries' subclasses
+    (numpy's UFuncTypeError, AxisError) become our type for them, caused by the original.
     """
     if str(error).startswith(f"{function}:"):  # raised on purpose, naming the function
         return error
