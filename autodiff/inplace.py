@@ -16,9 +16,11 @@ from typing import Any
 from autodiff import tape, xp
 from autodiff.blas import axpy
 from autodiff.errors import DTypeError, GradientError, ShapeError
+from autodiff.grad_mode import no_grad
 from autodiff.ops import shape as shape_ops
 from autodiff.seed import DATA
 from autodiff.tensor import Tensor, index_arrays
+from autodiff.versions import mark_inplace
 
 _PLAIN = (xp.ndarray, xp.generic, bool, int, float, type(None))  # used as they are
 
@@ -34,7 +36,7 @@ def mark(x: Tensor, op: str) -> None:
         x._value = xp.array(x._value)  # which cannot change in place: give it an array
     # noted against the memory, so that views and detach() see it, but not for .data,
     # whose changes PyTorch leaves unchecked (p.data -= lr * p.grad)
-    x._version = tape.mark_inplace(None if x._cause is DATA else x._value)
+    x._version = mark_inplace(None if x._cause is DATA else x._value)
 
 
 def _operand(other: Any) -> Any:
@@ -104,7 +106,7 @@ def apply_inplace(
         setitem(x, Ellipsis, method(x, *args, **kwargs))
         return x
     mark(x, op)
-    with tape.no_grad():
+    with no_grad():
         out = method(Tensor._wrap(x._value), *args, **kwargs)
     try:
         xp.copyto(x._value, out._value, casting="same_kind")
@@ -225,6 +227,6 @@ def record_inplace(x: Tensor, op: str, old: Tensor, result: Tensor) -> Tensor:
             f"{op}: cannot write a result of shape {result.shape} into a tensor of "
             f"shape {x.shape} in place (it may be a broadcast view: clone() it first)"
         ) from None
-    x._version = tape.mark_inplace(x._value)
+    x._version = mark_inplace(x._value)
     x._node, x._requires_grad, x._cause = result._node, True, None
     return x
