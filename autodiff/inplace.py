@@ -24,7 +24,6 @@ import numpy as np
 from autodiff import tape, xp
 from autodiff.blas import axpy
 from autodiff.errors import DTypeError, GradientError, ShapeError
-from autodiff.ops import elementwise
 from autodiff.ops import shape as shape_ops
 from autodiff.seed import DATA
 from autodiff.tensor import Tensor, index_arrays
@@ -114,12 +113,11 @@ def copy_(x: Tensor, source: Any) -> Tensor:
 
 
 def _replaced(old: Tensor, value: Any) -> Tensor:
-    """`value` broadcast to old's shape, recorded as a function of `old` too (its gradient
-    to old is 0), so the tensor changed in place keeps its history."""
+    """`value` broadcast to old's shape, recorded as old[...] = value (index_put, with old
+    as its input 0, as tape._earlier expects of an in-place op; its gradient to old is 0)."""
     if isinstance(value, Tensor) and value.dtype != old.dtype:
         value = value.astype(old.dtype)
-    everywhere = xp.ones(old.shape, dtype=bool)
-    return Tensor.apply(elementwise.where, everywhere, value, old)
+    return Tensor.apply(shape_ops.index_put, old, value, index=Ellipsis)
 
 
 def _copied(old: Tensor, source: Any) -> Tensor:

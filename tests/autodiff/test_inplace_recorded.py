@@ -28,9 +28,10 @@ def _program(lib, name, x, w):
     """h = x * w + x; change h in place; use h: returns the loss."""
     h = x * w + x
     alias = [h]
+    early = h + 1  # used before the change: its gradient goes to h's earlier value
     out = CHANGES[name](h, w)
     assert out is h and alias[0] is h
-    return (alias[0] * alias[0]).sum() + h.sum()
+    return (alias[0] * alias[0]).sum() + h.sum() + (early * early).sum()
 
 
 def _inputs(seed=0):
@@ -61,8 +62,9 @@ def test_recorded_change_matches_torch(name):
     tloss = _program(torch, name, tx, tw) if name != "masked_fill_" else None
     if tloss is None:  # torch's mask must be a torch tensor
         th = tx * tw + tx
+        early = th + 1
         th.masked_fill_(torch.tensor([True, False, True]), tw[1, 2])
-        tloss = (th * th).sum() + th.sum()
+        tloss = (th * th).sum() + th.sum() + (early * early).sum()
     loss.backward()
     tloss.backward()
     np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-12)
