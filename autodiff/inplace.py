@@ -55,7 +55,7 @@ def _operand(other: Any) -> Any:
 
 def add_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
     """self += alpha * other, in place (in one pass over memory where BLAS can: axpy)."""
-    if records(x, other):
+    if tape.state.enabled and records(x, other):
         return recorded(x, "add_", lambda old: old.add(other, alpha=alpha))
     mark(x, "add_")
     other = _operand(other)
@@ -68,7 +68,7 @@ def add_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
 
 def sub_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
     """self -= alpha * other, in place (in one pass over memory where BLAS can: axpy)."""
-    if records(x, other):
+    if tape.state.enabled and records(x, other):
         return recorded(x, "sub_", lambda old: old.sub(other, alpha=alpha))
     mark(x, "sub_")
     other = _operand(other)
@@ -81,7 +81,7 @@ def sub_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
 
 def mul_(x: Tensor, other: Any) -> Tensor:
     """self *= other, in place."""
-    if records(x, other):
+    if tape.state.enabled and records(x, other):
         return recorded(x, "mul_", lambda old: old * other)
     mark(x, "mul_")
     x._value *= _operand(other)
@@ -90,7 +90,7 @@ def mul_(x: Tensor, other: Any) -> Tensor:
 
 def zero_(x: Tensor) -> Tensor:
     """Set every element to 0, in place."""
-    if records(x):
+    if tape.state.enabled and records(x):
         return recorded(x, "zero_", lambda old: _replaced(old, 0))
     mark(x, "zero_")
     x._value[...] = 0
@@ -99,7 +99,7 @@ def zero_(x: Tensor) -> Tensor:
 
 def copy_(x: Tensor, source: Any) -> Tensor:
     """Copy `source`'s values into self, in place (shapes must broadcast to self's)."""
-    if records(x, source):
+    if tape.state.enabled and records(x, source):
         return recorded(x, "copy_", lambda old: _copied(old, source))
     mark(x, "copy_")
     source = source._value if isinstance(source, Tensor) else xp.asarray(source)
