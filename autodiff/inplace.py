@@ -19,8 +19,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from autodiff import tape, xp
 from autodiff.blas import axpy
 from autodiff.errors import DTypeError, GradientError, ShapeError
@@ -147,7 +145,7 @@ def shares_memory(x: Tensor) -> bool:
     return any(
         isinstance(t, Tensor)
         and isinstance(t._value, xp.ndarray)
-        and np.may_share_memory(value, t._value)
+        and xp.may_share_memory(value, t._value)
         for t in node
     )
 

@@ -59,6 +59,7 @@ from numpy import (  # noqa: F401 - re-exported: this module is the namespace
     logical_not,
     logical_or,
     logical_xor,
+    may_share_memory,
     multiply,
     ndarray,
     ones,
