@@ -239,11 +239,13 @@ class MultiheadAttention(Module):
             heads_out = F.scaled_dot_product_attention(q, k, v, None, dropout, is_causal=True)
         else:
             heads_out = F.scaled_dot_product_attention(q, k, v, bias, dropout)
-        joined = heads_out.transpose(1, 2).reshape(batch, length, self.embed_dim)
+        # joined and projected as (L, N, E), as PyTorch does; with batch_first the output is a
+        # transposed view of it, so a dropout after it draws its mask in PyTorch's order
+        joined = heads_out.permute(2, 0, 1, 3).reshape(length, batch, self.embed_dim)
         output = self.out_proj(joined)
         if not batched:
-            output = output.squeeze(0)
-        elif not self.batch_first:
+            output = output.squeeze(1)
+        elif self.batch_first:
             output = output.transpose(0, 1)
         if weights is not None:
             if average_attn_weights:

@@ -184,3 +184,52 @@ BAD = [
 def test_bad_input_names_the_layer_and_shapes(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("kind", ["encoder", "decoder"])
+def test_seeded_training_matches_pytorchs_dropout_masks(torch, kind, norm_first, batch_first):
+    """Same seed, same build order, train mode: the same init and the same dropout masks, also
+    after batch_first attention, whose output is a transposed view in PyTorch."""
+    ours_type, their_type = {
+        "encoder": (nn.TransformerEncoderLayer, torch.nn.TransformerEncoderLayer),
+        "decoder": (nn.TransformerDecoderLayer, torch.nn.TransformerDecoderLayer),
+    }[kind]
+    options = dict(dropout=0.3, batch_first=batch_first, norm_first=norm_first)
+    count = 1 if kind == "encoder" else 2  # src; or tgt and memory
+    inputs = [RNG.standard_normal((3, 5, 8)).astype(np.float32) for _ in range(count)]
+    torch.manual_seed(0)
+    theirs = their_type(8, 2, 16, **options)
+    their_out = theirs(*(torch.from_numpy(a) for a in inputs))
+    autodiff.manual_seed(0)
+    ours = ours_type(8, 2, 16, **options)
+    out = ours(*(autodiff.tensor(a) for a in inputs))
+    assert ours.training and theirs.training
+    np.testing.assert_allclose(out.numpy(), their_out.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("batched", [False, True])
+def test_attention_output_is_laid_out_as_pytorchs(torch, batch_first, batched):
+    shape = (3, 5, 8) if batched else (5, 8)
+    x = RNG.standard_normal(shape).astype(np.float32)
+    torch.manual_seed(0)
+    theirs = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    their_out, _ = theirs(*(torch.from_numpy(x),) * 3, need_weights=False)
+    autodiff.manual_seed(0)
+    ours = nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    x = autodiff.tensor(x)
+    out, _ = ours(x, x, x, need_weights=False)
+    itemsize = out.numpy().itemsize
+    assert tuple(s // itemsize for s in out.numpy().strides) == their_out.stride()
+    np.testing.assert_allclose(out.numpy(), their_out.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_dropout_of_a_transposed_view_draws_in_memory_order_as_pytorch(torch):
+    x = RNG.standard_normal((4, 3, 5)).astype(np.float32)
+    torch.manual_seed(1)
+    theirs = torch.nn.functional.dropout(torch.from_numpy(x).transpose(0, 1), 0.4)
+    autodiff.manual_seed(1)
+    ours = nn.functional.dropout(autodiff.tensor(x).transpose(0, 1), 0.4)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
