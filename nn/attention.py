@@ -240,7 +240,7 @@ class MultiheadAttention(Module):
         else:
             heads_out = F.scaled_dot_product_attention(q, k, v, bias, dropout)
         # joined and projected as (L, N, E), as PyTorch does; with batch_first the output is a
-        # transposed view of it, so a dropout after it draws its mask in PyTorch's order
+        # transposed view of it, with PyTorch's strides
         joined = heads_out.permute(2, 0, 1, 3).reshape(length, batch, self.embed_dim)
         output = self.out_proj(joined)
         if not batched:

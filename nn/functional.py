@@ -129,19 +129,12 @@ def dropout(
         raise TypeError(f"dropout: expected a floating input, got {x.dtype}")
     if not training or p == 0:
         return x
-    # a dense transposed view gets its mask drawn in memory order, as PyTorch draws it into a
-    # tensor laid out like x; any other layout in C order
-    values = x.numpy()
-    dims = sorted(range(x.ndim), key=lambda d: -values.strides[d])
-    if values.flags.c_contiguous or not values.transpose(dims).flags.c_contiguous:
-        return x * _dropout_noise(x.shape, x.dtype, p, generator)
-    noise = _dropout_noise(tuple(x.shape[d] for d in dims), x.dtype, p, generator)
-    return x * noise.transpose(np.argsort(dims))
+    return x * _dropout_noise(x.shape, x.dtype, p, generator)
 
 
 def _dropout_noise(shape: tuple[int, ...], dtype: np.dtype, p: float, generator: Any) -> Any:
     """PyTorch's dropout noise: Bernoulli(1 - p) ones divided by (1 - p) in x's dtype; zeros,
-    with no draw, for p = 1. Drawn in C order of `shape`."""
+    with no draw, for p = 1."""
     if p == 1:
         return np.zeros(shape, dtype)
     keep = autodiff.zeros(shape, dtype=dtype).bernoulli_(1 - p, generator=generator).numpy()

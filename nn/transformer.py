@@ -115,7 +115,7 @@ class TransformerEncoderLayer(Module):
             need_weights=False,
             is_causal=is_causal,
         )[0]
-        return self.dropout1(out)
+        return _after_attention(self.dropout1, out, self.self_attn.batch_first)
 
     def _ff_block(self, x: Tensor) -> Tensor:
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
@@ -200,7 +200,7 @@ class TransformerDecoderLayer(Module):
             need_weights=False,
             is_causal=is_causal,
         )[0]
-        return self.dropout1(out)
+        return _after_attention(self.dropout1, out, self.self_attn.batch_first)
 
     def _mha_block(
         self, x: Tensor, memory: Tensor, mask: Any, padding: Any, is_causal: bool
@@ -214,7 +214,7 @@ class TransformerDecoderLayer(Module):
             need_weights=False,
             is_causal=is_causal,
         )[0]
-        return self.dropout2(out)
+        return _after_attention(self.dropout2, out, self.multihead_attn.batch_first)
 
     def _ff_block(self, x: Tensor) -> Tensor:
         return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
@@ -483,3 +483,12 @@ class Transformer(Module):
             tgt_is_causal=tgt_is_causal,
             memory_is_causal=memory_is_causal,
         )
+
+
+def _after_attention(dropout: Dropout, out: Tensor, batch_first: bool) -> Tensor:
+    """Dropout of a batch_first attention output with its mask drawn in (L, N, E) order:
+    PyTorch's output is a transposed view of an (L, N, E) result, and PyTorch draws a mask in
+    its input's memory order."""
+    if not (batch_first and out.ndim == 3):
+        return dropout(out)
+    return dropout(out.transpose(0, 1)).transpose(0, 1)
