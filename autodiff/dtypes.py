@@ -1,5 +1,6 @@
 """PyTorch's dtype names: autodiff.float32, autodiff.long, autodiff.bool, ... (DType: they
-print as PyTorch's, and numpy takes them for its dtypes); and the default dtype that Python floats become (float32, as in PyTorch).
+print as PyTorch's, and numpy takes them for its dtypes); and the default dtype that Python
+floats become (float32, as in PyTorch).
 
 `autodiff.float` is float32 and `autodiff.double` float64, as in PyTorch (not Python's float).
 """
@@ -10,6 +11,7 @@ from typing import Any
 
 from autodiff import xp
 from autodiff.errors import DTypeError
+
 
 class DType:
     """A dtype as PyTorch prints it: `print(autodiff.float32)` and `print(x.dtype)` show
@@ -48,6 +50,11 @@ class DType:
         return self._text
 
     __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        """In an f-string a dtype reads as numpy names it, "float32" (as the error messages
+        show it, and as Size reads as its tuple there); str() and print() show autodiff.float32."""
+        return format(self.dtype.name if self.dtype.kind == "b" else str(self.dtype), spec)
 
     def __eq__(self, other: Any) -> bool:
         if isinstance(other, DType):
@@ -153,6 +160,11 @@ def set_default_dtype(dtype: Any) -> None:
 def get_default_dtype() -> DType:
     """The dtype Python floats and lists of floats become."""
     return dtype_of(_default)
+
+
+def default_float() -> xp.dtype:
+    """get_default_dtype() as the numpy dtype (the engine's internal form)."""
+    return _default
 
 
 def as_array(data: Any, dtype: Any = None) -> xp.ndarray:

@@ -28,7 +28,8 @@ NAMES = [
 @pytest.mark.parametrize("name, scalar", NAMES)
 def test_a_dtype_prints_with_the_library_name_as_pytorchs_does(name, scalar):
     dtype = getattr(autodiff, name)
-    assert str(dtype) == repr(dtype) == f"{dtype}" == f"autodiff.{name}"
+    assert str(dtype) == repr(dtype) == f"{dtype!s}" == f"autodiff.{name}"
+    assert f"{dtype}" == f"{np.dtype(scalar)}"  # an f-string (error messages) shows numpy's
     assert str(autodiff.zeros(2, dtype=scalar).dtype) == f"autodiff.{name}"
 
 
