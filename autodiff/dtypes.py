@@ -13,6 +13,16 @@ from autodiff import xp
 from autodiff.errors import DTypeError
 
 
+def as_dtype(dtype: Any, op: str) -> xp.dtype:
+    """`dtype` as a numpy dtype, or a DTypeError that names `op`."""
+    try:
+        return xp.dtype(dtype)
+    except (TypeError, ValueError):
+        raise DTypeError(
+            f"{op}: {dtype!r} is not a dtype; expected e.g. autodiff.float32 or np.float32"
+        ) from None
+
+
 class DType:
     """A dtype as PyTorch prints it: `print(autodiff.float32)` and `print(x.dtype)` show
     `autodiff.float32` (PyTorch shows `torch.float32`; numpy's dtype shows `float32`).
@@ -29,7 +39,7 @@ class DType:
     dtype: xp.dtype
 
     def __new__(cls, dtype: Any) -> DType:
-        dtype = xp.dtype(dtype)
+        dtype = as_dtype(dtype, "DType")
         known = _INTERNED.get(dtype)
         if known is None:
             known = _INTERNED[dtype] = object.__new__(cls)
@@ -133,16 +143,6 @@ __all__ = [
     "short",
     "uint8",
 ]
-
-
-def as_dtype(dtype: Any, op: str) -> xp.dtype:
-    """`dtype` as a numpy dtype, or a DTypeError that names `op`."""
-    try:
-        return xp.dtype(dtype)
-    except TypeError:
-        raise DTypeError(
-            f"{op}: {dtype!r} is not a dtype; expected e.g. autodiff.float32 or np.float32"
-        ) from None
 
 
 _default = xp.dtype(xp.float32)
