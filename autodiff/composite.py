@@ -10,8 +10,6 @@ import builtins
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-import numpy as np  # numpy's sort, unique, histogram, tri, ...: beyond xp's names
-
 from autodiff import promotion, xp
 from autodiff.broadcast import Axis, Shape, normalize_axes
 from autodiff.creation import as_tensor
@@ -298,10 +296,10 @@ def masked_fill_(x: Tensor, mask: Any, value: Any) -> Tensor:
             raise ShapeError(
                 f"masked_fill_: value of shape {value.shape}; expected a number or a 0-d tensor"
             )
-        x[np.broadcast_to(mask, x.shape)] = value
+        x[xp.broadcast_to(mask, x.shape)] = value
         return x
     mark(x, "masked_fill_")
-    np.copyto(x._value, _operand(value), where=mask, casting="unsafe")
+    xp.copyto(x._value, _operand(value), where=mask, casting="unsafe")
     return x
 
 
@@ -319,9 +317,9 @@ def _triangle(x: Tensor, op: str, diagonal: int, lower: bool) -> Tensor:
     if x.ndim < 2:
         raise ShapeError(f"{op}: input of shape {x.shape}; expected at least 2 dims")
     rows, cols = x.shape[-2:]
-    keep = np.tri(rows, cols, diagonal, dtype=bool)
+    keep = xp.tri(rows, cols, diagonal, dtype=bool)
     if not lower:
-        keep = ~np.tri(rows, cols, diagonal - 1, dtype=bool)
+        keep = ~xp.tri(rows, cols, diagonal - 1, dtype=bool)
     return Tensor.apply(elementwise.where, keep, x, x.dtype.type(0))
 
 
@@ -344,13 +342,13 @@ def t(x: Tensor) -> Tensor:
 def all_nonzero(x: Tensor, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
     """Whether every element (along `dim`) is non-zero: a bool tensor."""
     axis, keepdims = torch_dims("all", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
-    return Tensor._wrap(np.all(x._value, axis=axis, keepdims=keepdims))
+    return Tensor._wrap(xp.all(x._value, axis=axis, keepdims=keepdims))
 
 
 def any_nonzero(x: Tensor, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
     """Whether some element (along `dim`) is non-zero: a bool tensor."""
     axis, keepdims = torch_dims("any", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
-    return Tensor._wrap(np.any(x._value, axis=axis, keepdims=keepdims))
+    return Tensor._wrap(xp.any(x._value, axis=axis, keepdims=keepdims))
 
 
 def allclose(
@@ -358,7 +356,7 @@ def allclose(
 ) -> bool:
     """Whether |x - other| <= atol + rtol·|other| everywhere (shapes broadcast)."""
     other = other._value if isinstance(other, Tensor) else other
-    return bool(np.allclose(x._value, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(xp.allclose(x._value, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def topk(
@@ -377,40 +375,40 @@ def topk(
         )
     keys = -x._value if largest else x._value
     # a stable sort: equal values keep their order, and NaN counts as the largest
-    order = np.argsort(keys, axis=axis, kind="stable")
+    order = xp.argsort(keys, axis=axis, kind="stable")
     if largest:
-        nan_first = np.argsort(
-            ~np.isnan(np.take_along_axis(x._value, order, axis)), axis=axis, kind="stable"
+        nan_first = xp.argsort(
+            ~xp.isnan(xp.take_along_axis(x._value, order, axis)), axis=axis, kind="stable"
         )
-        order = np.take_along_axis(order, nan_first, axis)
-    indices = np.take(order, np.arange(k), axis=axis)
+        order = xp.take_along_axis(order, nan_first, axis)
+    indices = xp.take(order, xp.arange(k), axis=axis)
     values = x.take_along_axis(indices, axis)
     if scalar:
         return ValuesIndices(values.reshape(()), Tensor._wrap(indices.reshape(())))
-    return ValuesIndices(values, Tensor._wrap(indices.astype(np.int64)))
+    return ValuesIndices(values, Tensor._wrap(indices.astype(xp.int64)))
 
 
 def new_zeros(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros of `size` in x's dtype (unless given)."""
-    return _new(x, np.zeros, size, dtype, requires_grad, "new_zeros")
+    return _new(x, xp.zeros, size, dtype, requires_grad, "new_zeros")
 
 
 def new_ones(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones of `size` in x's dtype (unless given)."""
-    return _new(x, np.ones, size, dtype, requires_grad, "new_ones")
+    return _new(x, xp.ones, size, dtype, requires_grad, "new_ones")
 
 
 def new_empty(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of `size` in x's dtype (unless given); zeros here, as numpy's empty
     would leave whatever memory held."""
-    return _new(x, np.zeros, size, dtype, requires_grad, "new_empty")
+    return _new(x, xp.zeros, size, dtype, requires_grad, "new_empty")
 
 
 def new_full(
     x: Tensor, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """A tensor of `size` filled with `fill_value`, in x's dtype (unless given)."""
-    full = _new(x, np.zeros, (size,), dtype, False, "new_full")
+    full = _new(x, xp.zeros, (size,), dtype, False, "new_full")
     full._value[...] = fill_value
     return full.requires_grad_(requires_grad)
 
@@ -424,9 +422,9 @@ def new_tensor(x: Tensor, data: Any, dtype: Any = None, requires_grad: bool = Fa
 def _new(x: Tensor, make: Callable, size: Any, dtype: Any, requires_grad: bool, op: str) -> Tensor:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    if not builtins.all(isinstance(n, (int, np.integer)) and n >= 0 for n in size):
+    if not builtins.all(isinstance(n, (int, xp.integer)) and n >= 0 for n in size):
         raise ShapeError(f"{op}: size {tuple(size)}; expected non-negative integers")
-    data = make(tuple(int(n) for n in size), x.dtype if dtype is None else np.dtype(dtype))
+    data = make(tuple(int(n) for n in size), x.dtype if dtype is None else xp.dtype(dtype))
     return Tensor._wrap(data).requires_grad_(requires_grad)
 
 
@@ -450,44 +448,44 @@ def type_as(x: Tensor, other: Any) -> Tensor:
 
 def isnan(x: Tensor) -> Tensor:
     """Where the values are NaN (a bool tensor)."""
-    return Tensor._wrap(np.isnan(x._value))
+    return Tensor._wrap(xp.isnan(x._value))
 
 
 def isinf(x: Tensor) -> Tensor:
     """Where the values are +inf or -inf (a bool tensor)."""
-    return Tensor._wrap(np.isinf(x._value))
+    return Tensor._wrap(xp.isinf(x._value))
 
 
 def isfinite(x: Tensor) -> Tensor:
     """Where the values are neither NaN nor infinite (a bool tensor)."""
-    return Tensor._wrap(np.isfinite(x._value))
+    return Tensor._wrap(xp.isfinite(x._value))
 
 
 def logical_not(x: Tensor) -> Tensor:
     """not x, elementwise (a bool tensor)."""
-    return Tensor._wrap(np.logical_not(x._value))
+    return Tensor._wrap(xp.logical_not(x._value))
 
 
 def logical_and(x: Tensor, other: Any) -> Tensor:
     """x and other, elementwise (a bool tensor)."""
-    return Tensor._wrap(np.logical_and(x._value, _operand(other)))
+    return Tensor._wrap(xp.logical_and(x._value, _operand(other)))
 
 
 def logical_or(x: Tensor, other: Any) -> Tensor:
     """x or other, elementwise (a bool tensor)."""
-    return Tensor._wrap(np.logical_or(x._value, _operand(other)))
+    return Tensor._wrap(xp.logical_or(x._value, _operand(other)))
 
 
 def logical_xor(x: Tensor, other: Any) -> Tensor:
     """x xor other, elementwise (a bool tensor)."""
-    return Tensor._wrap(np.logical_xor(x._value, _operand(other)))
+    return Tensor._wrap(xp.logical_xor(x._value, _operand(other)))
 
 
 def cumsum(x: Tensor, dim: int, *, axis: Any = None, dtype: Any = None) -> Tensor:
     """Running sums along `dim`."""
     x = x if dtype is None else x.astype(dtype)
     if x.dtype.kind == "b":
-        x = x.astype(np.int64)  # PyTorch counts booleans in int64
+        x = x.astype(xp.int64)  # PyTorch counts booleans in int64
     dim = normalize_axes(dim if axis is None else axis, builtins.max(x.ndim, 1), "cumsum")[0]
     return Tensor.apply(reduce.cumsum, x, axis=dim)
 
@@ -520,15 +518,15 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = Fals
     return ValuesIndices(values, Tensor._wrap(indices))
 
 
-def _order(x: Tensor, axis: int, descending: bool) -> np.ndarray:
+def _order(x: Tensor, axis: int, descending: bool) -> xp.ndarray:
     """Stable sorting indices along axis; NaN counts as the largest value, as PyTorch."""
     keys = x._value
     if descending:  # stable on the reversed axis, mapped back, keeps ties in order
-        flipped = np.flip(keys, axis)
-        order = np.argsort(flipped, axis=axis, kind="stable")
-        order = x.shape[axis] - 1 - np.flip(order, axis)
-        return order.astype(np.int64)
-    return np.argsort(keys, axis=axis, kind="stable").astype(np.int64)
+        flipped = xp.flip(keys, axis)
+        order = xp.argsort(flipped, axis=axis, kind="stable")
+        order = x.shape[axis] - 1 - xp.flip(order, axis)
+        return order.astype(xp.int64)
+    return xp.argsort(keys, axis=axis, kind="stable").astype(xp.int64)
 
 
 def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -539,9 +537,9 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
 def bmm(x: Tensor, mat2: Any) -> Tensor:
     """Batched matrix products of (b, n, m) and (b, m, p) tensors."""
     check_ranks("bmm", (x, mat2), (3, 3))
-    if x.shape[0] != np.shape(_operand(mat2))[0]:
+    if x.shape[0] != xp.shape(_operand(mat2))[0]:
         raise ShapeError(
-            f"bmm: batches of {x.shape[0]} and {np.shape(_operand(mat2))[0]}; expected "
+            f"bmm: batches of {x.shape[0]} and {xp.shape(_operand(mat2))[0]}; expected "
             f"equal batch sizes"
         )
     return x @ mat2
@@ -558,11 +556,11 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-D tensor on a diagonal of a square matrix, or a 2-D tensor's diagonal."""
     if x.ndim == 1:
         n = x.shape[0] + abs(diagonal)
-        rows = np.arange(x.shape[0]) + builtins.max(-diagonal, 0)
-        zeros = np.zeros((n, n), x.dtype)
+        rows = xp.arange(x.shape[0]) + builtins.max(-diagonal, 0)
+        zeros = xp.zeros((n, n), x.dtype)
         return Tensor.apply(shape_ops.index_put, zeros, x, index=(rows, rows + diagonal))
     if x.ndim == 2:
-        rows = np.arange(x.shape[0])
+        rows = xp.arange(x.shape[0])
         cols = rows + diagonal
         keep = (cols >= 0) & (cols < x.shape[1])
         return x[rows[keep], cols[keep]]
@@ -576,13 +574,13 @@ def nan_to_num(
     unless given); the gradient flows where the values are finite."""
     if x.dtype.kind not in "fc":
         return x
-    info = np.finfo(x.dtype)
+    info = xp.finfo(x.dtype)
     values = x._value
     out = x
     for mask, value in (
-        (np.isnan(values), nan),
-        (np.isposinf(values), info.max if posinf is None else posinf),
-        (np.isneginf(values), info.min if neginf is None else neginf),
+        (xp.isnan(values), nan),
+        (xp.isposinf(values), info.max if posinf is None else posinf),
+        (xp.isneginf(values), info.min if neginf is None else neginf),
     ):
         if mask.any():
             out = Tensor.apply(elementwise.where, mask, x.dtype.type(value), out)
@@ -598,11 +596,11 @@ def bincount(x: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
             f"bincount: input of shape {x.shape} and dtype {x.dtype}; expected a 1-D "
             f"tensor of non-negative integers"
         )
-    w = None if weights is None else np.asarray(_operand(weights))
-    counts = np.bincount(values, weights=w, minlength=minlength)
+    w = None if weights is None else xp.asarray(_operand(weights))
+    counts = xp.bincount(values, weights=w, minlength=minlength)
     if w is None:
-        return Tensor._wrap(counts.astype(np.int64))
-    return Tensor._wrap(counts.astype(w.dtype if w.dtype.kind == "f" else np.float64))
+        return Tensor._wrap(counts.astype(xp.int64))
+    return Tensor._wrap(counts.astype(w.dtype if w.dtype.kind == "f" else xp.float64))
 
 
 def unique(
@@ -615,15 +613,15 @@ def unique(
     """The distinct values, sorted (of the flattened tensor, or the distinct slices along
     `dim`); with return_inverse and return_counts, also where each element went and how
     often each value occurs."""
-    found = np.unique(x._value, return_inverse=True, return_counts=True, axis=dim)
+    found = xp.unique(x._value, return_inverse=True, return_counts=True, axis=dim)
     values, inverse, counts = found
     if dim is None:
         inverse = inverse.reshape(x.shape)
     extras = []
     if return_inverse:
-        extras.append(Tensor._wrap(inverse.astype(np.int64)))
+        extras.append(Tensor._wrap(inverse.astype(xp.int64)))
     if return_counts:
-        extras.append(Tensor._wrap(counts.astype(np.int64)))
+        extras.append(Tensor._wrap(counts.astype(xp.int64)))
     return (Tensor._wrap(values), *extras) if extras else Tensor._wrap(values)
 
 
@@ -634,8 +632,8 @@ def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     low, high = (float(values.min()), float(values.max())) if min == max == 0 else (min, max)
     if low == high:
         low, high = low - 1, high + 1
-    counts, _ = np.histogram(values, bins=bins, range=(low, high))
-    return Tensor._wrap(counts.astype(x.dtype if x.dtype.kind == "f" else np.float32))
+    counts, _ = xp.histogram(values, bins=bins, range=(low, high))
+    return Tensor._wrap(counts.astype(x.dtype if x.dtype.kind == "f" else xp.float32))
 
 
 def fill_(x: Tensor, value: Any) -> Tensor:
@@ -666,19 +664,36 @@ def histogram(
     """(hist, bin_edges): counts (or summed weights) of the values in `bins` equal bins over
     `range` (the data's by default), or in the bins between the edges a 1-D tensor gives."""
     edges = _operand(bins) if isinstance(bins, Tensor) else bins
-    weights = None if weight is None else np.asarray(_operand(weight))
-    hist, edges = np.histogram(x._value, bins=edges, range=range, weights=weights, density=density)
+    weights = None if weight is None else xp.asarray(_operand(weight))
+    hist, edges = xp.histogram(x._value, bins=edges, range=range, weights=weights, density=density)
     return Histogram(Tensor._wrap(hist.astype(x.dtype)), Tensor._wrap(edges.astype(x.dtype)))
 
 
 def remainder(x: Tensor, other: Any) -> Tensor:
-    """x % other: the remainder with the divisor's sign (Python's %)."""
-    return x % other
+    """x % other: the remainder with the divisor's sign (Python's and PyTorch's %),
+    a - b·floor(a/b), whose gradient is 1 for a and -floor(a/b) for b."""
+    a, b = promoted(x, other)
+    if a.dtype.kind not in "fc":
+        return Tensor._wrap(xp.remainder(_operand(a), _operand(b)))
+    return a - b * Tensor._wrap(xp.floor(_operand(a) / _operand(b)))
+
+
+def remainder_of(x: Tensor, other: Any) -> Tensor:
+    """other % x (Python's reflected %)."""
+    return remainder(Tensor._wrap(xp.asarray(other)), x)
 
 
 def floor_divide(x: Tensor, other: Any) -> Tensor:
-    """x // other: floor(x / other), as Python's // (no gradient)."""
-    return x // other
+    """x // other: floor(x / other), as Python's and PyTorch's // (no gradient: it is flat
+    almost everywhere)."""
+    a, b = promoted(x, other)
+    return Tensor._wrap(xp.floor_divide(_operand(a), _operand(b)))
+
+
+def floor_divide_of(x: Tensor, other: Any) -> Tensor:
+    """other // x (Python's reflected //)."""
+    b, a = promoted(x, other)
+    return Tensor._wrap(xp.floor_divide(_operand(a), _operand(b)))
 
 
 def power(input: Any, exponent: Any) -> Tensor:
@@ -700,9 +715,9 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     return Tensor.apply(linalg.einsum, *tensors, subscripts=equation)
 
 
-def _scatter_index(x: Tensor, dim: int, index: Any, op: str) -> tuple[np.ndarray, ...]:
+def _scatter_index(x: Tensor, dim: int, index: Any, op: str) -> tuple[xp.ndarray, ...]:
     """The index tuple that puts src[i, j, ...] at x[index[i, j, ...], j, ...] (for dim 0)."""
-    index = np.asarray(_operand(index))
+    index = xp.asarray(_operand(index))
     if index.dtype.kind not in "iu" or index.ndim != x.ndim:
         raise ShapeError(
             f"{op}: index of shape {index.shape} and dtype {index.dtype} for a tensor of shape "
@@ -714,13 +729,13 @@ def _scatter_index(x: Tensor, dim: int, index: Any, op: str) -> tuple[np.ndarray
             f"{op}: index holds {index.min()}..{index.max()} for dim {dim} of size "
             f"{x.shape[dim]}; expected indices in 0..{x.shape[dim] - 1}"
         )
-    grid = np.indices(index.shape, sparse=True)
+    grid = xp.indices(index.shape, sparse=True)
     return tuple(index if d == dim else grid[d] for d in range(x.ndim))
 
 
 def _scattered(x: Tensor, dim: int, index: Any, src: Any, op: str, accumulate: bool) -> Tensor:
     where = _scatter_index(x, dim, index, op)
-    shape = np.broadcast_shapes(*(np.shape(w) for w in where))
+    shape = xp.broadcast_shapes(*(xp.shape(w) for w in where))
     if isinstance(src, Tensor) and src.ndim:
         src = src[tuple(slice(0, n) for n in shape)]  # PyTorch reads the index's extent
         if src.dtype != x.dtype:
@@ -739,25 +754,25 @@ def scatter_add(x: Tensor, dim: int, index: Any, src: Any) -> Tensor:
 
 
 TYPE_NAMES = {
-    np.dtype(np.float32): "FloatTensor",
-    np.dtype(np.float64): "DoubleTensor",
-    np.dtype(np.float16): "HalfTensor",
-    np.dtype(np.int64): "LongTensor",
-    np.dtype(np.int32): "IntTensor",
-    np.dtype(np.int16): "ShortTensor",
-    np.dtype(np.int8): "CharTensor",
-    np.dtype(np.uint8): "ByteTensor",
-    np.dtype(np.bool_): "BoolTensor",
+    xp.dtype(xp.float32): "FloatTensor",
+    xp.dtype(xp.float64): "DoubleTensor",
+    xp.dtype(xp.float16): "HalfTensor",
+    xp.dtype(xp.int64): "LongTensor",
+    xp.dtype(xp.int32): "IntTensor",
+    xp.dtype(xp.int16): "ShortTensor",
+    xp.dtype(xp.int8): "CharTensor",
+    xp.dtype(xp.uint8): "ByteTensor",
+    xp.dtype(xp.bool_): "BoolTensor",
 }
 
 
-def boolean_mask(op: str, mask: Any, shape: Shape) -> np.ndarray:
+def boolean_mask(op: str, mask: Any, shape: Shape) -> xp.ndarray:
     """A boolean mask that broadcasts to `shape` (it must not enlarge it), as an array."""
-    mask = np.asarray(mask._value if isinstance(mask, Tensor) else mask)
-    if mask.dtype != np.bool_:
+    mask = xp.asarray(mask._value if isinstance(mask, Tensor) else mask)
+    if mask.dtype != xp.bool_:
         raise DTypeError(f"{op}: mask of dtype {mask.dtype}; expected a bool mask (e.g. x == 0)")
     try:
-        fits = np.broadcast_shapes(mask.shape, shape) == tuple(shape)
+        fits = xp.broadcast_shapes(mask.shape, shape) == tuple(shape)
     except ValueError:
         fits = False
     if not fits:
@@ -770,7 +785,7 @@ def boolean_mask(op: str, mask: Any, shape: Shape) -> np.ndarray:
 
 def check_ranks(op: str, tensors: tuple[Any, ...], ranks: tuple[int, ...]) -> None:
     """Raise unless each operand has the number of dims its op needs."""
-    shapes = tuple(np.shape(t._value if isinstance(t, Tensor) else t) for t in tensors)
+    shapes = tuple(xp.shape(t._value if isinstance(t, Tensor) else t) for t in tensors)
     if tuple(len(s) for s in shapes) != ranks:
         raise ShapeError(
             f"{op}: operands of shapes {' and '.join(map(str, shapes))}; expected "

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from autodiff import tape, xp
+from autodiff import printing, tape, xp
 from autodiff.device import device as Device
 from autodiff.device import is_device
+from autodiff.dtypes import get_default_dtype
 from autodiff.errors import ShapeError
 from autodiff.ops import compare, unary
 from autodiff.tensor import Tensor
@@ -107,3 +108,33 @@ def device(x: Tensor) -> Device:
 def is_cuda(x: Tensor) -> bool:
     """False: the values live on the CPU."""
     return False
+
+
+def tensor_repr(x: Tensor) -> str:
+    """Tensor([...], dtype=..., op=...): the values as PyTorch prints them
+    (autodiff/printing.py), then what is not the default."""
+    extras = []
+    if x._node is not None:
+        extras.append(f"op={x._node.label}")
+    elif x.requires_grad:
+        extras.append("requires_grad=True")
+    if x.name:
+        extras.append(f"name={x.name!r}")
+    return printing.tensor_repr(x._value, get_default_dtype(), extras)
+
+
+def format_value(x: Tensor, spec: str) -> str:
+    """A 0-d tensor formats as its value (f"{loss:.4f}"), as in PyTorch; others as repr."""
+    if x.ndim == 0:
+        return format(x._value.item(), spec)
+    return object.__format__(x, spec)
+
+
+def as_index(x: Tensor) -> int:
+    """A one-element integer tensor as an index or slice bound (x[:n], range(n))."""
+    if x.dtype.kind not in "iu" or x._value.size != 1:
+        raise TypeError(
+            f"__index__: a Tensor of shape {x.shape} and dtype {x.dtype}; only "
+            f"integer tensors of a single element can be converted to an index"
+        )
+    return int(x._value.item())

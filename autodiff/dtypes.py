@@ -81,3 +81,10 @@ def as_array(data: Any, dtype: Any = None) -> xp.ndarray:
     if array.dtype.kind == "f" and array.dtype != _default:
         array = array.astype(_default)
     return array
+
+
+def legacy_array(data: list | tuple) -> xp.ndarray:
+    """Values given to the Tensor constructor as a list: floating, in the default dtype, as
+    PyTorch's legacy torch.Tensor([1, 2]) makes them (autodiff.tensor keeps integers)."""
+    array = xp.asarray(data)
+    return array.astype(get_default_dtype()) if array.dtype.kind in "biuf" else array

@@ -38,10 +38,10 @@ One `Op(...)` per op. Its fields, in the order they are usually given:
 
 One name, two meanings: `transpose` (PyTorch swaps two dims, numpy permutes), `max`/`min`
 (PyTorch's `max(dim)` gives values and indices, numpy's `max` is `amax`), `std`/`var`
-(unbiased in PyTorch, `ddof=0` in numpy), `split` (sizes of pieces, or a number of parts and
-cut indices), `squeeze` (a dim not of size 1 is kept, or an error), `matmul` (one dtype, or
-promoted), `size` (the shape, or the number of elements: see autodiff/size.py). Each entry
-holds PyTorch's meaning and points at numpy's.
+(unbiased in PyTorch, `ddof=0` in numpy: VARIANCE's two defaults), `split` (sizes of pieces,
+or a number of parts and cut indices), `squeeze` (a dim not of size 1 is kept, or an error),
+`matmul` (one dtype, or promoted), `size` (the shape, or the number of elements: see
+autodiff/size.py). Each entry holds PyTorch's meaning and points at numpy's.
 
 Adding an op is one entry here plus its primitive (or composite): with `sinh` in
 autodiff/ops/unary.py,
@@ -275,6 +275,13 @@ TABLE = [
     Op("pow", composite.power, method=False),
     Op("remainder", composite.remainder),
     Op("floor_divide", composite.floor_divide),
+    Op("__mod__", composite.remainder, function=False),
+    Op("__rmod__", composite.remainder_of, function=False),
+    Op("__floordiv__", composite.floor_divide, function=False),
+    Op("__rfloordiv__", composite.floor_divide_of, function=False),
+    Op("__repr__", conversion.tensor_repr, function=False),
+    Op("__format__", conversion.format_value, function=False),
+    Op("__index__", conversion.as_index, function=False),
     Op("isnan", composite.isnan),
     Op("isinf", composite.isinf),
     Op("isfinite", composite.isfinite),

@@ -51,7 +51,7 @@ def why_no_grad(cause: tuple[Any, ...] | None, shape: Shape) -> str:
     )
 
 
-def seed(x: Any, gradient: Any, op: str, create_graph: bool, tensor_type: type) -> Any:
+def starting_gradient(x: Any, gradient: Any, op: str, create_graph: bool, tensor_type: type) -> Any:
     """The gradient backward on x starts from: ones for a scalar, else `gradient` checked.
 
     An array for a plain backward; a Tensor (of tensor_type) under create_graph (the caller's

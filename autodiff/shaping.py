@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np  # beyond xp's names: arange for roll
-
 from autodiff import xp
 from autodiff.broadcast import Axis, Shape, normalize_axes
 from autodiff.errors import ShapeError
@@ -214,7 +212,7 @@ def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         dim = normalize_axes(dim, x.ndim, "roll")[0]
         n = x.shape[dim]
         if n:
-            source = (np.arange(n) - int(shift)) % n
+            source = (xp.arange(n) - int(shift)) % n
             x = x[(slice(None),) * dim + (source,)]
     return x
 
@@ -231,7 +229,7 @@ def flip(x: Tensor, *dims: Any) -> Tensor:
 
 def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
     """The slices at `index` (a 1-D integer tensor) along `dim`."""
-    index = np.asarray(_operand(index))
+    index = xp.asarray(_operand(index))
     if index.ndim > 1 or index.dtype.kind not in "iu":
         raise ShapeError(
             f"index_select: index of shape {index.shape} and dtype {index.dtype}; expected "
@@ -262,7 +260,7 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
     """At most `chunks` pieces along `dim`, each of ceil(size / chunks) (the last smaller)."""
-    if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks < 1:
+    if isinstance(chunks, bool) or not isinstance(chunks, (int, xp.integer)) or chunks < 1:
         raise ValueError(f"chunk: chunks={chunks!r}; expected a positive integer")
     dim = normalize_axes(dim, x.ndim, "chunk")[0]
     size = -(-x.shape[dim] // int(chunks)) or 1

@@ -16,6 +16,7 @@ go stale or conflict in a merge, and it costs a few milliseconds.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import linecache
 from collections.abc import Callable
@@ -69,9 +70,15 @@ def _parse(text: str) -> list[inspect.Parameter]:
     return _PARSED[text]
 
 
+@functools.cache
+def _signature(fn: Callable[..., Any]) -> inspect.Signature:
+    """fn's signature, read once however many surfaces and aliases use it."""
+    return inspect.signature(fn)
+
+
 def _after_first(fn: Callable[..., Any], fixed: dict[str, Any]) -> list[inspect.Parameter]:
     """fn's parameters after the tensor, less those the entry fixes."""
-    parameters = list(inspect.signature(fn).parameters.values())[1:]
+    parameters = list(_signature(fn).parameters.values())[1:]
     return [p for p in parameters if p.name not in fixed]
 
 
@@ -112,7 +119,7 @@ def _returns(op: Op) -> str:
     """What the generated function returns, as its annotation: a composite's own."""
     if isinstance(op.impl, Primitive):
         return "Tensor"
-    annotation = inspect.signature(op.impl).return_annotation
+    annotation = _signature(op.impl).return_annotation
     return "Any" if annotation is inspect.Signature.empty else str(annotation)
 
 
@@ -234,7 +241,7 @@ def _define(
 
 def _define_as_is(surface: _Surface, op: Op, name: str) -> None:
     """A function-only composite: its own parameters, passed on as they are."""
-    parameters = list(inspect.signature(op.impl).parameters.values())
+    parameters = list(_signature(op.impl).parameters.values())
     body = [f"return _impl_{name}({_passed(parameters)})"]
     surface.define(name, parameters, body, _doc(op), {f"_impl_{name}": op.impl}, _returns(op))
 

@@ -9,24 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autodiff import tape, xp
-from autodiff.dtypes import as_array, get_default_dtype
+from autodiff import seed, tape, xp
+from autodiff.dtypes import as_array, get_default_dtype, legacy_array
 from autodiff.errors import DTypeError, GradientError, ShapeError
 from autodiff.ops import compare, elementwise, linalg
 from autodiff.ops import shape as shape_ops
 from autodiff.primitive import Primitive
-from autodiff.printing import tensor_repr
 from autodiff.promotion import check_same_dtype, promote
-from autodiff.seed import (
-    CUTS,
-    DATA,
-    DETACHED,
-    FROM_CUT,
-    NO_GRADIENT,
-    NO_INPUT_GRAD,
-    UNDER_NO_GRAD,
-    seed,
-)
 from autodiff.size import ElementCount, Size
 
 _PLAIN = (xp.ndarray, xp.generic, bool, int, float, type(None))  # passed to forwards as they are
@@ -42,9 +31,9 @@ def _cause_from(prim: Primitive, args: tuple[Any, ...]) -> tuple[Any, ...]:
     graph (made under no_grad, or by detach) is named as the cause, however many ops back."""
     for t in args:
         cause = t._cause if isinstance(t, Tensor) else None
-        if cause is not None and cause[0] in CUTS:
-            return (FROM_CUT, prim.name, cause if len(cause) == 2 else cause[2])
-    return (NO_INPUT_GRAD, prim.name)
+        if cause is not None and cause[0] in seed.CUTS:
+            return (seed.FROM_CUT, prim.name, cause if len(cause) == 2 else cause[2])
+    return (seed.NO_INPUT_GRAD, prim.name)
 
 
 class Tensor:
@@ -86,7 +75,7 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data._value
         elif dtype is None and isinstance(data, (list, tuple)):
-            data = _legacy_values(data)
+            data = legacy_array(data)
         elif type(data) is int:
             raise TypeError(
                 f"Tensor: Tensor({data}) is PyTorch's uninitialised tensor of {data} elements, "
@@ -174,11 +163,11 @@ class Tensor:
             result._node = None
             result._requires_grad = False
             if not prim.differentiable:
-                result._cause = (NO_GRADIENT, prim.name)
+                result._cause = (seed.NO_GRADIENT, prim.name)
             elif not needs:
                 result._cause = _cause_from(prim, args)
             else:
-                result._cause = (UNDER_NO_GRAD, prim.name)
+                result._cause = (seed.UNDER_NO_GRAD, prim.name)
         return result
 
     # ----- properties ---------------------------------------------------------------------
@@ -212,7 +201,7 @@ class Tensor:
         `.numpy()` for the numpy array, `detach()` for a checked alias.
         """
         t = Tensor._wrap(self._value)
-        t._cause = DATA
+        t._cause = seed.DATA
         return t
 
     @data.setter
@@ -271,17 +260,6 @@ class Tensor:
             return data.astype(dtype)
         return data.copy() if copy else data
 
-    def __repr__(self) -> str:
-        """The values as PyTorch prints them (autodiff/printing.py), then the recorded op."""
-        extras = []
-        if self._node is not None:
-            extras.append(f"op={self._node.label}")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        if self.name:
-            extras.append(f"name={self.name!r}")
-        return tensor_repr(self._value, get_default_dtype(), extras)
-
     __hash__ = object.__hash__  # == is elementwise, so hash by identity
 
     # ----- gradient bookkeeping -------------------------------------------------------------
@@ -314,7 +292,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data (shared), cut from the graph."""
         t = Tensor._wrap(self._value)
-        t._cause = (DETACHED, "detach()")
+        t._cause = (seed.DETACHED, "detach()")
         return t
 
     def retain_grad(self) -> None:
@@ -389,7 +367,7 @@ class Tensor:
 
     def _seed(self, gradient: Any, op: str, create_graph: bool) -> Any:
         """The gradient backward starts from (see seed.py)."""
-        return seed(self, gradient, op, create_graph, Tensor)
+        return seed.starting_gradient(self, gradient, op, create_graph, Tensor)
 
     # ----- arithmetic (operands promoted as PyTorch does, see autodiff/promotion.py) --------
 
@@ -465,50 +443,6 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return Tensor.apply(shape_ops.getitem, self, index=index_arrays(index))
 
-    # ----- PyTorch's names for the programs written after MNIST -----------------------------
-
-    def __format__(self, spec: str) -> str:
-        """A 0-d tensor formats as its value (f"{loss:.4f}"), as in PyTorch; others as repr."""
-        if self.ndim == 0:
-            return format(self._value.item(), spec)
-        return object.__format__(self, spec)
-
-    def __index__(self) -> int:
-        """A one-element integer tensor as an index or slice bound (x[:n], range(n))."""
-        if self.dtype.kind not in "iu" or self._value.size != 1:
-            raise TypeError(
-                f"__index__: a Tensor of shape {self.shape} and dtype {self.dtype}; only "
-                f"integer tensors of a single element can be converted to an index"
-            )
-        return int(self._value.item())
-
-    def __mod__(self, other: Any) -> Tensor:
-        """The remainder with the divisor's sign (Python's and PyTorch's %): a - b·floor(a/b),
-        whose gradient is 1 for a and -floor(a/b) for b."""
-        a, b = promoted(self, other)
-        if a.dtype.kind not in "fc":
-            return Tensor._wrap(xp.remainder(_value_of(a), _value_of(b)))
-        return a - b * Tensor._wrap(xp.floor(_value_of(a) / _value_of(b)))
-
-    def __rmod__(self, other: Any) -> Tensor:
-        return Tensor._wrap(xp.asarray(other)).__mod__(self)
-
-    def __floordiv__(self, other: Any) -> Tensor:
-        """floor(a / b), as Python's and PyTorch's //: no gradient (it is flat a.e.)."""
-        a, b = promoted(self, other)
-        return Tensor._wrap(xp.floor_divide(_value_of(a), _value_of(b)))
-
-    def __rfloordiv__(self, other: Any) -> Tensor:
-        b, a = promoted(self, other)
-        return Tensor._wrap(xp.floor_divide(_value_of(a), _value_of(b)))
-
-
-def _legacy_values(data: list | tuple) -> xp.ndarray:
-    """Values given to the Tensor constructor as a list: floating, in the default dtype, as
-    PyTorch's legacy torch.Tensor([1, 2]) makes them (autodiff.tensor keeps integers)."""
-    array = xp.asarray(data)
-    return array.astype(get_default_dtype()) if array.dtype.kind in "biuf" else array
-
 
 def index_arrays(index: Any) -> Any:
     """An index as numpy takes it: Tensors as their arrays, a list as an array."""
@@ -519,11 +453,6 @@ def index_arrays(index: Any) -> Any:
     if isinstance(index, list):
         index = xp.asarray(index)
     return index
-
-
-def _value_of(x: Any) -> Any:
-    """A Tensor's array, anything else as it is."""
-    return x._value if isinstance(x, Tensor) else x
 
 
 # ----- helpers of the operator layer ---------------------------------------------------------

@@ -510,3 +510,11 @@ def test_the_remaining_bad_input_raises_the_library_error():
         x.scatter_add(0, autodiff.tensor([[0, 5, 1, 1]]), x)
     with pytest.raises(GradientError, match="clamp_: in-place change of a Tensor that requires"):
         autodiff.tensor(A, requires_grad=True).clamp_(0, 1)
+
+
+def test_a_shape_prints_as_pytorchs_size():
+    ours, theirs = autodiff.zeros(2, 3).shape, torch.zeros(2, 3).shape
+    assert str(ours) == repr(ours) == str(theirs).removeprefix("torch.") == "Size([2, 3])"
+    assert ours == theirs == (2, 3) and ours[1] == 3 and ours.numel() == theirs.numel()
+    assert f"{ours}" == "(2, 3)"  # in an f-string, the tuple (as the error messages show it)
+    assert str(autodiff.zeros(2, 3).size()) == "Size([2, 3])"

@@ -219,6 +219,16 @@ def test_every_builtin_differentiable_primitive_declares_its_rule():
     assert "1 − tanh²(x)" in registry["tanh"].rule[0]
 
 
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_the_rule_of_max_and_min_says_that_tied_extremes_share_the_gradient(name):
+    sign = 1.0 if name == "max" else -1.0
+    x = ad.tensor([3.0, 1.0, 3.0, 1.0], requires_grad=True)
+    getattr(x * sign, "a" + name)().backward()  # amax / amin record the primitives max / min
+    assert x.grad.tolist() == [0.5 * sign, 0.0, 0.5 * sign, 0.0]  # two tied: 1/2 each
+    symbols, words = registry[name].rule
+    assert symbols.endswith("/ k") and "1/k each" in words
+
+
 def test_a_user_primitive_declares_its_rule_and_the_page_shows_it(renderer):
     rule = ("d/dx x³ = 3x²", "the power rule")
 
