@@ -236,6 +236,7 @@ TABLE = [
     Op("split", shaping.split, numpy=numpy_meaning.split),
     Op("split_at", shaping.split_at, function=False),
     Op("unbind", shaping.unbind),
+    Op("index_add", composite.index_add, inplace=True),
     Op("take_along_axis", shaping.take_along_axis, function=False, numpy="take_along_axis",
        numpy_args="arr, indices, axis"),
     Op("gather", shaping.gather, function=False),

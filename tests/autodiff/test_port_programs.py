@@ -166,3 +166,33 @@ def test_log_of_zero_and_negatives_is_quiet_as_in_pytorch(recwarn):
     np.testing.assert_array_equal(mask.numpy(), theirs.numpy())
     assert np.isnan(ad.tensor([-1.0]).log().item())
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("dim, index", [(0, [0, 2, 0, 4]), (1, [2, 2]), (-1, [])])
+def test_index_add_equals_pytorch_values_and_gradients(dim, index):
+    shape = (5, 3)
+    source_shape = list(shape)
+    source_shape[dim] = len(index)
+    x, tx = _pair(shape, 3)
+    s, ts = _pair(tuple(source_shape), 4)
+    out = x.index_add(dim, ad.tensor(index, dtype=ad.int64), s, alpha=-1.5)
+    tout = tx.index_add(dim, torch.tensor(index, dtype=torch.int64), ts, alpha=-1.5)
+    weights = np.random.default_rng(6).normal(size=shape)
+    (out * ad.tensor(weights)).sum().backward()
+    (tout * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(s.grad.numpy(), ts.grad.numpy(), rtol=1e-12)
+    indices = ad.tensor(index, dtype=ad.int64)
+    fresh = [ad.tensor(t.numpy(), requires_grad=True) for t in (x, s)]
+    assert ad.gradcheck(lambda a, b: a.index_add(dim, indices, b, alpha=-1.5), fresh)
+
+
+def test_index_add_in_place_and_bad_input():
+    counts = ad.zeros(3, 2)
+    assert counts.index_add_(0, ad.tensor([2, 2, 0]), ad.ones(3, 2)) is counts
+    np.testing.assert_array_equal(counts.numpy(), [[1, 1], [0, 0], [2, 2]])
+    with pytest.raises(ad.ShapeError, match="index_add"):
+        counts.index_add(0, ad.tensor([0, 1]), ad.ones(3, 2))
+    with pytest.raises(IndexError, match="index_add"):
+        counts.index_add(0, ad.tensor([3]), ad.ones(1, 2))
