@@ -111,8 +111,7 @@ def is_cuda(x: Tensor) -> bool:
 
 
 def tensor_repr(x: Tensor) -> str:
-    """Tensor([...], dtype=..., op=...): the values as PyTorch prints them
-    (autodiff/printing.py), then what is not the default."""
+    """The values as PyTorch prints them (autodiff/printing.py), then the recorded op."""
     extras = []
     if x._node is not None:
         extras.append(f"op={x._node.label}")
