@@ -13,9 +13,12 @@ from autodiff.composite import einsum
 from autodiff.creation import (
     arange,
     as_tensor,
+    empty,
+    empty_like,
     eye,
     from_numpy,
     full,
+    full_like,
     linspace,
     ones,
     ones_like,
@@ -57,7 +60,14 @@ from autodiff.random import (
 from autodiff.serialization import load, load_arrays, save
 from autodiff.size import Size
 from autodiff.surfaces import ops_for
-from autodiff.tape import enable_grad, inference_mode, is_grad_enabled, no_grad, scope
+from autodiff.tape import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    set_grad_enabled,
+)
 from autodiff.tensor import Tensor
 from autodiff.threads import get_num_threads, set_num_threads
 from autodiff.watch import BackwardWatch, watch_backward
@@ -104,10 +114,13 @@ __all__ = [
     "device",
     "draw_graph",
     "einsum",
+    "empty",
+    "empty_like",
     "enable_grad",
     "eye",
     "from_numpy",
     "full",
+    "full_like",
     "get_default_dtype",
     "grad",
     "gradcheck",
@@ -144,6 +157,7 @@ __all__ = [
     "watch_backward",
     "zeros",
     "zeros_like",
+    "set_grad_enabled",
     "set_rng_state",
     "seed",
     "randperm",

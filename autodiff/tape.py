@@ -371,6 +371,21 @@ def enable_grad() -> _GradSwitch:
     return _GradSwitch(True)
 
 
+class set_grad_enabled:  # noqa: N801 - PyTorch's name
+    """PyTorch's set_grad_enabled(mode): turns recording on or off in this thread at once, and
+    used as ``with autodiff.set_grad_enabled(phase == "train"):`` restores the mode on exit."""
+
+    def __init__(self, mode: bool):
+        self.previous = state.enabled
+        state.enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        state.enabled = self.previous
+
+
 def is_grad_enabled() -> bool:
     """Whether ops are being recorded now, in this thread."""
     return state.enabled
