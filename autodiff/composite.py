@@ -43,9 +43,13 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 
 def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: float = 1) -> Tensor:
-    """Σ(x - mean)² / (n - ddof) over `axis`."""
+    """Σ(x - mean)² / (n - ddof) over `axis`; with no degrees of freedom left (n <= ddof),
+    0 / 0 = NaN, as PyTorch (and numpy) give."""
+    divisor = _count(x, axis) - ddof
     deviation = x - x.mean(axis=axis, keepdims=True)
-    return (deviation * deviation).sum(axis=axis, keepdims=keepdims) / (_count(x, axis) - ddof)
+    return (deviation * deviation).sum(axis=axis, keepdims=keepdims) / (
+        divisor if divisor > 0 else 0
+    )
 
 
 def std(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: float = 1) -> Tensor:
@@ -100,8 +104,8 @@ def prod(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
             raise ShapeError(f"prod: dim {axis!r}; expected one integer dim")
         axis = axes[0]
     lead = (slice(None),) * axis
-    if x.shape[axis] == 0:
-        return Tensor._wrap(xp.prod(x._value, axis=axis, keepdims=keepdims))
+    if x.shape[axis] == 0:  # the empty product, 1, recorded: its gradient is empty
+        return x.sum(axis=axis, keepdims=keepdims) * 0 + 1
     while x.shape[axis] > 1:
         half = x.shape[axis] // 2
         pairs = x[(*lead, slice(0, half))] * x[(*lead, slice(half, 2 * half))]

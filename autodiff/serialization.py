@@ -10,11 +10,13 @@ corrupt or hostile file is refused before memory is allocated for it; saves are 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import math
 import os
 import shutil
+import stat
 import struct
 import tempfile
 import zipfile
@@ -37,6 +39,9 @@ _REAL_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 _CHUNK_BYTES = 1 << 20
 _MAX_DEFLATE_RATIO = 1032  # deflate never packs more bytes than this into one byte
 _MAX_SAFETENSORS_HEADER = 100_000_000  # the safetensors package's own limit
+_MAX_PROBLEMS_SHOWN = 20  # an error lists at most this many of a file's problems
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's signature, name and extra lengths
+_NOT_CONTAINER_SYNTAX = bytes(sorted(set(range(256)) - set(b'"{}[]')))  # what a JSON scan drops
 _SAFETENSORS_DTYPES = {
     "BOOL": np.dtype(np.bool_),
     "U8": np.dtype(np.uint8),
@@ -94,7 +99,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         structure = json.dumps(_flatten(obj, arrays, "", set()))
         _write_npz(path, arrays, structure)
         return
-    path = os.fspath(path)
+    path = _fspath(path, "save")
     arrays: dict[str, np.ndarray] = {}
     structure = _flatten(obj, arrays, "", set())
     if path.lower().endswith(".safetensors"):  # its metadata keeps a plain dict's order too
@@ -197,8 +202,9 @@ def write_atomically(path: str, write: Callable[[BinaryIO], Any]) -> None:
     """Run write(file) on `.<name>.tmp` beside the target, sync it, rename it over the target.
 
     The temporary name is fixed per target, so a save killed midway leaves at most that one
-    file, which the next save reuses. A lock on it makes concurrent saves of one target wait
-    for each other instead of writing into the same file.
+    file, which the next save reuses. It is opened by open_temporary, never through a link
+    planted at that name. A lock on it makes concurrent saves of one target wait for each
+    other instead of writing into the same file.
     """
     target = os.path.realpath(path)  # through a symbolic link: replace what it points to
     directory = os.path.dirname(target)
@@ -207,16 +213,15 @@ def write_atomically(path: str, write: Callable[[BinaryIO], Any]) -> None:
     if os.path.isdir(target):
         raise IsADirectoryError(f"save: cannot write {path}: it is a directory; expected a file")
     temporary = os.path.join(directory, f".{os.path.basename(target)}.tmp")
-    with _open_locked(temporary) as file:
+    with open_temporary(temporary, "save") as file:
         try:
             file.truncate(0)  # a file left by a killed save
             write(file)
             file.flush()
             os.fsync(file.fileno())
-            os.replace(temporary, target)
+            rename_if_unchanged(file, temporary, target, "save")
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
+            remove_if_unchanged(file, temporary)
             raise
     with contextlib.suppress(OSError):  # not every system can sync a directory
         handle = os.open(directory, os.O_RDONLY)
@@ -226,20 +231,77 @@ def write_atomically(path: str, write: Callable[[BinaryIO], Any]) -> None:
             os.close(handle)
 
 
-def _open_locked(temporary: str) -> BinaryIO:
-    """`temporary`, opened for writing (created with the usual permissions) and locked."""
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def open_temporary(path: str | os.PathLike, op: str) -> BinaryIO:
+    """`path`, a temporary name beside a target, opened for writing (not truncated) and locked.
+
+    The file is created exclusively (O_CREAT | O_EXCL | O_NOFOLLOW). A regular file of one link
+    already there, left by a killed save or download, is reused once its lock is free (a
+    concurrent writer holds it meanwhile); anything else at that name (a symbolic or second
+    hard link, a pipe) is removed, never opened: whoever can write to the directory cannot
+    make a write go to another file.
+    """
+    path = os.fspath(path)
     while True:
-        file = os.fdopen(os.open(temporary, os.O_RDWR | os.O_CREAT, 0o666), "r+b")
-        if fcntl is None:
-            return file
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX)
         try:
-            unchanged = os.path.samestat(os.fstat(file.fileno()), os.stat(temporary))
-        except FileNotFoundError:
-            unchanged = False
-        if unchanged:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NO_FOLLOW, 0o666)
+        except FileExistsError:
+            fd = _open_existing(path, op)
+            if fd is None:
+                continue  # whatever was there is gone: create the file afresh
+        file = os.fdopen(fd, "r+b")
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        if _still_at(fd, path):
             return file
-        file.close()  # a concurrent save renamed it while we waited: lock the new one
+        file.close()  # a concurrent writer renamed it while we waited: lock the new one
+
+
+def _open_existing(path: str, op: str) -> int | None:
+    """A descriptor of the plain file at `path`, or None once something else there is removed."""
+    try:
+        info = os.lstat(path)
+        if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+            fd = os.open(path, os.O_RDWR | _NO_FOLLOW | getattr(os, "O_NONBLOCK", 0))
+            if _still_at(fd, path):
+                return fd
+            os.close(fd)
+            return None
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(
+                f"{op}: cannot write {path}: a directory has the temporary file's name; "
+                f"expected it free or a file"
+            )
+        os.unlink(path)  # removes a link itself, never what it points to
+    except FileNotFoundError:
+        pass
+    return None
+
+
+def _still_at(fd: int, path: str) -> bool:
+    """Whether the open file `fd` is still the plain, single-link file named `path`."""
+    try:
+        named = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return os.path.samestat(opened, named) and stat.S_ISREG(opened.st_mode) and opened.st_nlink == 1
+
+
+def rename_if_unchanged(file: BinaryIO, temporary: str, target: str | os.PathLike, op: str) -> None:
+    """Rename `temporary` over `target`, if it still names `file` (not a link put there since)."""
+    if not _still_at(file.fileno(), temporary):
+        raise OSError(f"{op}: {temporary} was replaced while it was written; nothing was saved")
+    os.replace(temporary, target)
+
+
+def remove_if_unchanged(file: BinaryIO, temporary: str) -> None:
+    """Remove `temporary` if it still names `file`; anything else there is left alone."""
+    with contextlib.suppress(OSError):
+        if _still_at(file.fileno(), temporary):
+            os.unlink(temporary)
 
 
 # ----- loading --------------------------------------------------------------------------------
@@ -263,28 +325,53 @@ def load(path: str | os.PathLike, map_location: Any = None, weights_only: bool =
         raise TypeError(f"load: weights_only={weights_only!r}; expected True or False")
     if not isinstance(path, (str, bytes, os.PathLike)) and callable(getattr(path, "read", None)):
         return _load_file_object(path)
-    path = os.fspath(path)
+    path = _fspath(path, "load")
     entries, structure = _open_entries(path)
     problems = _kind_problems(entries)
     if problems:
         raise ValueError(_problem_message(path, problems))
+    parsed = None
+    if structure is not None:
+        try:  # parsed before any array is read
+            parsed = json.loads(structure, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as error:
+            raise _damaged(path, error) from error
     arrays = _read_entries(path, entries)
     if structure is None:
         return arrays
     used: set[str] = set()
     try:
-        obj = _unflatten(json.loads(structure), arrays, used)
+        obj = _unflatten(parsed, arrays, used)
     except (ValueError, KeyError, TypeError, IndexError, RecursionError) as error:
-        raise ValueError(
-            f"load: cannot read {path!r}: its structure is damaged ({error}); expected "
-            f"{_EXPECTED_FILE}"
-        ) from error
+        raise _damaged(path, error) from error
     if used != set(arrays):
+        unused = _excerpt(sorted(set(arrays) - used), 200)
         raise ValueError(
-            f"load: cannot read {path!r}: arrays {sorted(set(arrays) - used)} are not in its "
-            f"structure; expected {_EXPECTED_FILE}"
+            f"load: cannot read {path!r}: arrays {unused} are not in its structure; expected "
+            f"{_EXPECTED_FILE}"
         )
     return obj
+
+
+def _damaged(path: str, error: BaseException) -> ValueError:
+    reason = _excerpt(f"{type(error).__name__}: {error}", 300)
+    return ValueError(
+        f"load: cannot read {path!r}: its structure is damaged ({reason}); expected "
+        f"{_EXPECTED_FILE}"
+    )
+
+
+def _fspath(path: Any, op: str) -> str:
+    """`path` as a str, or the library's error naming `op`."""
+    if isinstance(path, bytes):
+        return os.fsdecode(path)
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise TypeError(
+            f"{op}: path is a {type(path).__name__}; expected a file name (str or os.PathLike) "
+            f"or a binary file object"
+        ) from None
 
 
 def _load_file_object(file: BinaryIO) -> Any:
@@ -305,7 +392,7 @@ def load_arrays(
     no name may be missing or unexpected (otherwise unexpected ones are not read at all).
     This is what Module.load uses; dtypes are converted later, by load_state_dict.
     """
-    path = os.fspath(path)
+    path = _fspath(path, "load_arrays")
     entries, _ = _open_entries(path)
     if not strict:  # entries that will not be loaded are not read, nor judged
         entries = {key: entry for key, entry in entries.items() if key in expected}
@@ -326,9 +413,12 @@ def load_arrays(
 
 
 def _problem_message(path: str, problems: list[str]) -> str:
+    shown = problems[:_MAX_PROBLEMS_SHOWN]
+    if len(problems) > len(shown):
+        shown.append(f"... and {len(problems) - len(shown)} more")
     return (
         f"load: {path!r} cannot be loaded; expected real-valued arrays of the right names and "
-        f"shapes, got:\n  " + "\n  ".join(problems)
+        f"shapes, got:\n  " + "\n  ".join(shown)
     )
 
 
@@ -370,6 +460,7 @@ def _read_entries(path: str, entries: Mapping[str, _Entry]) -> dict[str, np.ndar
 
 def _unreadable(path: str, error: BaseException | str) -> ValueError:
     reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    reason = _excerpt(reason, 600)  # what a hostile file says is quoted, never in full
     return ValueError(f"load: cannot read {path!r} ({reason}); expected {_EXPECTED_FILE}")
 
 
@@ -377,9 +468,12 @@ def _open_entries(path: str) -> tuple[dict[str, _Entry], str | None]:
     """Every array's header (name, dtype, shape) and the JSON structure, if any, without
     reading array data. Raises ValueError for a file that is not one we can read safely.
     """
-    with open(path, "rb") as file:
-        head = file.read(16)
-        size = os.fstat(file.fileno()).st_size
+    try:
+        with open(path, "rb") as file:
+            head = file.read(16)
+            size = os.fstat(file.fileno()).st_size
+    except OSError as error:  # no such file, a directory, no permission: the same type, named
+        raise type(error)(f"load: cannot read {path!r}: {error.strerror or error}") from error
     if head.startswith(b"PK"):
         return _npz_entries(path, size)
     if head.startswith(b"\x93NUMPY"):
@@ -411,32 +505,65 @@ def _npy_header(file: BinaryIO, path: str, where: str) -> tuple[tuple[int, ...],
 
 def _npz_entries(path: str, size: int) -> tuple[dict[str, _Entry], str | None]:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open(path, "rb") as raw, zipfile.ZipFile(raw) as archive:
             infos = archive.infolist()
-            names = [info.filename for info in infos]
-            duplicates = sorted({name for name in names if names.count(name) > 1})
-            if duplicates:
-                raise _unreadable(path, f"it holds members {duplicates} more than once")
+            _check_zip_layout(path, raw, infos, size)
+            names = {info.filename for info in infos}
             if any(name.endswith(".pkl") for name in names):
                 raise _unreadable(path, "it is a pickle archive, as torch.save writes")
             entries, structure = {}, None
             for info in infos:
                 if info.filename == _NPZ_STRUCTURE:
-                    if info.file_size > _MAX_SAFETENSORS_HEADER:
-                        raise _unreadable(path, f"its structure claims {info.file_size} bytes")
-                    structure = archive.read(info).decode("utf-8")
+                    structure = _npz_structure(path, archive, info, size)
                     continue
                 if not info.filename.endswith(".npy"):
-                    raise _unreadable(path, f"member {info.filename!r} is not an .npy array")
+                    where = _excerpt(info.filename, 80)
+                    raise _unreadable(path, f"member {where} is not an .npy array")
                 entries[info.filename[:-4]] = _npz_entry(path, archive, info, size)
             return entries, structure
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError) as error:
         raise _unreadable(path, error) from error
 
 
-def _npz_entry(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int) -> _Entry:
-    """Check one member's header against its sizes in the zip directory; read nothing else."""
-    where = f"member {info.filename!r}"
+def _check_zip_layout(path: str, raw: BinaryIO, infos: list[zipfile.ZipInfo], size: int) -> None:
+    """Refuse, before anything is inflated, an archive whose members repeat a name, overlap,
+    are out of order, lie past the file's end, or claim more in total than deflate can pack
+    into the file: what all members of a valid archive inflate to is then at most
+    _MAX_DEFLATE_RATIO times the file's size (one byte per byte for stored members).
+    """
+    counts = collections.Counter(info.filename for info in infos)
+    duplicates = sorted(name for name, count in counts.items() if count > 1)
+    if duplicates:
+        raise _unreadable(path, f"it holds members {_excerpt(duplicates, 200)} more than once")
+    end = 0  # where the previous member's data ends
+    total = 0
+    for info in infos:
+        where = f"member {_excerpt(info.filename, 80)}"
+        _check_member_sizes(path, info, size)
+        if info.header_offset < end:
+            raise _unreadable(path, f"{where} overlaps the member before it or is out of order")
+        raw.seek(info.header_offset)
+        local = raw.read(_LOCAL_HEADER.size)
+        if len(local) < _LOCAL_HEADER.size or local[:4] != b"PK\x03\x04":
+            raise _unreadable(path, f"{where} has no local header at offset {info.header_offset}")
+        _, name_length, extra_length = _LOCAL_HEADER.unpack(local)
+        end = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+        end += info.compress_size
+        if end > size:
+            raise _unreadable(path, f"{where} ends at byte {end} of a {size}-byte file")
+        total += info.file_size
+    if total > _MAX_DEFLATE_RATIO * size:
+        raise _unreadable(
+            path,
+            f"its members claim {total} bytes in all, more than {_MAX_DEFLATE_RATIO} times its "
+            f"{size} bytes",
+        )
+
+
+def _check_member_sizes(path: str, info: zipfile.ZipInfo, size: int) -> None:
+    """Refuse a member whose method is not stored or deflated, or whose inflated size is more
+    than deflate can pack into its compressed size."""
+    where = f"member {_excerpt(info.filename, 80)}"
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise _unreadable(path, f"{where} uses zip compression method {info.compress_type}")
     if (
@@ -444,6 +571,25 @@ def _npz_entry(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, size:
         or info.compress_size > size
     ):
         raise _unreadable(path, f"{where} claims {info.file_size} bytes from {info.compress_size}")
+
+
+def _npz_structure(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int) -> str:
+    """The JSON structure member's text, which may be no longer than the file itself (save
+    stores it uncompressed), checked before it is inflated."""
+    if info.file_size > min(size, _MAX_SAFETENSORS_HEADER):
+        raise _unreadable(
+            path, f"its structure claims {info.file_size} bytes, more than the file's {size}"
+        )
+    with archive.open(info) as member:
+        text = member.read(info.file_size + 1)
+    if len(text) != info.file_size:
+        raise _unreadable(path, f"its structure holds {len(text)} bytes, not {info.file_size}")
+    return text.decode("utf-8")
+
+
+def _npz_entry(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int) -> _Entry:
+    """Check one member's header against its sizes in the zip directory; read nothing else."""
+    where = f"member {_excerpt(info.filename, 80)}"
     with archive.open(info) as member:
         header = _npy_header(member, path, where)
         header_size = member.tell()
@@ -490,43 +636,97 @@ def _safetensors_entries(path: str, size: int) -> tuple[dict[str, _Entry], str |
         if header_size > min(size - 8, _MAX_SAFETENSORS_HEADER):
             raise _unreadable(path, f"its header claims {header_size} bytes of a {size}-byte file")
         text = file.read(header_size)
+    _check_safetensors_header_text(path, text)
     try:
-        header = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-    except (ValueError, UnicodeDecodeError) as error:
+        header = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise _unreadable(path, f"its safetensors header is damaged: {error}") from error
     if not isinstance(header, dict):
         raise _unreadable(path, "its safetensors header is not a JSON object")
-    metadata = header.pop("__metadata__", None) or {}
+    metadata = header.pop("__metadata__", None)
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict) or not all(type(v) is str for v in metadata.values()):
+        raise _unreadable(path, "its __metadata__ is not a map of strings to strings")
     data_size = size - 8 - header_size
-    entries = {}
-    for key, spec in header.items():
-        entries[key] = _safetensors_entry(path, key, spec, data_size)
-    structure = metadata.get(_SAFETENSORS_STRUCTURE) if isinstance(metadata, dict) else None
-    return entries, structure
+    entries = {key: _safetensors_entry(path, key, spec, data_size) for key, spec in header.items()}
+    _check_safetensors_layout(path, header, data_size)
+    return entries, metadata.get(_SAFETENSORS_STRUCTURE)
+
+
+def _check_safetensors_header_text(path: str, text: bytes) -> None:
+    """Refuse, in linear time and before it is parsed, a header whose JSON nests more objects
+    and lists than a safetensors header can: one object per tensor holding two lists (shape and
+    data_offsets), one for __metadata__, one around all. Parsing is then bounded by the
+    header's length, whatever a hostile file puts in it."""
+    objects, lists, closed = _json_containers(text)
+    if lists not in (2 * (objects - 1), 2 * (objects - 2)) or closed != lists:
+        raise _unreadable(
+            path,
+            f"its safetensors header nests {objects} JSON objects and {lists} lists; expected "
+            f"one object per tensor holding two lists (shape and data_offsets)",
+        )
+
+
+def _json_containers(text: bytes) -> tuple[int, int, int]:
+    """How many '{', '[' and ']' of the JSON `text` lie outside its strings."""
+    text = text.replace(b"\\\\", b"").replace(b'\\"', b"")  # escapes: no quote inside is left
+    syntax = np.frombuffer(text.translate(None, _NOT_CONTAINER_SYNTAX), np.uint8)
+    quotes = np.cumsum(syntax == ord('"'), dtype=np.uint8)  # parity survives the wrap-around
+    counts = np.bincount(syntax[(quotes & 1) == 0], minlength=256)
+    return int(counts[ord("{")]), int(counts[ord("[")]), int(counts[ord("]")])
+
+
+def _check_safetensors_layout(path: str, header: dict[str, Any], data_size: int) -> None:
+    """Refuse tensors whose data overlap or leave gaps: together they cover the data once, so
+    what a load allocates is at most the file's size."""
+    end = 0
+    for key, spec in sorted(header.items(), key=lambda item: item[1]["data_offsets"]):
+        begin, stop = spec["data_offsets"]
+        if begin != end:
+            raise _unreadable(
+                path,
+                f"tensor {_excerpt(key, 80)} begins at byte {begin} of the data, where the one "
+                f"before it ends at {end}; expected tensors side by side, without overlaps",
+            )
+        end = stop
+    if end != data_size:
+        raise _unreadable(path, f"its tensors cover {end} of the {data_size} bytes of data")
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
-    if duplicates:
-        raise ValueError(f"it names {duplicates} more than once")
-    return dict(pairs)
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        counts = collections.Counter(key for key, _ in pairs)
+        duplicates = sorted(key for key, count in counts.items() if count > 1)
+        raise ValueError(f"it names {_excerpt(duplicates, 200)} more than once")
+    return result
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"it holds the non-JSON constant {name}")
 
 
 def _safetensors_entry(path: str, key: str, spec: Any, data_size: int) -> _Entry:
-    where = f"tensor {key!r}"
-    try:
-        dtype_name, shape, (begin, end) = spec["dtype"], tuple(spec["shape"]), spec["data_offsets"]
-        valid = all(type(n) is int and n >= 0 for n in (*shape, begin, end))
-    except (TypeError, KeyError, ValueError):
-        valid = False
+    where = f"tensor {_excerpt(key, 80)}"
+    valid = (
+        isinstance(spec, dict)
+        and set(spec) == {"dtype", "shape", "data_offsets"}
+        and isinstance(spec["dtype"], str)
+        and isinstance(spec["shape"], list)
+        and isinstance(spec["data_offsets"], list)
+        and len(spec["data_offsets"]) == 2
+        and all(type(n) is int and n >= 0 for n in (*spec["shape"], *spec["data_offsets"]))
+    )
     if not valid:
-        raise _unreadable(path, f"{where} has a damaged header entry {spec!r}")
+        raise _unreadable(path, f"{where} has a damaged header entry {_excerpt(spec, 120)}")
+    dtype_name, shape, (begin, end) = spec["dtype"], tuple(spec["shape"]), spec["data_offsets"]
     if dtype_name not in _SAFETENSORS_DTYPES:
         advice = (
             " (convert it to float32 before saving)" if dtype_name.startswith(("BF", "F8")) else ""
         )
-        raise _unreadable(path, f"{where} has dtype {dtype_name}, which numpy lacks{advice}")
+        dtype_text = dtype_name if len(dtype_name) <= 20 else _excerpt(dtype_name, 40)
+        raise _unreadable(path, f"{where} has dtype {dtype_text}, which numpy lacks{advice}")
     dtype = _SAFETENSORS_DTYPES[dtype_name]
     nbytes = math.prod(shape) * dtype.itemsize
     if end - begin != nbytes or end > data_size:
@@ -546,30 +746,60 @@ def _safetensors_entry(path: str, key: str, spec: Any, data_size: int) -> _Entry
 
 
 def _unflatten(encoded: Any, arrays: Mapping[str, np.ndarray], used: set[str]) -> Any:
-    """The object whose JSON form (from _flatten) is `encoded`."""
+    """The object whose JSON form (from _flatten) is `encoded`; anything else is refused."""
     if not isinstance(encoded, dict):
         if encoded is None or isinstance(encoded, (bool, int, float, str)):
             return encoded
         raise TypeError(f"unexpected {type(encoded).__name__}")
-    (tag,) = [key for key in encoded if key != "requires_grad"]
+    tags = [key for key in encoded if key != "requires_grad"]
+    if len(tags) != 1 or ("requires_grad" in encoded) != (tags[0] == "tensor"):
+        raise ValueError(f"a node with keys {_excerpt(sorted(encoded), 80)}")
+    (tag,) = tags
     value = encoded[tag]
     if tag in ("tensor", "array", "scalar"):
+        if not isinstance(value, str) or value not in arrays:
+            raise ValueError(f"{tag} {_excerpt(value, 80)} names no array of the file")
         if value in used:
-            raise ValueError(f"array {value!r} is used twice")
+            raise ValueError(f"array {_excerpt(value, 80)} is used twice")
         used.add(value)
         array = arrays[value]
         if tag == "scalar":
+            if array.ndim != 0:
+                raise ValueError(f"scalar {_excerpt(value, 80)} has shape {array.shape}")
             return array[()]
-        return (
-            Tensor(array, requires_grad=bool(encoded["requires_grad"]))
-            if tag == "tensor"
-            else array
-        )
+        if tag == "array":
+            return array
+        requires_grad = encoded["requires_grad"]
+        if not isinstance(requires_grad, bool):
+            raise ValueError(f"requires_grad={_excerpt(requires_grad, 40)}; expected true or false")
+        return Tensor(array, requires_grad=requires_grad)
     if tag == "float":
+        if value not in ("nan", "inf", "-inf"):
+            raise ValueError(f"float {_excerpt(value, 40)}; expected 'nan', 'inf' or '-inf'")
         return float(value)
     if tag == "dict":
-        return {_unflatten(k, arrays, used): _unflatten(v, arrays, used) for k, v in value}
+        if not isinstance(value, list) or not all(
+            isinstance(item, list) and len(item) == 2 for item in value
+        ):
+            raise ValueError("a dict that is not a list of [key, value] pairs")
+        result = {}
+        for key, item in value:
+            key = _unflatten(key, arrays, used)
+            if not (key is None or isinstance(key, (str, int, float))):
+                raise ValueError(f"a dict key of type {type(key).__name__}")
+            result[key] = _unflatten(item, arrays, used)
+        return result
     if tag in ("list", "tuple"):
+        if not isinstance(value, list):
+            raise ValueError(f"a {tag} that is not a JSON list")
         items = [_unflatten(v, arrays, used) for v in value]
         return items if tag == "list" else tuple(items)
-    raise ValueError(f"unknown tag {tag!r}")
+    raise ValueError(f"unknown tag {_excerpt(tag, 40)}")
+
+
+def _excerpt(value: Any, limit: int) -> str:
+    """`value`'s repr (a string as itself), cut to about `limit` characters."""
+    text = value if isinstance(value, str) and limit > 100 else repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}... ({len(text)} characters)"

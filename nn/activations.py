@@ -67,9 +67,9 @@ class GELU(Module):
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
-        if approximate not in ("none", "tanh"):
+        if not isinstance(approximate, str) or approximate not in ("none", "tanh"):
             raise ValueError(
-                f"GELU: unknown approximate {approximate!r}; expected 'none' or 'tanh'"
+                f"GELU: unknown approximate {approximate!r:.60}; expected 'none' or 'tanh'"
             )
         self.approximate = approximate
 

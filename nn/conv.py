@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-import autodiff
 from autodiff import Tensor
+from nn import arguments
 from nn import functional as F
 from nn import init as initialisers
 from nn.module import Module
@@ -54,16 +54,21 @@ class Conv2d(Module):
             ("groups", groups),
         ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Conv2d: {name}={value!r}; expected a positive integer")
+                raise ValueError(f"Conv2d: {name}={value!r:.60}; expected a positive integer")
+            arguments.size("Conv2d", name, value)
         for name, value in (("kernel_size", kernel_size), ("stride", stride)):
-            if min(_pair(value)) < 1:
+            if min(arguments.sizes("Conv2d", name, value, 2, minimum=0)) < 1:
                 raise ValueError(f"Conv2d: {name}={value!r}; expected positive integers")
+        arguments.sizes("Conv2d", "dilation", dilation, 2)
+        if not isinstance(padding, str):
+            arguments.sizes("Conv2d", "padding", padding, 2, minimum=0)
+        bias = arguments.flag("Conv2d", "bias", bias)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"Conv2d: in_channels={in_channels} and out_channels={out_channels} with "
                 f"groups={groups}; expected both divisible by groups"
             )
-        if padding_mode not in _PADDING_MODES:
+        if not isinstance(padding_mode, str) or padding_mode not in _PADDING_MODES:
             raise ValueError(
                 f"Conv2d: padding_mode={padding_mode!r}; expected one of {_PADDING_MODES}"
             )
@@ -80,7 +85,7 @@ class Conv2d(Module):
         self.dilation = _pair(dilation)
         self.groups = groups
         self.padding_mode = padding_mode
-        dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = arguments.float_dtype(type(self).__name__, dtype)
         shape = (self.out_channels, self.in_channels // groups, *self.kernel_size)
         self.weight = Parameter(np.empty(shape, dtype))
         self.bias = Parameter(np.empty(self.out_channels, dtype)) if bias else None
@@ -171,7 +176,7 @@ class Conv1d(Module):
         self.padding = padding if isinstance(padding, str) else (F._single(padding, "padding"),)
         self.dilation = (F._single(dilation, "dilation"),)
         self.groups = int(groups)
-        dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = arguments.float_dtype(type(self).__name__, dtype)
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
         self.weight = Parameter(np.empty(shape, dtype))
         self.bias = Parameter(np.empty(self.out_channels, dtype)) if bias else None
@@ -286,6 +291,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: Any):
         super().__init__()
+        F._adaptive_output_size(output_size, "AdaptiveAvgPool2d")
         self.output_size = output_size
 
     def forward(self, input: Any) -> Tensor:

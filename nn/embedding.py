@@ -8,6 +8,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Tensor
+from nn import arguments
 from nn import functional as F
 from nn import init as initialisers
 from nn.module import Module
@@ -36,8 +37,10 @@ class Embedding(Module):
         super().__init__()
         for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Embedding: {name}={value!r}; expected a positive integer")
+                raise ValueError(f"Embedding: {name}={value!r:.60}; expected a positive integer")
+            arguments.size("Embedding", name, value)
         if padding_idx is not None:
+            arguments.size("Embedding", "padding_idx", padding_idx, minimum=-num_embeddings)
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(
                     f"Embedding: padding_idx={padding_idx}; expected an index in "
@@ -52,7 +55,7 @@ class Embedding(Module):
         self.num_embeddings = int(num_embeddings)
         self.embedding_dim = int(embedding_dim)
         self.padding_idx = padding_idx
-        dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = arguments.float_dtype(type(self).__name__, dtype)
         self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype))
         initialisers.normal_(self.weight)
         if padding_idx is not None:

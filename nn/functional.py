@@ -7,6 +7,7 @@ Each loss takes reduction='mean' | 'sum' | 'none'.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from typing import Any
 
@@ -36,7 +37,7 @@ def gelu(input: Any, approximate: str = "none") -> Tensor:
     if approximate == "tanh":
         inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))
         return 0.5 * x * (1.0 + inner.tanh())
-    raise ValueError(f"gelu: unknown approximate {approximate!r}; expected 'none' or 'tanh'")
+    raise ValueError(f"gelu: unknown approximate {approximate!r:.60}; expected 'none' or 'tanh'")
 
 
 def silu(input: Any, inplace: bool = False) -> Tensor:
@@ -264,6 +265,10 @@ def cross_entropy(
     label_smoothing ε mixes the target with the uniform distribution: (1-ε)·target + ε/C.
     """
     reduction = _legacy_reduction("cross_entropy", size_average, reduce, reduction)
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real):
+        raise TypeError(
+            f"cross_entropy: label_smoothing={label_smoothing!r:.60}; expected a number in [0, 1]"
+        )
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
             f"cross_entropy: label_smoothing {label_smoothing}; expected a value in [0, 1]"
@@ -375,7 +380,8 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     finite loss. The gradient is finite there too: below max(e**-100, the dtype's smallest
     normal number) each log is the constant -100 (gradient 0), and above it 1/input is finite.
     So in float32 an input below ~1.2e-38 gives -100 where PyTorch gives max(log input, -100).
-    A NaN probability gives a NaN loss and gradient (PyTorch raises an error there).
+    A NaN probability gives a NaN loss and gradient (PyTorch raises an error there); a target
+    outside [0, 1], or NaN, is refused as PyTorch refuses it.
     """
     _check_reduction(reduction, "binary_cross_entropy")
     p, y = _same_shape(input, target, "binary_cross_entropy")
@@ -386,6 +392,13 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
             f"{p.numpy()[outside].min()}..{p.numpy()[outside].max()}"
             f" outside [0, 1]; expected probabilities in [0, 1] (for logits use "
             f"binary_cross_entropy_with_logits)"
+        )
+    targets = y.numpy()
+    target_outside = ~((targets >= 0) & (targets <= 1))  # NaN too, as PyTorch refuses it
+    if target_outside.any():
+        raise ValueError(
+            f"binary_cross_entropy: target holds {targets[target_outside][0]} outside [0, 1]; "
+            f"expected probabilities in [0, 1], as PyTorch requires"
         )
     nan = np.isnan(p.numpy())
     losses = -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p))
@@ -408,11 +421,13 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
 
 
 def _check_reduction(reduction: str, op: str) -> None:
-    if reduction not in _REDUCTIONS:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: unknown reduction {reduction!r}; expected 'mean', 'sum' or 'none'")
 
 
 def _check_probability(p: float, op: str) -> None:
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real):
+        raise TypeError(f"{op}: probability p={p!r:.60}; expected a number, 0 <= p <= 1")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: probability p={p}; expected 0 <= p <= 1")
 
@@ -608,6 +623,13 @@ def conv_transpose2d(
 
 
 def _pool_modes(op: str, ceil_mode: bool, return_indices: bool = False) -> None:
+    if not isinstance(ceil_mode, (bool, np.bool_)) or not isinstance(
+        return_indices, (bool, np.bool_)
+    ):
+        raise TypeError(
+            f"{op}: ceil_mode={ceil_mode!r:.40} and return_indices={return_indices!r:.40}; "
+            f"expected True or False"
+        )
     if ceil_mode:
         raise NotImplementedError(
             f"{op}: ceil_mode=True is not supported; pad the input with F.pad so that the "
@@ -664,10 +686,12 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
         raise ShapeError(
             f"adaptive_avg_pool2d: input {x.shape}; expected (N, C, H, W) or (C, H, W)"
         )
-    sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    sizes = _adaptive_output_size(output_size, "adaptive_avg_pool2d")
     h, w = x.shape[-2:]
     oh = h if sizes[0] is None else sizes[0]
     ow = w if sizes[1] is None else sizes[1]
+    if oh == 0 or ow == 0:  # no cells: an empty result, still recorded (PyTorch's too)
+        return autodiff.broadcast_to(x.sum((-2, -1), keepdim=True), (*x.shape[:-2], oh, ow))
     if h % oh == 0 and w % ow == 0:  # equal cells: one pooling op
         return _image_op(autodiff.avg_pool2d, x, kernel_size=(h // oh, w // ow))
     rows = []
@@ -679,6 +703,20 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
             cells.append(x[..., top:bottom, left:right].mean((-2, -1)))
         rows.append(autodiff.stack(cells, -1))
     return autodiff.stack(rows, -2)
+
+
+def _adaptive_output_size(output_size: Any, op: str) -> tuple[int | None, int | None]:
+    """(oh, ow) from an int, None, or a pair of them, each >= 0."""
+    pair = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    valid = len(pair) == 2 and all(
+        size is None or (isinstance(size, (int, np.integer)) and not isinstance(size, bool))
+        for size in pair
+    )
+    if not valid or any(size is not None and size < 0 for size in pair):
+        raise ValueError(
+            f"{op}: output_size={output_size!r:.60}; expected an int >= 0, None, or a pair of them"
+        )
+    return (pair[0], pair[1])
 
 
 def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:

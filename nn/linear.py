@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-import autodiff
 from autodiff import Tensor
+from nn import arguments
 from nn import functional as F
 from nn import init as initialisers
 from nn.module import Module
@@ -40,15 +40,18 @@ class Linear(Module):
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Linear: {name}={value!r}; expected a positive integer")
-        if init not in (None, "xavier", "kaiming"):
+                raise ValueError(f"Linear: {name}={value!r:.60}; expected a positive integer")
+            arguments.size("Linear", name, value)
+        bias = arguments.flag("Linear", "bias", bias)
+        if not (init is None or isinstance(init, str)) or init not in (None, "xavier", "kaiming"):
             raise ValueError(
-                f"Linear: unknown init {init!r}; expected None (PyTorch's), 'xavier' or 'kaiming'"
+                f"Linear: unknown init {init!r:.60}; expected None (PyTorch's), 'xavier' or "
+                f"'kaiming'"
             )
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self.init = init
-        dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = arguments.float_dtype(type(self).__name__, dtype)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype))
         self.bias = Parameter(np.zeros(self.out_features, dtype)) if bias else None
         if init is None:

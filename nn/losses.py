@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from autodiff import Tensor
+from nn import arguments
 from nn import functional as F
 from nn.module import Module
 
@@ -75,6 +76,7 @@ class CrossEntropyLoss(_Loss):
         label_smoothing: float = 0.0,
     ):
         super().__init__(F._legacy_reduction("CrossEntropyLoss", size_average, reduce, reduction))
+        arguments.number("CrossEntropyLoss", "label_smoothing", label_smoothing)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(
                 f"CrossEntropyLoss: label_smoothing {label_smoothing}; expected a value in [0, 1]"

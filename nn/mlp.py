@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from autodiff import Tensor
+from nn import arguments
 from nn.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
 from nn.layers import Sequential
 from nn.linear import Linear
@@ -43,7 +44,11 @@ class MLP(Module):
         dtype: Any = None,
     ):
         super().__init__()
-        sizes = list(sizes)
+        if not isinstance(sizes, (list, tuple)):
+            raise TypeError(
+                f"MLP: sizes={sizes!r:.60}; expected a list of ints, e.g. [784, 256, 10]"
+            )
+        sizes = [arguments.size("MLP", "sizes", size) for size in sizes]
         if len(sizes) < 2:
             raise ValueError(
                 f"MLP: sizes {sizes}; expected at least an input and an output size, "

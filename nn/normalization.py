@@ -8,6 +8,7 @@ import numpy as np
 
 import autodiff
 from autodiff import ShapeError, Tensor
+from nn import arguments
 from nn import functional as F
 from nn.module import Module
 from nn.parameter import Parameter
@@ -35,14 +36,18 @@ class _BatchNorm(Module):
     ):
         super().__init__()
         name = type(self).__name__
-        if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
-            raise ValueError(f"{name}: num_features={num_features!r}; expected a positive int")
+        num_features = arguments.size(name, "num_features", num_features)
+        eps = arguments.number(name, "eps", eps, minimum=0.0)  # PyTorch's forward refuses < 0
+        if momentum is not None:
+            arguments.number(name, "momentum", momentum)
+        affine = arguments.flag(name, "affine", affine)
+        track_running_stats = arguments.flag(name, "track_running_stats", track_running_stats)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = arguments.float_dtype(type(self).__name__, dtype)
         self.weight = Parameter(np.ones(num_features, dtype)) if affine else None
         self.bias = Parameter(np.zeros(num_features, dtype)) if affine else None
         if track_running_stats:
@@ -134,10 +139,20 @@ class LayerNorm(Module):
     ):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
-        self.normalized_shape = tuple(int(n) for n in shape)
+        if not isinstance(shape, (tuple, list, autodiff.Size)) or not shape:
+            raise TypeError(
+                f"LayerNorm: normalized_shape={normalized_shape!r:.60}; expected an int or a "
+                f"tuple of ints"
+            )
+        self.normalized_shape = tuple(
+            arguments.size("LayerNorm", "normalized_shape", n) for n in shape
+        )
+        eps = arguments.number("LayerNorm", "eps", eps, minimum=0.0)
+        elementwise_affine = arguments.flag("LayerNorm", "elementwise_affine", elementwise_affine)
+        bias = arguments.flag("LayerNorm", "bias", bias)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = arguments.float_dtype(type(self).__name__, dtype)
         self.weight = (
             Parameter(np.ones(self.normalized_shape, dtype)) if elementwise_affine else None
         )
@@ -185,7 +200,7 @@ class GroupNorm(Module):
         self.num_channels = int(num_channels)
         self.eps = eps
         self.affine = affine
-        dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = arguments.float_dtype(type(self).__name__, dtype)
         self.weight = Parameter(np.ones(self.num_channels, dtype)) if affine else None
         self.bias = Parameter(np.zeros(self.num_channels, dtype)) if affine and bias else None
 

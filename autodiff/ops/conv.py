@@ -127,6 +127,11 @@ def _check_conv(x: Array, weight: Array, bias: Array | None, groups: int, op: st
         )
     if x.dtype.kind != "f":
         raise DTypeError(f"{op}: expected floating tensors, got {x.dtype}")
+    if x.shape[1] == 0 or weight.shape[1] == 0:
+        raise ShapeError(
+            f"{op}: input {x.shape} and weight {weight.shape} have no channels to convolve; "
+            f"expected at least one channel"
+        )
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
         raise ValueError(f"{op}: groups={groups!r}; expected a positive int")
     return x.shape[1] // groups
@@ -295,10 +300,13 @@ def conv_transpose2d(
     _check_conv(x, weight, bias, groups, "conv_transpose2d")
     geometry = _conv_geometry(weight, stride, padding, dilation, "conv_transpose2d")
     extra = _pair(output_padding, "output_padding", "conv_transpose2d", 0)
-    if extra[0] >= geometry.stride[0] or extra[1] >= geometry.stride[1]:
+    if any(  # PyTorch's rule: below the stride or below the dilation, along each axis
+        e >= st and e >= d for e, st, d in zip(extra, geometry.stride, geometry.dilation)
+    ):
         raise ValueError(
-            f"conv_transpose2d: output_padding={extra} with stride {geometry.stride}; "
-            f"expected output_padding < stride along each axis"
+            f"conv_transpose2d: output_padding={extra} with stride {geometry.stride} and "
+            f"dilation {geometry.dilation}; expected output_padding < stride or < dilation "
+            f"along each axis"
         )
     n, o, ho, wo = x.shape
     if x.shape[1] != weight.shape[0] or o % groups:
@@ -342,20 +350,36 @@ def conv_transpose2d_vjp(ctx: Context, g: Array) -> Grads:
     """gx = conv2d(g, weight);  gweight = conv2d_weight(g, x);  gbias = Σ_{n,h,w} g."""
     x, weight = ctx.inputs[:2]
     geometry, groups = ctx.saved
+    tapped, padding = _tapped(g, x.shape[2:], geometry)
     common = {
         "stride": geometry.stride,
         "dilation": geometry.dilation,
         "groups": groups,
-        "padding": geometry.padding,
+        "padding": padding,
     }
     gx = gweight = gbias = None
     if ctx.needs[0]:
-        gx = conv2d(g, weight, **common)
+        gx = conv2d(tapped, weight, **common)
     if ctx.needs[1]:
-        gweight = conv2d_weight(g, x, weight_size=weight.shape, **common)
+        gweight = conv2d_weight(tapped, x, weight_size=weight.shape, **common)
     if len(ctx.needs) > 2 and ctx.needs[2]:  # bias given (as None or a Tensor)
         gbias = reduce.sum(g, axis=(0, 2, 3))
     return (gx, gweight, gbias)[: len(ctx.needs)]
+
+
+def _tapped(g: Array, size: Pair, geometry: Geometry) -> tuple[Array, Padding]:
+    """The rows and columns of g (a conv_transpose2d output's gradient) that some tap of an
+    input of spatial `size` writes, and the padding under which conv2d reads them back: an
+    output_padding not below the stride (PyTorch allows it below the dilation) adds rows and
+    columns that no tap writes, which conv2d would otherwise read as one more output row."""
+    top, _, left, _ = geometry.padding
+    (sh, sw), (eh, ew) = geometry.stride, geometry.extent()
+    reach = (sh * (size[0] - 1) + eh, sw * (size[1] - 1) + ew)  # padded rows, columns written
+    keep = (min(g.shape[2], reach[0] - top), min(g.shape[3], reach[1] - left))
+    padding = (top, reach[0] - top - keep[0], left, reach[1] - left - keep[1])
+    if keep != tuple(g.shape[2:]):
+        g = g[:, :, : keep[0], : keep[1]]
+    return g, padding
 
 
 @primitive(

@@ -1,25 +1,14 @@
-"""MNIST and Fashion-MNIST: find the IDX files on disk, or download and verify them once."""
+"""MNIST and Fashion-MNIST: find the IDX files on disk, or download and verify them once
+(nn.datasets.download does the downloading)."""
 
-import contextlib
-import hashlib
-import http.client
 import os
-import socket
-import sys
-import threading
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
+from nn.datasets import download as _downloads
 from nn.datasets.idx import GZIP_MAGIC, IDXError, read_idx
-
-try:
-    import fcntl
-except ImportError:  # Windows: see _open_locked
-    fcntl = None
 
 Split = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -31,10 +20,9 @@ FILES = (
     "t10k-labels-idx1-ubyte",
 )
 
-# Module attributes, read at call time, so tests and users can point them elsewhere.
+# Module attributes, read at call time, so tests and users can point them elsewhere (the
+# download's time limits are nn.datasets.download's DOWNLOAD_TIMEOUT_S and _DEADLINE_S).
 DATA_ENV_VAR = "AUTODIFF_DATA"
-DOWNLOAD_TIMEOUT_S = 30.0  # for the connection and for each read
-DOWNLOAD_DEADLINE_S = 600.0  # for each whole file, however slowly the server trickles it
 MNIST_MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -81,15 +69,9 @@ SAMPLE_NOTE = (
     "MNIST training set; load_mnist() reads or downloads the full dataset."
 )
 
-_CHUNK_BYTES = 1 << 16
-
 
 class DatasetNotFoundError(FileNotFoundError):
     """The dataset files are in none of the places searched, and could not be downloaded."""
-
-
-class _BadDownloadError(Exception):
-    """A downloaded file failed verification (not gzip, or wrong md5)."""
 
 
 def load_mnist(
@@ -225,7 +207,15 @@ def _load(
     for stem in FILES:
         if stem not in present:
             name = f"{stem}.gz"
-            failure = _download(name, target, mirrors, md5[name], sizes[name])
+            failure = _downloads.download(
+                name,
+                target,
+                mirrors,
+                size=sizes[name],
+                md5=md5[name],
+                magic=GZIP_MAGIC,
+                kind="gzip",
+            )
             if failure:
                 message = _not_found_message(op, places, hint, download_failure=failure)
                 raise DatasetNotFoundError(message)
@@ -286,221 +276,6 @@ def _not_found_message(
     advice += f"or call {op}(download=True) with network access"
     lines.append(advice + (f", {hint}." if hint else "."))
     return "\n".join(lines)
-
-
-def _download(
-    filename: str, target: Path, mirrors: Sequence[str], expected_md5: str, size: int
-) -> str:
-    """Fetch `filename` into `target` from the first mirror that works; return '' on success.
-
-    On failure, return a description of every mirror tried and why it failed.
-    """
-    failures = []
-    for mirror in mirrors:
-        url = mirror.rstrip("/") + "/" + filename
-        try:
-            _fetch(url, target / filename, expected_md5, size)
-            return ""
-        except (OSError, http.client.HTTPException, ValueError, _BadDownloadError) as err:
-            failures.append(f"    {url}: {err}")
-    if not failures:
-        failures.append("    (no mirrors configured)")
-    return f"Downloading {filename} failed from every mirror:\n" + "\n".join(failures)
-
-
-def _fetch(url: str, destination: Path, expected_md5: str, size: int) -> None:
-    """Download `url` to `.<name>.part` beside `destination`; rename it only once verified.
-
-    The .part name is fixed, so a download killed midway leaves one file, which the next run
-    replaces. It is locked while in use: a second download of the same file waits for the
-    first instead of writing into it. At most `size` bytes are read, and the whole exchange
-    (connection, headers and body) ends within DOWNLOAD_DEADLINE_S seconds: a watchdog shuts
-    the connection down then, however slowly the server trickles its bytes.
-    """
-    temp_path = destination.parent / f".{destination.name}.part"
-    watchdog = _Watchdog(DOWNLOAD_DEADLINE_S)
-    received = 0
-    with _open_locked(temp_path) as out, watchdog:
-        try:
-            out.truncate(0)  # what a killed download left
-            digest = hashlib.md5()
-            timeout = min(DOWNLOAD_TIMEOUT_S, DOWNLOAD_DEADLINE_S)
-            with watchdog.opener().open(url, timeout=timeout) as response:
-                length = response.headers.get("Content-Length", "")
-                total = int(length) if length.isdigit() else None
-                if total is not None and total != size:
-                    raise _BadDownloadError(
-                        f"the server announces {total} bytes; expected the file's {size} bytes"
-                    )
-                progress = _Progress(destination.name, total)
-                try:
-                    while chunk := response.read1(_CHUNK_BYTES):
-                        if received == 0 and chunk[:2] != GZIP_MAGIC[: len(chunk)]:
-                            raise _BadDownloadError(
-                                f"not a gzip file; expected magic bytes 1f 8b, got {chunk[:16]!r}"
-                            )
-                        received += len(chunk)
-                        if received > size:
-                            raise _BadDownloadError(f"more than the file's {size} bytes; cut off")
-                        out.write(chunk)
-                        digest.update(chunk)
-                        progress.update(len(chunk))
-                finally:
-                    progress.close()
-            out.flush()
-            if received < 2:
-                raise _BadDownloadError(
-                    f"not a gzip file; expected magic bytes 1f 8b, got {received} bytes"
-                )
-            if received != size:
-                raise _BadDownloadError(f"got {received} bytes; expected the file's {size} bytes")
-            if digest.hexdigest() != expected_md5:
-                raise _BadDownloadError(
-                    f"md5 mismatch; expected {expected_md5}, got {digest.hexdigest()}"
-                )
-            os.replace(temp_path, destination)
-        except BaseException as error:
-            temp_path.unlink(missing_ok=True)  # ours: the lock is still held
-            if watchdog.fired and isinstance(error, Exception):  # the cut connection's symptom
-                raise _BadDownloadError(
-                    f"{received} of {size} bytes after {DOWNLOAD_DEADLINE_S} s; "
-                    f"expected the whole file within DOWNLOAD_DEADLINE_S"
-                ) from error
-            raise
-
-
-class _Watchdog:
-    """Shuts down every connection of one download once `seconds` have passed.
-
-    A blocked read on a socket that is shut down returns or fails at once, so no server can
-    hold a download past its deadline, not even by trickling the status line and headers,
-    which urllib reads before handing back a response. Used as a context manager: the timer
-    starts on entry and is cancelled on exit.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.fired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> "_Watchdog":
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
-
-    def opener(self) -> urllib.request.OpenerDirector:
-        """urllib's default opener, except that each HTTP(S) connection it makes is watched."""
-        return urllib.request.build_opener(_WatchedHTTPHandler(self), _WatchedHTTPSHandler(self))
-
-    def watch(self, sock: socket.socket) -> None:
-        """Shut `sock` down when the deadline passes, or now if it has passed already."""
-        with self._lock:
-            self._sockets.append(sock)
-            if self.fired:
-                _shut_down(sock)
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            for sock in self._sockets:
-                _shut_down(sock)
-
-
-def _shut_down(sock: socket.socket) -> None:
-    """End the reads and writes of `sock`, in any thread; a socket already closed is left."""
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-class _WatchedConnections:
-    """For urllib's HTTP and HTTPS handlers: hand the socket of each connection to a watchdog."""
-
-    def __init__(self, watchdog: _Watchdog) -> None:
-        super().__init__()
-        self._watchdog = watchdog
-
-    def do_open(
-        self,
-        http_class: type[http.client.HTTPConnection],
-        req: urllib.request.Request,
-        **kwargs: object,
-    ) -> http.client.HTTPResponse:
-        """urllib's do_open, on a subclass of `http_class` that hands on its socket."""
-        watchdog = self._watchdog
-
-        class Watched(http_class):
-            def connect(self) -> None:
-                super().connect()
-                watchdog.watch(self.sock)
-
-        return super().do_open(Watched, req, **kwargs)
-
-
-class _WatchedHTTPHandler(_WatchedConnections, urllib.request.HTTPHandler):
-    """urllib's handler of http:// URLs, with each connection watched."""
-
-
-class _WatchedHTTPSHandler(_WatchedConnections, urllib.request.HTTPSHandler):
-    """urllib's handler of https:// URLs, with each connection watched."""
-
-
-def _open_locked(path: Path) -> BinaryIO:
-    """`path`, created if need be, opened for writing and locked (where the system has locks).
-
-    A download that held the lock before us renamed the file away: then lock a new one.
-    """
-    if fcntl is None:  # no locks (Windows): start afresh; a file in use there cannot be removed
-        path.unlink(missing_ok=True)
-        return open(path, "xb")
-    while True:
-        file = open(path, "ab")  # truncates nothing: another download may be writing it
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX)
-        try:
-            if os.path.samestat(os.fstat(file.fileno()), os.stat(path)):
-                return file
-        except FileNotFoundError:
-            pass
-        file.close()
-
-
-class _Progress:
-    """Download progress on stderr: a tqdm bar if tqdm is installed, else a plain text line."""
-
-    def __init__(self, label: str, total: int | None) -> None:
-        self._label = label
-        self._total = total
-        self._done = 0
-        self._shown = ""
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            self._bar = None
-        else:
-            self._bar = tqdm(
-                total=total, unit="B", unit_scale=True, desc=label, file=sys.stderr, leave=False
-            )
-
-    def update(self, size: int) -> None:
-        self._done += size
-        if self._bar is not None:
-            self._bar.update(size)
-            return
-        text = f"{self._label}: {self._done / 1e6:.1f} MB"
-        if self._total:
-            text += f" / {self._total / 1e6:.1f} MB ({100 * self._done // self._total}%)"
-        if text != self._shown:  # redraw only when the line changes
-            print(f"\r{text}", end="", file=sys.stderr, flush=True)
-            self._shown = text
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-        elif self._shown:
-            print(file=sys.stderr)
 
 
 def _read_split(op: str, found: dict[str, Path]) -> Split:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from autodiff import Tensor
-from nn.optim.optimizer import Optimizer, ParamsArg
+from nn.optim.optimizer import Optimizer, ParamsArg, state_dtype
 
 
 class Adadelta(Optimizer):
@@ -37,6 +37,8 @@ class Adadelta(Optimizer):
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         super()._check_hyperparameters(group)
+        self._check_number("rho", group["rho"])
+        self._check_number("eps", group["eps"])
         if not 0.0 <= group["rho"] <= 1.0:
             raise ValueError(f"Adadelta: rho={group['rho']}; expected a value in [0, 1]")
         if not group["eps"] >= 0:
@@ -44,15 +46,17 @@ class Adadelta(Optimizer):
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         lr, rho, eps, decay = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+        dtype = state_dtype(p.dtype)  # float32 for float16: eps=1e-6 and g² stay representable
         state = self.state.get(id(p))
         if state is None:
-            zeros = np.zeros_like(p.numpy())
+            zeros = np.zeros(p.shape, dtype)
             state = {"step": 0, "square_avg": zeros, "acc_delta": zeros.copy()}
             self.state[id(p)] = state
         state["step"] += 1
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        grad = grad.astype(dtype, copy=False)
         if decay:
-            grad = grad + decay * p.numpy()
+            grad = grad + decay * p.numpy().astype(dtype, copy=False)
         square_avg *= rho
         square_avg += (1 - rho) * grad * grad
         delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from autodiff import Tensor
-from nn.optim.optimizer import Optimizer, ParamsArg
+from nn.optim.optimizer import Optimizer, ParamsArg, state_dtype
 
 
 class Adagrad(Optimizer):
@@ -43,18 +43,19 @@ class Adagrad(Optimizer):
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         super()._check_hyperparameters(group)
         for key in ("lr_decay", "initial_accumulator_value", "eps"):
-            if not group[key] >= 0:
-                raise ValueError(f"Adagrad: {key}={group[key]}; expected a value >= 0")
+            self._check_number(key, group[key])
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        dtype = state_dtype(p.dtype)  # float32 for float16: eps=1e-10 and g² stay representable
         state = self.state.get(id(p))
         if state is None:
-            total = np.full_like(p.numpy(), group["initial_accumulator_value"])
+            total = np.full(p.shape, group["initial_accumulator_value"], dtype)
             state = {"step": 0, "sum": total}
             self.state[id(p)] = state
         state["step"] += 1
+        grad = grad.astype(dtype, copy=False)
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * p.numpy()
+            grad = grad + group["weight_decay"] * p.numpy().astype(dtype, copy=False)
         state["sum"] += grad * grad
         rate = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         p.sub_(rate * grad / (np.sqrt(state["sum"]) + group["eps"]))

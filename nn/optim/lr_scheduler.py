@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import bisect
 import math
-import numbers
 import warnings
 from typing import Any
 
+from nn.optim.checks import (
+    check_keys,
+    checked_values,
+    describe,
+    real_numbers,
+    whole_number,
+)
 from nn.optim.optimizer import Optimizer
 
 
@@ -63,31 +69,28 @@ class LRScheduler:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Resume from state_dict(): sets last_epoch and the groups' lr for that epoch.
 
-        Checked before anything changes: a whole last_epoch >= 0 and one rate >= 0 per group.
+        All or nothing: a whole last_epoch >= 0, one finite rate >= 0 per group, and the
+        schedule's rates at that epoch are checked (nn.optim.checks) before anything changes.
         """
         op = f"{type(self).__name__}.load_state_dict"
-        if not isinstance(state_dict, dict) or set(state_dict) != {"last_epoch", "base_lrs"}:
-            raise TypeError(
-                f"{op}: expected a dict with keys 'last_epoch' and 'base_lrs' (from "
-                f"state_dict()), got {state_dict!r}"
-            )
-        epoch, base_lrs = state_dict["last_epoch"], state_dict["base_lrs"]
-        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
-            raise TypeError(f"{op}: last_epoch={epoch!r}; expected a whole number >= 0")
-        if not isinstance(base_lrs, (list, tuple)) or not all(
-            isinstance(lr, numbers.Real) and not isinstance(lr, bool) for lr in base_lrs
-        ):
-            raise TypeError(f"{op}: base_lrs={base_lrs!r}; expected a list of numbers")
-        if not all(lr >= 0 for lr in base_lrs):  # what the optimizer asks of an lr (NaN fails)
-            raise ValueError(f"{op}: base_lrs={base_lrs!r}; expected rates >= 0")
-        if len(base_lrs) != len(self.optimizer.param_groups):
+        check_keys(op, state_dict, ("last_epoch", "base_lrs"))
+        epoch = whole_number(op, "last_epoch", state_dict["last_epoch"])
+        groups = self.optimizer.param_groups
+        base_lrs = real_numbers(op, "base_lrs", state_dict["base_lrs"], len(groups), noun="rates")
+        before = (self.base_lrs, self.last_epoch, self._last_lr, [dict(g) for g in groups])
+        self.base_lrs, self.last_epoch = base_lrs, epoch
+        try:  # the schedule at that epoch, computed on trial: undone if it fails
+            self._apply()
+            checked_values(op, lambda: self._last_lr, "the learning rates")
+        except (ArithmeticError, ValueError, TypeError) as error:
+            self.base_lrs, self.last_epoch, self._last_lr = before[:3]
+            for group, old in zip(groups, before[3]):
+                group.clear()
+                group.update(old)
             raise ValueError(
-                f"{op}: {len(base_lrs)} base rates; expected "
-                f"one per parameter group ({len(self.optimizer.param_groups)})"
-            )
-        self.base_lrs = list(base_lrs)
-        self.last_epoch = int(epoch)
-        self._apply()
+                f"{op}: the schedule cannot be computed at last_epoch={describe(epoch)} "
+                f"({error}); nothing was changed"
+            ) from None
 
     def get_last_lr(self) -> list[float]:
         """The learning rate of each group, as set by the last step()."""

@@ -18,6 +18,7 @@ import numpy as np
 import autodiff
 from autodiff import Tensor
 from nn.module import convert_checked
+from nn.optim.checks import describe, real_number, whole_number
 
 ParamsArg = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -44,7 +45,13 @@ class Optimizer:
                 f"{type(self).__name__}: got a single Tensor; expected an iterable of "
                 f"parameters, e.g. model.parameters() or [p]"
             )
-        groups = list(params)
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{type(self).__name__}: params is a {type(params).__name__}; expected an "
+                f"iterable of parameters, e.g. model.parameters() or [p]"
+            ) from None
         if not groups:
             raise ValueError(
                 f"{type(self).__name__}: got an empty parameter list; expected at least one "
@@ -96,6 +103,13 @@ class Optimizer:
             )
         if not value >= 0:
             raise ValueError(f"{type(self).__name__}: {key}={value}; expected a value >= 0")
+
+    def _check_flag(self, key: str, value: Any) -> None:
+        """Raise unless `value`, the hyperparameter `key`, is True or False."""
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(
+                f"{type(self).__name__}: {key}={describe(value)}; expected True or False"
+            )
 
     @property
     def lr(self) -> float:
@@ -199,8 +213,17 @@ class Optimizer:
             raise TypeError(f"{op}: param_groups is {_describe(groups)}; expected a list of dicts")
         if not isinstance(state, Mapping):
             raise TypeError(f"{op}: state is {_describe(state)}; expected a dict")
+        for number, saved in enumerate(groups):
+            indices = saved.get("params")
+            if not isinstance(indices, (list, tuple)) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in indices
+            ):
+                raise ValueError(
+                    f"{op}: param_groups[{number}]['params'] is {describe(indices)}; expected "
+                    f"a list of distinct integers (parameter indices)"
+                )
         sizes = [len(g["params"]) for g in self.param_groups]
-        saved_sizes = [len(g.get("params", ())) for g in groups]
+        saved_sizes = [len(g["params"]) for g in groups]
         if saved_sizes != sizes:
             raise ValueError(
                 f"{op}: groups of {saved_sizes} parameters; expected groups of {sizes}"
@@ -211,12 +234,14 @@ class Optimizer:
                 raise ValueError(f"{op}: group keys {sorted(saved)}; expected {sorted(group)}")
             new_group = {**group, **{k: v for k, v in saved.items() if k != "params"}}
             self._check_hyperparameters(new_group)
+            if "initial_lr" in saved:  # what a scheduler made afterwards starts from
+                new_group["initial_lr"] = real_number(op, "initial_lr", saved["initial_lr"])
             new_groups.append(new_group)
         indices = [i for g in groups for i in g["params"]]
-        if any(isinstance(i, bool) or not isinstance(i, int) for i in indices) or len(
-            set(indices)
-        ) != len(indices):
-            raise ValueError(f"{op}: parameter indices {indices}; expected distinct integers")
+        if len(set(indices)) != len(indices):
+            raise ValueError(
+                f"{op}: parameter indices {_describe(indices)}; expected distinct integers"
+            )
         params = dict(zip(indices, self._parameters()))
         new_state = {}
         for i, buffers in state.items():
@@ -241,12 +266,13 @@ class Optimizer:
         """A state value as this optimizer keeps it: "step" a count, the rest arrays."""
         what = f"{key} of parameter {index}"
         if key == "step":
-            count = value.item() if isinstance(value, np.ndarray) and value.size == 1 else value
-            if isinstance(count, bool) or not isinstance(count, numbers.Real) or count < 0:
-                raise ValueError(f"{op}: {what} is {_describe(value)}; expected a count >= 0")
-            if count != int(count):
-                raise ValueError(f"{op}: {what} is {count}; expected a whole number")
-            return int(count)
+            try:
+                return whole_number(op, what, value)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{op}: {what} is {_describe(value)}; expected a count >= 0 (a whole number "
+                    f"below 2**63)"
+                ) from None
         converted = convert_checked(what, value, np.empty(p.shape, state_dtype(p.dtype)))
         if isinstance(converted, str):
             raise ValueError(f"{op}: {converted}")

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from autodiff import Tensor
-from nn.optim.optimizer import Optimizer, ParamsArg
+from nn.optim.optimizer import Optimizer, ParamsArg, state_dtype
 
 
 class RMSprop(Optimizer):
@@ -52,20 +52,22 @@ class RMSprop(Optimizer):
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         super()._check_hyperparameters(group)
         for key in ("alpha", "eps", "momentum"):
-            if not group[key] >= 0:
-                raise ValueError(f"RMSprop: {key}={group[key]}; expected a value >= 0")
+            self._check_number(key, group[key])
+        self._check_flag("centered", group["centered"])
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         decay, momentum = group["weight_decay"], group["momentum"]
+        dtype = state_dtype(p.dtype)  # float32 for float16: eps=1e-8 and g² stay representable
         state = self.state.get(id(p))
         if state is None:
-            state = {key: np.zeros_like(p.numpy()) for key in self.state_keys}
+            state = {key: np.zeros(p.shape, dtype) for key in self.state_keys}
             state["step"] = 0
             self.state[id(p)] = state
         state["step"] += 1
+        grad = grad.astype(dtype, copy=False)
         if decay:
-            grad = grad + decay * p.numpy()
+            grad = grad + decay * p.numpy().astype(dtype, copy=False)
         square_avg = state["square_avg"]
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad

@@ -1,9 +1,11 @@
 """Tests of nn.datasets: the IDX reader, file lookup, verified download and the shipped sample."""
 
+import contextlib
 import functools
 import gzip
 import hashlib
 import http.server
+import os
 import socket
 import sys
 import threading
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autodiff import serialization
 from nn.datasets import (
     SAMPLE_NOTE,
     DatasetNotFoundError,
@@ -24,6 +27,7 @@ from nn.datasets import (
     load_mnist_sample,
     read_idx,
 )
+from nn.datasets import download as download_module
 from nn.datasets import mnist as mnist_module
 
 FILES = mnist_module.FILES
@@ -90,7 +94,7 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(mnist_module, "MNIST_MIRRORS", ())
     monkeypatch.setattr(mnist_module, "FASHION_MNIST_MIRRORS", ())
     monkeypatch.setattr(mnist_module, "FASHION_MNIST_SYSTEM_DIR", tmp_path / "no-system-dir")
-    monkeypatch.setattr(mnist_module, "DOWNLOAD_TIMEOUT_S", 5.0)
+    monkeypatch.setattr(download_module, "DOWNLOAD_TIMEOUT_S", 5.0)
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -524,6 +528,17 @@ class HostileHandler(http.server.BaseHTTPRequestHandler):
         self._head(status=503, length=len(page), kind="text/html")
         self.wfile.write(page)
 
+    def _redirect(self) -> None:  # /old/<name> moved to /<name>, or to `location` if set
+        if not self.path.startswith("/old/"):
+            self._head()
+            self.wfile.write(BODY)
+            return
+        self.send_response(302)
+        location = getattr(type(self), "location", "") or self.path[len("/old") :]
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
 
 @pytest.fixture
 def hostile(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[HostileHandler]]:
@@ -538,8 +553,8 @@ def hostile(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[HostileHandler]]:
     monkeypatch.setattr(
         mnist_module, "MNIST_MD5", dict.fromkeys(names, hashlib.md5(BODY).hexdigest())
     )
-    monkeypatch.setattr(mnist_module, "DOWNLOAD_TIMEOUT_S", 0.5)
-    monkeypatch.setattr(mnist_module, "DOWNLOAD_DEADLINE_S", 0.6)
+    monkeypatch.setattr(download_module, "DOWNLOAD_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(download_module, "DOWNLOAD_DEADLINE_S", 0.6)
     yield handler
     server.shutdown()
     server.server_close()
@@ -598,7 +613,7 @@ def test_a_second_download_of_a_file_waits_instead_of_writing_into_the_first(tmp
 
     def fetch(who: str) -> None:
         try:
-            mnist_module._fetch(url, tmp_path / name, md5, len(BODY))
+            download_module.fetch(url, tmp_path / name, size=len(BODY), md5=md5)
             outcomes[who] = "ok"
         except Exception as error:  # the outcome is what the test checks
             outcomes[who] = str(error)
@@ -619,7 +634,7 @@ def test_a_second_download_of_a_file_waits_instead_of_writing_into_the_first(tmp
 @pytest.mark.parametrize("locks", [True, False], ids=["locks", "no-locks"])
 def test_a_part_file_left_by_a_killed_download_is_replaced(tmp_path, serve, monkeypatch, locks):
     if not locks:  # as on Windows
-        monkeypatch.setattr(mnist_module, "fcntl", None)
+        monkeypatch.setattr(serialization, "fcntl", None)
     expected = write_dataset(tmp_path / "served", 4, 3)
     publish(monkeypatch, tmp_path / "served")
     root = tmp_path / "root"
@@ -658,3 +673,77 @@ def test_trailing_data_is_refused_after_reading_only_a_small_margin(tmp_path, mo
     with pytest.raises(IDXError, match=r"has trailing bytes .* got more than 4105"):
         read_idx(path)
     assert sum(read) < 10_000  # of 50 MB behind the 1-byte payload
+
+
+def trickling_server(seconds: float) -> tuple[socket.socket, threading.Thread]:
+    """A TCP server that sends its one client a byte every 50 ms for `seconds`, no newline:
+    what an FTP client waits on for its greeting, never idle long enough for a read timeout."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def trickle() -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = listener.accept()
+            with connection:
+                end = time.monotonic() + seconds
+                while time.monotonic() < end:
+                    connection.sendall(b"2")
+                    time.sleep(0.05)
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+def test_a_redirect_to_ftp_is_refused_within_the_deadline(tmp_path, hostile, monkeypatch):
+    listener, thread = trickling_server(4.0)
+    hostile.mode = "redirect"
+    hostile.location = f"ftp://127.0.0.1:{listener.getsockname()[1]}/file.gz"
+    base = mnist_module.MNIST_MIRRORS[0]
+    monkeypatch.setattr(mnist_module, "MNIST_MIRRORS", (base + "old/",))
+    start = time.monotonic()
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_mnist(root=tmp_path / "root")
+    assert time.monotonic() - start < 1.5  # not the ftp server's pace
+    assert "the server redirects to a ftp:// URL; expected http:// or https://" in str(info.value)
+    assert leftovers(tmp_path / "root") == []
+    listener.close()
+    thread.join(5)
+
+
+def test_a_redirect_to_http_is_followed(tmp_path, hostile, monkeypatch):
+    hostile.mode = "redirect"
+    base = mnist_module.MNIST_MIRRORS[0]
+    for name in [f"{stem}.gz" for stem in FILES]:
+        url = base + "old/" + name
+        download_module.fetch(
+            url, tmp_path / name, size=len(BODY), md5=hashlib.md5(BODY).hexdigest()
+        )
+        assert (tmp_path / name).read_bytes() == BODY
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/x.gz", "file:///etc/passwd", "x.gz"])
+def test_a_mirror_that_is_not_http_is_refused_before_connecting(tmp_path, url):
+    with pytest.raises(download_module.BadDownloadError, match="expected http:// or https://"):
+        download_module.fetch(url, tmp_path / "x.gz", size=10, md5="0" * 32)
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("plant", ["symlink", "hardlink"])
+def test_a_link_planted_at_the_part_name_is_not_written_through(
+    tmp_path, serve, monkeypatch, plant
+):
+    expected = write_dataset(tmp_path / "served", 4, 3)
+    publish(monkeypatch, tmp_path / "served")
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    root = tmp_path / "root"
+    root.mkdir()
+    part = root / f".{FILES[0]}.gz.part"
+    if plant == "symlink":
+        part.symlink_to(victim)
+    else:
+        os.link(victim, part)
+    assert_loaded(load_mnist(root=root, mirrors=[serve]), expected)
+    assert victim.read_bytes() == b"precious"
+    assert leftovers(root) == sorted(f"{stem}.gz" for stem in FILES)
+    assert not any(path.is_symlink() for path in root.iterdir())

@@ -1,7 +1,8 @@
 """The rule that nn holds no backward code, checked on the source of every file under nn/.
 
 nn composes autodiff's public ops and never differentiates by hand: no function named like a
-backward pass, no @primitive or defvjp, no import of the engine's internals, and only the
+backward pass, no @primitive or defvjp, no import of the engine's internals (the file helpers
+of autodiff.serialization are not the engine), and only the
 optimisers, gradient clipping (nn.utils), zero_grad and Module's dtype conversion touch a
 parameter's .grad.
 """
@@ -18,6 +19,7 @@ FILES = sorted(NN.rglob("*.py"))
 BACKWARD_NAMES = {"backward", "_backward", "vjp", "grad_fn"}
 ENGINE_HOOKS = {"defvjp", "primitive"}
 PUBLIC = set(autodiff.__all__) - {"primitive", "Sample"}
+FILES_MODULE = "autodiff.serialization"  # its temporary-file helpers serve nn.datasets' downloads
 
 
 def violations(source: str, relative: str) -> list[str]:
@@ -46,6 +48,8 @@ def violations(source: str, relative: str) -> list[str]:
         elif (
             isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("autodiff")
         ):
+            if node.module == FILES_MODULE:  # writing files safely: no part of the engine
+                continue
             if node.module != "autodiff":
                 found.append(f"{where} imports from {node.module}")
             for alias in node.names:
