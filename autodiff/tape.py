@@ -376,8 +376,10 @@ class set_grad_enabled:  # noqa: N801 - PyTorch's name
     used as ``with autodiff.set_grad_enabled(phase == "train"):`` restores the mode on exit."""
 
     def __init__(self, mode: bool):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled: mode={mode!r}; expected True or False")
         self.previous = state.enabled
-        state.enabled = bool(mode)
+        state.enabled = mode
 
     def __enter__(self) -> None:
         return None

@@ -128,7 +128,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "autodiff.lerp": NEW_NAMES,
     "autodiff.reciprocal": NEW_NAMES,
     "autodiff.rsqrt": NEW_NAMES,
-    "autodiff.set_grad_enabled": NEW_NAMES,
     "autodiff.square": NEW_NAMES,
     "autodiff.Generator": NEW_NAMES,
     "autodiff.all": NEW_NAMES,

@@ -245,3 +245,9 @@ def test_empty_full_like_and_set_grad_enabled_as_pytorch():
         assert not lib.is_grad_enabled()
         lib.set_grad_enabled(True)
         assert lib.is_grad_enabled()
+
+
+def test_set_grad_enabled_refuses_a_non_bool_and_changes_nothing():
+    with pytest.raises(TypeError, match="set_grad_enabled"):
+        ad.set_grad_enabled("no")
+    assert ad.is_grad_enabled()
