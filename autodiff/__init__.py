@@ -36,6 +36,13 @@ from autodiff.errors import DTypeError, GradientError, ShapeError
 from autodiff.functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from autodiff.functions import *  # noqa: F403 - the ops as free functions
 from autodiff.functions import __all__ as _functions
+from autodiff.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from autodiff.gradcheck import gradcheck
 from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, pad
@@ -60,14 +67,7 @@ from autodiff.random import (
 from autodiff.serialization import load, load_arrays, save
 from autodiff.size import Size
 from autodiff.surfaces import ops_for
-from autodiff.tape import (
-    enable_grad,
-    inference_mode,
-    is_grad_enabled,
-    no_grad,
-    scope,
-    set_grad_enabled,
-)
+from autodiff.tape import scope
 from autodiff.tensor import Tensor
 from autodiff.threads import get_num_threads, set_num_threads
 from autodiff.watch import BackwardWatch, watch_backward

@@ -20,6 +20,7 @@ import numpy as np
 
 from autodiff import tape
 from autodiff.listing import SMALL, Graph, format_values
+from autodiff.released import Released
 from autodiff.serialization import write_atomically
 from autodiff.tensor import Tensor
 
@@ -537,7 +538,7 @@ def _nearest(
     if max_nodes is None or max_nodes >= len(graph.values) + len(graph.nodes):
         return set(value_ids.values()) | set(op_ids.values())
     shown: set[str] = set()
-    queue: deque[Tensor | tape.Released | tape.Node] = deque([graph.root])
+    queue: deque[Tensor | Released | tape.Node] = deque([graph.root])
     while queue and len(shown) < max_nodes:  # breadth first, backwards from the root
         item = queue.popleft()
         if not isinstance(item, tape.Node):  # a value

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from autodiff import tape
 from autodiff.errors import GradientError
 from autodiff.functions import stack
+from autodiff.grad_mode import enable_grad
 from autodiff.tensor import Tensor
 
 
@@ -81,7 +81,7 @@ def value_and_grad(
 
     def value_and_grad_f(*args: Any) -> tuple[Tensor, Any]:
         inputs, nested = _as_inputs(args, nums, "grad")
-        with tape.enable_grad():
+        with enable_grad():
             out = f(*inputs)
         if not isinstance(out, Tensor) or out.size != 1:
             shape = out.shape if isinstance(out, Tensor) else type(out).__name__
@@ -101,7 +101,7 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..
 def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[[Any], tuple]]:
     """(f(*primals), vjp_fn) where vjp_fn(v) = vᵀ J, one gradient per primal."""
     inputs, nested = _as_inputs(primals, range(len(primals)), "vjp")
-    with tape.enable_grad():
+    with enable_grad():
         out = f(*inputs)
 
     def vjp_fn(v: Any) -> tuple[Tensor, ...]:
@@ -118,7 +118,7 @@ def jvp(
     u ↦ vᵀ(u) = uᵀ J is linear in u, so differentiating ⟨uᵀ J, t⟩ w.r.t. u gives J t.
     """
     inputs, nested = _as_inputs(primals, range(len(primals)), "jvp")
-    with tape.enable_grad():
+    with enable_grad():
         out = f(*inputs)
         u = Tensor(np.zeros(out.shape, out.dtype), requires_grad=True)
         pulled = _gradients(out, inputs, u, create_graph=True)
@@ -143,7 +143,7 @@ def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callabl
     def jacobian_f(*args: Any) -> Any:
         inputs, nested = _as_inputs(args, nums, "jacobian")
         wrt = [inputs[i] for i in nums]
-        with tape.enable_grad():
+        with enable_grad():
             out = f(*inputs)
         several_outputs = isinstance(out, tuple | list)
         outputs = tuple(out) if several_outputs else (out,)

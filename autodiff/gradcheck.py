@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autodiff.errors import DTypeError, GradientError
-from autodiff.tape import no_grad
+from autodiff.grad_mode import no_grad
 from autodiff.tensor import Tensor
 
 

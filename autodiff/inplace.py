@@ -3,22 +3,30 @@ item assignment (x[i] = v).
 
 They change a tensor's own array, each bumping its version, so that backward refuses a value
 an op saved and that was changed afterwards. Unrecorded where nothing needs a gradient (and
-on a leaf that requires grad only under `no_grad()`, as an optimiser's step is); on a result
-that requires grad, x[i] = v and the `_` forms are recorded (PyTorch's index_put), as in
-PyTorch. They are Tensor methods through the op table (autodiff/optable.py).
+on a leaf that requires grad only under `no_grad()`, as an optimiser's step is). Where a
+gradient is involved (a result that requires grad, or an operand that does) they are recorded
+as in PyTorch: the tensor keeps its identity and its array, so every alias sees the change,
+and gradients flow to the value it held before (see `recorded` and tape._earlier). A view of
+another tensor is refused there (PyTorch rewrites the base's history; this engine does not),
+except `base[index] op= y`, which Python finishes with base[index] = ..., recorded as
+index_put into the base. They are Tensor methods through the op table (autodiff/optable.py).
 """
 
 from __future__ import annotations
 
+import dis
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from autodiff import tape, xp
 from autodiff.blas import axpy
 from autodiff.errors import DTypeError, GradientError, ShapeError
+from autodiff.grad_mode import no_grad
 from autodiff.ops import shape as shape_ops
 from autodiff.seed import DATA
 from autodiff.tensor import Tensor, index_arrays
+from autodiff.versions import mark_inplace
 
 _PLAIN = (xp.ndarray, xp.generic, bool, int, float, type(None))  # used as they are
 
@@ -34,7 +42,7 @@ def mark(x: Tensor, op: str) -> None:
         x._value = xp.array(x._value)  # which cannot change in place: give it an array
     # noted against the memory, so that views and detach() see it, but not for .data,
     # whose changes PyTorch leaves unchecked (p.data -= lr * p.grad)
-    x._version = tape.mark_inplace(None if x._cause is DATA else x._value)
+    x._version = mark_inplace(None if x._cause is DATA else x._value)
 
 
 def _operand(other: Any) -> Any:
@@ -47,6 +55,8 @@ def _operand(other: Any) -> Any:
 
 def add_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
     """self += alpha * other, in place (in one pass over memory where BLAS can: axpy)."""
+    if tape.state.enabled and records(x, other):
+        return recorded(x, "add_", lambda old: old.add(other, alpha=alpha))
     mark(x, "add_")
     other = _operand(other)
     if alpha == 1:
@@ -58,6 +68,8 @@ def add_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
 
 def sub_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
     """self -= alpha * other, in place (in one pass over memory where BLAS can: axpy)."""
+    if tape.state.enabled and records(x, other):
+        return recorded(x, "sub_", lambda old: old.sub(other, alpha=alpha))
     mark(x, "sub_")
     other = _operand(other)
     if alpha == 1:
@@ -69,6 +81,8 @@ def sub_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
 
 def mul_(x: Tensor, other: Any) -> Tensor:
     """self *= other, in place."""
+    if tape.state.enabled and records(x, other):
+        return recorded(x, "mul_", lambda old: old * other)
     mark(x, "mul_")
     x._value *= _operand(other)
     return x
@@ -76,6 +90,8 @@ def mul_(x: Tensor, other: Any) -> Tensor:
 
 def zero_(x: Tensor) -> Tensor:
     """Set every element to 0, in place."""
+    if tape.state.enabled and records(x):
+        return recorded(x, "zero_", lambda old: _replaced(old, 0))
     mark(x, "zero_")
     x._value[...] = 0
     return x
@@ -83,6 +99,8 @@ def zero_(x: Tensor) -> Tensor:
 
 def copy_(x: Tensor, source: Any) -> Tensor:
     """Copy `source`'s values into self, in place (shapes must broadcast to self's)."""
+    if tape.state.enabled and records(x, source):
+        return recorded(x, "copy_", lambda old: _copied(old, source))
     mark(x, "copy_")
     source = source._value if isinstance(source, Tensor) else xp.asarray(source)
     try:
@@ -94,17 +112,107 @@ def copy_(x: Tensor, source: Any) -> Tensor:
     return x
 
 
+def _replaced(old: Tensor, value: Any) -> Tensor:
+    """`value` broadcast to old's shape, recorded as old[...] = value (index_put, with old
+    as its input 0, as tape._earlier expects of an in-place op; its gradient to old is 0)."""
+    if isinstance(value, Tensor) and value.dtype != old.dtype:
+        value = value.astype(old.dtype)
+    return Tensor.apply(shape_ops.index_put, old, value, index=Ellipsis)
+
+
+def _copied(old: Tensor, source: Any) -> Tensor:
+    """copy_'s recorded result: source's values broadcast to old's shape, in old's dtype."""
+    shape = source.shape if isinstance(source, Tensor) else xp.shape(source)
+    try:
+        xp.broadcast_shapes(tuple(shape), old.shape)
+    except ValueError:
+        raise ShapeError(
+            f"copy_: cannot copy a source of shape {tuple(shape)} into a tensor of shape "
+            f"{old.shape}"
+        ) from None
+    return _replaced(old, source)
+
+
+def shares_memory(x: Tensor) -> bool:
+    """Whether x is a view: its memory is part of another tensor's (a slice, view, reshape or
+    transpose of it), so a recorded in-place change of x would change that tensor's values
+    without its history."""
+    value, node = x._value, x._node
+    if not isinstance(value, xp.ndarray) or value.base is None:
+        return False
+    if node is None:  # a plain tensor: any array it does not own is another's
+        return True
+    return any(
+        isinstance(t, Tensor)
+        and isinstance(t._value, xp.ndarray)
+        and xp.may_share_memory(value, t._value)
+        for t in node
+    )
+
+
+def refuse_view(x: Tensor, op: str) -> None:
+    """Raise: a recorded in-place change of a view (PyTorch rebases the base's history,
+    which this engine does not)."""
+    raise GradientError(
+        f"{op}: in-place change of a view (a slice, view, reshape or transpose of another "
+        f"tensor, shape {x.shape}) where a gradient is involved; it would change the base's "
+        f"values without recording it. Write the change into the base instead: "
+        f"{_INSTEAD.get(op, f'base[index] = base[index].{op[:-1]}(...)')} (recorded as "
+        f"index_put), base = torch.where(mask, new, base), or do it under "
+        f"`with autodiff.no_grad():`"
+    )
+
+
+_INSTEAD = {
+    "+=": "base[index] += y",
+    "-=": "base[index] -= y",
+    "*=": "base[index] *= y",
+    "/=": "base[index] /= y",
+    "__setitem__": "base[index, i] = v (not base[index][i] = v)",
+}
+
+
+def recorded(x: Tensor, op: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    """x changed in place to compute(x's old value), recorded (PyTorch's meaning on a result
+    that requires grad, or on a plain tensor changed with one that does): x keeps its
+    identity and its array (aliases see the change), and gradients flow to its old value
+    through the recorded op. Refused on a leaf that requires grad, and on a view."""
+    if x._requires_grad and x._node is None:
+        raise GradientError(
+            f"{op}: in-place change of a leaf Tensor of shape {x.shape} that requires grad "
+            f"(a leaf that requires grad is used in an in-place operation); expected it "
+            f"under `with autodiff.no_grad():` (as an optimiser step is), or a new tensor "
+            f"(x = x.clone(); then change x)"
+        )
+    if shares_memory(x):
+        refuse_view(x, op)
+    old = snapshot(x)
+    result = compute(old)
+    if result.shape != x.shape:
+        raise ShapeError(
+            f"{op}: the result has shape {result.shape}, but x has shape {x.shape}; "
+            f"expected an operand that broadcasts to {x.shape}"
+        )
+    if result.dtype != x.dtype:
+        if not xp.can_cast(result.dtype, x.dtype, casting="same_kind"):
+            raise DTypeError(
+                f"{op}: cannot store the {result.dtype} result in place in a {x.dtype} "
+                f"tensor; expected a value of the tensor's kind, or write x = x {op[0]} y"
+            )
+        result = result.astype(x.dtype)
+    return record_inplace(x, op, old, result)
+
+
 def apply_inplace(
     x: Tensor, op: str, method: Callable[..., Tensor], *args: Any, **kwargs: Any
 ) -> Tensor:
     """x.op(...) for an op whose out-of-place form is `method`: its result written into x
     (recorded, as x[...] = x.op(...), where x is a result that requires grad: PyTorch records
     x.exp_() on such a tensor too)."""
-    if records(x, *args) and not x.is_leaf:
-        setitem(x, Ellipsis, method(x, *args, **kwargs))
-        return x
+    if records(x, *args):
+        return recorded(x, op, lambda old: method(old, *args, **kwargs))
     mark(x, op)
-    with tape.no_grad():
+    with no_grad():
         out = method(Tensor._wrap(x._value), *args, **kwargs)
     try:
         xp.copyto(x._value, out._value, casting="same_kind")
@@ -125,9 +233,10 @@ _AUGMENTED = {  # x op= y: the recorded x op y, and the ufunc that updates x's a
 
 
 def augmented(x: Tensor, other: Any, op: str) -> Tensor:
-    """x op= y as PyTorch does it: in place (same object, same array, version bumped) under
-    no_grad or when no operand requires grad; an error on a leaf that requires grad (an
-    update of a weight belongs under no_grad); otherwise recorded as x op y.
+    """x op= y as PyTorch does it: in place (same object, same array, version bumped),
+    recorded where an operand requires grad; an error on a leaf that requires grad (an
+    update of a weight belongs under no_grad) and on a view of another tensor, except in
+    `base[index] op= y`, where the new value goes to base.__setitem__.
     """
     method, ufunc = _AUGMENTED[op]
     other_requires_grad = isinstance(other, Tensor) and other._requires_grad
@@ -138,7 +247,11 @@ def augmented(x: Tensor, other: Any, op: str) -> Tensor:
                 f"grad; expected it under `with autodiff.no_grad():` (as an optimiser step "
                 f"is), or write x = x {op[0]} y for a new recorded tensor"
             )
-        return method(x, other)
+        if shares_memory(x):
+            if _stored_by_caller():  # base[index] op= y: __setitem__ records the result
+                return method(x, other)
+            refuse_view(x, op)
+        return recorded(x, op, lambda old: method(old, other))
     mark(x, op)
     value = other._value if isinstance(other, Tensor) else other
     try:
@@ -157,6 +270,33 @@ def augmented(x: Tensor, other: Any, op: str) -> Tensor:
     return x
 
 
+def _stored_by_caller() -> bool:
+    """Whether the Python statement running x op= y is `base[index] op= y`, whose result
+    Python stores next with base.__setitem__ (recorded there as index_put into the base)."""
+    frame = sys._getframe(1)
+    while frame is not None and (
+        frame.f_globals.get("__name__", "").startswith("autodiff")
+        or frame.f_code.co_filename.startswith("<optable")
+    ):
+        frame = frame.f_back
+    if frame is None:
+        return False
+    code, last = frame.f_code, frame.f_lasti
+    after = False
+    for instruction in dis.get_instructions(code):
+        if instruction.offset == last:
+            after = True
+        elif after:
+            if instruction.opname in ("STORE_SUBSCR", "STORE_SLICE"):
+                return True
+            if instruction.opname not in _SHUFFLES:
+                return False
+    return False
+
+
+_SHUFFLES = {"SWAP", "ROT_TWO", "ROT_THREE", "ROT_FOUR", "CACHE", "NOP", "EXTENDED_ARG"}
+
+
 # ----- item assignment, recorded where a gradient needs it ----------------------------------
 
 
@@ -167,6 +307,8 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     """
     index = index_arrays(index)
     if records(x, value):
+        if shares_memory(x):
+            refuse_view(x, "__setitem__")
         if isinstance(value, Tensor) and value.dtype != x.dtype:
             value = value.astype(x.dtype)
         old = snapshot(x)
@@ -225,6 +367,6 @@ def record_inplace(x: Tensor, op: str, old: Tensor, result: Tensor) -> Tensor:
             f"{op}: cannot write a result of shape {result.shape} into a tensor of "
             f"shape {x.shape} in place (it may be a broadcast view: clone() it first)"
         ) from None
-    x._version = tape.mark_inplace(x._value)
+    x._version = mark_inplace(x._value)
     x._node, x._requires_grad, x._cause = result._node, True, None
     return x

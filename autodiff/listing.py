@@ -15,6 +15,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from autodiff import tape
+from autodiff.released import Released
 from autodiff.tensor import Tensor
 
 __all__ = [
@@ -61,11 +62,11 @@ class Graph:
             return CONSTANT
         return self._names[id(t)]
 
-    def out(self, node: tape.Node) -> Tensor | tape.Released:
+    def out(self, node: tape.Node) -> Tensor | Released:
         """The value `node` made: its Tensor, or what remains once backward freed it."""
         return self._outputs[id(node)]
 
-    def inputs(self, node: tape.Node) -> list[Tensor | tape.Released | None]:
+    def inputs(self, node: tape.Node) -> list[Tensor | Released | None]:
         """The values `node` took (None for an argument that is no Tensor)."""
         return self._inputs[id(node)]
 
@@ -99,7 +100,7 @@ def _nodes_behind(root: Tensor) -> tuple[list[tape.Node], dict[int, Any], dict[i
     the values each took (by id(node)); iterative, no recursion.
 
     A value backward has freed appears in its consumers' inputs as the Node that made it;
-    here it becomes a `tape.Released` record, the same object wherever the value is used (its
+    here it becomes a `Released` record, the same object wherever the value is used (its
     Tensor, if some consumer still holds it, stands for it everywhere).
     """
     found: dict[int, tape.Node] = {}
@@ -112,12 +113,12 @@ def _nodes_behind(root: Tensor) -> tuple[list[tape.Node], dict[int, Any], dict[i
         if id(node) in found:
             continue
         found[id(node)] = node
-        values = [tape.Released(t) if isinstance(t, tape.Node) else t for t in node.inputs]
+        values = [Released(t) if isinstance(t, tape.Node) else t for t in node.inputs]
         inputs[id(node)] = values
         for t in values:
             if t is not None and t._node is not None:
                 key = id(t._node)
-                if key not in outputs or isinstance(outputs[key], tape.Released):
+                if key not in outputs or isinstance(outputs[key], Released):
                     outputs[key] = t  # a Tensor wins over a Released record of the same value
                 if key not in found:
                     stack.append(t)

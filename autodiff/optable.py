@@ -340,7 +340,7 @@ TABLE = [
     # ----- random draws (PyTorch's CPU streams: autodiff/random.py) --------------------------
     Op("multinomial", random.multinomial),
     Op("bernoulli", random.bernoulli),
-    # ----- in place, never recorded (the optimisers use them) ------------------------------
+    # ----- in place: plain under no_grad (optimisers), recorded where a gradient needs it ---
     Op("add_", inplace.add_, function=False),
     Op("sub_", inplace.sub_, function=False),
     Op("mul_", inplace.mul_, function=False),

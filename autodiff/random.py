@@ -182,7 +182,8 @@ class Generator:
 
     def _words(self, count: int) -> np.ndarray:
         """The next `count` 32-bit outputs, as uint64."""
-        self._fresh = False
+        if count:  # an empty draw leaves the state as it is (PyTorch's draws nothing)
+            self._fresh = False
         return self._bits.random_raw(count).astype(np.uint64)
 
     def _words64(self, count: int) -> np.ndarray:

@@ -24,6 +24,7 @@ from typing import Any
 
 from autodiff import numpy_meaning
 from autodiff.creation import as_tensor
+from autodiff.errors import NAMED, named
 from autodiff.inplace import apply_inplace
 from autodiff.optable import COMPARE, FLOAT, MEAN, PROMOTE, TABLE, Op, Spelling
 from autodiff.primitive import Primitive
@@ -46,6 +47,8 @@ _HELPERS = {
     "_numpy_floating": numpy_meaning.floating,
     "_averaged": numpy_meaning.averaged,
     "_inplace": apply_inplace,
+    "_NAMED": NAMED,
+    "_named": named,
 }
 
 # How each surface reads the tensor argument {x} (and a binary op's other operand {y}), by the
@@ -58,6 +61,7 @@ _READ = {
 }
 _KEEP = ("{x}", "_as_tensor({x})", "_tensor({x})")
 _LITERALS = (type(None), bool, int, float, str)
+_PROPERTIES = {op.name for op in TABLE if op.property}  # a getter's AttributeError means 'absent'
 _PARSED: dict[str, list[inspect.Parameter]] = {}
 
 
@@ -171,7 +175,13 @@ class _Surface:
                     text += f" = _default_{name}_{p.name}"
             rendered.append(text)
         self.lines.append(f"def {name}({', '.join(rendered)}) -> {returns}:")
-        self.lines.extend(f"    {line}" for line in body)
+        if name.startswith("__") or name in _PROPERTIES:  # Python's protocols: errors as they are
+            self.lines.extend(f"    {line}" for line in body)
+        else:  # a bad argument's error names the function the user called (errors.named)
+            self.lines.append("    try:")
+            self.lines.extend(f"        {line}" for line in body)
+            self.lines.append("    except _NAMED as error:")
+            self.lines.append(f"        raise _named(error, {name!r})")
         self.lines.append("")
         self.namespace.update(values)
         self.docs[name] = doc

@@ -1,4 +1,4 @@
-"""The tape: one Node per recorded op, the per-thread grad mode, and the backward walk.
+"""The tape: one Node per recorded op, and the backward walk.
 
 Each Tensor made by a recorded op holds its Node; the Node holds the op's input Tensors, the
 arguments its forward was given that were not Tensors, its parameters and what the forward
@@ -12,37 +12,20 @@ while the loss is still bound.
 
 from __future__ import annotations
 
-import functools
-import inspect
-import itertools
 import threading
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from heapq import heappop, heappush
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
+from autodiff import versions, xp
+from autodiff.context import Context, RecordedContext, Saved
 from autodiff.errors import GradientError, ShapeError
-from autodiff.primitive import Context, Primitive, RecordedContext, Saved
+from autodiff.grad_mode import state
+from autodiff.primitive import Primitive
+from autodiff.released import ReleaseReason
+from autodiff.versions import changed_since, clock, mark_inplace
 
-
-class _State(threading.local):
-    """The switches the tape consults, one set per thread (as PyTorch's grad mode is)."""
-
-    def __init__(self) -> None:
-        self.enabled = True  # whether ops are recorded
-        self.modes: list[bool] = []  # the modes that enclosing grad switches will restore
-        self.anomaly: Any = None  # an object with capture() and check(node, grads), or None
-        self.observer: Callable[..., None] | None = None  # sees each VJP as backward runs
-        self.scope: tuple[str, ...] = ()  # labels of the nn.Module calls now running
-        self.current_out: Any = None  # for the observer: the output of the node it sees
-        self.recording_vjp: str | None = None  # the primitive whose VJP create_graph records
-
-
-state = _State()
-_clock = itertools.count()  # orders nodes and in-place changes on one time line
 _anomaly_threads = 0  # how many threads have anomaly mode on: Nodes skip the check at 0
 _anomaly_lock = threading.Lock()
 
@@ -53,73 +36,6 @@ def set_anomaly(mode: Any) -> None:
     with _anomaly_lock:
         _anomaly_threads += (mode is not None) - (state.anomaly is not None)
         state.anomaly = mode
-
-
-_clock_lock = threading.Lock()
-last_inplace = -1  # the clock reading of the latest in-place change, made by any thread
-_changes: dict[int, tuple[weakref.ref, int]] = {}  # id(memory owner) -> (its ref, clock)
-
-
-def mark_inplace(array: Any) -> int:
-    """Note an in-place change of `array` now; returns the clock reading, the tensor's new
-    _version.
-
-    The change is noted against the array that owns the memory, so that it is seen through
-    every Tensor sharing it: the tensor itself, its views (and their base), its detach()
-    (as PyTorch's views share their base's version counter). Shared by all threads: a
-    tensor changed in place by one thread must still be caught by a backward in another.
-    """
-    global last_inplace
-    owner = _owner(array)
-    with _clock_lock:  # so that last_inplace never moves backwards
-        last_inplace = clock = next(_clock)
-        if owner is not None:
-            key = id(owner)
-            entry = _changes.get(key)
-            ref = entry[0] if entry is not None and entry[0]() is owner else None
-            if ref is None:
-                ref = weakref.ref(owner, functools.partial(_forget_change, key))
-            _changes[key] = (ref, clock)
-        return clock
-
-
-def _owner(array: Any) -> np.ndarray | None:
-    """The array that owns `array`'s memory (None for a number)."""
-    if not isinstance(array, np.ndarray):
-        return None
-    while isinstance(array.base, np.ndarray):
-        array = array.base
-    return array
-
-
-def _forget_change(key: int, ref: weakref.ref) -> None:
-    """Drop the note of an array that no longer exists (no lock: the collector may call
-    this while a thread holds _clock_lock)."""
-    entry = _changes.get(key)
-    if entry is not None and entry[0] is ref:
-        del _changes[key]
-
-
-def changed_since(t: Any, seq: int) -> bool:
-    """Whether Tensor t, or any Tensor sharing its memory, changed in place after clock
-    reading `seq`."""
-    if t._version > seq:
-        return True
-    owner = _owner(t._value)
-    entry = _changes.get(id(owner)) if owner is not None else None
-    return entry is not None and entry[1] > seq and entry[0]() is owner
-
-
-class _ReleaseReason:
-    """Stands in for a node's saved values once it is released; says why they are gone."""
-
-    __slots__ = ("reason",)
-
-    def __init__(self) -> None:
-        self.reason = (
-            "was already freed by an earlier backward(); call backward(retain_graph=True) "
-            "the first time to backpropagate through it twice"
-        )
 
 
 class _ArraysOfInputs:
@@ -201,7 +117,7 @@ class Node(list):
     @property
     def released(self) -> bool:
         """Whether backward has used and dropped the saved values."""
-        return isinstance(self.saved, _ReleaseReason)
+        return isinstance(self.saved, ReleaseReason)
 
     def where(self) -> str:
         """The user's line that made this op, when anomaly mode recorded it."""
@@ -226,7 +142,7 @@ def record(
     count = len(inputs)  # which inputs need a gradient, as a shared tuple of booleans
     node.needs = _NEEDS[count][needs] if count < _SHARED_NEEDS else _needs(needs, count)
     node.saved = saved
-    node.seq = next(_clock)  # creation order: a consumer always comes after its inputs
+    node.seq = next(clock)  # creation order: a consumer always comes after its inputs
     node.scope = state.scope
     node.trace = None
     if _anomaly_threads and state.anomaly is not None:
@@ -234,29 +150,6 @@ def record(
     node.watched = False  # the output has hooks or keeps its gradient
     node.released_value = None  # (name, shape, dtype), see _Walk.route
     return node
-
-
-class Released:
-    """A value made by an op, once backward has released its array: what remains of it (its
-    name, shape, dtype and op) for pictures and listings. Made from its Node on demand."""
-
-    __slots__ = ("_node", "name", "shape", "dtype")
-    _value = None
-    grad = None
-    requires_grad = True
-    _hooks = None
-    _retains_grad = False
-
-    def __init__(self, node: Node):
-        self._node = node
-        self.name, self.shape, self.dtype = node.released_value
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __repr__(self) -> str:
-        return f"<freed result of {self._node.prim.name}, shape {self.shape}>"
 
 
 def short(value: Any) -> str:
@@ -268,129 +161,6 @@ def short(value: Any) -> str:
 def _unset(value: Any, default: Any) -> bool:
     """Whether a parameter is left at an "off" default (None or False): not worth showing."""
     return value is default and (default is None or default is False)
-
-
-# ----- grad mode ----------------------------------------------------------------------------
-
-
-class _GradSwitch:
-    """Context manager (and decorator) that sets this thread's grad mode, restoring it on exit.
-
-    On a generator function, the generator's own code runs in the mode, and the caller keeps
-    its mode between the items (as in PyTorch).
-    """
-
-    def __init__(self, enabled: bool):
-        self.mode = enabled
-
-    def __enter__(self) -> None:
-        state.modes.append(state.enabled)
-        state.enabled = self.mode
-
-    def __exit__(self, *exc: object) -> None:
-        state.enabled = state.modes.pop()
-
-    def __call__(self, fn: Callable) -> Callable:
-        if inspect.isgeneratorfunction(fn):
-            return self._wrap_generator(fn)
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self:
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-    def _wrap_generator(self, fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            generator = fn(*args, **kwargs)
-            resume = functools.partial(generator.send, None)
-            while True:
-                try:
-                    with self:
-                        item = resume()
-                except StopIteration as stop:
-                    return stop.value
-                try:
-                    sent = yield item
-                except GeneratorExit:
-                    with self:
-                        generator.close()
-                    raise
-                except BaseException as err:  # thrown in by the caller: on to the generator
-                    resume = functools.partial(generator.throw, err)
-                else:
-                    resume = functools.partial(generator.send, sent)
-
-        return wrapper
-
-
-class grad_mode:
-    """Set this thread's grad mode inside (`enabled`), restoring it on exit: the lean switch
-    that backward itself uses."""
-
-    __slots__ = ("enabled", "previous")
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-
-    def __enter__(self) -> None:
-        here = state
-        self.previous = here.enabled
-        here.enabled = self.enabled
-
-    def __exit__(self, *exc: object) -> None:
-        state.enabled = self.previous
-
-
-def no_grad() -> _GradSwitch:
-    """Record nothing inside: ``with autodiff.no_grad(): ...`` (also a decorator)."""
-    return _GradSwitch(False)
-
-
-def inference_mode(mode: bool = True) -> _GradSwitch:
-    """PyTorch's faster no_grad: records nothing inside (the same as no_grad here);
-    inference_mode(False) leaves the grad mode as it is."""
-    return _GradSwitch(False) if mode else _KeepMode()
-
-
-class _KeepMode(_GradSwitch):
-    """A grad switch that keeps whatever mode is on when it is entered."""
-
-    def __init__(self) -> None:
-        super().__init__(True)
-
-    def __enter__(self) -> None:
-        self.mode = state.enabled
-        super().__enter__()
-
-
-def enable_grad() -> _GradSwitch:
-    """Record again inside a no_grad block: ``with autodiff.enable_grad(): ...``."""
-    return _GradSwitch(True)
-
-
-class set_grad_enabled:  # noqa: N801 - PyTorch's name
-    """PyTorch's set_grad_enabled(mode): turns recording on or off in this thread at once, and
-    used as ``with autodiff.set_grad_enabled(phase == "train"):`` restores the mode on exit."""
-
-    def __init__(self, mode: bool):
-        if not isinstance(mode, bool):
-            raise TypeError(f"set_grad_enabled: mode={mode!r}; expected True or False")
-        self.previous = state.enabled
-        state.enabled = mode
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        state.enabled = self.previous
-
-
-def is_grad_enabled() -> bool:
-    """Whether ops are being recorded now, in this thread."""
-    return state.enabled
 
 
 class scope:
@@ -504,7 +274,7 @@ class _Walk:
         self.retain_graph = retain_graph
         self.keep_values = retain_graph or retain_all_grads  # the inputs stay in their nodes
         self.keep_all_grads = retain_all_grads
-        self.release = _ReleaseReason()  # what each node this walk releases keeps instead
+        self.release = ReleaseReason()  # what each node this walk releases keeps instead
         self.wrap = wrap
         self.ctx = Context((), None, (), None)  # refilled for each plain VJP
         self.anomaly, self.observer = state.anomaly, state.observer
@@ -628,7 +398,7 @@ def _run_plain_vjp(node: Node, out: Any, g: Any, ctx: Context) -> tuple[Any, ...
     ctx.out = out._value
     ctx.needs = node.needs
     ctx._node = node
-    if last_inplace > node.seq:  # something changed in place since this op ran
+    if versions.last_inplace > node.seq:  # something changed in place since this op ran
         _mark_changed(ctx, node, out)
     grads = vjp(ctx, g)
     if len(grads) != count:
@@ -687,7 +457,7 @@ def _run_recorded_vjp(node: Node, out: Any, g: Any) -> tuple[Any, ...]:
     else:
         inputs = tuple(a if t is None else t for t, a in zip(node, args))
     ctx = RecordedContext(inputs, out, node.needs, node)
-    if last_inplace > node.seq:
+    if versions.last_inplace > node.seq:
         _mark_changed(ctx, node, out)
     outer, state.recording_vjp = state.recording_vjp, prim.name  # see refuse_value
     try:
@@ -726,7 +496,7 @@ def _unshared(g: Any, stored: set[int]) -> Any:
     A VJP may pass g on unchanged (add) or as a view (reshape, broadcast_to), so two leaves
     could otherwise share one array, and an in-place change to one .grad would alter both.
     """
-    if isinstance(g, np.generic):  # a numpy scalar: immutable, so nothing can change it
+    if isinstance(g, xp.generic):  # a numpy scalar: immutable, so nothing can change it
         return g
     owner = g if g.base is None else g.base
     if id(owner) in stored or not g.flags.writeable:
@@ -769,7 +539,7 @@ def _store(t: Any, g: Any, wrap: Callable, create_graph: bool) -> None:
         t.grad = wrap(grad._value + g)
     else:
         data = grad._value
-        np.add(data, g, out=data)
+        xp.add(data, g, out=data)
         grad._version = mark_inplace(data)  # a graph that read this .grad sees it changed
 
 
@@ -778,7 +548,7 @@ def _accumulates_in_place(grad: Any, g: Any) -> bool:
     shape and dtype."""
     data = grad._value
     return (
-        type(data) is np.ndarray
+        type(data) is xp.ndarray
         and data.flags.writeable
         and data.shape == g.shape
         and data.dtype == g.dtype
@@ -797,45 +567,8 @@ def _mark_changed(ctx: Context, node: Node, out: Any) -> None:
         if isinstance(t, Node) or t is None:
             continue
         if changed_since(t, seq):
-            inputs[i] = _Changed(node, f"an input of {node.prim.name} (input {i})", inputs[i])
+            which = f"an input of {node.prim.name} (input {i})"
+            inputs[i] = versions.Changed(node, which, inputs[i])
     ctx.inputs = tuple(inputs)
     if changed_since(out, seq):
-        ctx.out = _Changed(node, f"the output of {node.prim.name}", ctx.out)
-
-
-class _Changed:
-    """A value a VJP is handed that was changed in place after its op ran: its shape and
-    dtype are still right, its values are not, so reading them raises."""
-
-    __slots__ = ("shape", "dtype", "ndim", "size", "_node", "_which")
-
-    def __init__(self, node: Node, which: str, value: Any):
-        self.shape, self.dtype = np.shape(value), getattr(value, "dtype", None)
-        self.ndim, self.size = len(self.shape), int(np.prod(self.shape))
-        self._node = node
-        self._which = which
-
-    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
-        name = self._node.prim.name
-        raise GradientError(
-            f"backward: {self._which} was modified by an in-place operation "
-            f"after the forward pass (through it, a view of it, or detach()); {name}'s VJP "
-            f"reads it, so backward would compute with the new values; change a copy, "
-            f"or do the in-place change after backward{self._node.where()}"
-        )
-
-    def __getattr__(self, name: str) -> Any:
-        self._refuse()
-
-    def __len__(self) -> int:
-        if not self.shape:
-            raise TypeError("len() of a 0-d value")
-        return self.shape[0]
-
-    __array__ = _refuse
-    __float__ = __int__ = __bool__ = __index__ = __iter__ = _refuse
-    __getitem__ = __neg__ = __pos__ = __abs__ = __invert__ = _refuse
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
-    __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = _refuse
-    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _refuse
-    __hash__ = None  # type: ignore[assignment]
+        ctx.out = versions.Changed(node, f"the output of {node.prim.name}", ctx.out)

@@ -12,6 +12,7 @@ from typing import Any
 from autodiff import seed, tape, xp
 from autodiff.dtypes import as_array, get_default_dtype, legacy_array
 from autodiff.errors import DTypeError, GradientError, ShapeError
+from autodiff.grad_mode import grad_mode
 from autodiff.ops import compare, elementwise, linalg
 from autodiff.ops import shape as shape_ops
 from autodiff.primitive import Primitive
@@ -354,7 +355,7 @@ class Tensor:
         (recording only under create_graph), and run the tape; see tape.backward.
         """
         g = self._seed(gradient, op, create_graph)
-        with tape.grad_mode(create_graph), xp.errstate(all="ignore"):  # inf and NaN where the
+        with grad_mode(create_graph), xp.errstate(all="ignore"):  # inf and NaN where the
             return tape.backward(  # math has them, without warnings
                 self,
                 g,

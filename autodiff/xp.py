@@ -1,14 +1,13 @@
 """The array namespace of the engine: numpy, its only backend.
 
-The engine's core (tensor.py, tape.py, primitive.py, promotion.py, inplace.py, dtypes.py) and
-the op table's modules reach array math only through this module, by the names of the Python
-array API standard where it has one (`asarray`, `astype`, `isdtype`, `result_type`,
-`broadcast_to`, `where`, ...) and by numpy's for the few things the engine needs beyond it
-(`copyto`, `errstate`, `array2string`, the scalar type `generic`, and the sorting, counting
-and searching functions of the PyTorch names: `argsort`, `unique`, `histogram`, `bincount`,
-`tri`, ...). A second backend (CuPy on
-a GPU) is a module that provides these names; the primitives of autodiff/ops/ are written for
-numpy.
+The engine's core (tensor.py, tape.py, primitive.py, promotion.py, versions.py, context.py,
+inplace.py, dtypes.py) and the op table's modules reach array math only through this module,
+by the names of the Python array API standard where it has one (`asarray`, `astype`,
+`isdtype`, `result_type`, `broadcast_to`, `where`, ...) and by numpy's for the few things the
+engine needs beyond it (`copyto`, `errstate`, `array2string`, the scalar type `generic`, and
+the sorting, counting and searching functions of the PyTorch names: `argsort`, `unique`,
+`histogram`, `bincount`, `tri`, ...). A second backend (CuPy on a GPU) is a module that
+provides these names; the primitives of autodiff/ops/ are written for numpy.
 """
 
 from numpy import (  # noqa: F401 - re-exported: this module is the namespace
@@ -60,6 +59,7 @@ from numpy import (  # noqa: F401 - re-exported: this module is the namespace
     logical_not,
     logical_or,
     logical_xor,
+    may_share_memory,
     multiply,
     ndarray,
     ones,

@@ -9,6 +9,7 @@ no_grad(), so they may fill Parameters.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -195,6 +196,15 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | Non
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
+def _no_elements(tensor: Tensor, op: str) -> bool:
+    """Whether tensor has no elements: PyTorch's kaiming initialisers then leave it as it is,
+    with a warning, and draw nothing (its fan may be 0)."""
+    if 0 not in tensor.shape:
+        return False
+    warnings.warn(f"{op}: initializing zero-element tensors is a no-op", stacklevel=3)
+    return True
+
+
 def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str, op: str) -> float:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"{op}: unknown mode {mode!r}; expected 'fan_in' or 'fan_out'")
@@ -211,6 +221,8 @@ def kaiming_uniform_(
     generator: Generator | None = None,
 ) -> Tensor:
     """He uniform: U(-b, b) with b = √3·gain/√fan; for relu (gain √2) b = √(6 / fan_in)."""
+    if _no_elements(tensor, "kaiming_uniform_"):
+        return tensor
     std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator)
@@ -224,6 +236,8 @@ def kaiming_normal_(
     generator: Generator | None = None,
 ) -> Tensor:
     """He normal: N(0, std²) with std = gain / √fan; for relu std = √(2 / fan_in)."""
+    if _no_elements(tensor, "kaiming_normal_"):
+        return tensor
     std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_")
     return normal_(tensor, 0.0, std, generator)
 

@@ -97,7 +97,7 @@ def test_tracebacks_show_the_generated_line():
     with pytest.raises(ad.ShapeError) as info:
         ad.Tensor(np.ones((2, 3))).sum(dim=5)
     lines = [str(e.statement).strip() for e in info.traceback if "<optable: Tensor>" in str(e)]
-    assert lines == ["return _apply(_impl_sum, self, axis=axis, keepdims=keepdims)"]
+    assert "return _apply(_impl_sum, self, axis=axis, keepdims=keepdims)" in lines
 
 
 @pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sigmoid", "tanh", "abs", "relu"])

@@ -116,6 +116,24 @@ def test_generator_state_has_pytorchs_bytes_and_moves_between_the_libraries():
     assert_same(autodiff.randn(3, generator=ours), torch.randn(3, generator=theirs), "restored")
 
 
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda m, g: m.rand(0, generator=g),
+        lambda m, g: m.randn(0, 3, generator=g),
+        lambda m, g: m.randint(5, (0,), generator=g),
+        lambda m, g: m.zeros(0).uniform_(generator=g),
+        lambda m, g: m.randperm(0, generator=g),
+    ],
+)
+def test_an_empty_draw_leaves_the_state_as_pytorchs(draw):
+    theirs = torch.Generator().manual_seed(3)
+    ours = autodiff.Generator().manual_seed(3)
+    draw(torch, theirs)
+    draw(autodiff, ours)
+    assert_same(ours.get_state(), theirs.get_state(), "state after an empty draw")
+
+
 def test_global_rng_state_round_trips_as_pytorchs():
     torch.manual_seed(4)
     autodiff.manual_seed(4)

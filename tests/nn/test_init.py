@@ -100,3 +100,14 @@ def test_manual_seed_rejects_bad_seeds():
     with pytest.raises(TypeError, match="seed=1.5"):
         nn.manual_seed(1.5)
     assert nn.manual_seed(0) is nn.default_generator
+
+
+@pytest.mark.parametrize("fill", [init.kaiming_uniform_, init.kaiming_normal_])
+@pytest.mark.parametrize("shape", [(3, 0), (0, 3)])
+def test_kaiming_leaves_a_zero_element_tensor_with_a_warning_as_pytorch_does(fill, shape):
+    tensor = autodiff.zeros(*shape)
+    state = autodiff.get_rng_state()
+    with pytest.warns(UserWarning, match=f"{fill.__name__}: initializing zero-element tensors"):
+        assert fill(tensor) is tensor  # a fan of 0 divides nothing
+    assert tensor.shape == shape
+    np.testing.assert_array_equal(autodiff.get_rng_state().numpy(), state.numpy())  # no draw
