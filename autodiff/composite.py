@@ -436,7 +436,7 @@ def type_or_convert(x: Tensor, dtype: Any = None) -> Any:
     """Without dtype PyTorch's type name ('torch.FloatTensor'); with one, the values
     converted (as x.to(dtype)); a name such as 'torch.LongTensor' works too."""
     if dtype is None:
-        return f"torch.{TYPE_NAMES.get(x.dtype, str(x.dtype))}"
+        return f"torch.{TYPE_NAMES.get(x.dtype, x.dtype.name)}"
     if isinstance(dtype, str):
         names = {f"torch.{name}": key for key, name in TYPE_NAMES.items()}
         if dtype not in names:

@@ -20,7 +20,7 @@ from autodiff.tensor import Tensor
 def astype(x: Tensor, dtype: Any) -> Tensor:
     """The values converted to `dtype` (recorded, so gradients flow back)."""
     dtype = xp.dtype(dtype)
-    if dtype == x.dtype:
+    if dtype == x._value.dtype:
         return x
     if dtype.kind not in "fc":  # integers and booleans carry no gradient
         return Tensor.apply(compare.cast, x, dtype=dtype)
@@ -66,7 +66,7 @@ def clone(x: Tensor) -> Tensor:
     """A copy of the values, recorded: gradients flow back to input."""
     if x.dtype.kind not in "fc":
         return Tensor._wrap(x._value.copy())
-    return Tensor.apply(unary.astype, x, dtype=x.dtype)  # astype copies
+    return Tensor.apply(unary.astype, x, dtype=x._value.dtype)  # astype copies
 
 
 def numel(x: Tensor) -> int:

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from autodiff.dtypes import dtype_of
+
 PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
@@ -104,10 +106,10 @@ def tensor_repr(values: np.ndarray, default_dtype: Any, extras: list[str]) -> st
         if values.ndim != 1:
             suffixes.append(f"size={tuple(values.shape)}")
         if values.dtype != default_dtype:
-            suffixes.append(f"dtype={values.dtype}")
+            suffixes.append(f"dtype={dtype_of(values.dtype)!r}")
     else:
         if values.dtype not in (default_dtype, np.int64, np.bool_):
-            suffixes.append(f"dtype={values.dtype}")
+            suffixes.append(f"dtype={dtype_of(values.dtype)!r}")
         summarize = values.size > THRESHOLD
         fmt = _Format(_edges(values) if summarize else values)
         body = _layout(values, indent, summarize, fmt)

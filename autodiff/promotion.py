@@ -87,15 +87,15 @@ def promote(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
         b = dtypes.as_array(b)
     dtype = result_dtype([_priority(a), _priority(b)])
     if true_divide and dtype.kind in "biu":
-        dtype = dtypes.get_default_dtype()
+        dtype = dtypes.default_float()
     return _cast(a, dtype), _cast(b, dtype)
 
 
 def _priority(x: Any) -> tuple[xp.dtype, int]:
     """(dtype, priority) of an operand (a number, or a Tensor or array) for result_dtype."""
     if isinstance(x, _NUMBERS):
-        return number_dtype(x, dtypes.get_default_dtype()), NUMBER
-    return x.dtype, (ZERO_DIM if x.ndim == 0 else DIMENSIONED)
+        return number_dtype(x, dtypes.default_float()), NUMBER
+    return getattr(x, "_value", x).dtype, (ZERO_DIM if x.ndim == 0 else DIMENSIONED)
 
 
 def _cast(x: Any, dtype: xp.dtype) -> Any:
@@ -104,7 +104,7 @@ def _cast(x: Any, dtype: xp.dtype) -> Any:
         return x.item()
     if isinstance(x, _NUMBERS):
         return x
-    return x if x.dtype == dtype else x.astype(dtype)
+    return x if getattr(x, "_value", x).dtype == dtype else x.astype(dtype)
 
 
 def check_same_dtype(op: str, *operands: Any) -> None:
@@ -112,7 +112,7 @@ def check_same_dtype(op: str, *operands: Any) -> None:
     matmul and linear do: a float64 batch must not silently run a float32 model in float64).
     """
     found = [
-        x.dtype
+        getattr(x, "_value", x).dtype
         for x in operands
         if not isinstance(x, _NUMBERS) and hasattr(x, "dtype") and x.dtype.kind != "O"
     ]

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autodiff import seed, tape, xp
-from autodiff.dtypes import as_array, get_default_dtype, legacy_array
+from autodiff.dtypes import DType, as_array, dtype_of, get_default_dtype, legacy_array
 from autodiff.errors import DTypeError, GradientError, ShapeError
 from autodiff.grad_mode import grad_mode
 from autodiff.ops import compare, elementwise, linalg
@@ -190,8 +190,9 @@ class Tensor:
         return ElementCount(self._value.shape)
 
     @property
-    def dtype(self) -> xp.dtype:
-        return self._value.dtype
+    def dtype(self) -> DType:
+        """The dtype, printing as PyTorch's (`autodiff.float32`); numpy takes it as its own."""
+        return dtype_of(self._value.dtype)
 
     @property
     def data(self) -> Tensor:

@@ -58,7 +58,7 @@ def test_named_arithmetic_and_unbind_equal_pytorch(call):
 def test_div_rounding_modes_equal_pytorch(mode, a, b):
     ours = ad.tensor(a).div(ad.tensor(b) if isinstance(b, list) else b, rounding_mode=mode)
     theirs = torch.tensor(a).div(torch.tensor(b) if isinstance(b, list) else b, rounding_mode=mode)
-    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    assert str(ours.dtype).removeprefix("autodiff.") == str(theirs.dtype).removeprefix("torch.")
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
@@ -141,9 +141,9 @@ def _printed_cases():
 @pytest.mark.parametrize("values", list(_printed_cases()), ids=lambda v: f"{v.dtype}{v.shape}")
 def test_print_shows_the_numbers_pytorch_shows(values):
     theirs = repr(torch.from_numpy(values.copy())).replace("tensor(", "Tensor(")
-    theirs = theirs.replace("dtype=torch.", "dtype=")
-    # 'dtype=float64' is 6 characters shorter than 'dtype=torch.float64', so it may fit on
-    # a line where PyTorch's wraps: compare the suffixes unwrapped
+    theirs = theirs.replace("dtype=torch.", "dtype=autodiff.")
+    # 'dtype=autodiff.float64' is 3 characters longer than 'dtype=torch.float64', so it may
+    # wrap where PyTorch's fits: compare the suffixes unwrapped
     wrapped = ",\n" + " " * len("Tensor(")
     ours = repr(ad.tensor(values))
     assert ours.replace(wrapped + "dtype", ", dtype") == theirs.replace(
@@ -156,7 +156,9 @@ def test_print_adds_the_op_where_pytorch_adds_grad_fn_and_wraps_it_alike():
         values = np.linspace(-1, 1, n)
         theirs = repr(torch.tensor(values, requires_grad=True) * 2).replace("tensor(", "Tensor(")
         ours = repr(ad.tensor(values, requires_grad=True) * 2)
-        assert ours == theirs.replace("grad_fn=<MulBackward0>", "op=mul").replace("torch.", "")
+        assert ours == theirs.replace("grad_fn=<MulBackward0>", "op=mul").replace(
+            "torch.", "autodiff."
+        )
     assert f"{ad.tensor(2.93448):.3f}" == "2.934" and str(ad.tensor(2.93448)) == "Tensor(2.9345)"
 
 

@@ -90,7 +90,7 @@ def test_repr_shows_values_and_the_op_that_made_it():
     assert repr(x) == "Tensor([1., 2.], requires_grad=True)"
     assert repr(x.sum(axis=0)) == "Tensor(3., op=sum(axis=0))"
     assert "name='w'" in repr(ad.Tensor(1.0, name="w"))
-    assert "dtype=float64" in repr(ad.Tensor(np.ones(1)))
+    assert "dtype=autodiff.float64" in repr(ad.Tensor(np.ones(1)))
 
 
 def test_numpy_arrays_on_the_left_give_tensors():

@@ -163,8 +163,10 @@ def test_batches_match_pytorchs_dataloader():
     for (x, y), (tx, ty) in zip(ours, theirs):
         np.testing.assert_array_equal(x.numpy(), tx.numpy())
         np.testing.assert_array_equal(y.numpy(), ty.numpy())
-        assert str(x.dtype) == str(tx.dtype).removeprefix("torch.")
+        assert str(x.dtype).removeprefix("autodiff.") == str(tx.dtype).removeprefix("torch.")
     samples = [Squares()[i] for i in range(3)]
     for field, torch_field in zip(default_collate(samples), torch_collate(samples)):
         np.testing.assert_array_equal(field.numpy(), torch_field.numpy())
-        assert str(field.dtype) == str(torch_field.dtype).removeprefix("torch.")
+        assert str(field.dtype).removeprefix("autodiff.") == str(torch_field.dtype).removeprefix(
+            "torch."
+        )
