@@ -228,7 +228,7 @@ def test_in_place_forms_and_integer_reciprocal_as_pytorch():
     assert x.rsqrt_() is x
     np.testing.assert_array_equal(x.numpy(), [0.5, 2.0])
     ours, theirs = ad.tensor([2, 4]).reciprocal(), torch.tensor([2, 4]).reciprocal()
-    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
