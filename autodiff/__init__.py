@@ -13,9 +13,12 @@ from autodiff.composite import einsum
 from autodiff.creation import (
     arange,
     as_tensor,
+    empty,
+    empty_like,
     eye,
     from_numpy,
     full,
+    full_like,
     linspace,
     ones,
     ones_like,
@@ -33,7 +36,13 @@ from autodiff.errors import DTypeError, GradientError, ShapeError
 from autodiff.functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from autodiff.functions import *  # noqa: F403 - the ops as free functions
 from autodiff.functions import __all__ as _functions
-from autodiff.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad
+from autodiff.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from autodiff.gradcheck import gradcheck
 from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, pad
@@ -105,10 +114,13 @@ __all__ = [
     "device",
     "draw_graph",
     "einsum",
+    "empty",
+    "empty_like",
     "enable_grad",
     "eye",
     "from_numpy",
     "full",
+    "full_like",
     "get_default_dtype",
     "grad",
     "gradcheck",
@@ -145,6 +157,7 @@ __all__ = [
     "watch_backward",
     "zeros",
     "zeros_like",
+    "set_grad_enabled",
     "set_rng_state",
     "seed",
     "randperm",

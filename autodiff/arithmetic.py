@@ -52,3 +52,39 @@ def div(x: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         else:
             out = np.sign(a) * np.sign(b) * (np.abs(a) // np.abs(b))
     return Tensor._wrap(np.asarray(out, dtype=dtype))
+
+
+def square(x: Tensor) -> Tensor:
+    """x², elementwise."""
+    return x * x
+
+
+def reciprocal(x: Tensor) -> Tensor:
+    """1 / x, elementwise (integers give floats)."""
+    return 1 / x
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    """1 / √x, elementwise."""
+    return 1 / x.sqrt()
+
+
+def lerp(x: Tensor, end: Any, weight: Any) -> Tensor:
+    """x + weight · (end - x): the point `weight` of the way from x to end."""
+    return x + weight * (end - x)
+
+
+def addcmul(x: Tensor, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+    """x + value · tensor1 · tensor2, elementwise."""
+    return x + value * (tensor1 * tensor2)
+
+
+def addcdiv(x: Tensor, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+    """x + value · tensor1 / tensor2, elementwise."""
+    return x + value * (tensor1 / tensor2)
+
+
+def addmm(x: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta · x + alpha · (mat1 @ mat2) (x broadcast to the product's shape)."""
+    product = mat1 @ mat2
+    return (x if beta == 1 else beta * x) + (product if alpha == 1 else alpha * product)

@@ -757,6 +757,30 @@ def scatter_add(x: Tensor, dim: int, index: Any, src: Any) -> Tensor:
     return _scattered(x, dim, index, src, "scatter_add", True)
 
 
+def index_add(x: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+    """A copy of x with alpha · source's i-th slice along `dim` added at slice index[i];
+    repeats add up (dC.index_add_(0, Xb.view(-1), demb.view(-1, n_embd)))."""
+    index = xp.asarray(_operand(index))
+    dim = normalize_axes(dim, x.ndim, "index_add")[0]
+    expected = (*x.shape[:dim], index.size, *x.shape[dim + 1 :])
+    if index.dtype.kind not in "iu" or index.ndim > 1 or tuple(xp.shape(source)) != expected:
+        raise ShapeError(
+            f"index_add: index of shape {index.shape} and dtype {index.dtype}, source of shape "
+            f"{tuple(xp.shape(source))}, into a tensor of shape {x.shape} along dim {dim}; "
+            f"expected a 1-d integer index and a source of shape {expected}"
+        )
+    if index.size and (index.min() < -x.shape[dim] or index.max() >= x.shape[dim]):
+        raise IndexError(
+            f"index_add: index holds {index.min()}..{index.max()} for dim {dim} of size "
+            f"{x.shape[dim]}; expected indices in 0..{x.shape[dim] - 1}"
+        )
+    if isinstance(source, Tensor) and source.dtype != x.dtype:
+        source = source.astype(x.dtype)
+    where = (slice(None),) * dim + (index.reshape(-1),)
+    source = source if alpha == 1 else source * alpha
+    return Tensor.apply(shape_ops.index_put, x, source, index=where, accumulate=True)
+
+
 TYPE_NAMES = {
     xp.dtype(xp.float32): "FloatTensor",
     xp.dtype(xp.float64): "DoubleTensor",

@@ -91,6 +91,29 @@ def ones_like(x: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return ones(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
 
 
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """PyTorch's empty: a tensor whose values the program will overwrite. PyTorch leaves them
+    unset; here they are zeros, so nothing read before it is written is ever garbage."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_like(
+    x: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """PyTorch's empty_like: of x's shape and (unless given) dtype; zeros here (see empty)."""
+    return zeros_like(x, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(
+    x: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """`fill_value` in x's shape and (unless given) x's dtype, as PyTorch's full_like."""
+    x = as_tensor(x)
+    return full(
+        x.shape, fill_value, dtype=dtype or x.dtype, device=device, requires_grad=requires_grad
+    )
+
+
 def full(
     size: Any,
     fill_value: Any,

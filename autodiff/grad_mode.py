@@ -123,6 +123,23 @@ def enable_grad() -> _GradSwitch:
     return _GradSwitch(True)
 
 
+class set_grad_enabled:  # noqa: N801 - PyTorch's name
+    """PyTorch's set_grad_enabled(mode): turns recording on or off in this thread at once, and
+    used as ``with autodiff.set_grad_enabled(phase == "train"):`` restores the mode on exit."""
+
+    def __init__(self, mode: bool):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled: mode={mode!r}; expected True or False")
+        self.previous = state.enabled
+        state.enabled = mode
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        state.enabled = self.previous
+
+
 def is_grad_enabled() -> bool:
     """Whether ops are being recorded now, in this thread."""
     return state.enabled

@@ -34,6 +34,8 @@ class Sequential(ModuleList):
             input = module(input)
         return input
 
+    __repr__ = Module.__repr__  # every layer on its own line, as PyTorch prints a Sequential
+
 
 class Flatten(Module):
     """Merge the axes start_dim..end_dim into one (by default all but the batch axis).

@@ -168,3 +168,88 @@ def test_log_of_zero_and_negatives_is_quiet_as_in_pytorch(recwarn):
     np.testing.assert_array_equal(mask.numpy(), theirs.numpy())
     assert np.isnan(ad.tensor([-1.0]).log().item())
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("dim, index", [(0, [0, 2, 0, 4]), (1, [2, 2]), (-1, [])])
+def test_index_add_equals_pytorch_values_and_gradients(dim, index):
+    shape = (5, 3)
+    source_shape = list(shape)
+    source_shape[dim] = len(index)
+    x, tx = _pair(shape, 3)
+    s, ts = _pair(tuple(source_shape), 4)
+    out = x.index_add(dim, ad.tensor(index, dtype=ad.int64), s, alpha=-1.5)
+    tout = tx.index_add(dim, torch.tensor(index, dtype=torch.int64), ts, alpha=-1.5)
+    weights = np.random.default_rng(6).normal(size=shape)
+    (out * ad.tensor(weights)).sum().backward()
+    (tout * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(s.grad.numpy(), ts.grad.numpy(), rtol=1e-12)
+    indices = ad.tensor(index, dtype=ad.int64)
+    fresh = [ad.tensor(t.numpy(), requires_grad=True) for t in (x, s)]
+    assert ad.gradcheck(lambda a, b: a.index_add(dim, indices, b, alpha=-1.5), fresh)
+
+
+def test_index_add_in_place_and_bad_input():
+    counts = ad.zeros(3, 2)
+    assert counts.index_add_(0, ad.tensor([2, 2, 0]), ad.ones(3, 2)) is counts
+    np.testing.assert_array_equal(counts.numpy(), [[1, 1], [0, 0], [2, 2]])
+    with pytest.raises(ad.ShapeError, match="index_add"):
+        counts.index_add(0, ad.tensor([0, 1]), ad.ones(3, 2))
+    with pytest.raises(IndexError, match="index_add"):
+        counts.index_add(0, ad.tensor([3]), ad.ones(1, 2))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x, y: x.square() + lib.square(y),
+        lambda lib, x, y: (x.square() + 1).reciprocal() + lib.rsqrt(y),
+        lambda lib, x, y: x.lerp(y, 0.3) + lib.lerp(y, x, y),
+        lambda lib, x, y: x.addcmul(x, y, value=0.5) + lib.addcdiv(x, x, y, value=-2),
+        lambda lib, x, y: lib.addmm(x, x.t(), y, beta=0.5, alpha=2)[:3],
+        lambda lib, x, y: x.addmm(y.t(), x)[:, :3] + lib.addcmul(x, x, y)[:, :3],
+    ],
+)
+def test_more_named_ops_equal_pytorch(call):
+    x, tx = _pair((4, 4), 7)
+    y, ty = _pair((4, 4), 8, 0.5, 2.0)
+    out, tout = call(ad, x, y), call(torch, tx, ty)
+    weights = np.random.default_rng(9).normal(size=tuple(tout.shape))
+    (out * ad.tensor(weights)).sum().backward()
+    (tout * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_in_place_forms_and_integer_reciprocal_as_pytorch():
+    x = ad.tensor([4.0, 0.25])
+    assert x.rsqrt_() is x
+    np.testing.assert_array_equal(x.numpy(), [0.5, 2.0])
+    ours, theirs = ad.tensor([2, 4]).reciprocal(), torch.tensor([2, 4]).reciprocal()
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_empty_full_like_and_set_grad_enabled_as_pytorch():
+    assert ad.empty(2, 3).shape == (2, 3) and ad.empty((4,), dtype=ad.int64).dtype == np.int64
+    assert ad.empty_like(ad.ones(2, dtype=ad.float64)).dtype == np.float64
+    for lib in (ad, torch):
+        filled = lib.full_like(lib.arange(3), 7)
+        assert filled.tolist() == [7, 7, 7] and str(filled.dtype).endswith("int64")
+        assert lib.full_like(lib.ones(2), 0.5).tolist() == [0.5, 0.5]
+        x = lib.ones(2, requires_grad=True)
+        with lib.set_grad_enabled(False):
+            assert not (x * 2).requires_grad
+        assert (x * 2).requires_grad
+        lib.set_grad_enabled(False)
+        assert not lib.is_grad_enabled()
+        lib.set_grad_enabled(True)
+        assert lib.is_grad_enabled()
+
+
+def test_set_grad_enabled_refuses_a_non_bool_and_changes_nothing():
+    with pytest.raises(TypeError, match="set_grad_enabled"):
+        ad.set_grad_enabled("no")
+    assert ad.is_grad_enabled()

@@ -23,12 +23,14 @@ def _model(lib):
         lib.ModuleList(),
         lib.ModuleList([lib.Tanh()]),
         lib.GroupNorm(2, 4),
+        lib.Sequential(lib.ReLU(), lib.ReLU()),
     )
 
 
 def test_a_model_prints_as_in_pytorch_runs_of_like_modules_once():
     ours = repr(_model(nn))
     assert "(0-2): 3 x Head(" in ours and "(4-5): 2 x ReLU()" in ours
+    assert "(0): ReLU()\n    (1): ReLU()" in ours  # a Sequential prints each layer
     assert ours == repr(_model(torch.nn))
 
 
