@@ -156,6 +156,17 @@ TABLE = [
     Op("leaky_relu", unary.leaky_relu, "x where x > 0, else negative_slope · x.",
        args="negative_slope: float = 0.01", numpy="leaky_relu", functional=True,
        module="LeakyReLU"),
+    Op("floor", unary.floor, "⌊x⌋, elementwise (zero gradient; an integer input is kept).",
+       numpy="floor", inplace=True),
+    Op("ceil", unary.ceil, "⌈x⌉, elementwise (zero gradient; an integer input is kept).",
+       numpy="ceil", inplace=True),
+    Op("trunc", unary.trunc, "x rounded toward 0, elementwise (zero gradient).",
+       numpy="trunc", inplace=True, aliases=("fix",)),
+    Op("round", unary.round, "x rounded to `decimals` places, halves to even, elementwise "
+       "(zero gradient).", Spelling(torch="*, decimals: int = 0", numpy="decimals: int = 0"),
+       numpy="round", inplace=True),
+    Op("sign", unary.sign, "-1, 0 or 1 as x is negative, zero or positive (zero gradient).",
+       numpy="sign", inplace=True),
     Op("clamp", composite.clamp, aliases=("clip",), inplace=True, numpy="clip",
        numpy_args="a, a_min, a_max"),
     Op("maximum", elementwise.maximum, "Elementwise max; at ties each side gets half the "

@@ -341,3 +341,90 @@ def expm1(x: Array) -> tuple[Array, Saved]:
 def expm1_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g (out + 1)."""
     return (g * (ctx.out + 1),)
+
+
+# Rounding and sign: piecewise constant, so their derivative is 0 wherever it exists, and
+# PyTorch takes 0 at the jumps too. A VJP that returns zeros of x's shape is the derivative
+# itself, not a stand-in for it. An integer input comes back as it is (its dtype kept), as in
+# PyTorch; samples stay clear of the jumps, where finite differences would see them.
+_STEPS = [
+    Sample((3, 4), domain=(0.1, 0.4)),
+    Sample((5,), domain=(-2.9, -2.6)),
+    Sample((), domain=(1.1, 1.4)),
+]
+_ZERO_RULE = ("d/dx = 0 (a step function)", "no gradient flows: the derivative is 0")
+
+
+@primitive(samples=[Sample((3, 4)), Sample(())], rule=("d/dg 0 = 0", "a constant 0: none flows"))
+def zeros_of(g: Array) -> tuple[Array, Saved]:
+    """out = zeros of g's shape and dtype (0 also where g is inf or NaN, unlike g * 0): the
+    gradient of a step function, recorded under create_graph as a function of g."""
+    return np.zeros_like(g), None
+
+
+def _zero_vjp(ctx: Context, g: Array) -> Grads:
+    """gx = 0 of x's shape: the exact derivative of a step function (0 also at its jumps,
+    as in PyTorch), not a stand-in for one."""
+    return (zeros_of(g),)
+
+
+def _rounded(fn: np.ufunc, x: Array) -> Array:
+    """fn(x) for a float x; an integer or boolean x unchanged (a copy), its dtype kept."""
+    if x.dtype.kind in "biu":
+        return x.copy()
+    return fn(x)
+
+
+@primitive(samples=_STEPS, rule=_ZERO_RULE)
+def floor(x: Array) -> tuple[Array, Saved]:
+    """out = ⌊x⌋, the largest integer <= x; the derivative is 0 everywhere (see _zero_vjp)."""
+    return _rounded(np.floor, x), None
+
+
+@primitive(samples=_STEPS, rule=_ZERO_RULE)
+def ceil(x: Array) -> tuple[Array, Saved]:
+    """out = ⌈x⌉, the smallest integer >= x; the derivative is 0 everywhere."""
+    return _rounded(np.ceil, x), None
+
+
+@primitive(samples=_STEPS, rule=_ZERO_RULE)
+def trunc(x: Array) -> tuple[Array, Saved]:
+    """out = x rounded toward 0; the derivative is 0 everywhere."""
+    return _rounded(np.trunc, x), None
+
+
+@primitive(samples=[*_STEPS, Sample((3, 4), domain=(0.11, 0.14), decimals=1)], rule=_ZERO_RULE)
+def round(x: Array, decimals: int = 0) -> tuple[Array, Saved]:
+    """out = x rounded to `decimals` decimal places, halves to even (as PyTorch and numpy);
+    the derivative is 0 everywhere."""
+    if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)):
+        raise TypeError(
+            f"round: decimals must be an int, got {type(decimals).__name__} {decimals!r:.40}"
+        )
+    if x.dtype.kind in "biu":
+        if decimals != 0:
+            raise TypeError(
+                f"round: decimals={decimals} on an integer tensor ({x.dtype}), which PyTorch "
+                f"refuses too; convert it first: x.double().round(decimals={decimals})"
+            )
+        return x.copy(), None
+    return np.round(x, int(decimals)), None
+
+
+@primitive(
+    samples=[Sample((3, 4), domain=(0.1, 2.0)), Sample((5,), domain=(-2.0, -0.1))],
+    rule=("d/dx sign(x) = 0", "no gradient flows: the derivative is 0"),
+)
+def sign(x: Array) -> tuple[Array, Saved]:
+    """out = -1, 0 or 1 as x is negative, zero or positive, and 0 for NaN (PyTorch's sign;
+    numpy's gives NaN); the derivative is 0 everywhere (0 also at x = 0, as in PyTorch)."""
+    if x.dtype == np.bool_:
+        return x.copy(), None
+    out = np.sign(x)
+    if out.dtype.kind == "f":
+        out[np.isnan(out)] = 0
+    return out, None
+
+
+for _step in (zeros_of, floor, ceil, trunc, round, sign):
+    _step.defvjp(_zero_vjp)
