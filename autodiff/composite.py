@@ -10,7 +10,7 @@ import builtins
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from autodiff import promotion, xp
+from autodiff import conversion, promotion, xp
 from autodiff.broadcast import Axis, Shape, normalize_axes
 from autodiff.creation import as_tensor
 from autodiff.errors import DTypeError, ShapeError
@@ -37,8 +37,20 @@ def _count(x: Tensor, axis: Axis) -> int:
     return count
 
 
-def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """The sum divided by the number of elements summed."""
+def total(x: Tensor, axis: Axis = None, keepdims: bool = False, dtype: Any = None) -> Tensor:
+    """The sum over `axis`, of x converted to `dtype` first where one is given (PyTorch's
+    and numpy's `dtype=`: x.sum(dtype=float64) sums float32 values in float64)."""
+    if dtype is None:
+        return Tensor.apply(reduce.sum, x, axis=axis, keepdims=keepdims)
+    x = conversion.astype(x, dtype)  # and the sum kept in it (numpy's sums int32 in int64)
+    return conversion.astype(Tensor.apply(reduce.sum, x, axis=axis, keepdims=keepdims), dtype)
+
+
+def mean(x: Tensor, axis: Axis = None, keepdims: bool = False, dtype: Any = None) -> Tensor:
+    """The sum divided by the number of elements summed, of x converted to `dtype` first
+    where one is given."""
+    if dtype is not None:
+        x = conversion.astype(x, dtype)
     return x.sum(axis=axis, keepdims=keepdims) / _count(x, axis)
 
 

@@ -95,6 +95,15 @@ VARIANCE = Spelling(
     numpy_reads="axis, keepdims = _numpy_dims({name!r}, axis, keepdims, dim, keepdim)",
     passes="axis=axis, keepdims=keepdims, ddof=ddof",
 )
+SUMMED = Spelling(  # REDUCE and dtype=, the dtype x is converted to before the sum
+    torch="dim: Axis = None, keepdim: bool = False, *, dtype: Any = None, axis: Axis = None, "
+    "keepdims: Any = None",
+    numpy="axis: Axis = None, dtype: Any = None, *, keepdims: bool = False, dim: Axis = None, "
+    "keepdim: bool = False",
+    torch_reads=REDUCE.torch_reads,
+    numpy_reads=REDUCE.numpy_reads,
+    passes="axis=axis, keepdims=keepdims, dtype=dtype",
+)
 ALONG = Spelling(
     torch="dim: int = -1, *, axis: int | None = None",
     numpy="axis: int = -1",
@@ -204,8 +213,9 @@ TABLE = [
     Op("lstm_gates", composite.lstm_gates, method=False),
     Op("gru_gates", composite.gru_gates, method=False),
     # ----- reductions ------------------------------------------------------------------------
-    Op("sum", reduce.sum, "The sum over `dim` (all elements if None).", REDUCE, numpy="sum"),
-    Op("mean", composite.mean, args=REDUCE, dtype=MEAN, numpy="mean"),
+    Op("sum", composite.total, "The sum over `dim` (all elements if None), of the input "
+       "converted to `dtype` first where one is given.", SUMMED, numpy="sum"),
+    Op("mean", composite.mean, args=SUMMED, dtype=MEAN, numpy="mean"),
     Op("var", composite.var, "Σ(x - mean)² / (n - correction) over `dim`: unbiased (n - 1) "
        "unless unbiased=False, correction=0 or ddof=0 say otherwise, as in PyTorch (in "
        "autodiff.numpy: n - ddof, ddof=0, as in numpy).", VARIANCE, dtype=MEAN, numpy="var"),

@@ -100,3 +100,54 @@ def test_numpy_names_round_floor_sign():
     np.testing.assert_array_equal(autodiff.numpy.round(x, 1).numpy(), np.round(X, 1))
     np.testing.assert_array_equal(autodiff.numpy.floor(x).numpy(), np.floor(X))
     np.testing.assert_array_equal(autodiff.numpy.sign(x).numpy(), np.nan_to_num(np.sign(X)))
+
+
+REDUCTIONS = [
+    ("sum", lambda lib, x: x.sum(dtype=lib.float64)),
+    ("sum_dim", lambda lib, x: lib.sum(x, 1, keepdim=True, dtype=lib.float64)),
+    ("sum_to_float32", lambda lib, x: x.double().sum(0, dtype=lib.float32)),
+    ("mean", lambda lib, x: x.mean(dtype=lib.float64)),
+    ("mean_dim", lambda lib, x: lib.mean(x, dim=0, dtype=lib.float64)),
+]
+
+
+@pytest.mark.parametrize("name, fn", REDUCTIONS, ids=[r[0] for r in REDUCTIONS])
+def test_sum_and_mean_with_dtype_match_torch(name, fn):
+    a = RNG.standard_normal((3, 4)).astype(np.float32)
+    results = []
+    for lib in (autodiff, torch):
+        x = lib.tensor(a.copy(), requires_grad=True)
+        out = fn(lib, x)
+        (
+            out * lib.tensor(np.arange(1.0, out.numel() + 1), dtype=out.dtype).reshape(out.shape)
+        ).sum().backward()
+        results.append((out.detach().numpy(), out.dtype, x.grad.numpy(), x.grad.dtype))
+    (ours, our_dtype, our_grad, our_grad_dtype), (theirs, their_dtype, their_grad, their_gd) = (
+        results
+    )
+    assert str(our_dtype).split(".")[-1] == str(their_dtype).split(".")[-1]
+    assert str(our_grad_dtype).split(".")[-1] == str(their_gd).split(".")[-1] == "float32"
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-6)
+
+
+def test_sum_and_mean_with_dtype_of_integers_match_torch():
+    for fn in (
+        lambda lib, x: x.sum(dtype=lib.float64),
+        lambda lib, x: x.mean(dtype=lib.float64),
+        lambda lib, x: x.sum(dim=0, dtype=lib.int32),
+        lambda lib, x: (x * 0.75).sum(dtype=lib.int64),  # each value truncated, then summed
+    ):
+        ours = fn(autodiff, autodiff.tensor([[1, 2], [4, 7]]))
+        theirs = fn(torch, torch.tensor([[1, 2], [4, 7]]))
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+
+
+def test_numpy_sum_and_mean_take_dtype_as_numpy():
+    a = np.array([[1, 2], [4, 7]])
+    x = autodiff.tensor(a)
+    np.testing.assert_array_equal(
+        autodiff.numpy.sum(x, 0, "float32").numpy(), np.sum(a, 0, "float32")
+    )
+    assert autodiff.numpy.mean(x, dtype="float32").numpy().dtype == np.float32

@@ -72,9 +72,9 @@ def test_generated_signatures_spell_each_library_its_own_way():
     def names(fn):
         return list(inspect.signature(fn).parameters)
 
-    assert names(ad.Tensor.sum) == ["self", "dim", "keepdim", "axis", "keepdims"]
-    assert names(ad.sum) == ["input", "dim", "keepdim", "axis", "keepdims"]
-    assert names(ad.numpy.sum) == ["a", "axis", "keepdims", "dim", "keepdim"]
+    assert names(ad.Tensor.sum) == ["self", "dim", "keepdim", "dtype", "axis", "keepdims"]
+    assert names(ad.sum) == ["input", "dim", "keepdim", "dtype", "axis", "keepdims"]
+    assert names(ad.numpy.sum) == ["a", "axis", "dtype", "keepdims", "dim", "keepdim"]
     assert names(ad.Tensor.var)[:4] == ["self", "dim", "unbiased", "keepdim"]
     assert names(ad.numpy.clip) == ["a", "a_min", "a_max"]
     assert names(ad.numpy.maximum) == ["x1", "x2"]
@@ -97,7 +97,7 @@ def test_tracebacks_show_the_generated_line():
     with pytest.raises(ad.ShapeError) as info:
         ad.Tensor(np.ones((2, 3))).sum(dim=5)
     lines = [str(e.statement).strip() for e in info.traceback if "<optable: Tensor>" in str(e)]
-    assert "return _apply(_impl_sum, self, axis=axis, keepdims=keepdims)" in lines
+    assert "return _impl_sum(self, axis=axis, keepdims=keepdims, dtype=dtype)" in lines
 
 
 @pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sigmoid", "tanh", "abs", "relu"])
