@@ -34,7 +34,8 @@ class _Activation(Module):
         return self.function(input, *[getattr(self, name) for name in self.arguments])
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self.arguments)
+        shown = [n for n in self.arguments if n != "inplace" or self.inplace]  # as PyTorch
+        return ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
 
 
 def _activation(name: str, function: Callable[..., Tensor]) -> type[Module]:
@@ -52,7 +53,10 @@ def _activation(name: str, function: Callable[..., Tensor]) -> type[Module]:
     return type(name, (_Activation,), namespace)
 
 
-_MODULES = {name: _activation(name, function) for name, function in autodiff.ops_for("nn").items()}
+_MODULES = {  # nn.functional's function where it extends the table's (relu's inplace=)
+    name: _activation(name, getattr(F, function.__name__, function))
+    for name, function in autodiff.ops_for("nn").items()
+}
 globals().update(_MODULES)
 
 __all__ = sorted({*_MODULES, "GELU", "SiLU", "Softmax", "LogSoftmax"})

@@ -25,6 +25,41 @@ _LOG_FLOOR = -100.0  # PyTorch clamps binary_cross_entropy's logs here
 # linear, relu, leaky_relu, sigmoid, tanh, softmax, log_softmax: made from the op table
 # (autodiff/optable.py), as the autodiff functions of the same names are.
 globals().update(autodiff.ops_for("nn.functional"))
+_relu, _leaky_relu = relu, leaky_relu  # noqa: F821 (made just above)
+
+
+def _in_place(op: str, input: Any, inplace: Any) -> bool:
+    """inplace checked: a bool, and True only on a Tensor (PyTorch's own requirement)."""
+    if not isinstance(inplace, (bool, np.bool_)):
+        raise TypeError(
+            f"{op}: inplace must be a bool, got {type(inplace).__name__} {inplace!r:.40}"
+        )
+    if inplace and not isinstance(input, Tensor):
+        raise TypeError(
+            f"{op}: inplace=True changes a Tensor, got {type(input).__name__}; pass a Tensor, "
+            f"or inplace=False for a new one"
+        )
+    return bool(inplace)
+
+
+def relu(input: Any, inplace: bool = False) -> Tensor:
+    """max(x, 0), elementwise; inplace=True writes it into `input` and returns it (recorded
+    where a gradient needs it, as x.relu_() is)."""
+    if _in_place("relu", input, inplace):
+        return input.relu_()
+    return _relu(input)
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else negative_slope · x; inplace=True writes it into `input` and returns
+    it (recorded where a gradient needs it, as x[...] = value is)."""
+    if _in_place("leaky_relu", input, inplace):
+        input[...] = _leaky_relu(input, negative_slope)
+        return input
+    return _leaky_relu(input, negative_slope)
+
+
+relu._made, leaky_relu._made = _relu, _leaky_relu  # the op table's functions they extend
 
 
 def gelu(input: Any, approximate: str = "none") -> Tensor:

@@ -183,14 +183,15 @@ def log_sigmoid_vjp(ctx: Context, g: Array) -> Grads:
 
 @primitive(samples=_AWAY_FROM_ZERO)
 def relu(x: Array) -> tuple[Array, Saved]:
-    """out = max(x, 0)."""
-    return np.maximum(x, 0), None
+    """out = max(x, 0). saved: the mask x > 0, a constant, so that the VJP needs neither x
+    nor out, and x.relu_() (out written over x) still differentiates, as in PyTorch."""
+    return np.maximum(x, 0), constant(x > 0)
 
 
 @relu.defvjp
 def relu_vjp(ctx: Context, g: Array) -> Grads:
     """gx = g where x > 0, else 0 (0 at x = 0, as in PyTorch)."""
-    return (g * (ctx.out > 0),)
+    return (g * ctx.saved,)
 
 
 @primitive(samples=[*_AWAY_FROM_ZERO, Sample((4,), negative_slope=0.2)])
