@@ -174,8 +174,9 @@ TABLE = [
     Op("round", unary.round, "x rounded to `decimals` places, halves to even, elementwise "
        "(zero gradient).", Spelling(torch="*, decimals: int = 0", numpy="decimals: int = 0"),
        numpy="round", inplace=True),
+    # not in autodiff.numpy: numpy's sign of NaN is NaN, PyTorch's (this primitive's) is 0
     Op("sign", unary.sign, "-1, 0 or 1 as x is negative, zero or positive (zero gradient).",
-       numpy="sign", inplace=True),
+       inplace=True),
     Op("clamp", composite.clamp, aliases=("clip",), inplace=True, numpy="clip",
        numpy_args="a, a_min, a_max"),
     Op("maximum", elementwise.maximum, "Elementwise max; at ties each side gets half the "

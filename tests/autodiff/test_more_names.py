@@ -99,7 +99,7 @@ def test_numpy_names_round_floor_sign():
     x = autodiff.tensor(X.copy())
     np.testing.assert_array_equal(autodiff.numpy.round(x, 1).numpy(), np.round(X, 1))
     np.testing.assert_array_equal(autodiff.numpy.floor(x).numpy(), np.floor(X))
-    np.testing.assert_array_equal(autodiff.numpy.sign(x).numpy(), np.nan_to_num(np.sign(X)))
+    assert not hasattr(autodiff.numpy, "sign")  # numpy's sign(NaN) is NaN, PyTorch's 0
 
 
 REDUCTIONS = [
