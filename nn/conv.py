@@ -31,7 +31,7 @@ class Conv2d(Module):
 
     >>> conv = nn.Conv2d(1, 32, 3)
     >>> conv(Tensor(np.zeros((8, 1, 28, 28), np.float32))).shape
-    (8, 32, 26, 26)
+    Size([8, 32, 26, 26])
     """
 
     def __init__(
@@ -134,7 +134,7 @@ class Conv1d(Module):
     (U(-b, b) with b = 1/√fan_in, fan_in = in_channels / groups · k).
 
     >>> nn.Conv1d(16, 32, 3, padding=1)(Tensor(np.zeros((8, 16, 100), np.float32))).shape
-    (8, 32, 100)
+    Size([8, 32, 100])
     """
 
     def __init__(
@@ -214,7 +214,7 @@ class MaxPool2d(Module):
     """The maximum of each kernel_size window, moved by stride (default: kernel_size).
 
     >>> nn.MaxPool2d(2)(Tensor(np.zeros((8, 32, 24, 24)))).shape
-    (8, 32, 12, 12)
+    Size([8, 32, 12, 12])
     """
 
     def __init__(
@@ -247,7 +247,7 @@ class AvgPool2d(Module):
     """The mean of each kernel_size window, moved by stride (default: kernel_size).
 
     >>> nn.AvgPool2d(2)(Tensor(np.zeros((8, 32, 24, 24)))).shape
-    (8, 32, 12, 12)
+    Size([8, 32, 12, 12])
     """
 
     def __init__(
@@ -286,7 +286,7 @@ class AdaptiveAvgPool2d(Module):
     (output_size=1: global average pooling).
 
     >>> nn.AdaptiveAvgPool2d(1)(Tensor(np.zeros((8, 64, 7, 7)))).shape
-    (8, 64, 1, 1)
+    Size([8, 64, 1, 1])
     """
 
     def __init__(self, output_size: Any):

@@ -23,7 +23,7 @@ class Embedding(Module):
 
     >>> emb = nn.Embedding(10, 3)
     >>> emb(np.array([[1, 2], [4, 9]])).shape
-    (2, 2, 3)
+    Size([2, 2, 3])
     """
 
     def __init__(

@@ -41,7 +41,7 @@ class Flatten(Module):
     """Merge the axes start_dim..end_dim into one (by default all but the batch axis).
 
     >>> nn.Flatten()(Tensor(np.zeros((32, 28, 28)))).shape
-    (32, 784)
+    Size([32, 784])
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):

@@ -26,7 +26,7 @@ class Linear(Module):
 
     >>> layer = nn.Linear(784, 256)
     >>> layer(Tensor(np.zeros((32, 784), np.float32))).shape
-    (32, 256)
+    Size([32, 256])
     """
 
     def __init__(

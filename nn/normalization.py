@@ -104,7 +104,7 @@ class BatchNorm1d(_BatchNorm):
 
     >>> bn = nn.BatchNorm1d(16)
     >>> bn(Tensor(np.random.rand(8, 16).astype(np.float32))).shape
-    (8, 16)
+    Size([8, 16])
     """
 
     dims = (2, 3)
@@ -126,7 +126,7 @@ class LayerNorm(Module):
     elementwise, PyTorch's nn.LayerNorm.
 
     >>> nn.LayerNorm(64)(Tensor(np.random.rand(8, 10, 64).astype(np.float32))).shape
-    (8, 10, 64)
+    Size([8, 10, 64])
     """
 
     def __init__(
@@ -177,7 +177,7 @@ class GroupNorm(Module):
     PyTorch's nn.GroupNorm (weight starts at 1, bias at 0).
 
     >>> nn.GroupNorm(4, 32)(Tensor(np.random.rand(8, 32, 5, 5).astype(np.float32))).shape
-    (8, 32, 5, 5)
+    Size([8, 32, 5, 5])
     """
 
     def __init__(
