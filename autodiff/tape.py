@@ -315,14 +315,14 @@ class _Walk:
             below = t._node
             if below is not None and below.seq > node.seq:  # t changed in place since
                 below, t = _earlier(below, t, node.seq)
+            data = t._value
+            shape, dtype = data.shape, data.dtype  # read once: the check and the release
             gi = grads[i]
             if gi is not None and needs[i]:
-                data = t._value
-                if gi.shape != data.shape:
+                if gi.shape != shape:
                     _refuse_shape(node, i, gi, data)
-                dtype = gi.dtype  # float32 weights times a float64 batch: a gradient has its
-                if dtype is not data.dtype and dtype != data.dtype:  # variable's dtype
-                    gi = gi.astype(data.dtype)
+                if gi.dtype is not dtype and gi.dtype != dtype:  # float32 weights times a
+                    gi = gi.astype(dtype)  # float64 batch: a gradient has its variable's dtype
                 key = below
                 if below is None or (wanted is not None and id(t) in wanted):
                     key = t  # a leaf: its sum waits for deliver
@@ -339,8 +339,7 @@ class _Walk:
                     self.owned.add(key)
             if below is not None and not keep_values and not below.watched:
                 if below.released_value is None:
-                    data = t._value
-                    below.released_value = (t.name, data.shape, data.dtype)
+                    below.released_value = (t.name, shape, dtype)
                 node[i] = below
         if not self.retain_graph:
             node.saved = self.release
