@@ -652,6 +652,8 @@ def _single(value: Any, name: str) -> int:
         if len(value) != 1:
             raise ValueError(f"conv1d: {name}={value!r}; expected an int or a 1-tuple")
         value = value[0]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"conv1d: {name}={value!r}; expected an int or a 1-tuple of an int")
     return int(value)
 
 
