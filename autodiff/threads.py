@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numbers
 
-from threadpoolctl import threadpool_info, threadpool_limits
-
 __all__ = ["get_num_threads", "set_num_threads"]
 
 
@@ -26,9 +24,13 @@ def set_num_threads(n: int) -> None:
             f"set_num_threads: at least one thread is needed; expected a positive integer, "
             f"got n={n}"
         )
+    from threadpoolctl import threadpool_limits  # imported on use: not with autodiff
+
     threadpool_limits(limits=int(n))
 
 
 def get_num_threads() -> int:
     """The most threads any of those pools may run now (1 where threadpoolctl finds none)."""
+    from threadpoolctl import threadpool_info  # imported on use: not with autodiff
+
     return max((pool["num_threads"] for pool in threadpool_info()), default=1)
