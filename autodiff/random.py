@@ -31,7 +31,7 @@ import numpy as np
 
 from autodiff.creation import check_device, sizes
 from autodiff.dtypes import as_dtype
-from autodiff.errors import DTypeError, ShapeError
+from autodiff.errors import DTypeError, ShapeError, named_errors
 from autodiff.tensor import Tensor, get_default_dtype
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val
@@ -84,6 +84,7 @@ def _check_generator(generator: Any, op: str) -> Generator:
     return generator
 
 
+@named_errors
 class Generator:
     """PyTorch's CPU random generator: an mt19937 stream with PyTorch's seeding and state.
 
@@ -218,6 +219,7 @@ class Generator:
 default_generator = Generator()
 
 
+@named_errors
 def manual_seed(seed: Any) -> Generator:
     """Reseed the global generator; returns it (PyTorch's torch.manual_seed).
 
@@ -243,6 +245,7 @@ def get_rng_state() -> Tensor:
     return default_generator.get_state()
 
 
+@named_errors
 def set_rng_state(new_state: Any) -> None:
     """Restore the global generator's state from get_rng_state()."""
     default_generator.set_state(new_state)
@@ -484,6 +487,7 @@ def _new(values: np.ndarray, requires_grad: bool = False) -> Tensor:
     return Tensor._wrap(values).requires_grad_(requires_grad)
 
 
+@named_errors
 def rand(
     *size: Any,
     generator: Generator | None = None,
@@ -498,6 +502,7 @@ def rand(
     return _new(uniform_values(_shape(size, "rand"), dtype, 0.0, 1.0, generator), requires_grad)
 
 
+@named_errors
 def randn(
     *size: Any,
     generator: Generator | None = None,
@@ -536,6 +541,7 @@ def _bounds(op: str, args: tuple[Any, ...], low: Any, high: Any, size: Any) -> t
     return int(low), int(high), size
 
 
+@named_errors
 def randint(
     *bounds_and_size: Any,
     low: int | None = None,
@@ -556,6 +562,7 @@ def randint(
     return _new(integer_values(shape, dtype, low, high, generator), requires_grad)
 
 
+@named_errors
 def randperm(
     n: int,
     *,
@@ -579,6 +586,7 @@ def _like(op: str, input: Any, dtype: Any) -> tuple[tuple[int, ...], Any]:
     return input.shape, input.dtype if dtype is None else dtype
 
 
+@named_errors
 def rand_like(
     input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -587,6 +595,7 @@ def rand_like(
     return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@named_errors
 def randn_like(
     input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -595,6 +604,7 @@ def randn_like(
     return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@named_errors
 def randint_like(
     input: Tensor,
     low: int = 0,
@@ -615,6 +625,7 @@ def _array(x: Any) -> np.ndarray:
     return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
+@named_errors
 def normal(
     mean: Any = 0.0,
     std: Any = 1.0,

@@ -35,7 +35,7 @@ from typing import Any
 
 from autodiff import numpy_meaning
 from autodiff.creation import as_tensor
-from autodiff.errors import NAMED, named
+from autodiff.errors import NAMED, named, named_errors
 from autodiff.inplace import apply_inplace
 from autodiff.optable import COMPARE, FLOAT, MEAN, PROMOTE, TABLE, Op, Spelling
 from autodiff.primitive import Primitive
@@ -384,6 +384,7 @@ for _name, _method in SURFACE["Tensor"].items():
     setattr(Tensor, _name, _method)
 
 
+@named_errors
 def ops_for(surface: str) -> dict[str, Any]:
     """The names the op table makes for one surface: "autodiff", "autodiff.numpy",
     "nn.functional", "Tensor", or "nn" (the activation modules' class names, each with the

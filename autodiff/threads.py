@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import numbers
 
+from autodiff.errors import named_errors
+
 __all__ = ["get_num_threads", "set_num_threads"]
 
+_MOST = 2**31 - 1  # the thread pools count in C ints
 
+
+@named_errors
 def set_num_threads(n: int) -> None:
     """Let the thread pools numpy uses (its BLAS, and any OpenMP pool) run at most `n` threads.
 
@@ -24,6 +29,8 @@ def set_num_threads(n: int) -> None:
             f"set_num_threads: at least one thread is needed; expected a positive integer, "
             f"got n={n}"
         )
+    if n > _MOST:
+        raise ValueError(f"set_num_threads: n={n}; expected at most {_MOST} threads")
     from threadpoolctl import threadpool_limits  # imported on use: not with autodiff
 
     threadpool_limits(limits=int(n))
