@@ -140,9 +140,10 @@ LATER = {
         "autodiff.watch",
         "subprocess",
         "threadpoolctl",
+        "numpy.random",
         "nn",
     ],
-    "import nn": ["nn.datasets", "urllib.request", "http.client", "ssl"],
+    "import nn": ["nn.datasets", "urllib.request", "http.client", "ssl", "numpy.random"],
 }
 
 
