@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -84,6 +85,9 @@ def _check_generator(generator: Any, op: str) -> Generator:
     return generator
 
 
+_MAKING_BITS = threading.Lock()
+
+
 @named_errors
 class Generator:
     """PyTorch's CPU random generator: an mt19937 stream with PyTorch's seeding and state.
@@ -94,8 +98,20 @@ class Generator:
 
     def __init__(self, device: Any = "cpu"):
         check_device(device)
-        self._bits = np.random.MT19937(0)
+        self._made_bits: np.random.MT19937 | None = None  # made at the first draw: _bits
         self.manual_seed(DEFAULT_SEED)
+
+    @property
+    def _bits(self) -> np.random.MT19937:
+        """The mt19937 stream, made and seeded at its first use: numpy.random (a quarter of
+        autodiff's import time) is imported then, not with autodiff."""
+        if self._made_bits is None:
+            with _MAKING_BITS:  # so that two threads drawing first share one stream
+                if self._made_bits is None:
+                    bits = np.random.MT19937(0)
+                    bits._legacy_seeding(self._seed & 0xFFFFFFFF)
+                    self._made_bits = bits
+        return self._made_bits
 
     @property
     def device(self) -> Any:
@@ -115,7 +131,8 @@ class Generator:
                 f"manual_seed: seed={seed}; expected an integer in [-2**63, 2**64) as PyTorch's"
             )
         self._seed = seed % 2**64
-        self._bits._legacy_seeding(self._seed & 0xFFFFFFFF)  # mt19937 takes the low 32 bits
+        if self._made_bits is not None:  # else _bits seeds it when it is made
+            self._made_bits._legacy_seeding(self._seed & 0xFFFFFFFF)  # the low 32 bits
         self._fresh = True  # nothing drawn since seeding (PyTorch's state then says next = 0)
         self._next_double_normal: float | None = None
         self._next_float_normal: float | None = None

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numbers
 
-from threadpoolctl import threadpool_info, threadpool_limits
-
 from autodiff.errors import named_errors
 
 __all__ = ["get_num_threads", "set_num_threads"]
@@ -33,9 +31,13 @@ def set_num_threads(n: int) -> None:
         )
     if n > _MOST:
         raise ValueError(f"set_num_threads: n={n}; expected at most {_MOST} threads")
+    from threadpoolctl import threadpool_limits  # imported on use: not with autodiff
+
     threadpool_limits(limits=int(n))
 
 
 def get_num_threads() -> int:
     """The most threads any of those pools may run now (1 where threadpoolctl finds none)."""
+    from threadpoolctl import threadpool_info  # imported on use: not with autodiff
+
     return max((pool["num_threads"] for pool in threadpool_info()), default=1)
