@@ -336,6 +336,9 @@ TABLE = [
     Op("topk", composite.topk),
     Op("sort", composite.sort),
     Op("argsort", composite.argsort),
+    Op("median", composite.median),  # numpy's median averages the middle two: not the same
+    Op("diff", composite.diff, numpy="diff",
+       numpy_args="a, n=1, axis=-1, prepend=None, append=None"),
     Op("cumsum", composite.cumsum),
     Op("cumprod", composite.cumprod),
     Op("bincount", composite.bincount),
