@@ -1,5 +1,5 @@
 """Every op declared once: the table from which the Tensor methods, the `autodiff` functions,
-`autodiff.numpy` and `nn.functional` are made (autodiff/surfaces.py makes them at import).
+`autodiff.numpy` and `nn.functional` are made (autodiff/surfaces.py makes them).
 
 One `Op(...)` per op. Its fields, in the order they are usually given:
 
