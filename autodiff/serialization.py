@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import io
 import json
 import math
 import os
-import shutil
 import stat
 import struct
 import tempfile
@@ -39,6 +39,7 @@ _REAL_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 _CHUNK_BYTES = 1 << 20
 _MAX_DEFLATE_RATIO = 1032  # deflate never packs more bytes than this into one byte
 _MAX_SAFETENSORS_HEADER = 100_000_000  # the safetensors package's own limit
+_MAX_STREAM_BYTES = 1 << 31  # the most read from a file object that cannot seek to its end
 _MAX_PROBLEMS_SHOWN = 20  # an error lists at most this many of a file's problems
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's signature, name and extra lengths
 _NOT_CONTAINER_SYNTAX = bytes(sorted(set(range(256)) - set(b'"{}[]')))  # what a JSON scan drops
@@ -323,8 +324,8 @@ def load(path: str | os.PathLike, map_location: Any = None, weights_only: bool =
         )
     if not isinstance(weights_only, bool):
         raise TypeError(f"load: weights_only={weights_only!r}; expected True or False")
-    if not isinstance(path, (str, bytes, os.PathLike)) and callable(getattr(path, "read", None)):
-        return _load_file_object(path)
+    if _is_file_object(path):
+        return _from_stream(path, load)
     path = _fspath(path, "load")
     entries, structure = _open_entries(path)
     problems = _kind_problems(entries)
@@ -374,14 +375,133 @@ def _fspath(path: Any, op: str) -> str:
         ) from None
 
 
-def _load_file_object(file: BinaryIO) -> Any:
-    """load() of what a binary file object holds from its position on (torch.load(buffer)):
-    read through a temporary file, so that every check of a load from a path applies."""
-    with tempfile.TemporaryDirectory() as directory:
-        name = os.path.join(directory, "file")
-        with open(name, "wb") as copy:
-            shutil.copyfileobj(file, copy)
-        return load(name)
+def _is_file_object(path: Any) -> bool:
+    return not isinstance(path, (str, bytes, os.PathLike)) and callable(getattr(path, "read", None))
+
+
+def _from_stream(file: BinaryIO, load_path: Callable[[str], Any]) -> Any:
+    """load_path(name) of a private temporary copy of what the binary file object `file` holds
+    from its position on (torch.load(buffer)), so that every check of a load from a path
+    applies to it.
+
+    The copy is read a chunk at a time and bounded before it is written: to the stream's end
+    where it can seek (a file from open(), io.BytesIO), since its size is then known as a
+    path's is; to _MAX_STREAM_BYTES where it cannot (a pipe, a socket, a gzip stream), a longer
+    stream being refused. A failed load moves a seekable `file` back to where it was.
+    """
+    shown = _stream_name(file)
+    start, remaining = _stream_span(file, shown)
+    try:
+        with tempfile.TemporaryDirectory() as directory:  # private to this user: no planted link
+            name = os.path.join(directory, "stream")
+            with open(name, "wb") as copy:
+                _copy_stream(file, copy, shown, remaining)
+            try:
+                return load_path(name)
+            except (ValueError, TypeError, OSError) as error:
+                raise _renamed(error, repr(name), shown) from error.__cause__
+    except BaseException:
+        if start is not None:
+            with contextlib.suppress(OSError, ValueError):
+                file.seek(start)
+        raise
+
+
+def _stream_name(file: BinaryIO) -> str:
+    """How errors name a file object: by its file's name if it has one (open(name, "rb"))."""
+    name = getattr(file, "name", None)
+    return (
+        repr(os.fsdecode(name)) if isinstance(name, (str, bytes)) else f"the {type(file).__name__}"
+    )
+
+
+def _stream_span(file: BinaryIO, shown: str) -> tuple[int | None, int | None]:
+    """(position, bytes from there to the end) of a seekable `file`; None for what a stream
+    cannot tell (a gzip stream has a position but no end it can seek to)."""
+    if isinstance(file, io.TextIOBase):
+        raise TypeError(
+            f"load: {shown} is a text stream; expected a binary file object (open(name, 'rb'), "
+            f"io.BytesIO)"
+        )
+    try:
+        if not file.seekable():
+            return None, None
+        start = file.tell()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return None, None
+    try:
+        end = file.seek(0, os.SEEK_END)
+    except (OSError, ValueError):
+        return start, None
+    try:
+        file.seek(start)
+    except (OSError, ValueError) as error:
+        raise OSError(f"load: cannot seek {shown} back to byte {start}: {error}") from error
+    if type(start) is not int or type(end) is not int:
+        return None, None
+    return start, max(end - start, 0)
+
+
+def _copy_stream(file: BinaryIO, copy: BinaryIO, shown: str, remaining: int | None) -> None:
+    """Copy `file` into `copy` a chunk at a time, refusing it once it holds more than
+    `remaining` bytes (its end's promise), or than _MAX_STREAM_BYTES where it has no known end:
+    at most one byte past that bound is read. A stream whose first bytes no file that load
+    reads begins with is copied no further: load refuses it by those alone."""
+    limit = _MAX_STREAM_BYTES if remaining is None else remaining
+    done = 0
+    head = b""
+    while True:
+        try:
+            chunk = file.read(min(_CHUNK_BYTES, limit + 1 - done))
+        except (OSError, ValueError) as error:  # a closed or write-only file, a broken pipe
+            kind = OSError if isinstance(error, OSError) else ValueError
+            raise kind(f"load: cannot read {shown}: {type(error).__name__}: {error}") from error
+        if chunk is None:
+            raise OSError(f"load: {shown} has no data ready; expected a blocking binary stream")
+        if not isinstance(chunk, (bytes, bytearray, memoryview)):
+            raise TypeError(
+                f"load: read() of {shown} gives {type(chunk).__name__}; expected bytes, from a "
+                f"binary file object (open(name, 'rb'), io.BytesIO)"
+            )
+        if not chunk:
+            return
+        done += memoryview(chunk).nbytes
+        if done > limit and remaining is None:
+            raise ValueError(
+                f"load: {shown} is longer than {limit} bytes, the most read from a file object "
+                f"that cannot seek to its end; expected a shorter stream, or save it to a "
+                f"file and load that file's name"
+            )
+        if done > limit:
+            raise ValueError(
+                f"load: {shown} gives more than the {remaining} bytes its end promised; "
+                f"expected a stream that ends where seek(0, 2) says"
+            )
+        try:
+            copy.write(chunk)
+        except OSError as error:  # a full disk
+            raise OSError(f"load: cannot copy {shown} to a temporary file: {error}") from error
+        if len(head) < 9:
+            head += bytes(chunk[: 9 - len(head)])
+            if len(head) == 9 and not _may_be_loadable(head):
+                return
+
+
+def _may_be_loadable(head: bytes) -> bool:
+    """Whether a file beginning with these 9 bytes may be one that load reads, or names what
+    it holds from more than them (an .npy file's shape): see _open_entries."""
+    return head.startswith((b"PK", b"\x93NUMPY")) or head[8:9] == b"{"
+
+
+def _renamed(error: BaseException, name: str, shown: str) -> BaseException:
+    """`error` with the temporary copy's `name` in its message replaced by how the stream is
+    shown: the user never gave that name."""
+    text = str(error).replace(name, shown)
+    try:
+        renamed = type(error)(text)
+    except TypeError:  # an exception type that needs more arguments
+        renamed = ValueError(text) if isinstance(error, ValueError) else OSError(text)
+    return renamed
 
 
 def load_arrays(
@@ -390,8 +510,11 @@ def load_arrays(
     """The arrays of a .npz or .safetensors file that are named in `expected`, checked before
     any data is read: each must be real-valued and of its expected array's shape; with strict,
     no name may be missing or unexpected (otherwise unexpected ones are not read at all).
-    This is what Module.load uses; dtypes are converted later, by load_state_dict.
+    This is what Module.load uses; dtypes are converted later, by load_state_dict. `path` may
+    also be a binary file object, read as load() reads one.
     """
+    if _is_file_object(path):
+        return _from_stream(path, lambda name: load_arrays(name, expected, strict))
     path = _fspath(path, "load_arrays")
     entries, _ = _open_entries(path)
     if not strict:  # entries that will not be loaded are not read, nor judged
