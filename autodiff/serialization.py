@@ -40,6 +40,7 @@ _CHUNK_BYTES = 1 << 20
 _MAX_DEFLATE_RATIO = 1032  # deflate never packs more bytes than this into one byte
 _MAX_SAFETENSORS_HEADER = 100_000_000  # the safetensors package's own limit
 _MAX_STREAM_BYTES = 1 << 31  # the most read from a file object that cannot seek to its end
+_MAX_DIMS = 64  # numpy's most dimensions for an array
 _MAX_PROBLEMS_SHOWN = 20  # an error lists at most this many of a file's problems
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's signature, name and extra lengths
 _NOT_CONTAINER_SYNTAX = bytes(sorted(set(range(256)) - set(b'"{}[]')))  # what a JSON scan drops
@@ -331,27 +332,23 @@ def load(path: str | os.PathLike, map_location: Any = None, weights_only: bool =
     problems = _kind_problems(entries)
     if problems:
         raise ValueError(_problem_message(path, problems))
-    parsed = None
-    if structure is not None:
-        try:  # parsed before any array is read
-            parsed = json.loads(structure, parse_constant=_no_constant)
-        except (ValueError, RecursionError) as error:
-            raise _damaged(path, error) from error
-    arrays = _read_entries(path, entries)
     if structure is None:
-        return arrays
-    used: set[str] = set()
-    try:
-        obj = _unflatten(parsed, arrays, used)
-    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as error:
+        return _read_entries(path, entries)
+    reader = _StructureReader(entries)
+    try:  # every node checked before any array is read
+        parsed = reader.parse(structure)
+    except (ValueError, TypeError, RecursionError) as error:
         raise _damaged(path, error) from error
-    if used != set(arrays):
-        unused = _excerpt(sorted(set(arrays) - used), 200)
+    except _UnusedArrays as error:
         raise ValueError(
-            f"load: cannot read {path!r}: arrays {unused} are not in its structure; expected "
+            f"load: cannot read {path!r}: arrays {error} are not in its structure; expected "
             f"{_EXPECTED_FILE}"
-        )
-    return obj
+        ) from None
+    arrays = _read_entries(path, entries)
+    try:
+        return reader.fill(parsed, arrays)
+    except RecursionError as error:
+        raise _damaged(path, error) from error
 
 
 def _damaged(path: str, error: BaseException) -> ValueError:
@@ -858,6 +855,11 @@ def _safetensors_entry(path: str, key: str, spec: Any, data_size: int) -> _Entry
             f"{where}'s header claims shape {shape} of {dtype} ({nbytes} bytes) at bytes "
             f"{begin}..{end} of {data_size}",
         )
+    if len(shape) > _MAX_DIMS:
+        raise _unreadable(
+            path,
+            f"{where} has {len(shape)} dimensions; expected at most {_MAX_DIMS}, numpy's limit",
+        )
 
     def read(file: Any) -> np.ndarray:
         array = file.get_tensor(key)
@@ -868,56 +870,143 @@ def _safetensors_entry(path: str, key: str, spec: Any, data_size: int) -> _Entry
     return _Entry(shape, dtype, read)
 
 
-def _unflatten(encoded: Any, arrays: Mapping[str, np.ndarray], used: set[str]) -> Any:
-    """The object whose JSON form (from _flatten) is `encoded`; anything else is refused."""
-    if not isinstance(encoded, dict):
-        if encoded is None or isinstance(encoded, (bool, int, float, str)):
-            return encoded
-        raise TypeError(f"unexpected {type(encoded).__name__}")
-    tags = [key for key in encoded if key != "requires_grad"]
-    if len(tags) != 1 or ("requires_grad" in encoded) != (tags[0] == "tensor"):
-        raise ValueError(f"a node with keys {_excerpt(sorted(encoded), 80)}")
-    (tag,) = tags
-    value = encoded[tag]
-    if tag in ("tensor", "array", "scalar"):
-        if not isinstance(value, str) or value not in arrays:
-            raise ValueError(f"{tag} {_excerpt(value, 80)} names no array of the file")
-        if value in used:
-            raise ValueError(f"array {_excerpt(value, 80)} is used twice")
-        used.add(value)
-        array = arrays[value]
-        if tag == "scalar":
-            if array.ndim != 0:
-                raise ValueError(f"scalar {_excerpt(value, 80)} has shape {array.shape}")
+class _ArrayNode:
+    """Where an array goes in a structure: filled in once every node is checked and it is read."""
+
+    __slots__ = ("tag", "name", "requires_grad")
+
+    def __init__(self, tag: str, name: str, requires_grad: bool | None):
+        self.tag, self.name, self.requires_grad = tag, name, requires_grad
+
+    def build(self, arrays: Mapping[str, np.ndarray]) -> Any:
+        array = arrays[self.name]
+        if self.tag == "scalar":
             return array[()]
-        if tag == "array":
+        if self.tag == "array":
             return array
-        requires_grad = encoded["requires_grad"]
-        if not isinstance(requires_grad, bool):
+        return Tensor(array, requires_grad=self.requires_grad)
+
+
+class _StructureReader:
+    """The object whose JSON form (from _flatten) a file holds, built node by node as json.loads
+    closes each JSON object (its object_pairs_hook), and each node checked then: a stuffed or
+    lying structure is refused at its first bad node, and a valid one costs what the values it
+    holds cost, never the JSON objects that spell them. Array nodes name the file's entries
+    (each once, a scalar's 0-d), which are read and put in place only after every check.
+    """
+
+    def __init__(self, entries: Mapping[str, _Entry]):
+        self.entries = entries
+        self.used: set[str] = set()
+        self.made: dict[int, list] = {}  # the lists that nodes made (a bare JSON list is a part)
+        self.holding: dict[int, Any] = {}  # the containers with an array node inside
+        self.tuples: set[int] = set()  # lists holding arrays that become tuples once filled
+
+    def parse(self, text: str) -> Any:
+        root = json.loads(text, object_pairs_hook=self.node, parse_constant=_no_constant)
+        self.check_value(root)
+        unused = set(self.entries) - self.used
+        if unused:
+            raise _UnusedArrays(_excerpt(sorted(unused), 200))
+        return root
+
+    def node(self, pairs: list[tuple[str, Any]]) -> Any:
+        keys = [key for key, _ in pairs]
+        tags = [key for key in keys if key != "requires_grad"]
+        if (
+            len(tags) != 1
+            or len(set(keys)) != len(keys)
+            or ("requires_grad" in keys) != (tags[0] == "tensor")
+        ):
+            raise ValueError(f"a node with keys {_excerpt(sorted(keys), 80)}")
+        node = dict(pairs)
+        (tag,) = tags
+        value = node[tag]
+        if tag in ("tensor", "array", "scalar"):
+            return self.array_node(tag, value, node.get("requires_grad"))
+        if tag == "float":
+            if value not in ("nan", "inf", "-inf"):
+                raise ValueError(f"float {_excerpt(value, 40)}; expected 'nan', 'inf' or '-inf'")
+            return float(value)
+        if tag == "dict":
+            return self.dict_node(value)
+        if tag in ("list", "tuple"):
+            return self.sequence_node(tag, value)
+        raise ValueError(f"unknown tag {_excerpt(tag, 40)}")
+
+    def array_node(self, tag: str, name: Any, requires_grad: Any) -> _ArrayNode:
+        if not isinstance(name, str) or name not in self.entries:
+            raise ValueError(f"{tag} {_excerpt(name, 80)} names no array of the file")
+        if name in self.used:
+            raise ValueError(f"array {_excerpt(name, 80)} is used twice")
+        shape = self.entries[name].shape
+        if tag == "scalar" and shape != ():
+            raise ValueError(f"scalar {_excerpt(name, 80)} has shape {shape}")
+        if tag == "tensor" and not isinstance(requires_grad, bool):
             raise ValueError(f"requires_grad={_excerpt(requires_grad, 40)}; expected true or false")
-        return Tensor(array, requires_grad=requires_grad)
-    if tag == "float":
-        if value not in ("nan", "inf", "-inf"):
-            raise ValueError(f"float {_excerpt(value, 40)}; expected 'nan', 'inf' or '-inf'")
-        return float(value)
-    if tag == "dict":
-        if not isinstance(value, list) or not all(
-            isinstance(item, list) and len(item) == 2 for item in value
+        self.used.add(name)
+        return _ArrayNode(tag, name, requires_grad)
+
+    def is_bare_list(self, value: Any) -> bool:
+        return type(value) is list and id(value) not in self.made
+
+    def check_value(self, value: Any) -> bool:
+        """Refuse a bare JSON list where a value belongs; whether `value` holds an array."""
+        if self.is_bare_list(value):
+            raise TypeError("unexpected list")
+        return type(value) is _ArrayNode or id(value) in self.holding
+
+    def sequence_node(self, tag: str, items: Any) -> list | tuple:
+        if not self.is_bare_list(items):
+            raise ValueError(f"a {tag} that is not a JSON list")
+        holds = False
+        for item in items:
+            holds = self.check_value(item) or holds
+        if tag == "tuple" and not holds:
+            return tuple(items)
+        self.made[id(items)] = items  # itself, not a copy: a list costs what it holds
+        if holds:
+            self.holding[id(items)] = items
+            if tag == "tuple":
+                self.tuples.add(id(items))
+        return items
+
+    def dict_node(self, pairs: Any) -> dict:
+        if not self.is_bare_list(pairs) or not all(
+            self.is_bare_list(pair) and len(pair) == 2 for pair in pairs
         ):
             raise ValueError("a dict that is not a list of [key, value] pairs")
-        result = {}
-        for key, item in value:
-            key = _unflatten(key, arrays, used)
-            if not (key is None or isinstance(key, (str, int, float))):
-                raise ValueError(f"a dict key of type {type(key).__name__}")
-            result[key] = _unflatten(item, arrays, used)
+        result: dict = {}
+        holds = False
+        for key, item in pairs:
+            if not (key is None or type(key) in (str, int, float, bool)):
+                kind = key.tag if type(key) is _ArrayNode else type(key).__name__
+                raise ValueError(f"a dict key of type {kind}")
+            if key in result:
+                raise ValueError(f"a dict with the key {_excerpt(key, 80)} twice")
+            holds = self.check_value(item) or holds
+            result[key] = item
+        if holds:
+            self.holding[id(result)] = result
         return result
-    if tag in ("list", "tuple"):
-        if not isinstance(value, list):
-            raise ValueError(f"a {tag} that is not a JSON list")
-        items = [_unflatten(v, arrays, used) for v in value]
-        return items if tag == "list" else tuple(items)
-    raise ValueError(f"unknown tag {_excerpt(tag, 40)}")
+
+    def fill(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Any:
+        """`value` with its array nodes replaced by the arrays and Tensors they name."""
+        if type(value) is _ArrayNode:
+            return value.build(arrays)
+        if id(value) not in self.holding:
+            return value
+        if type(value) is dict:
+            for key, item in value.items():
+                value[key] = self.fill(item, arrays)
+            return value
+        for index, item in enumerate(value):
+            value[index] = self.fill(item, arrays)
+        return tuple(value) if id(value) in self.tuples else value
+
+
+class _UnusedArrays(Exception):
+    """A structure that leaves some of the file's arrays out (their names, in an excerpt)."""
 
 
 def _excerpt(value: Any, limit: int) -> str:

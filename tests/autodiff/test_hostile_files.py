@@ -120,6 +120,22 @@ def test_a_safetensors_entry_stuffed_with_objects_is_refused_with_a_short_messag
     refused_within_bound(path, "nests 1500002 JSON objects and 2 lists; expected one object")
 
 
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"dtype": "F32", "shape": [1] * 1_000_000, "data_offsets": [0, 4]}, "at most 64"),
+        ({"dtype": "F" * 3_000_000, "shape": [1], "data_offsets": [0, 4]}, "which numpy lacks"),
+        ({"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": "y" * 3_000_000}, "damaged"),
+        ({"dtype": "F32", "shape": [1], "data_offsets": [0] * 1_000_000}, "damaged header entry"),
+    ],
+)
+def test_a_huge_safetensors_entry_is_quoted_in_a_short_excerpt(tmp_path, entry, message):
+    text = json.dumps({"w" * 1_000_000: entry}).encode()  # a huge name too
+    path = tmp_path / "huge-entry.safetensors"
+    path.write_bytes(struct.pack("<Q", len(text)) + text + bytes(4))
+    assert "characters)" in refused_within_bound(path, message)
+
+
 def test_a_safetensors_header_of_empty_entries_is_refused_before_parsing(tmp_path):
     text = ("{" + ",".join(f'"t{i}": {{}}' for i in range(600_000)) + "}").encode()
     path = tmp_path / "empty-entries.safetensors"
@@ -155,6 +171,60 @@ def test_a_deeply_nested_structure_is_the_librarys_error(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("__structure__.json", '{"list": ' * 50_000 + "[]" + "}" * 50_000)
     refused_within_bound(path, "load: cannot read .* its structure is damaged")
+
+
+def structure_file(tmp_path, text: str, kind: str):
+    """A file whose only content is the JSON structure `text`, as either format holds it."""
+    if kind == "npz":
+        path = tmp_path / "structure.npz"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("__structure__.json", text)
+    else:
+        path = tmp_path / "structure.safetensors"
+        header = json.dumps({"__metadata__": {"autodiff.structure": text}}).encode()
+        path.write_bytes(struct.pack("<Q", len(header)) + header)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["npz", "safetensors"])
+@pytest.mark.parametrize(
+    ("node", "message"),
+    [
+        ("{}", r"a node with keys \[\]"),
+        ('{"what": 1}', "unknown tag 'what'"),
+        ('{"list": [], "list": []}', r"a node with keys \['list', 'list'\]"),
+        ('{"float": "1e999"}', "float '1e999'; expected 'nan', 'inf' or '-inf'"),
+        ('{"array": "w"}', "array 'w' names no array of the file"),
+    ],
+)
+def test_a_structure_stuffed_with_bad_nodes_is_refused_at_the_first(tmp_path, kind, node, message):
+    path = structure_file(tmp_path, '{"list": [' + ",".join([node] * 1_000_000) + "]}", kind)
+    refused_within_bound(path, f"its structure is damaged .*{message}")
+
+
+def test_a_valid_structure_costs_what_its_values_do_not_the_json_spelling_them(tmp_path):
+    nodes = ",".join(['{"list": []}'] * 100_000)
+    path = structure_file(tmp_path, '{"list": [' + nodes + ', {"what": 1}]}', "npz")
+    size = os.path.getsize(path)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="unknown tag 'what'"):
+            autodiff.load(path)  # refused only at its last node, after 100,000 valid ones
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * size, f"peak {peak / MB:.1f} MB for a {size / MB:.1f} MB structure"
+
+
+def test_arrays_left_out_of_the_structure_are_refused_before_they_are_read(tmp_path):
+    path = tmp_path / "extra.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("w.npy", "w") as member:
+            np.lib.format.write_array(member, np.ones(2))
+        with archive.open("unused.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array(member, np.zeros(100 * MB, np.uint8))  # 100 kB deflated
+        archive.writestr("__structure__.json", json.dumps({"array": "w"}))
+    refused_within_bound(path, r"arrays \['unused'\] are not in its structure")
 
 
 def cpu_seconds_to_refuse(path) -> float:
@@ -254,6 +324,10 @@ def with_structure(tmp_path, structure: object, arrays: dict) -> str:
         ({"dict": [[{"list": []}, 1]]}, {}, "a dict key of type list"),
         ({"list": "abc"}, {}, "a list that is not a JSON list"),
         ({"array": "w", "list": []}, {"w": np.ones(2)}, "a node with keys"),
+        ({"dict": [["a", 1], ["a", 2]]}, {}, "a dict with the key 'a' twice"),
+        ({"list": [[1, 2]]}, {}, "unexpected list"),
+        ({"list": {"list": []}}, {}, "a list that is not a JSON list"),
+        ({"tuple": [{"scalar": "w"}, {"scalar": "w"}]}, {"w": np.float64(2)}, "used twice"),
     ],
 )
 def test_a_checkpoint_whose_structure_lies_is_refused(tmp_path, structure, arrays, message):
