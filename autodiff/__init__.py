@@ -4,9 +4,11 @@ The top-level namespace speaks PyTorch (`import autodiff as torch`); `autodiff.n
 numpy (`import autodiff.numpy as np`).
 """
 
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 from autodiff import accelerator, backends, cuda
 from autodiff import aliases as _aliases
-from autodiff import numpy as numpy  # the numpy-speaking namespace, kept out of `import *`
 from autodiff.allocator import keep_freed_memory as _keep_freed_memory
 from autodiff.anomaly import detect_anomaly
 from autodiff.composite import einsum
@@ -27,7 +29,6 @@ from autodiff.creation import (
     zeros_like,
 )
 from autodiff.device import device
-from autodiff.draw import GraphvizNotFoundError, draw_graph, render_graph
 from autodiff.dtypes import *  # noqa: F403 - float32, long, ...
 from autodiff.dtypes import BUILTIN_NAMES as _BUILTIN_NAMES
 from autodiff.dtypes import __all__ as _dtypes
@@ -44,7 +45,6 @@ from autodiff.grad_mode import (
     set_grad_enabled,
 )
 from autodiff.gradcheck import gradcheck
-from autodiff.listing import print_tape, tape_listing, trace_backward
 from autodiff.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, pad
 from autodiff.primitive import Context, Sample, constant, primitive
 from autodiff.random import (
@@ -64,13 +64,18 @@ from autodiff.random import (
     seed,
     set_rng_state,
 )
-from autodiff.serialization import load, load_arrays, save
 from autodiff.size import Size
 from autodiff.surfaces import ops_for
 from autodiff.tape import scope
 from autodiff.tensor import Tensor
 from autodiff.threads import get_num_threads, set_num_threads
-from autodiff.watch import BackwardWatch, watch_backward
+
+if _TYPE_CHECKING:  # for readers and checkers: the names __getattr__ imports on first use
+    from autodiff import numpy as numpy
+    from autodiff.draw import GraphvizNotFoundError, draw_graph, render_graph
+    from autodiff.listing import print_tape, tape_listing, trace_backward
+    from autodiff.serialization import load, load_arrays, save
+    from autodiff.watch import BackwardWatch, watch_backward
 
 # autodiff.float, autodiff.int, autodiff.bool: PyTorch's dtype names, kept out of `import *`
 # so that they never shadow Python's builtins.
@@ -80,12 +85,40 @@ _keep_freed_memory()  # a step's arrays reuse the last step's memory (see autodi
 _aliases.install()
 _LAZY = ("nn", "optim", "utils")  # PyTorch's torch.nn, torch.optim, torch.utils.data
 
+# Imported on first use, not with autodiff: pictures, listings, the backward watch and files
+# are rarely needed, and their modules (with subprocess, json, zipfile, html, tempfile) were a
+# third of autodiff's import time. autodiff.numpy is made from the op table when first used.
+_ON_USE = {
+    "numpy": "autodiff.numpy",  # the numpy-speaking namespace, kept out of `import *`
+    "GraphvizNotFoundError": "autodiff.draw",
+    "draw_graph": "autodiff.draw",
+    "render_graph": "autodiff.draw",
+    "print_tape": "autodiff.listing",
+    "tape_listing": "autodiff.listing",
+    "trace_backward": "autodiff.listing",
+    "load": "autodiff.serialization",
+    "load_arrays": "autodiff.serialization",
+    "save": "autodiff.serialization",
+    "BackwardWatch": "autodiff.watch",
+    "watch_backward": "autodiff.watch",
+}
+
 
 def __getattr__(name: str) -> object:
-    """autodiff.nn, autodiff.optim and autodiff.utils: the nn package's, imported on first use."""
+    """autodiff.nn, autodiff.optim and autodiff.utils: the nn package's, imported on first use;
+    and the names of _ON_USE, from their modules imported on first use."""
     if name in _LAZY:
         return _aliases.module(name)
+    if name in _ON_USE:
+        module = _importlib.import_module(_ON_USE[name])
+        value = module if name == "numpy" else getattr(module, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'autodiff' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ON_USE})
 
 
 __all__ = [

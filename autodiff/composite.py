@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from autodiff import conversion, promotion, xp
 from autodiff.broadcast import Axis, Shape, normalize_axes
 from autodiff.creation import as_tensor
-from autodiff.errors import DTypeError, ShapeError
+from autodiff.errors import DTypeError, ShapeError, named_errors
 from autodiff.inplace import _operand, mark, records
 from autodiff.ops import compare, elementwise, layers, linalg, loss, reduce
 from autodiff.ops import shape as shape_ops
@@ -261,20 +261,24 @@ def softmax_cross_entropy(logits: Any, target: Any, reduction: str = "none") -> 
 def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
     """The tensors joined along an existing dim."""
     dim = dim if axis is None else axis
-    return Tensor.apply(shape_ops.concatenate, *_common_dtype(tensors), axis=dim)
+    return Tensor.apply(shape_ops.concatenate, *_common_dtype(tensors, "cat"), axis=dim)
 
 
 def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
     """The tensors joined along a new dim."""
     dim = dim if axis is None else axis
-    return Tensor.apply(shape_ops.stack, *_common_dtype(tensors), axis=dim)
+    return Tensor.apply(shape_ops.stack, *_common_dtype(tensors, "stack"), axis=dim)
 
 
-def _common_dtype(tensors: Sequence[Any]) -> list[Tensor]:
-    """The tensors of cat/stack converted to the dtype PyTorch joins them in: float32 with
-    int64 is float32 (numpy would widen to float64); conversions are recorded.
+def _common_dtype(tensors: Sequence[Any], op: str) -> list[Tensor]:
+    """The tensors of cat/stack/einsum converted to the dtype PyTorch joins them in: float32
+    with int64 is float32 (numpy would widen to float64); conversions are recorded.
     """
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}: got one Tensor; expected a list or tuple of Tensors")
     tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty list of Tensors")
     dtype = promotion.result_dtype([(t.dtype, promotion.DIMENSIONED) for t in tensors])
     return [t if t.dtype == dtype else t.astype(dtype) for t in tensors]
 
@@ -384,8 +388,10 @@ def topk(
     scalar = x.ndim == 0
     x = x.reshape(1) if scalar else x
     axis = normalize_axes(dim, x.ndim, "topk")[0]
+    if isinstance(k, bool) or not isinstance(k, (int, xp.integer)):
+        raise TypeError(f"topk: k={k!r} is a {type(k).__name__}; expected an integer")
     if not 0 <= k <= x.shape[axis]:
-        raise IndexError(
+        raise ShapeError(
             f"topk: k={k} for dim {axis} of size {x.shape[axis]}; expected 0 <= k <= "
             f"{x.shape[axis]}"
         )
@@ -719,6 +725,7 @@ def power(input: Any, exponent: Any) -> Tensor:
     return input**exponent
 
 
+@named_errors
 def einsum(equation: str, *operands: Any) -> Tensor:
     """Sums of products named by letters, as PyTorch's einsum: einsum("bij,bjk->bik", a, b)
     (the operands may also come as one list). Every dim gets a letter: no '...', and no
@@ -727,7 +734,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         operands = tuple(operands[0])
     if not isinstance(equation, str):
         raise TypeError(f"einsum: equation {equation!r}; expected a string such as 'ij,jk->ik'")
-    tensors = _common_dtype(operands)
+    tensors = _common_dtype(operands, "einsum")
     return Tensor.apply(linalg.einsum, *tensors, subscripts=equation)
 
 

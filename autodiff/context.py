@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from autodiff import xp
-from autodiff.errors import GradientError
+from autodiff.errors import GradientError, named_errors
 
 Saved = Any
 
@@ -72,6 +72,7 @@ class RecordedContext(Context):
 _constants: dict[int, weakref.ref] = {}  # id(array) -> a weak reference to it: see constant()
 
 
+@named_errors
 def constant(value: xp.ndarray) -> xp.ndarray:
     """Mark an array a forward saves as a genuine constant of its VJP, one whose derivative
     w.r.t. the inputs is 0 (a sign, a mask, a slope chosen by a comparison), so that

@@ -15,7 +15,7 @@ import numpy as np
 
 from autodiff.device import device as as_device
 from autodiff.dtypes import as_dtype
-from autodiff.errors import ShapeError
+from autodiff.errors import ShapeError, named_errors
 from autodiff.tensor import Tensor, get_default_dtype
 
 
@@ -30,6 +30,7 @@ def sizes(size: Sequence[Any], op: str) -> tuple[int, ...]:
     return tuple(int(n) for n in size)
 
 
+@named_errors
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new Tensor holding a copy of `data` (a number, nested lists, an array or a Tensor)."""
     check_device(device)
@@ -44,6 +45,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return Tensor._wrap(array).requires_grad_(requires_grad)
 
 
+@named_errors
 def from_numpy(array: np.ndarray) -> Tensor:
     """A Tensor that shares `array`'s memory: in-place changes to either show in both."""
     if not isinstance(array, np.ndarray):
@@ -51,6 +53,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
+@named_errors
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """`data` as a Tensor without copying where possible: a Tensor (or an ndarray) of the
     requested dtype is used as it is; anything else is converted.
@@ -60,21 +63,24 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
         return data if dtype is None else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
         return Tensor._wrap(data)
-    return Tensor(data, dtype=dtype)
+    return tensor(data, dtype=dtype)  # lists of ints stay integers, as torch.as_tensor's
 
 
+@named_errors
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: zeros(2, 3) or zeros((2, 3)); the default float dtype unless given."""
     check_device(device)
     return _filled(np.zeros, size, dtype, requires_grad, "zeros")
 
 
+@named_errors
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones: ones(2, 3) or ones((2, 3)); the default float dtype unless given."""
     check_device(device)
     return _filled(np.ones, size, dtype, requires_grad, "ones")
 
 
+@named_errors
 def zeros_like(
     x: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -84,6 +90,7 @@ def zeros_like(
     return zeros(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
 
 
+@named_errors
 def ones_like(x: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones of x's shape and (unless given) dtype."""
     check_device(device)
@@ -91,12 +98,14 @@ def ones_like(x: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return ones(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
 
 
+@named_errors
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """PyTorch's empty: a tensor whose values the program will overwrite. PyTorch leaves them
     unset; here they are zeros, so nothing read before it is written is ever garbage."""
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@named_errors
 def empty_like(
     x: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -104,6 +113,7 @@ def empty_like(
     return zeros_like(x, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@named_errors
 def full_like(
     x: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -114,6 +124,7 @@ def full_like(
     )
 
 
+@named_errors
 def full(
     size: Any,
     fill_value: Any,
@@ -133,6 +144,7 @@ def full(
     return Tensor._wrap(values).requires_grad_(requires_grad)
 
 
+@named_errors
 def arange(
     start: float,
     end: float | None = None,
@@ -154,6 +166,7 @@ def arange(
     return Tensor._wrap(np.arange(start, end, step).astype(dtype))
 
 
+@named_errors
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None) -> Tensor:
     """`steps` evenly spaced values from start to end, both included (default float dtype)."""
     check_device(device)
@@ -174,6 +187,7 @@ def check_device(device: Any) -> None:
         as_device(device)  # raises for anything but the CPU
 
 
+@named_errors
 def eye(
     n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:

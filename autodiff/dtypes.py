@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from autodiff import xp
-from autodiff.errors import DTypeError
+from autodiff.errors import DTypeError, named_errors
 
 
 def as_dtype(dtype: Any, op: str) -> xp.dtype:
@@ -148,6 +148,7 @@ __all__ = [
 _default = xp.dtype(xp.float32)
 
 
+@named_errors
 def set_default_dtype(dtype: Any) -> None:
     """Set the dtype Python floats and lists of floats become (float32 unless changed)."""
     global _default

@@ -1,5 +1,11 @@
 """The exception types the engine raises for user mistakes."""
 
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
 
 class ShapeError(ValueError):
     """Shapes that do not fit an op: mismatched operands, a wrong gradient, a bad reshape."""
@@ -48,6 +54,44 @@ def named(error: Exception, function: str) -> Exception:
     else:
         kind = ValueError if isinstance(error, ValueError) else RuntimeError
     text = f"no entry {error.args[0]!r}" if isinstance(error, KeyError) and error.args else error
+    text = str(text).removeprefix(f"{function}: ")
     renamed = kind(f"{function}: {text}")
     renamed.__cause__ = error  # keep where it came from
     return renamed
+
+
+def named_errors(function: Callable) -> Callable:
+    """`function`, a public function or class written by hand, whose bad arguments raise the
+    library's error naming it (`named`), as the functions generated from the op table do.
+
+    For a class, its `__init__` is wrapped, and an error names the class of the object being
+    made (a subclass's name, where its constructor calls this one).
+    """
+    if isinstance(function, type):
+        function.__init__ = _naming_init(function.__init__)
+        return function
+    name = function.__name__
+
+    @functools.wraps(function)
+    def public(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except NAMED as error:
+            raise named(error, name)  # noqa: B904 - named() sets the cause where it changes type
+
+    return public
+
+
+def _naming_init(init: Callable) -> Callable:
+    if getattr(init, "_names_errors", False):
+        return init
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except NAMED as error:
+            raise named(error, type(self).__name__)  # noqa: B904 - as in named_errors
+
+    __init__._names_errors = True  # type: ignore[attr-defined]
+    return __init__

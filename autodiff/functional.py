@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from autodiff.errors import GradientError
+from autodiff.errors import GradientError, named_errors
 from autodiff.functions import stack
 from autodiff.grad_mode import enable_grad
 from autodiff.tensor import Tensor
@@ -73,6 +73,7 @@ def _gradients(
     return [g if g is not None else Tensor(np.zeros(x.shape, x.dtype)) for g, x in zip(found, wrt)]
 
 
+@named_errors
 def value_and_grad(
     f: Callable[..., Any], argnums: int | Sequence[int] = 0
 ) -> Callable[..., tuple[Tensor, Any]]:
@@ -92,12 +93,14 @@ def value_and_grad(
     return value_and_grad_f
 
 
+@named_errors
 def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """A function returning df/dargs[argnums] (a tuple for several argnums)."""
     value_and_grad_f = value_and_grad(f, argnums)
     return lambda *args: value_and_grad_f(*args)[1]
 
 
+@named_errors
 def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[[Any], tuple]]:
     """(f(*primals), vjp_fn) where vjp_fn(v) = vᵀ J, one gradient per primal."""
     inputs, nested = _as_inputs(primals, range(len(primals)), "vjp")
@@ -110,6 +113,7 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[[Any]
     return out, vjp_fn
 
 
+@named_errors
 def jvp(
     f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any]
 ) -> tuple[Tensor, Tensor]:
@@ -131,6 +135,7 @@ def jvp(
     return (out if nested else out.detach()), tangent_out
 
 
+@named_errors
 def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """A function returning the Jacobian of f w.r.t. args[argnums], shaped out + input.
 
@@ -182,6 +187,7 @@ def _jacobian_of(out: Tensor, wrt: list[Tensor], nested: bool) -> list[Tensor]:
     return jacobians
 
 
+@named_errors
 def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """A function returning the Hessian of a scalar f w.r.t. args[argnums], shaped input +
     input; for several argnums a tuple of tuples, entry (i, j) shaped input_i + input_j (as

@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from autodiff.errors import named_errors
+
 
 class _State(threading.local):
     """The switches the tape consults, one set per thread (as PyTorch's grad mode is)."""
@@ -101,6 +103,7 @@ def no_grad() -> _GradSwitch:
     return _GradSwitch(False)
 
 
+@named_errors
 def inference_mode(mode: bool = True) -> _GradSwitch:
     """PyTorch's faster no_grad: records nothing inside (the same as no_grad here);
     inference_mode(False) leaves the grad mode as it is."""

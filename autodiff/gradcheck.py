@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from autodiff.errors import DTypeError, GradientError
+from autodiff.errors import DTypeError, GradientError, named_errors
 from autodiff.grad_mode import no_grad
 from autodiff.tensor import Tensor
 
 
+@named_errors
 def gradcheck(
     f: Callable[..., Tensor],
     inputs: Sequence[Any],

@@ -9,7 +9,9 @@ as in PyTorch: the tensor keeps its identity and its array, so every alias sees 
 and gradients flow to the value it held before (see `recorded` and tape._earlier). A view of
 another tensor is refused there (PyTorch rewrites the base's history; this engine does not),
 except `base[index] op= y`, which Python finishes with base[index] = ..., recorded as
-index_put into the base. They are Tensor methods through the op table (autodiff/optable.py).
+index_put into the base. Views taken of a tensor before its recorded change follow its new
+history when next used (tape.follow_base). They are Tensor methods through the op table
+(autodiff/optable.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from autodiff import tape, xp
+from autodiff import tape, versions, xp
 from autodiff.blas import axpy
 from autodiff.errors import DTypeError, GradientError, ShapeError
 from autodiff.grad_mode import no_grad
@@ -368,5 +370,7 @@ def record_inplace(x: Tensor, op: str, old: Tensor, result: Tensor) -> Tensor:
             f"shape {x.shape} in place (it may be a broadcast view: clone() it first)"
         ) from None
     x._version = mark_inplace(x._value)
+    versions.mark_recorded(x._value, x._version)  # views taken before follow the new node
     x._node, x._requires_grad, x._cause = result._node, True, None
+    x._node.seq = x._version  # the op's output is x as changed now: exp_'s VJP may read it
     return x

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from autodiff import tape
+from autodiff.errors import named_errors
 from autodiff.released import Released
 from autodiff.tensor import Tensor
 
@@ -157,6 +158,7 @@ def _shape(t: Tensor | None) -> str:
     return CONSTANT if t is None else str(tuple(t.shape))
 
 
+@named_errors
 def tape_listing(root: Tensor) -> str:
     """The ops behind `root` in forward order, one line each: names, op, shapes.
 
@@ -173,6 +175,7 @@ def tape_listing(root: Tensor) -> str:
     return "\n".join(lines)
 
 
+@named_errors
 def print_tape(root: Tensor, file: TextIO | None = None) -> None:
     """Print `tape_listing(root)` (to stdout, or to `file`)."""
     text = tape_listing(root)

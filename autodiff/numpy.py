@@ -16,6 +16,7 @@ import numpy
 
 from autodiff.broadcast import Shape
 from autodiff.creation import as_tensor
+from autodiff.errors import named_errors
 from autodiff.surfaces import ops_for
 from autodiff.tensor import Tensor
 
@@ -25,12 +26,14 @@ globals().update(_FUNCTIONS)
 __all__ = sorted([*_FUNCTIONS, "array", "asarray", "ones", "zeros"])
 
 
+@named_errors
 def array(object: Any, dtype: Any = None) -> Tensor:
     """A Tensor holding a copy of `object`, with numpy's dtypes (Python floats are float64)."""
     data = object._value if isinstance(object, Tensor) else object
     return Tensor(numpy.array(data, dtype=dtype))
 
 
+@named_errors
 def asarray(a: Any, dtype: Any = None) -> Tensor:
     """`a` as a Tensor, without a copy where it already is one (or an ndarray) of `dtype`."""
     if isinstance(a, (Tensor, numpy.ndarray)):
@@ -38,11 +41,13 @@ def asarray(a: Any, dtype: Any = None) -> Tensor:
     return Tensor(numpy.asarray(a, dtype=dtype))
 
 
+@named_errors
 def zeros(shape: Shape, dtype: Any = float) -> Tensor:
     """Zeros of `shape`, float64 unless `dtype` says otherwise (numpy's default)."""
     return Tensor._wrap(numpy.zeros(shape, dtype))
 
 
+@named_errors
 def ones(shape: Shape, dtype: Any = float) -> Tensor:
     """Ones of `shape`, float64 unless `dtype` says otherwise (numpy's default)."""
     return Tensor._wrap(numpy.ones(shape, dtype))

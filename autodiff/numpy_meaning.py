@@ -10,7 +10,7 @@ from typing import Any
 
 from autodiff import xp
 from autodiff.broadcast import Axis, normalize_axes
-from autodiff.errors import ShapeError
+from autodiff.errors import ShapeError, named_errors
 from autodiff.ops import elementwise, linalg
 from autodiff.ops import shape as shape_ops
 from autodiff.shaping import split_at
@@ -45,11 +45,13 @@ def averaged(a: Any) -> Tensor:
     return x.astype(xp.float64) if x.dtype.kind in "biu" else x
 
 
+@named_errors
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """x where condition, else y (condition carries no gradient)."""
     return Tensor.apply(elementwise.where, condition, weak(x), weak(y))
 
 
+@named_errors
 def matmul(x1: Any, x2: Any) -> Tensor:
     """x1 @ x2, promoting as numpy does: float32 with float64 computes in float64 (the cast is
     recorded, so each input's gradient keeps its dtype).
@@ -59,11 +61,13 @@ def matmul(x1: Any, x2: Any) -> Tensor:
     return Tensor.apply(linalg.matmul, a.astype(dtype), b.astype(dtype))
 
 
+@named_errors
 def transpose(a: Any, axes: Sequence[int] | None = None) -> Tensor:
     """The axes permuted by `axes` (reversed if None), as numpy.transpose."""
     return Tensor.apply(shape_ops.transpose, tensor(a), axes=None if axes is None else tuple(axes))
 
 
+@named_errors
 def squeeze(a: Any, axis: Axis = None) -> Tensor:
     """Size-1 axes removed (all, or those in `axis`, each of which must have size 1)."""
     x = tensor(a)
@@ -77,16 +81,19 @@ def squeeze(a: Any, axis: Axis = None) -> Tensor:
     return x.squeeze(axis)
 
 
+@named_errors
 def concatenate(arrays: Sequence[Any], axis: int = 0) -> Tensor:
     """The arrays joined along an existing axis."""
     return Tensor.apply(shape_ops.concatenate, *map(tensor, arrays), axis=axis)
 
 
+@named_errors
 def stack(arrays: Sequence[Any], axis: int = 0) -> Tensor:
     """The arrays joined along a new axis."""
     return Tensor.apply(shape_ops.stack, *map(tensor, arrays), axis=axis)
 
 
+@named_errors
 def split(ary: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """numpy.split: an int is a number of equal parts, a list the indices to cut before."""
     x = tensor(ary)

@@ -49,6 +49,7 @@ from typing import Any
 from autodiff import xp
 from autodiff.broadcast import Axis, Shape
 from autodiff.context import Context, Saved, constant
+from autodiff.errors import named_errors
 from autodiff.sample import Sample
 
 Array = xp.ndarray
@@ -158,6 +159,7 @@ def _site(prim: Primitive) -> tuple[str, int, str]:
     return code.co_filename, code.co_firstlineno, prim.forward.__qualname__
 
 
+@named_errors
 def primitive(
     forward: Callable | None = None,
     *,

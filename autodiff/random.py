@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +32,7 @@ import numpy as np
 
 from autodiff.creation import check_device, sizes
 from autodiff.dtypes import as_dtype
-from autodiff.errors import DTypeError, ShapeError
+from autodiff.errors import DTypeError, ShapeError, named_errors
 from autodiff.tensor import Tensor, get_default_dtype
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val
@@ -84,6 +85,10 @@ def _check_generator(generator: Any, op: str) -> Generator:
     return generator
 
 
+_MAKING_BITS = threading.Lock()
+
+
+@named_errors
 class Generator:
     """PyTorch's CPU random generator: an mt19937 stream with PyTorch's seeding and state.
 
@@ -93,8 +98,20 @@ class Generator:
 
     def __init__(self, device: Any = "cpu"):
         check_device(device)
-        self._bits = np.random.MT19937(0)
+        self._made_bits: np.random.MT19937 | None = None  # made at the first draw: _bits
         self.manual_seed(DEFAULT_SEED)
+
+    @property
+    def _bits(self) -> np.random.MT19937:
+        """The mt19937 stream, made and seeded at its first use: numpy.random (a quarter of
+        autodiff's import time) is imported then, not with autodiff."""
+        if self._made_bits is None:
+            with _MAKING_BITS:  # so that two threads drawing first share one stream
+                if self._made_bits is None:
+                    bits = np.random.MT19937(0)
+                    bits._legacy_seeding(self._seed & 0xFFFFFFFF)
+                    self._made_bits = bits
+        return self._made_bits
 
     @property
     def device(self) -> Any:
@@ -114,7 +131,8 @@ class Generator:
                 f"manual_seed: seed={seed}; expected an integer in [-2**63, 2**64) as PyTorch's"
             )
         self._seed = seed % 2**64
-        self._bits._legacy_seeding(self._seed & 0xFFFFFFFF)  # mt19937 takes the low 32 bits
+        if self._made_bits is not None:  # else _bits seeds it when it is made
+            self._made_bits._legacy_seeding(self._seed & 0xFFFFFFFF)  # the low 32 bits
         self._fresh = True  # nothing drawn since seeding (PyTorch's state then says next = 0)
         self._next_double_normal: float | None = None
         self._next_float_normal: float | None = None
@@ -218,6 +236,7 @@ class Generator:
 default_generator = Generator()
 
 
+@named_errors
 def manual_seed(seed: Any) -> Generator:
     """Reseed the global generator; returns it (PyTorch's torch.manual_seed).
 
@@ -243,6 +262,7 @@ def get_rng_state() -> Tensor:
     return default_generator.get_state()
 
 
+@named_errors
 def set_rng_state(new_state: Any) -> None:
     """Restore the global generator's state from get_rng_state()."""
     default_generator.set_state(new_state)
@@ -484,6 +504,7 @@ def _new(values: np.ndarray, requires_grad: bool = False) -> Tensor:
     return Tensor._wrap(values).requires_grad_(requires_grad)
 
 
+@named_errors
 def rand(
     *size: Any,
     generator: Generator | None = None,
@@ -498,6 +519,7 @@ def rand(
     return _new(uniform_values(_shape(size, "rand"), dtype, 0.0, 1.0, generator), requires_grad)
 
 
+@named_errors
 def randn(
     *size: Any,
     generator: Generator | None = None,
@@ -536,6 +558,7 @@ def _bounds(op: str, args: tuple[Any, ...], low: Any, high: Any, size: Any) -> t
     return int(low), int(high), size
 
 
+@named_errors
 def randint(
     *bounds_and_size: Any,
     low: int | None = None,
@@ -556,6 +579,7 @@ def randint(
     return _new(integer_values(shape, dtype, low, high, generator), requires_grad)
 
 
+@named_errors
 def randperm(
     n: int,
     *,
@@ -579,6 +603,7 @@ def _like(op: str, input: Any, dtype: Any) -> tuple[tuple[int, ...], Any]:
     return input.shape, input.dtype if dtype is None else dtype
 
 
+@named_errors
 def rand_like(
     input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -587,6 +612,7 @@ def rand_like(
     return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@named_errors
 def randn_like(
     input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -595,6 +621,7 @@ def randn_like(
     return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@named_errors
 def randint_like(
     input: Tensor,
     low: int = 0,
@@ -615,6 +642,7 @@ def _array(x: Any) -> np.ndarray:
     return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
+@named_errors
 def normal(
     mean: Any = 0.0,
     std: Any = 1.0,

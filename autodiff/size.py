@@ -6,11 +6,27 @@ one dim. `Tensor.size` is an int that can be called, so both read as their autho
 
 from __future__ import annotations
 
+import operator
+from typing import Any
+
 from autodiff.errors import ShapeError
 
 
 class Size(tuple):
     """A shape: a tuple of dims (PyTorch's torch.Size), with numel()."""
+
+    def __new__(cls, sizes: Any = ()) -> Size:
+        try:
+            dims = tuple(sizes)
+        except TypeError:
+            raise TypeError(
+                f"Size: {type(sizes).__name__} {sizes!r} is not a sequence of dims; "
+                f"expected e.g. Size([2, 3])"
+            ) from None
+        try:
+            return super().__new__(cls, [operator.index(n) for n in dims])
+        except TypeError:
+            raise TypeError(f"Size: {sizes!r} holds a dim that is not an integer") from None
 
     def numel(self) -> int:
         """The number of elements a tensor of this shape holds."""

@@ -1,5 +1,5 @@
 """The Tensor methods and the functions of `autodiff`, `autodiff.numpy` and `nn.functional`,
-made from the op table (autodiff/optable.py) when autodiff is imported.
+made from the op table (autodiff/optable.py).
 
 Each is written out as the few lines of Python one would write by hand, e.g.
 
@@ -9,22 +9,33 @@ Each is written out as the few lines of Python one would write by hand, e.g.
 
 and a surface's functions are compiled together, so that `help()`, `inspect.signature` and
 tracebacks show real parameters and a real line (the source is registered with linecache
-under `<optable: autodiff>` and the like). Made at import rather than by a generator whose
-output is checked in: the table stays the only place an op is declared, nothing generated can
-go stale or conflict in a merge, and it costs a few milliseconds.
+under `<optable: autodiff>` and the like). Made when the program runs rather than by a
+generator whose output is checked in: the table stays the only place an op is declared, and
+nothing generated can go stale or conflict in a merge.
+
+What that costs is kept off `import autodiff`: the Tensor methods and the `autodiff` functions
+are made at import, `autodiff.numpy` and `nn.functional` when first asked for (ops_for), and
+each surface's compiled code is cached as Python caches a module's (see _compiled).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib.util
 import inspect
 import linecache
-from collections.abc import Callable
+import marshal
+import os
+import sys
+import threading
+from collections.abc import Callable, Collection
+from types import CodeType
 from typing import Any
 
 from autodiff import numpy_meaning
 from autodiff.creation import as_tensor
-from autodiff.errors import NAMED, named
+from autodiff.errors import NAMED, named, named_errors
 from autodiff.inplace import apply_inplace
 from autodiff.optable import COMPARE, FLOAT, MEAN, PROMOTE, TABLE, Op, Spelling
 from autodiff.primitive import Primitive
@@ -32,6 +43,13 @@ from autodiff.spelling import correction, numpy_dims, torch_dims
 from autodiff.tensor import Tensor, floating, promoted
 
 SURFACES = ("Tensor", "autodiff", "autodiff.numpy", "nn.functional", "nn")
+_GROUPS = {  # the surfaces made together: autodiff's own at import, the others on first use
+    "Tensor": ("Tensor", "autodiff"),
+    "autodiff": ("Tensor", "autodiff"),
+    "autodiff.numpy": ("autodiff.numpy",),
+    "nn.functional": ("nn.functional", "nn"),
+    "nn": ("nn.functional", "nn"),  # nn's modules apply nn.functional's very functions
+}
 _FUTURE = annotations.compiler_flag  # the feature imported above: annotations stay text
 
 _HELPERS = {
@@ -186,11 +204,12 @@ class _Surface:
         self.namespace.update(values)
         self.docs[name] = doc
 
-    def compile(self) -> dict[str, Any]:
-        """The functions, compiled, named and documented."""
+    def compile(self, cache: bool = False) -> dict[str, Any]:
+        """The functions, compiled (or read from the cache, with `cache`), named and
+        documented."""
         source = "\n".join(self.lines) + "\n"
         filename = f"<optable: {self.name}>"  # anomaly.py skips the frames of these files
-        exec(compile(source, filename, "exec", _FUTURE, True), self.namespace)
+        exec(_compiled(self.name, source, filename, cache), self.namespace)
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         made = {}
         for name, doc in self.docs.items():
@@ -200,6 +219,54 @@ class _Surface:
             fn.__qualname__ = f"Tensor.{name}" if self.name == "Tensor" else name
             made[name] = fn
         return {**made, **self.written}
+
+
+# Compiling the few thousand generated lines took a third of autodiff's import, so the code
+# is cached as Python caches a module's bytecode, beside surfaces.py's own (in __pycache__, or
+# under PYTHONPYCACHEPREFIX), one file per surface. A cached surface is used only where the
+# source it was compiled from is, character for character, the source made now from the table,
+# by the same Python with the same -O: it cannot be stale, whatever changed. It is written as a
+# temporary file renamed over the old one, so a reader never sees part of a file; not at all
+# where Python is told not to write bytecode (-B, PYTHONDONTWRITEBYTECODE); and a place that
+# cannot be written or read (a read-only install) only means compiling, as before.
+def _cache_path(surface: str) -> str | None:
+    """Where the compiled code of `surface` is kept; None where Python keeps no bytecode."""
+    try:
+        directory = os.path.dirname(importlib.util.cache_from_source(__file__))
+    except (NotImplementedError, ValueError):  # no cache tag, or no place for one
+        return None
+    return os.path.join(directory, f"optable-{surface}.{sys.implementation.cache_tag}.marshal")
+
+
+def _compiled(surface: str, source: str, filename: str, cache: bool) -> CodeType:
+    """`source` compiled, from the cache where it holds this very source."""
+    key = (sys.version, sys.flags.optimize, filename, source)
+    path = _cache_path(surface) if cache else None
+    if path is not None:
+        try:
+            with open(path, "rb") as file:
+                stored, code = marshal.load(file)
+            if stored == key and isinstance(code, CodeType):
+                return code
+        except (OSError, EOFError, ValueError, TypeError):  # absent, unreadable, or not ours
+            pass
+    code = compile(source, filename, "exec", _FUTURE, True)
+    if path is not None and not sys.dont_write_bytecode:
+        _write_replacing(path, marshal.dumps((key, code)))
+    return code
+
+
+def _write_replacing(path: str, data: bytes) -> None:
+    """`data` into a temporary file renamed to `path`; nothing where that cannot be done."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(temporary, "xb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
 
 
 def _tensor_parameter(name: str) -> inspect.Parameter:
@@ -265,37 +332,49 @@ def _define_inplace(surface: _Surface, op: Op, name: str, parameters: list[Any])
     surface.define(f"{name}_", [_tensor_parameter("self"), *parameters], body, doc, {})
 
 
-def build(table: list[Op]) -> dict[str, dict[str, Any]]:
-    """Every surface's names, each made once from its entry of `table`."""
-    surfaces = {name: _Surface(name) for name in SURFACES}
+def build(
+    table: list[Op], wanted: Collection[str] = SURFACES, cache: bool = False
+) -> dict[str, dict[str, Any]]:
+    """The `wanted` surfaces' names, each made once from its entry of `table` ("nn" comes
+    with "nn.functional"); `cache`: the compiled code may be cached (the full table's)."""
+    if "nn" in wanted:
+        wanted = {*wanted, "nn.functional"}
+    surfaces = {name: _Surface(name) for name in SURFACES if name in wanted}
+    tensor, functions = surfaces.get("Tensor"), surfaces.get("autodiff")
+    numpy, functional = surfaces.get("autodiff.numpy"), surfaces.get("nn.functional")
     modules = {}
     for op in table:
         for name in (op.name, *op.aliases):
-            if op.method:
-                parameters = _define(surfaces["Tensor"], op, name, "self", 0)
+            if op.method and tensor is not None:
+                parameters = _define(tensor, op, name, "self", 0)
                 if op.inplace:
-                    _define_inplace(surfaces["Tensor"], op, name, parameters)
-            if op.function and op.method:
-                _define(surfaces["autodiff"], op, name, "input", 1)
-            elif op.function:
-                _define_as_is(surfaces["autodiff"], op, name)
-        if op.functional and op.method:
-            _define(surfaces["nn.functional"], op, op.name, "input", 1)
-        elif op.functional:
-            _define_as_is(surfaces["nn.functional"], op, op.name)
+                    _define_inplace(tensor, op, name, parameters)
+            if op.function and functions is not None:
+                if op.method:
+                    _define(functions, op, name, "input", 1)
+                else:
+                    _define_as_is(functions, op, name)
+        if op.functional and functional is not None:
+            if op.method:
+                _define(functional, op, op.name, "input", 1)
+            else:
+                _define_as_is(functional, op, op.name)
         if op.module is not None:
             modules[op.module] = op.name
-        if op.numpy is not None and not isinstance(op.numpy, (str, tuple)):  # numpy's meaning,
-            surfaces["autodiff.numpy"].given(op.numpy)  # written by hand: used as it is
-        elif op.numpy is not None:
-            for name in (op.numpy,) if isinstance(op.numpy, str) else op.numpy:
-                _define(surfaces["autodiff.numpy"], op, name, "a", 2)
-    made = {name: surface.compile() for name, surface in surfaces.items()}
-    made["nn"] = {module: made["nn.functional"][name] for module, name in modules.items()}
+        if op.numpy is not None and numpy is not None:
+            if not isinstance(op.numpy, (str, tuple)):  # numpy's meaning, written by hand:
+                numpy.given(op.numpy)  # used as it is
+            else:
+                for name in (op.numpy,) if isinstance(op.numpy, str) else op.numpy:
+                    _define(numpy, op, name, "a", 2)
+    made = {name: surface.compile(cache) for name, surface in surfaces.items() if name != "nn"}
+    if "nn" in surfaces:
+        made["nn"] = {module: made["nn.functional"][name] for module, name in modules.items()}
     return made
 
 
-SURFACE = build(TABLE)
+SURFACE = build(TABLE, _GROUPS["Tensor"], cache=True)  # the others: on first use, by ops_for
+_BUILDING = threading.Lock()  # one thread makes a surface group; any other waits and uses it
 for _op in TABLE:  # a property's getter becomes the property
     if _op.property:
         SURFACE["Tensor"][_op.name] = property(SURFACE["Tensor"][_op.name])
@@ -305,10 +384,15 @@ for _name, _method in SURFACE["Tensor"].items():
     setattr(Tensor, _name, _method)
 
 
+@named_errors
 def ops_for(surface: str) -> dict[str, Any]:
     """The names the op table makes for one surface: "autodiff", "autodiff.numpy",
     "nn.functional", "Tensor", or "nn" (the activation modules' class names, each with the
     nn.functional function it applies)."""
-    if surface not in SURFACE:
+    if surface not in _GROUPS:
         raise ValueError(f"ops_for: unknown surface {surface!r}; expected one of {SURFACES}")
+    if surface not in SURFACE:
+        with _BUILDING:
+            if surface not in SURFACE:
+                SURFACE.update(build(TABLE, _GROUPS[surface], cache=True))
     return dict(SURFACE[surface])

@@ -135,6 +135,10 @@ def record(
     """A new Node for an op just run: `inputs` its Tensor inputs (None for other arguments),
     `args` what its forward was given (or ARRAYS_OF_INPUTS), bit i of `needs` set where
     input i requires grad, `saved` what the forward saved."""
+    if versions.last_recorded >= 0:  # a recorded in-place change happened: views may be stale
+        for t in inputs:
+            if t is not None and t._node is not None and t._node.seq < versions.last_recorded:
+                follow_base(t)
     node = Node(inputs)
     node.prim = prim
     node.params = params or _NO_PARAMS
@@ -150,6 +154,46 @@ def record(
     node.watched = False  # the output has hooks or keeps its gradient
     node.released_value = None  # (name, shape, dtype), see _Walk.route
     return node
+
+
+def follow_base(t: Any) -> None:
+    """Give t, a view taken of a tensor before a recorded in-place change of it, a node of
+    its own op that follows the tensor's new history (as PyTorch regenerates a view's
+    grad_fn): the view's values changed with its base, so must its gradient's path.
+
+    The view's op reads no values (a view's VJP needs only shapes), so its node is copied
+    with a later place in the creation order, and backward takes the base's node as it is
+    after the change (see _earlier). The ops that used the view before keep its old node,
+    through a stand-in Tensor the copy holds (as an in-place op holds the value it replaced).
+    """
+    node = t._node
+    changed = versions.recorded_change(t)
+    if changed <= node.seq or t._version >= changed:  # no change since, or t itself changed
+        return
+    tensors = (i for i in node if i is not None and not isinstance(i, Node))
+    base = next((i for i in tensors if versions.same_memory(i, t)), None)
+    if base is None or node.released:
+        raise GradientError(
+            f"{node.prim.name}: its result shares memory with a tensor that was changed in place "
+            f"(and recorded) after it was made, so its values changed without its history; "
+            f"make it after the in-place change, or clone() it before{node.where()}"
+        )
+    if base._node is not None:
+        follow_base(base)  # a view of a view
+    fresh = FollowedView(node)
+    for slot in Node.__slots__:
+        setattr(fresh, slot, getattr(node, slot))
+    fresh.seq = next(clock)
+    fresh.before = before = type(t)._wrap(t._value)
+    before._node, before._requires_grad, before.name = node, t._requires_grad, t.name
+    t._node = fresh
+
+
+class FollowedView(Node):
+    """The node of a view made again after a recorded in-place change of its base (see
+    follow_base): `before` stands for the view as the ops that used it earlier saw it."""
+
+    __slots__ = ("before",)
 
 
 def short(value: Any) -> str:
@@ -200,6 +244,8 @@ def backward(
     ``.grad``; with `inputs`, their gradients are returned instead and no ``.grad`` changes.
     `wrap` turns an array into a Tensor (for ``.grad`` and hooks).
     """
+    if versions.last_recorded >= 0 and root._node is not None:
+        follow_base(root)  # a view taken before a recorded in-place change of its base
     walk = _Walk(root, g, inputs, create_graph, retain_graph, retain_all_grads, wrap)
     heap, pending, route = walk.heap, walk.pending, walk.route
     plain = None if create_graph or walk.anomaly or walk.observer else walk.ctx
@@ -422,6 +468,9 @@ def _earlier(below: Node, t: Any, seq: int) -> tuple[Node | None, Any]:
     gradient is already pending, so the Tensor is needed no more.
     """
     while below is not None and below.seq > seq:
+        if isinstance(below, FollowedView):  # the view as it was, before it followed its base
+            below, t = below.before._node, below.before
+            continue
         before = below[0]
         if isinstance(before, Node):
             below = before

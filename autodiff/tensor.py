@@ -11,7 +11,7 @@ from typing import Any
 
 from autodiff import seed, tape, xp
 from autodiff.dtypes import DType, as_array, dtype_of, get_default_dtype, legacy_array
-from autodiff.errors import DTypeError, GradientError, ShapeError
+from autodiff.errors import DTypeError, GradientError, ShapeError, named_errors
 from autodiff.grad_mode import grad_mode
 from autodiff.ops import compare, elementwise, linalg
 from autodiff.ops import shape as shape_ops
@@ -37,6 +37,7 @@ def _cause_from(prim: Primitive, args: tuple[Any, ...]) -> tuple[Any, ...]:
     return (seed.NO_INPUT_GRAD, prim.name)
 
 
+@named_errors
 class Tensor:
     """An n-dimensional array (0-d for a scalar) that can record the ops made from it.
 
@@ -176,7 +177,7 @@ class Tensor:
     @property
     def shape(self) -> Size:
         """The dims, as PyTorch's torch.Size (a tuple): print(x.shape) shows Size([2, 3])."""
-        return Size(self._value.shape)
+        return tuple.__new__(Size, self._value.shape)  # numpy's dims: ints, unchecked
 
     @property
     def ndim(self) -> int:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numbers
 
-from threadpoolctl import threadpool_info, threadpool_limits
+from autodiff.errors import named_errors
 
 __all__ = ["get_num_threads", "set_num_threads"]
 
+_MOST = 2**31 - 1  # the thread pools count in C ints
 
+
+@named_errors
 def set_num_threads(n: int) -> None:
     """Let the thread pools numpy uses (its BLAS, and any OpenMP pool) run at most `n` threads.
 
@@ -26,9 +29,15 @@ def set_num_threads(n: int) -> None:
             f"set_num_threads: at least one thread is needed; expected a positive integer, "
             f"got n={n}"
         )
+    if n > _MOST:
+        raise ValueError(f"set_num_threads: n={n}; expected at most {_MOST} threads")
+    from threadpoolctl import threadpool_limits  # imported on use: not with autodiff
+
     threadpool_limits(limits=int(n))
 
 
 def get_num_threads() -> int:
     """The most threads any of those pools may run now (1 where threadpoolctl finds none)."""
+    from threadpoolctl import threadpool_info  # imported on use: not with autodiff
+
     return max((pool["num_threads"] for pool in threadpool_info()), default=1)

@@ -15,6 +15,8 @@ clock = itertools.count()  # orders nodes and in-place changes on one time line
 _clock_lock = threading.Lock()
 last_inplace = -1  # the clock reading of the latest in-place change, made by any thread
 _changes: dict[int, tuple[weakref.ref, int]] = {}  # id(memory owner) -> (its ref, clock)
+last_recorded = -1  # the latest recorded in-place change (one that gave a tensor a new node)
+_recorded: dict[int, tuple[weakref.ref, int]] = {}  # as _changes, for those only
 
 
 def mark_inplace(array: Any) -> int:
@@ -30,14 +32,43 @@ def mark_inplace(array: Any) -> int:
     owner = _owner(array)
     with _clock_lock:  # so that last_inplace never moves backwards
         last_inplace = now = next(clock)
-        if owner is not None:
-            key = id(owner)
-            entry = _changes.get(key)
-            ref = entry[0] if entry is not None and entry[0]() is owner else None
-            if ref is None:
-                ref = weakref.ref(owner, functools.partial(_forget_change, key))
-            _changes[key] = (ref, now)
+        _note(_changes, owner, now)
         return now
+
+
+def mark_recorded(array: Any, now: int) -> None:
+    """Note that the in-place change of `array` at clock reading `now` was recorded: the
+    tensor got a new history, which the views taken of it before do not yet follow (see
+    `tape.follow_base`)."""
+    global last_recorded
+    with _clock_lock:
+        last_recorded = max(last_recorded, now)
+        _note(_recorded, _owner(array), now)
+
+
+def recorded_change(t: Any) -> int:
+    """The clock reading of the latest recorded in-place change of t's memory (-1: none)."""
+    owner = _owner(t._value)
+    entry = _recorded.get(id(owner)) if owner is not None else None
+    return entry[1] if entry is not None and entry[0]() is owner else -1
+
+
+def same_memory(a: Any, b: Any) -> bool:
+    """Whether Tensors a and b hold parts of one array's memory."""
+    owner = _owner(a._value)
+    return owner is not None and owner is _owner(b._value)
+
+
+def _note(registry: dict, owner: xp.ndarray | None, now: int) -> None:
+    """registry[id(owner)] = (a weak reference to owner, now); forgotten with owner."""
+    if owner is None:
+        return
+    key = id(owner)
+    entry = registry.get(key)
+    ref = entry[0] if entry is not None and entry[0]() is owner else None
+    if ref is None:
+        ref = weakref.ref(owner, functools.partial(_forget, registry, key))
+    registry[key] = (ref, now)
 
 
 def _owner(array: Any) -> xp.ndarray | None:
@@ -49,12 +80,12 @@ def _owner(array: Any) -> xp.ndarray | None:
     return array
 
 
-def _forget_change(key: int, ref: weakref.ref) -> None:
+def _forget(registry: dict, key: int, ref: weakref.ref) -> None:
     """Drop the note of an array that no longer exists (no lock: the collector may call
     this while a thread holds _clock_lock)."""
-    entry = _changes.get(key)
+    entry = registry.get(key)
     if entry is not None and entry[0] is ref:
-        del _changes[key]
+        del registry[key]
 
 
 def changed_since(t: Any, seq: int) -> bool:

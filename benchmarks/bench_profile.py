@@ -11,12 +11,22 @@ the same depth, SGD, the engine's nn and the hand-written floor) on a 16-16-10 n
 batch of 16, where numpy's arithmetic is next to nothing; the engine's time per step minus
 the floor's is what the engine spends outside numpy (module calls, op records, the backward
 walk, the optimiser's Python), step for step the same at any size.
+
+Before any of that a program pays `import autodiff` (and `import nn`): measured last, each in
+a fresh interpreter after numpy's own import, best of IMPORT_ROUNDS, once as this environment
+imports it (where PYTHONDONTWRITEBYTECODE is set, a module without bytecode is compiled at each
+import) and once with the bytecode cached, as Python usually runs.
 """
 
 from __future__ import annotations
 
 import cProfile
+import os
 import pstats
+import shutil
+import subprocess
+import sys
+import tempfile
 from typing import Any
 
 import common
@@ -101,6 +111,49 @@ def profile_epoch(data: Any, small_steps: int) -> dict[str, Any]:
         "by_location": dict(sorted(groups.items(), key=lambda kv: -kv[1])),
         "python_per_step": python_per_step(small_steps),
     }
+
+
+IMPORT_ROUNDS = 5
+IMPORT_TARGET_S = 0.3
+_IMPORT = "import time, numpy; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
+
+
+def import_times(rounds: int) -> dict[str, Any]:
+    """Seconds to import autodiff and nn after numpy, in fresh interpreters, best of `rounds`:
+    as this environment imports them, and with their bytecode cached (in a directory of its
+    own, written by one import first)."""
+    cache = tempfile.mkdtemp(prefix="bench-pycache-")
+    cached = {**os.environ, "PYTHONPYCACHEPREFIX": cache}
+    cached.pop("PYTHONDONTWRITEBYTECODE", None)
+    try:
+        _import_seconds("nn", cached)  # writes the bytecode of autodiff and nn
+        times = {
+            module: {
+                "environment": min(_import_seconds(module, None) for _ in range(rounds)),
+                "bytecode_cached": min(_import_seconds(module, cached) for _ in range(rounds)),
+            }
+            for module in ("autodiff", "nn")
+        }
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    return {
+        "seconds": times,
+        "rounds": rounds,
+        "dont_write_bytecode": bool(os.environ.get("PYTHONDONTWRITEBYTECODE")),
+    }
+
+
+def _import_seconds(module: str, env: dict[str, str] | None) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT.format(module)],
+        cwd=common.REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return float(done.stdout)
 
 
 SMALL = {"sizes": [16, 16, 10], "batch_size": 16, "steps": 400}
@@ -195,6 +248,28 @@ def render(results: dict[str, Any]) -> str:
             "",
             _python_line(results["python_per_step"]),
             "",
+            _import_table(results["imports"]),
+            "",
+        ]
+    )
+
+
+def _import_table(imports: dict[str, Any]) -> str:
+    how = (
+        "PYTHONDONTWRITEBYTECODE is set: a module without bytecode is compiled at each import"
+        if imports["dont_write_bytecode"]
+        else "bytecode as Python writes it"
+    )
+    rows = [
+        [f"`import {module}`", common.fmt(s["environment"]), common.fmt(s["bytecode_cached"])]
+        for module, s in imports["seconds"].items()
+    ]
+    return "\n".join(
+        [
+            f"Import time after numpy's, s (a fresh interpreter each, best of {imports['rounds']}"
+            f"; this environment: {how}):",
+            "",
+            common.table(["import", "as this environment imports it", "bytecode cached"], rows),
         ]
     )
 
@@ -209,7 +284,15 @@ def _python_line(p: dict[str, float]) -> str:
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    return []
+    seconds = results["imports"]["seconds"]["autodiff"]["environment"]
+    return [
+        common.target(
+            "`import autodiff` after numpy's, as this environment imports it, s",
+            f"< {IMPORT_TARGET_S}",
+            common.fmt(seconds),
+            seconds < IMPORT_TARGET_S,
+        )
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -217,7 +300,9 @@ def main(argv: list[str] | None = None) -> None:
     data = common.ensure_data(args)
     common.pin_threads(args.threads)
     small_steps = QUICK_SMALL_STEPS if args.quick else SMALL["steps"]
-    common.finish(profile_epoch(data, small_steps), args, render)
+    results = profile_epoch(data, small_steps)
+    results["imports"] = import_times(1 if args.quick else IMPORT_ROUNDS)
+    common.finish(results, args, render)
 
 
 if __name__ == "__main__":

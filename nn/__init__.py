@@ -4,7 +4,10 @@ Names follow PyTorch's torch.nn: nn.Module, nn.Linear, nn.Sequential, nn.functio
 nn.init, ... so a model's state_dict moves to its PyTorch twin and back unchanged.
 """
 
-from nn import data, datasets, functional, init, metrics, optim, utils
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
+from nn import data, functional, init, metrics, optim, utils
 from nn.activations import *  # noqa: F403 - GELU and the activations of the op table
 from nn.activations import __all__ as _activations
 from nn.attention import MultiheadAttention
@@ -42,6 +45,22 @@ from nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+
+if _TYPE_CHECKING:  # imported on first use by __getattr__
+    from nn import datasets
+
+
+def __getattr__(name: str) -> object:
+    """nn.datasets, imported on first use: its downloader's http, ssl and email modules were
+    most of nn's import time."""
+    if name == "datasets":
+        return _importlib.import_module("nn.datasets")
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "datasets"})
+
 
 __all__ = [
     "GroupNorm",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,6 +39,28 @@ def size(op: str, name: str, value: Any, minimum: int = 1) -> int:
             f"{op}: {name}={_shown(value)}; expected an integer from {minimum} to 2**31 - 1"
         )
     return int(value)
+
+
+def layer_count(op: str, name: str, value: Any, layer_bytes: int, minimum: int = 1) -> int:
+    """`value` as a number of stacked layers (as size() checks it), refused before any is built
+    where their parameters, `layer_bytes` each, would not fit in this machine's memory."""
+    count = size(op, name, value, minimum)
+    memory = _memory_bytes()
+    if memory is not None and count * layer_bytes > memory:
+        raise ValueError(
+            f"{op}: {name}={count} layers of {layer_bytes:,} bytes of parameters each need "
+            f"{count * layer_bytes / 2**30:,.1f} GiB, more than this machine's "
+            f"{memory / 2**30:,.1f} GiB; expected fewer layers"
+        )
+    return count
+
+
+def _memory_bytes() -> int | None:
+    """The machine's physical memory, where the system tells it."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # no sysconf, or no such name (Windows)
+        return None
 
 
 def sizes(op: str, name: str, value: Any, count: int, minimum: int = 1) -> tuple[int, ...]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 import autodiff
-from autodiff import DTypeError, ShapeError, Tensor
+from autodiff import DTypeError, ShapeError, Tensor, errors
 
 _REDUCTIONS = ("mean", "sum", "none")
 _LOG_FLOOR = -100.0  # PyTorch clamps binary_cross_entropy's logs here
@@ -42,6 +42,7 @@ def _in_place(op: str, input: Any, inplace: Any) -> bool:
     return bool(inplace)
 
 
+@errors.named_errors
 def relu(input: Any, inplace: bool = False) -> Tensor:
     """max(x, 0), elementwise; inplace=True writes it into `input` and returns it (recorded
     where a gradient needs it, as x.relu_() is)."""
@@ -50,6 +51,7 @@ def relu(input: Any, inplace: bool = False) -> Tensor:
     return _relu(input)
 
 
+@errors.named_errors
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope · x; inplace=True writes it into `input` and returns
     it (recorded where a gradient needs it, as x[...] = value is)."""
@@ -62,6 +64,7 @@ def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) 
 relu._made, leaky_relu._made = _relu, _leaky_relu  # the op table's functions they extend
 
 
+@errors.named_errors
 def gelu(input: Any, approximate: str = "none") -> Tensor:
     """x·Φ(x): exactly 0.5·x·(1 + erf(x/√2)), or with approximate='tanh'
     0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
@@ -75,6 +78,7 @@ def gelu(input: Any, approximate: str = "none") -> Tensor:
     raise ValueError(f"gelu: unknown approximate {approximate!r:.60}; expected 'none' or 'tanh'")
 
 
+@errors.named_errors
 def silu(input: Any, inplace: bool = False) -> Tensor:
     """x·σ(x) (also called swish)."""
     _refuse_inplace(inplace, "silu")
@@ -82,12 +86,14 @@ def silu(input: Any, inplace: bool = False) -> Tensor:
     return x * x.sigmoid()
 
 
+@errors.named_errors
 def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(‖x‖_p, eps) along `dim`: unit vectors, zero vectors left at zero."""
     x = autodiff.as_tensor(input)
     return x / x.norm(p, dim, keepdim=True).clamp(min=eps)
 
 
+@errors.named_errors
 def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """Σ x1·x2 / (max(‖x1‖, eps)·max(‖x2‖, eps)) along `dim` (the inputs broadcast)."""
     a, b = autodiff.as_tensor(x1), autodiff.as_tensor(x2)
@@ -108,6 +114,7 @@ def _refuse_inplace(inplace: bool, op: str) -> None:
         raise ValueError(f"{op}: inplace=True is not supported; expected inplace=False")
 
 
+@errors.named_errors
 def softmax(input: Any, dim: int | None = None) -> Tensor:
     """e**x / Σ e**x along `dim` (shifted by the max, so large logits stay finite).
 
@@ -118,6 +125,7 @@ def softmax(input: Any, dim: int | None = None) -> Tensor:
     return autodiff.softmax(x, axis=_implicit_dim("softmax", dim, x.ndim))
 
 
+@errors.named_errors
 def log_softmax(input: Any, dim: int | None = None) -> Tensor:
     """x - logsumexp(x) along `dim`: the log-sum-exp trick, finite for logits of any size.
 
@@ -136,11 +144,12 @@ def _implicit_dim(op: str, dim: int | None, ndim: int) -> int:
         f"{op}: no dim given, so dim={dim} is used for {ndim}-D input, as PyTorch chooses "
         f"(a deprecated choice); pass dim= to say which dim sums to 1",
         UserWarning,
-        stacklevel=3,
+        stacklevel=4,  # the caller of softmax, past errors.named_errors' frame
     )
     return dim
 
 
+@errors.named_errors
 def dropout(
     input: Any,
     p: float = 0.5,
@@ -176,6 +185,7 @@ def _dropout_noise(shape: tuple[int, ...], dtype: np.dtype, p: float, generator:
     return keep / dtype.type(1 - p)
 
 
+@errors.named_errors
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """Class indices of any shape as int64 one-hot rows: shape (*tensor.shape, num_classes).
 
@@ -198,6 +208,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
 # ----- losses -------------------------------------------------------------------------------
 
 
+@errors.named_errors
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """(input - target)², elementwise; shapes must match (no broadcasting)."""
     _check_reduction(reduction, "mse_loss")
@@ -206,6 +217,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(difference * difference, reduction)
 
 
+@errors.named_errors
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """|input - target|, elementwise; shapes must match (no broadcasting)."""
     _check_reduction(reduction, "l1_loss")
@@ -213,6 +225,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce((x - y).abs(), reduction)
 
 
+@errors.named_errors
 def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5·d²/beta where |d| < beta, else |d| - 0.5·beta, for d = input - target (the
     Huber loss divided by beta); beta = 0 gives the L1 loss.
@@ -229,6 +242,7 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     return _reduce(losses, reduction)
 
 
+@errors.named_errors
 def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """target·(log target - input) for log-probabilities `input`, summed as `reduction` says:
     "batchmean" (the sum over the batch size: the true KL divergence per sample), "sum",
@@ -253,6 +267,7 @@ def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = 
     return _reduce(losses, reduction)
 
 
+@errors.named_errors
 def nll_loss(
     input: Any,
     target: Any,
@@ -279,6 +294,7 @@ def nll_loss(
     )
 
 
+@errors.named_errors
 def cross_entropy(
     input: Any,
     target: Any,
@@ -408,6 +424,7 @@ def _weighted_nll(
     return _reduce(restore(losses), reduction)
 
 
+@errors.named_errors
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """-(target·log(input) + (1 - target)·log(1 - input)) for probabilities in [0, 1].
 
@@ -443,6 +460,7 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     return _reduce(losses, reduction)
 
 
+@errors.named_errors
 def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """binary_cross_entropy(sigmoid(input), target), as softplus(x) - target·x: finite and
     exact for logits of any size.
@@ -579,6 +597,7 @@ def _image_op(op: Any, input: Any, *args: Any, **params: Any) -> Tensor:
     return out.reshape(out.shape[1:])
 
 
+@errors.named_errors
 def conv2d(
     input: Any,
     weight: Tensor,
@@ -595,6 +614,7 @@ def conv2d(
     return _image_op(autodiff.conv2d, input, weight, bias, **params)
 
 
+@errors.named_errors
 def conv1d(
     input: Any,
     weight: Tensor,
@@ -632,9 +652,12 @@ def _single(value: Any, name: str) -> int:
         if len(value) != 1:
             raise ValueError(f"conv1d: {name}={value!r}; expected an int or a 1-tuple")
         value = value[0]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"conv1d: {name}={value!r}; expected an int or a 1-tuple of an int")
     return int(value)
 
 
+@errors.named_errors
 def conv_transpose2d(
     input: Any,
     weight: Tensor,
@@ -674,6 +697,7 @@ def _pool_modes(op: str, ceil_mode: bool, return_indices: bool = False) -> None:
         raise NotImplementedError(f"{op}: return_indices=True is not supported")
 
 
+@errors.named_errors
 def max_pool2d(
     input: Any,
     kernel_size: Any,
@@ -692,6 +716,7 @@ def max_pool2d(
     return _image_op(autodiff.max_pool2d, input, kernel_size=kernel_size, **params)
 
 
+@errors.named_errors
 def avg_pool2d(
     input: Any,
     kernel_size: Any,
@@ -713,6 +738,7 @@ def avg_pool2d(
     return _image_op(autodiff.avg_pool2d, input, kernel_size=kernel_size, **params)
 
 
+@errors.named_errors
 def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
     """The mean over output_size (oh, ow) cells covering the image, PyTorch's cells: rows
     floor(i·H/oh) .. ceil((i+1)·H/oh) for output row i (and so on for columns)."""
@@ -754,6 +780,7 @@ def _adaptive_output_size(output_size: Any, op: str) -> tuple[int | None, int | 
     return (pair[0], pair[1])
 
 
+@errors.named_errors
 def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last len(pad) // 2 dims, last dim first: (left, right, top, bottom, ...).
 
@@ -816,6 +843,7 @@ def _normalized(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, T
     return centered / (variance + eps).sqrt(), mean
 
 
+@errors.named_errors
 def batch_norm(
     input: Any,
     running_mean: Tensor | None,
@@ -878,6 +906,7 @@ def batch_norm(
     return out
 
 
+@errors.named_errors
 def layer_norm(
     input: Any,
     normalized_shape: Any,
@@ -898,6 +927,7 @@ def layer_norm(
     return autodiff.layer_norm(x, shape, weight, bias, eps)
 
 
+@errors.named_errors
 def group_norm(
     input: Any,
     num_groups: int,
@@ -924,6 +954,7 @@ def group_norm(
     return out
 
 
+@errors.named_errors
 def embedding(
     input: Any, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None
 ) -> Tensor:
@@ -948,6 +979,7 @@ def embedding(
     return rows * keep + rows.detach() * (1 - keep)  # same values, no gradient at padding_idx
 
 
+@errors.named_errors
 def dropout2d(
     input: Any,
     p: float = 0.5,
@@ -968,7 +1000,7 @@ def dropout2d(
             f"(as F.dropout does), as PyTorch does; expected (N, C, H, W) or (C, H, W), or "
             f"dropout for 2-D input",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,  # past errors.named_errors' frame
         )
         return dropout(x, p, training, generator=generator)
     if x.ndim not in (3, 4):
@@ -999,6 +1031,7 @@ def _attention_mask_bias(mask: Any, dtype: np.dtype, op: str, name: str = "attn_
     return mask if isinstance(mask, Tensor) else values
 
 
+@errors.named_errors
 def scaled_dot_product_attention(
     query: Any,
     key: Any,

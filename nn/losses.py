@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+import autodiff
 from autodiff import Tensor
 from nn import arguments
 from nn import functional as F
@@ -50,7 +53,7 @@ class NLLLoss(_Loss):
         reduction: str = "mean",
     ):
         super().__init__(F._legacy_reduction("NLLLoss", size_average, reduce, reduction))
-        self.weight = weight
+        self.weight = _class_weights("NLLLoss", weight)
         self.ignore_index = ignore_index
 
     def forward(self, input: Any, target: Any) -> Tensor:
@@ -81,7 +84,7 @@ class CrossEntropyLoss(_Loss):
             raise ValueError(
                 f"CrossEntropyLoss: label_smoothing {label_smoothing}; expected a value in [0, 1]"
             )
-        self.weight = weight
+        self.weight = _class_weights("CrossEntropyLoss", weight)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
@@ -185,3 +188,21 @@ class KLDivLoss(Module):
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.kl_div(input, target, self.reduction, self.log_target)
+
+
+def _class_weights(loss: str, weight: Any) -> Tensor | None:
+    """None, or `weight` as a 1-D floating Tensor of one weight per class."""
+    if weight is None:
+        return None
+    if not isinstance(weight, (Tensor, np.ndarray, list, tuple)):
+        raise TypeError(
+            f"{loss}: weight={type(weight).__name__} {weight!r}; expected None or a 1-D tensor "
+            f"of one weight per class"
+        )
+    weight = autodiff.as_tensor(weight)
+    if weight.ndim != 1 or not weight.dtype.is_floating_point:
+        raise ValueError(
+            f"{loss}: weight of shape {tuple(weight.shape)} and dtype {weight.dtype}; expected a "
+            f"1-D floating tensor of one weight per class"
+        )
+    return weight

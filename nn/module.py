@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import autodiff
+from autodiff.errors import named_errors
 from nn.parameter import Parameter
 
 
@@ -41,6 +42,12 @@ class Module:
     >>> [name for name, _ in Affine().named_parameters()]
     ['scale', 'shift.weight', 'shift.bias']
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """The library's own layers: a bad argument's error names the class (errors.named)."""
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.split(".")[0] == "nn":
+            named_errors(cls)
 
     training: bool
 

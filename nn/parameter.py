@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 
 from autodiff import Tensor
+from autodiff.errors import named_errors
 
 
+@named_errors
 class Parameter(Tensor):
     """A Tensor that requires grad and that `Module.parameters()` finds.
 

@@ -17,6 +17,7 @@ import numpy as np
 
 import autodiff
 from autodiff import DTypeError, ShapeError, Tensor
+from nn import arguments
 from nn import functional as F
 from nn import init as initialisers
 from nn.module import Module
@@ -115,7 +116,7 @@ class RNNBase(Module):
         self.mode = mode
         self.input_size = _positive_int(layer, "input_size", input_size)
         self.hidden_size = _positive_int(layer, "hidden_size", hidden_size)
-        self.num_layers = _positive_int(layer, "num_layers", num_layers)
+        self.num_layers = arguments.size(layer, "num_layers", num_layers)
         if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
             raise TypeError(f"{layer}: dropout={dropout!r}; expected a number in [0, 1]")
         if not 0 <= dropout <= 1:
@@ -124,7 +125,7 @@ class RNNBase(Module):
             warnings.warn(
                 f"{layer}: dropout={dropout} with num_layers=1 does nothing: dropout applies "
                 f"between stacked layers, after every layer but the last",
-                stacklevel=3,
+                stacklevel=5,  # RNN/LSTM/GRU's caller, past two errors.named_errors frames
             )
         if isinstance(proj_size, bool) or not isinstance(proj_size, numbers.Integral):
             raise TypeError(f"{layer}: proj_size={proj_size!r}; expected an integer")
@@ -143,6 +144,9 @@ class RNNBase(Module):
         dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
         gate_size = _GATES[mode] * self.hidden_size
         output_size = self.proj_size or self.hidden_size
+        arguments.layer_count(  # the least a layer after the first holds: its weight_hh
+            layer, "num_layers", num_layers, gate_size * output_size * dtype.itemsize
+        )
         self._flat_weights_names: list[str] = []
         for k in range(self.num_layers):
             in_size = self.input_size if k == 0 else output_size * self.num_directions

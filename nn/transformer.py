@@ -12,6 +12,7 @@ import numpy as np
 
 import autodiff
 from autodiff import ShapeError, Tensor
+from nn import arguments
 from nn import functional as F
 from nn import init as initialisers
 from nn.activations import GELU, ReLU
@@ -279,8 +280,8 @@ class TransformerEncoder(Module):
         mask_check: bool = True,
     ):
         super().__init__()
+        self.num_layers = _layer_count(self, "num_layers", num_layers, encoder_layer)
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
-        self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
@@ -289,7 +290,7 @@ class TransformerEncoder(Module):
             warnings.warn(
                 f"TransformerEncoder: enable_nested_tensor is True, but padded positions are "
                 f"computed as in training, because {why_not} (as PyTorch's)",
-                stacklevel=2,
+                stacklevel=3,  # past errors.named_errors' frame
             )
         self.use_nested_tensor = enable_nested_tensor and not why_not
 
@@ -346,8 +347,8 @@ class TransformerDecoder(Module):
 
     def __init__(self, decoder_layer: Module, num_layers: int, norm: Module | None = None):
         super().__init__()
+        self.num_layers = _layer_count(self, "num_layers", num_layers, decoder_layer)
         self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
-        self.num_layers = num_layers
         self.norm = norm
 
     def forward(
@@ -410,6 +411,11 @@ class Transformer(Module):
         dtype: Any = None,
     ):
         super().__init__()
+        for name, count in (
+            ("num_encoder", num_encoder_layers),
+            ("num_decoder", num_decoder_layers),
+        ):
+            arguments.size("Transformer", f"{name}_layers", count, minimum=0)
         shared = dict(
             dim_feedforward=dim_feedforward,
             dropout=dropout,
@@ -492,3 +498,14 @@ def _after_attention(dropout: Dropout, out: Tensor, batch_first: bool) -> Tensor
     if not (batch_first and out.ndim == 3):
         return dropout(out)
     return dropout(out.transpose(0, 1)).transpose(0, 1)
+
+
+def _layer_count(stack: Module, name: str, count: Any, layer: Any) -> int:
+    """`count` copies of `layer` checked to be a number of layers that fits in memory."""
+    if not isinstance(layer, Module):
+        raise TypeError(
+            f"{type(stack).__name__}: got {type(layer).__name__} as the layer to repeat; "
+            f"expected a Module such as nn.TransformerEncoderLayer"
+        )
+    size = sum(p.numpy().nbytes for p in layer.parameters())
+    return arguments.layer_count(type(stack).__name__, name, count, size, minimum=0)

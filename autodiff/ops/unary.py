@@ -6,6 +6,7 @@ value; the README's table lists them.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -214,12 +215,14 @@ _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)  # a Python float: keeps float32 floa
 # erf to float64's precision (relative error below 1e-15; the test checks it against math.erf).
 # Below |x| = 1/2: the Taylor series of erf(x) / x in x², 13 terms. From 1/2 to 6: erf = 1 -
 # e^(-x²) R(x), with R(x) = e^(x²) erfc(x) smooth and slowly varying, one polynomial of degree
-# 12 per interval of width 1/2, fitted here, once, to math.erfc at the interval's Chebyshev
-# nodes. From 6 on, erf is 1 to the last bit (erfc(6) = 2e-17).
+# 12 per interval of width 1/2, fitted here, once (at the first erf, not at import: the fit
+# takes milliseconds), to math.erfc at the interval's Chebyshev nodes. From 6 on, erf is 1 to
+# the last bit (erfc(6) = 2e-17).
 _ERF_TAYLOR = [_TWO_OVER_SQRT_PI * (-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(13)]
 _ERF_LOW, _ERF_HIGH, _ERF_WIDTH, _ERF_DEGREE = 0.5, 6.0, 0.5, 12
 
 
+@functools.cache
 def _erfc_scaled_table() -> np.ndarray:
     """Coefficients of R(x) = e^(x²) erfc(x) per interval, row j for t^(12 - j), where t
     runs from -1 to 1 across the interval (columns: the intervals)."""
@@ -232,9 +235,6 @@ def _erfc_scaled_table() -> np.ndarray:
         chebyshev = np.polynomial.chebyshev.chebfit(nodes, values, _ERF_DEGREE)
         rows.append(np.polynomial.chebyshev.cheb2poly(chebyshev)[::-1])
     return np.ascontiguousarray(np.array(rows).T)
-
-
-_ERFC_SCALED = _erfc_scaled_table()
 
 
 def _erf(x: Array) -> Array:
@@ -252,8 +252,9 @@ def _erf(x: Array) -> Array:
     xm = size[middle]
     k = ((xm - _ERF_LOW) // _ERF_WIDTH).astype(np.intp)  # the interval
     t = 2 * (xm - _ERF_LOW - k * _ERF_WIDTH) / _ERF_WIDTH - 1
-    scaled = _ERFC_SCALED[0].take(k)
-    for row in _ERFC_SCALED[1:]:
+    table = _erfc_scaled_table()
+    scaled = table[0].take(k)
+    for row in table[1:]:
         scaled *= t
         scaled += row.take(k)
     out[middle] = np.copysign(1 - np.exp(-xm * xm) * scaled, x[middle])

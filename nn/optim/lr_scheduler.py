@@ -7,6 +7,7 @@ import math
 import warnings
 from typing import Any
 
+from autodiff.errors import named_errors
 from nn.optim.checks import (
     check_keys,
     checked_values,
@@ -25,6 +26,12 @@ class LRScheduler:
     Schedules use their closed form, so an lr set by hand is overwritten at the next step().
     To resume: load the optimizer's state, make the scheduler, load the scheduler's state.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """The library's own schedulers: a bad argument's error names the class."""
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.split(".")[0] == "nn":
+            named_errors(cls)
 
     def __init__(self, optimizer: Optimizer):
         if not isinstance(optimizer, Optimizer):
@@ -335,6 +342,7 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
 
+@named_errors
 class ReduceLROnPlateau:
     """Divide the lr by 1/factor once a metric has stopped improving for `patience` epochs:
     step(metric) after each validation (mode 'min' for a loss, 'max' for an accuracy).

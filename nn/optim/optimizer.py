@@ -17,6 +17,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Tensor
+from autodiff.errors import named_errors
 from nn.module import convert_checked
 from nn.optim.checks import describe, real_number, whole_number
 
@@ -31,6 +32,12 @@ class Optimizer:
     >>> optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
     >>> optimizer.zero_grad(); loss_fn(model(x), y).backward(); optimizer.step()
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """The library's own optimisers: a bad argument's error names the class (errors.named)."""
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.split(".")[0] == "nn":
+            named_errors(cls)
 
     state_keys: tuple[str, ...] = ()  # what each parameter's state holds, in state_dict()
 

@@ -118,3 +118,13 @@ def test_creation_functions_take_a_device_as_pytorch_code_passes_one():
         autodiff.zeros(2, device="cuda")
     with pytest.raises(RuntimeError, match="device: 'cuda' is not available"):
         autodiff.randn(2, device="cuda")
+
+
+@pytest.mark.parametrize(
+    ("data", "dtype"),
+    [([1, 2], "int64"), (3, "int64"), (3.0, "float32"), ([1.5], "float32"), ([True], "bool")],
+)
+def test_as_tensor_of_python_values_takes_tensors_dtype(data, dtype):
+    """As torch.as_tensor: Python ints stay int64 (the legacy Tensor(list) makes float32)."""
+    assert autodiff.as_tensor(data).dtype == getattr(autodiff, dtype)
+    assert autodiff.as_tensor(data).dtype == autodiff.tensor(data).dtype
