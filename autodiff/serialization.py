@@ -98,18 +98,23 @@ def save(obj: Any, path: str | os.PathLike) -> None:
                 f"file object"
             )
         arrays = {}
-        structure = json.dumps(_flatten(obj, arrays, "", set()))
-        _write_npz(path, arrays, structure)
+        _write_npz(path, arrays, _structure_text(obj, arrays))
         return
     path = _fspath(path, "save")
     arrays: dict[str, np.ndarray] = {}
-    structure = _flatten(obj, arrays, "", set())
+    structure = _structure_text(obj, arrays)
     if path.lower().endswith(".safetensors"):  # its metadata keeps a plain dict's order too
         import safetensors.numpy
 
-        metadata = {_SAFETENSORS_STRUCTURE: json.dumps(structure)}
+        metadata = {_SAFETENSORS_STRUCTURE: structure}
         arrays = {key: np.require(array, requirements="C") for key, array in arrays.items()}
         data = safetensors.numpy.save(arrays, metadata=metadata)
+        (header_size,) = struct.unpack("<Q", data[:8])
+        if header_size > _MAX_SAFETENSORS_HEADER:
+            raise ValueError(
+                f"save: the safetensors header would take {header_size} bytes, more than the "
+                f"{_MAX_SAFETENSORS_HEADER} that load reads; expected fewer arrays, or a .npz name"
+            )
         write_atomically(path, lambda file: file.write(data))
     else:
         plain = (  # a state dict: its members' names and arrays alone say everything
@@ -117,8 +122,33 @@ def save(obj: Any, path: str | os.PathLike) -> None:
             and list(arrays) == list(obj)
             and all(type(value) is np.ndarray for value in obj.values())
         )
-        text = None if plain else json.dumps(structure)
+        text = None if plain else structure
         write_atomically(path, lambda file: _write_npz(file, arrays, text))
+
+
+def _structure_text(obj: Any, arrays: dict[str, np.ndarray]) -> str:
+    """The JSON text of `obj`'s structure, which load reads back; its arrays go into `arrays`."""
+    deep = ValueError(
+        "save: the object nests lists, tuples and dicts too deeply to store (past Python's "
+        "recursion limit); expected a shallower tree"
+    )
+    try:
+        encoded = _flatten(obj, arrays, "", set())
+    except RecursionError:
+        raise deep from None
+    try:
+        text = json.dumps(encoded)
+    except RecursionError:
+        raise deep from None
+    except ValueError as error:  # an int of more digits than Python writes as text
+        raise ValueError(f"save: {error}; expected ints that Python writes as text") from None
+    if len(text) > _MAX_SAFETENSORS_HEADER:  # json.dumps writes ASCII: a character is a byte
+        raise ValueError(
+            f"save: the structure around the arrays takes {len(text)} bytes of JSON, more than "
+            f"the {_MAX_SAFETENSORS_HEADER} that load reads; expected long runs of numbers as "
+            f"arrays (np.asarray(values))"
+        )
+    return text
 
 
 def _flatten(obj: Any, arrays: dict[str, np.ndarray], path: str, open_ids: set[int]) -> Any:

@@ -173,6 +173,46 @@ def test_save_refuses_what_the_files_cannot_hold_and_writes_nothing(tmp_path, ob
     assert os.listdir(tmp_path) == []
 
 
+def nested(depth: int) -> list:
+    tree: list = [np.ones(2)]
+    for _ in range(depth):
+        tree = [tree]
+    return tree
+
+
+@pytest.mark.parametrize("name", ["x.npz", "x.safetensors"])
+def test_save_refuses_what_load_would_refuse_and_writes_nothing(tmp_path, monkeypatch, name):
+    for obj, message in [
+        (nested(5000), "nests lists, tuples and dicts too deeply to store"),
+        ({"n": 10**5000}, "save: Exceeds the limit .* for integer string conversion"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            autodiff.save(obj, tmp_path / name)
+    monkeypatch.setattr("autodiff.serialization._MAX_SAFETENSORS_HEADER", 10_000)
+    with pytest.raises(ValueError, match=r"takes \d+ bytes of JSON, more than the 10000 that load"):
+        autodiff.save({"losses": [0.5] * 5000}, tmp_path / name)  # as np.asarray: one array
+    autodiff.save({"losses": np.full(5000, 0.5)}, tmp_path / name)
+    assert os.listdir(tmp_path) == [name]
+    if name.endswith(".safetensors"):
+        with pytest.raises(ValueError, match="safetensors header would take"):
+            autodiff.save({f"w{i}": np.ones(1) for i in range(200)}, tmp_path / name)
+        np.testing.assert_array_equal(autodiff.load(tmp_path / name)["losses"], np.full(5000, 0.5))
+
+
+def test_what_save_writes_as_deep_as_it_can_loads_back(tmp_path):
+    depth = 0
+    for depth in range(50, 5000, 50):  # the deepest tree that save stores
+        try:
+            autodiff.save(nested(depth), tmp_path / "deep.npz")
+        except ValueError:
+            break
+    assert depth > 50
+    tree = autodiff.load(tmp_path / "deep.npz")
+    for _ in range(depth - 50):
+        (tree,) = tree
+    assert isinstance(tree, list)
+
+
 def test_save_refuses_a_structure_that_contains_itself(tmp_path):
     loop: list = [1]
     loop.append(loop)
