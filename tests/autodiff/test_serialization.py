@@ -42,6 +42,7 @@ def checkpoint() -> dict:
         "count": np.int64(7),
         "empty": np.zeros((0, 4), np.float16),
         "scalar": np.array(2.5),
+        "nested": (np.arange(3), (np.float32(2.5), [(), {}]), {1.5: (np.ones(1, np.int8),)}),
     }
 
 
