@@ -419,8 +419,12 @@ def _from_stream(file: BinaryIO, load_path: Callable[[str], Any]) -> Any:
     shown = _stream_name(file)
     start, remaining = _stream_span(file, shown)
     try:
-        with tempfile.TemporaryDirectory() as directory:  # private to this user: no planted link
-            name = os.path.join(directory, "stream")
+        directory = tempfile.TemporaryDirectory()  # private to this user: no planted link
+    except OSError as error:  # no temporary directory can be written
+        raise OSError(f"load: cannot copy {shown} to a temporary file: {error}") from error
+    try:
+        with directory:
+            name = os.path.join(directory.name, "stream")
             with open(name, "wb") as copy:
                 _copy_stream(file, copy, shown, remaining)
             try:

@@ -242,3 +242,11 @@ def test_a_failed_load_from_a_stream_changes_nothing(private_temporary):
     for parameter, value in zip(model.parameters(), before):
         np.testing.assert_array_equal(parameter.numpy(), value)
     assert list(private_temporary.iterdir()) == []
+
+
+def test_no_writable_temporary_directory_is_the_librarys_error(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "missing"))
+    stream = io.BytesIO(checkpoint_bytes())
+    with pytest.raises(OSError, match="^load: cannot copy the BytesIO to a temporary file"):
+        autodiff.load(stream)
+    assert stream.tell() == 0
