@@ -411,10 +411,11 @@ def _from_stream(file: BinaryIO, load_path: Callable[[str], Any]) -> Any:
     from its position on (torch.load(buffer)), so that every check of a load from a path
     applies to it.
 
-    The copy is read a chunk at a time and bounded before it is written: to the stream's end
-    where it can seek (a file from open(), io.BytesIO), since its size is then known as a
-    path's is; to _MAX_STREAM_BYTES where it cannot (a pipe, a socket, a gzip stream), a longer
-    stream being refused. A failed load moves a seekable `file` back to where it was.
+    The copy is read a chunk at a time and bounded before it is written: to the end of a
+    stream whose bytes already exist (a file from open(), io.BytesIO), whose size is then
+    known as a path's is; to _MAX_STREAM_BYTES for any other (a pipe, a socket, a gzip
+    stream), a longer stream being refused. A failed load moves a seekable `file` back to
+    where it was.
     """
     shown = _stream_name(file)
     start, remaining = _stream_span(file, shown)
@@ -441,36 +442,38 @@ def _from_stream(file: BinaryIO, load_path: Callable[[str], Any]) -> Any:
 def _stream_name(file: BinaryIO) -> str:
     """How errors name a file object: by its file's name if it has one (open(name, "rb"))."""
     name = getattr(file, "name", None)
-    return (
-        repr(os.fsdecode(name)) if isinstance(name, (str, bytes)) else f"the {type(file).__name__}"
-    )
+    if isinstance(name, (str, bytes)) and name:
+        return repr(os.fsdecode(name))
+    return f"the {type(file).__name__}"
 
 
 def _stream_span(file: BinaryIO, shown: str) -> tuple[int | None, int | None]:
-    """(position, bytes from there to the end) of a seekable `file`; None for what a stream
-    cannot tell (a gzip stream has a position but no end it can seek to)."""
+    """(position, bytes from there to its end) of `file`, None for what it cannot tell.
+
+    Only a stream whose bytes already exist has a known end: a regular file's from open() or
+    tempfile.TemporaryFile(), an io.BytesIO's. Any other (a pipe, a socket, a custom stream, a
+    gzip stream or zip member, which would inflate everything to find its end) has none, even
+    if it can seek; its position, where it tells one, moves it back after a failed load.
+    """
     if isinstance(file, io.TextIOBase):
         raise TypeError(
             f"load: {shown} is a text stream; expected a binary file object (open(name, 'rb'), "
             f"io.BytesIO)"
         )
     try:
-        if not file.seekable():
-            return None, None
-        start = file.tell()
+        start = file.tell() if file.seekable() else None
     except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        start = None
+    if type(start) is not int:
         return None, None
-    try:
-        end = file.seek(0, os.SEEK_END)
-    except (OSError, ValueError):
-        return start, None
-    try:
-        file.seek(start)
-    except (OSError, ValueError) as error:
-        raise OSError(f"load: cannot seek {shown} back to byte {start}: {error}") from error
-    if type(start) is not int or type(end) is not int:
-        return None, None
-    return start, max(end - start, 0)
+    end = None
+    if isinstance(file, io.BytesIO):
+        with file.getbuffer() as view:  # released at once: the BytesIO may grow again
+            end = view.nbytes
+    elif isinstance(getattr(file, "raw", file), io.FileIO):
+        info = os.fstat(file.fileno())
+        end = info.st_size if stat.S_ISREG(info.st_mode) else None  # not a pipe, not a device
+    return start, None if end is None else max(end - start, 0)
 
 
 def _copy_stream(file: BinaryIO, copy: BinaryIO, shown: str, remaining: int | None) -> None:

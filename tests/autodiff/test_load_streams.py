@@ -2,8 +2,10 @@
 a stream that can seek there and by _MAX_STREAM_BYTES for one that cannot (a pipe, a socket), a
 longer stream refused before more is read; a failed load changes nothing and leaves nothing."""
 
+import gzip
 import io
 import os
+import tempfile
 import threading
 import tracemalloc
 import zipfile
@@ -119,11 +121,16 @@ def test_a_stream_is_read_from_its_position_to_its_end(private_temporary):
     assert stream.tell() == len(b"preamble") + len(data)
 
 
-def test_a_seekable_stream_longer_than_the_cap_loads_as_its_file_would(monkeypatch):
-    monkeypatch.setattr(serialization, "_MAX_STREAM_BYTES", 64)  # its end bounds it instead
+def test_a_file_or_bytesio_longer_than_the_cap_loads_as_its_file_would(tmp_path, monkeypatch):
+    monkeypatch.setattr(serialization, "_MAX_STREAM_BYTES", 64)  # their ends bound them instead
     data = checkpoint_bytes()
     assert len(data) > 64
-    assert autodiff.load(io.BytesIO(data))["epoch"] == 3
+    (tmp_path / "checkpoint.pt").write_bytes(data)
+    with open(tmp_path / "checkpoint.pt", "rb") as file, tempfile.TemporaryFile() as temporary:
+        temporary.write(data)
+        temporary.seek(0)
+        for stream in (io.BytesIO(data), file, temporary):
+            assert autodiff.load(stream)["epoch"] == 3
 
 
 @pytest.mark.parametrize("source", ["BytesIO", "pipe"])
@@ -157,13 +164,47 @@ def test_an_endless_stream_is_refused_once_it_passes_the_cap(monkeypatch, privat
     assert list(private_temporary.iterdir()) == []
 
 
-def test_a_stream_that_runs_past_its_promised_end_is_refused(private_temporary):
-    stream = Endless(checkpoint_bytes(), end=1000)
+def test_a_gzip_stream_loads_and_a_gzip_bomb_is_refused_at_the_cap(monkeypatch):
+    with gzip.GzipFile(fileobj=io.BytesIO(gzip.compress(checkpoint_bytes()))) as stream:
+        assert autodiff.load(stream)["epoch"] == 3  # it cannot seek to its end: read to the cap
+    cap = 8 * MB
+    monkeypatch.setattr(serialization, "_MAX_STREAM_BYTES", cap)
+    bomb = gzip.compress(b"PK\x03\x04" + bytes(10 * cap))  # 80 MB in about 80 kB
+    with gzip.GzipFile(fileobj=io.BytesIO(bomb)) as stream:
+        error, peak = peak_while(lambda: autodiff.load(stream))
+        assert str(error).startswith(f"load: the GzipFile is longer than {cap} bytes")
+        assert stream.tell() == 0  # moved back: gzip streams can seek backwards
+    assert peak < 4 * cap + 50 * MB, f"peak {peak / MB:.1f} MB for a {cap / MB:.0f} MB bound"
+
+
+class Growing(io.BytesIO):
+    """A BytesIO that something appends to while it is read, as to a file being written."""
+
+    def read(self, size=-1):
+        position = self.tell()
+        self.seek(0, os.SEEK_END)
+        self.write(bytes(MB))
+        self.seek(position)
+        return super().read(size)
+
+
+def test_a_file_that_grows_past_its_end_while_it_is_read_is_refused(private_temporary):
+    data = checkpoint_bytes()
+    stream = Growing(data)
     error, peak = peak_while(lambda: autodiff.load(stream))
-    assert str(error).startswith("load: the Endless gives more than the 1000 bytes its end")
-    assert stream.given == 1001  # read one byte at a time past the end, as asked
-    assert peak < 4 * 1000 + 50 * MB
+    assert str(error).startswith(f"load: the Growing gives more than the {len(data)} bytes its")
+    assert stream.tell() == 0
+    assert peak < 4 * len(data) + 50 * MB
     assert list(private_temporary.iterdir()) == []
+
+
+def test_a_custom_stream_is_read_to_the_cap_whatever_end_it_claims(monkeypatch):
+    cap = 4 * MB
+    monkeypatch.setattr(serialization, "_MAX_STREAM_BYTES", cap)
+    stream = Endless(b"PK\x03\x04", end=100, stop=4 * cap)  # it seeks, but its bytes are made
+    with pytest.raises(ValueError, match=f"^load: the Endless is longer than {cap} bytes"):
+        autodiff.load(stream)
+    assert stream.given == cap + 1
 
 
 def test_a_stream_that_is_no_file_of_ours_is_refused_by_its_first_bytes():
