@@ -1,5 +1,5 @@
 """Loads from file objects (torch.load(buffer)): bounded as a load from a path is, by the end of
-a stream that can seek there and by _MAX_STREAM_BYTES for one that cannot (a pipe, a socket), a
+a file or BytesIO and by _MAX_STREAM_BYTES for any other stream (a pipe, a gzip stream), a
 longer stream refused before more is read; a failed load changes nothing and leaves nothing."""
 
 import gzip
