@@ -90,6 +90,7 @@ _LAZY = ("nn", "optim", "utils")  # PyTorch's torch.nn, torch.optim, torch.utils
 # third of autodiff's import time. autodiff.numpy is made from the op table when first used.
 _ON_USE = {
     "numpy": "autodiff.numpy",  # the numpy-speaking namespace, kept out of `import *`
+    "autograd": "autodiff.autograd",  # PyTorch's torch.autograd
     "GraphvizNotFoundError": "autodiff.draw",
     "draw_graph": "autodiff.draw",
     "render_graph": "autodiff.draw",
@@ -111,7 +112,7 @@ def __getattr__(name: str) -> object:
         return _aliases.module(name)
     if name in _ON_USE:
         module = _importlib.import_module(_ON_USE[name])
-        value = module if name == "numpy" else getattr(module, name)
+        value = module if name in ("numpy", "autograd") else getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'autodiff' has no attribute {name!r}")

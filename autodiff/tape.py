@@ -412,12 +412,14 @@ class _Walk:
         found: list[Any] | None = [None] * len(wanted) if wanted is not None else None
         stored: set[int] = set()  # ids of the arrays handed out as gradients so far
         for key, t in self.leaves.items():
+            if wanted is not None and key not in wanted:
+                continue  # a leaf not asked for: its .grad stays as it is
             gi = self.pending[key]
             if not create_graph:
                 gi = _unshared(gi, stored)
             if t._hooks:
                 gi = _run_hooks(t, gi, wrap, create_graph)
-            if wanted is not None and key in wanted:
+            if wanted is not None:
                 found[wanted[key]] = gi if create_graph else wrap(gi)
             else:
                 with _grad_lock:  # two threads' backward passes into one leaf add up

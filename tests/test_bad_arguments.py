@@ -4,8 +4,8 @@ and their subclasses in autodiff.errors) with a message naming the function: nev
 AttributeError, ZeroDivisionError, OverflowError, IndexError, KeyError or RecursionError, nor a
 numpy message that leaves the user to guess which call failed.
 
-The functions are found, not listed: whatever autodiff, autodiff.numpy, nn.functional, nn and
-nn.optim export is swept, so a new name is swept as soon as it exists.
+The functions are found, not listed: whatever autodiff, autodiff.numpy, autodiff.autograd,
+nn.functional, nn and nn.optim export is swept, so a new name is swept as soon as it exists.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def swept() -> list[tuple[str, object]]:
     not nn.functional's)."""
     seen: set[int] = set()
     found = []
-    for module in (autodiff, anp, F, nn, nn.optim):
+    for module in (autodiff, anp, autodiff.autograd, F, nn, nn.optim):
         for name, function in public(module):
             if id(function) not in seen:
                 seen.add(id(function))
