@@ -40,6 +40,10 @@ _CHUNK_BYTES = 1 << 20
 _MAX_DEFLATE_RATIO = 1032  # deflate never packs more bytes than this into one byte
 _MAX_SAFETENSORS_HEADER = 100_000_000  # the safetensors package's own limit
 _MAX_STREAM_BYTES = 1 << 31  # the most read from a file object that cannot seek to its end
+_MIN_MEMBER_BYTES = 160  # the least an .npz member from numpy or save takes is 174 bytes
+_ZIP_END = struct.Struct("<4s4H2LH")  # a zip's end record: ..., directory length, offset, ...
+_ZIP64_END = struct.Struct("<4sQ2H2L4Q")  # its zip64 twin: ..., directory length, offset
+_ZIP64_LOCATOR_SIZE = 20  # the zip64 end record's locator, between it and the end record
 _MAX_DIMS = 64  # numpy's most dimensions for an array
 _MAX_PROBLEMS_SHOWN = 20  # an error lists at most this many of a file's problems
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's signature, name and extra lengths
@@ -662,24 +666,74 @@ def _npy_header(file: BinaryIO, path: str, where: str) -> tuple[tuple[int, ...],
 
 def _npz_entries(path: str, size: int) -> tuple[dict[str, _Entry], str | None]:
     try:
-        with open(path, "rb") as raw, zipfile.ZipFile(raw) as archive:
-            infos = archive.infolist()
-            _check_zip_layout(path, raw, infos, size)
-            names = {info.filename for info in infos}
-            if any(name.endswith(".pkl") for name in names):
-                raise _unreadable(path, "it is a pickle archive, as torch.save writes")
-            entries, structure = {}, None
-            for info in infos:
-                if info.filename == _NPZ_STRUCTURE:
-                    structure = _npz_structure(path, archive, info, size)
-                    continue
-                if not info.filename.endswith(".npy"):
-                    where = _excerpt(info.filename, 80)
-                    raise _unreadable(path, f"member {where} is not an .npy array")
-                entries[info.filename[:-4]] = _npz_entry(path, archive, info, size)
-            return entries, structure
+        with open(path, "rb") as raw:
+            _check_zip_directory(path, raw, size)
+            with zipfile.ZipFile(raw) as archive:
+                infos = archive.infolist()
+                _check_zip_layout(path, raw, infos, size)
+                if any(info.filename.endswith(".pkl") for info in infos):
+                    raise _unreadable(path, "it is a pickle archive, as torch.save writes")
+                entries, structure = {}, None
+                for info in infos:
+                    if info.filename == _NPZ_STRUCTURE:
+                        structure = _npz_structure(path, archive, info, size)
+                        continue
+                    if not info.filename.endswith(".npy"):
+                        where = _excerpt(info.filename, 80)
+                        raise _unreadable(path, f"member {where} is not an .npy array")
+                    entries[info.filename[:-4]] = _npz_entry(path, archive, info, size)
+                return entries, structure
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError) as error:
         raise _unreadable(path, error) from error
+
+
+def _check_zip_directory(path: str, raw: BinaryIO, size: int) -> None:
+    """Refuse, before zipfile parses it, a central directory listing more members than the file
+    can hold: at most one per _MIN_MEMBER_BYTES bytes. zipfile keeps about 450 bytes for each
+    entry of the directory, which takes as few as 47: without this count, a directory
+    stuffed with entries would make zipfile allocate 9 times the file's size."""
+    found = _zip_directory_span(raw, size)
+    if found is None:
+        return  # zipfile finds no directory either, and says so
+    start, length = found
+    raw.seek(start)
+    count, carry = 0, b""
+    while length > 0:
+        chunk = raw.read(min(_CHUNK_BYTES, length))
+        if not chunk:
+            break
+        length -= len(chunk)
+        block = carry + chunk
+        count += block.count(b"PK\x01\x02")  # every entry begins so; zipfile checks it does
+        carry = block[-3:]  # a signature cut between chunks is counted once, in the next
+    if count > 1 + size // _MIN_MEMBER_BYTES:
+        raise _unreadable(
+            path,
+            f"its directory lists up to {count} members, more than one per "
+            f"{_MIN_MEMBER_BYTES} bytes of its {size}",
+        )
+
+
+def _zip_directory_span(raw: BinaryIO, size: int) -> tuple[int, int] | None:
+    """(offset, length) of the bytes that zipfile reads as the central directory, found as
+    zipfile finds them (from the end record, or the zip64 end record before it), or None."""
+    tail_size = min(size, _ZIP_END.size + 65535)  # the end record, then a comment
+    raw.seek(size - tail_size)
+    tail = raw.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _ZIP_END.size:
+        return None
+    *_, length, _, _ = _ZIP_END.unpack_from(tail, at)
+    location = size - tail_size + at
+    before = location  # where the directory ends
+    if location >= _ZIP64_LOCATOR_SIZE + _ZIP64_END.size:
+        raw.seek(location - _ZIP64_LOCATOR_SIZE - _ZIP64_END.size)
+        record = raw.read(_ZIP64_END.size + 4)
+        if record[-4:] == b"PK\x06\x07" and record[:4] == b"PK\x06\x06":
+            length = _ZIP64_END.unpack_from(record)[-2]
+            before = location - _ZIP64_LOCATOR_SIZE - _ZIP64_END.size
+    start = max(before - length, 0)
+    return start, before - start
 
 
 def _check_zip_layout(path: str, raw: BinaryIO, infos: list[zipfile.ZipInfo], size: int) -> None:
@@ -688,10 +742,11 @@ def _check_zip_layout(path: str, raw: BinaryIO, infos: list[zipfile.ZipInfo], si
     into the file: what all members of a valid archive inflate to is then at most
     _MAX_DEFLATE_RATIO times the file's size (one byte per byte for stored members).
     """
-    counts = collections.Counter(info.filename for info in infos)
-    duplicates = sorted(name for name, count in counts.items() if count > 1)
+    names = sorted(info.filename for info in infos)  # a repeated name lies beside itself
+    duplicates = sorted({a for a, b in zip(names, names[1:]) if a == b})
     if duplicates:
         raise _unreadable(path, f"it holds members {_excerpt(duplicates, 200)} more than once")
+    del names
     end = 0  # where the previous member's data ends
     total = 0
     for info in infos:

@@ -123,14 +123,14 @@ def test_a_safetensors_entry_stuffed_with_objects_is_refused_with_a_short_messag
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ({"dtype": "F32", "shape": [1] * 1_000_000, "data_offsets": [0, 4]}, "at most 64"),
-        ({"dtype": "F" * 3_000_000, "shape": [1], "data_offsets": [0, 4]}, "which numpy lacks"),
-        ({"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": "y" * 3_000_000}, "damaged"),
-        ({"dtype": "F32", "shape": [1], "data_offsets": [0] * 1_000_000}, "damaged header entry"),
+        ({"dtype": "F32", "shape": [1] * 100_000, "data_offsets": [0, 4]}, "at most 64"),
+        ({"dtype": "F" * 300_000, "shape": [1], "data_offsets": [0, 4]}, "which numpy lacks"),
+        ({"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": "y" * 300_000}, "damaged"),
+        ({"dtype": "F32", "shape": [1], "data_offsets": [0] * 100_000}, "damaged header entry"),
     ],
 )
 def test_a_huge_safetensors_entry_is_quoted_in_a_short_excerpt(tmp_path, entry, message):
-    text = json.dumps({"w" * 1_000_000: entry}).encode()  # a huge name too
+    text = json.dumps({"w" * 300_000: entry}).encode()  # a huge name too
     path = tmp_path / "huge-entry.safetensors"
     path.write_bytes(struct.pack("<Q", len(text)) + text + bytes(4))
     assert "characters)" in refused_within_bound(path, message)
@@ -236,19 +236,30 @@ def cpu_seconds_to_refuse(path) -> float:
     return time.process_time() - start
 
 
-def central_directory_of(count: int, name: bytes) -> bytes:
-    """One stored member, listed `count` times in the central directory under `name`."""
-    data = npy_bytes(b"x")
+def central_directory_of(count: int, name: bytes, payload: int = 1) -> bytes:
+    """One stored member of `payload` bytes, listed `count` times in the central directory
+    under `name` (distinct names, `name` with a number, if it holds a %d)."""
+    data = npy_bytes(bytes(payload))
     head = local_header(name, data) + data
-    directory = central_entry(name, data, 0) * count
+    if b"%d" in name:
+        directory = b"".join(central_entry(name % i, data, 0) for i in range(count))
+    else:
+        directory = central_entry(name, data, 0) * count
     return head + directory + end_of_directory(count % 65536, len(directory), len(head))
 
 
 def test_refusing_forty_thousand_duplicate_npz_members_takes_linear_time(tmp_path):
     path = tmp_path / "duplicates.npz"
-    path.write_bytes(central_directory_of(40_000, b"w.npy"))
+    payload = 160 * 40_000  # a file big enough for so many members: their names are judged
+    path.write_bytes(central_directory_of(40_000, b"w.npy", payload=payload))
     refused_within_bound(path, r"it holds members \['w.npy'\] more than once")
     assert cpu_seconds_to_refuse(path) < 4  # a quadratic check takes about 20 s
+
+
+def test_a_directory_stuffed_with_entries_is_refused_before_zipfile_reads_it(tmp_path):
+    path = tmp_path / "stuffed.npz"
+    path.write_bytes(central_directory_of(300_000, b"%d"))  # 15 MB of 50-byte entries
+    refused_within_bound(path, "its directory lists up to 300000 members, more than one per 160")
 
 
 def test_refusing_forty_thousand_duplicate_safetensors_names_takes_linear_time(tmp_path):

@@ -129,6 +129,16 @@ def test_files_from_numpy_and_safetensors_load_as_dicts_of_arrays(tmp_path):
         assert all(array.flags.writeable for array in loaded.values())
 
 
+@pytest.mark.parametrize("writer", ["savez", "savez_compressed", "save"])
+def test_a_file_of_many_empty_arrays_with_one_letter_names_loads(tmp_path, writer):
+    arrays = {chr(ord("a") + i): np.zeros(0, np.uint8) for i in range(26)}  # the least members
+    if writer == "save":
+        autodiff.save(arrays, tmp_path / "tiny.npz")
+    else:
+        getattr(np, writer)(tmp_path / "tiny.npz", **arrays)
+    assert_same(autodiff.load(tmp_path / "tiny.npz"), arrays)
+
+
 @pytest.mark.parametrize("first_byte", [b"(", b"\x80"])
 def test_a_safetensors_header_length_that_begins_as_a_pickle_does_loads(tmp_path, first_byte):
     import safetensors.numpy
