@@ -39,7 +39,7 @@ _REAL_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 _CHUNK_BYTES = 1 << 20
 _MAX_DEFLATE_RATIO = 1032  # deflate never packs more bytes than this into one byte
 _MAX_SAFETENSORS_HEADER = 100_000_000  # the safetensors package's own limit
-_MAX_STREAM_BYTES = 1 << 31  # the most read from a file object that cannot seek to its end
+_MAX_STREAM_BYTES = 1 << 31  # the most read from a stream other than a file or an io.BytesIO
 _MIN_MEMBER_BYTES = 160  # the least an .npz member from numpy or save takes is 174 bytes
 _ZIP_END = struct.Struct("<4s4H2LH")  # a zip's end record: ..., directory length, offset, ...
 _ZIP64_END = struct.Struct("<4sQ2H2L4Q")  # its zip64 twin: ..., directory length, offset
@@ -482,7 +482,7 @@ def _stream_span(file: BinaryIO, shown: str) -> tuple[int | None, int | None]:
 
 def _copy_stream(file: BinaryIO, copy: BinaryIO, shown: str, remaining: int | None) -> None:
     """Copy `file` into `copy` a chunk at a time, refusing it once it holds more than
-    `remaining` bytes (its end's promise), or than _MAX_STREAM_BYTES where it has no known end:
+    `remaining` bytes (what it held), or than _MAX_STREAM_BYTES where it has no known end:
     at most one byte past that bound is read. A stream whose first bytes no file that load
     reads begins with is copied no further: load refuses it by those alone."""
     limit = _MAX_STREAM_BYTES if remaining is None else remaining
@@ -506,14 +506,14 @@ def _copy_stream(file: BinaryIO, copy: BinaryIO, shown: str, remaining: int | No
         done += memoryview(chunk).nbytes
         if done > limit and remaining is None:
             raise ValueError(
-                f"load: {shown} is longer than {limit} bytes, the most read from a file object "
-                f"that cannot seek to its end; expected a shorter stream, or save it to a "
-                f"file and load that file's name"
+                f"load: {shown} is longer than {limit} bytes, the most read from a stream "
+                f"other than a file or an io.BytesIO; expected a shorter stream, or save it to "
+                f"a file and load that file"
             )
         if done > limit:
             raise ValueError(
-                f"load: {shown} gives more than the {remaining} bytes its end promised; "
-                f"expected a stream that ends where seek(0, 2) says"
+                f"load: {shown} grew past the {remaining} bytes it held when the load began; "
+                f"expected a file that nothing writes while it is read"
             )
         try:
             copy.write(chunk)
@@ -717,10 +717,12 @@ def _check_zip_directory(path: str, raw: BinaryIO, size: int) -> None:
 def _zip_directory_span(raw: BinaryIO, size: int) -> tuple[int, int] | None:
     """(offset, length) of the bytes that zipfile reads as the central directory, found as
     zipfile finds them (from the end record, or the zip64 end record before it), or None."""
-    tail_size = min(size, _ZIP_END.size + 65535)  # the end record, then a comment
+    tail_size = min(size, _ZIP_END.size + (1 << 16))  # the end record, then a comment
     raw.seek(size - tail_size)
     tail = raw.read(tail_size)
-    at = tail.rfind(b"PK\x05\x06")
+    at = len(tail) - _ZIP_END.size  # an end record without a comment ends the file
+    if at < 0 or tail[at : at + 4] != b"PK\x05\x06" or tail[-2:] != b"\0\0":
+        at = tail.rfind(b"PK\x05\x06")  # else the last one before a comment
     if at < 0 or len(tail) - at < _ZIP_END.size:
         return None
     *_, length, _, _ = _ZIP_END.unpack_from(tail, at)

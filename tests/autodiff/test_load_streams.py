@@ -192,7 +192,7 @@ def test_a_file_that_grows_past_its_end_while_it_is_read_is_refused(private_temp
     data = checkpoint_bytes()
     stream = Growing(data)
     error, peak = peak_while(lambda: autodiff.load(stream))
-    assert str(error).startswith(f"load: the Growing gives more than the {len(data)} bytes its")
+    assert str(error).startswith(f"load: the Growing grew past the {len(data)} bytes it held")
     assert stream.tell() == 0
     assert peak < 4 * len(data) + 50 * MB
     assert list(private_temporary.iterdir()) == []
