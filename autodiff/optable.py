@@ -1,5 +1,5 @@
 """Every op declared once: the table from which the Tensor methods, the `autodiff` functions,
-`autodiff.numpy` and `nn.functional` are made (autodiff/surfaces.py makes them at import).
+`autodiff.numpy` and `nn.functional` are made (autodiff/surfaces.py makes them).
 
 One `Op(...)` per op. Its fields, in the order they are usually given:
 
@@ -336,6 +336,9 @@ TABLE = [
     Op("topk", composite.topk),
     Op("sort", composite.sort),
     Op("argsort", composite.argsort),
+    Op("median", composite.median),  # numpy's median averages the middle two: not the same
+    Op("diff", composite.diff, numpy="diff",
+       numpy_args="a, n=1, axis=-1, prepend=None, append=None"),
     Op("cumsum", composite.cumsum),
     Op("cumprod", composite.cumprod),
     Op("bincount", composite.bincount),

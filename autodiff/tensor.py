@@ -67,7 +67,11 @@ class Tensor:
     __array_ufunc__ = None  # numpy defers to our reflected operators: array * Tensor -> Tensor
 
     def __init__(
-        self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
+        self,
+        data: Any = (),
+        requires_grad: bool = False,
+        dtype: Any = None,
+        name: str | None = None,
     ):
         if not isinstance(requires_grad, (bool, xp.bool_)):  # e.g. PyTorch's Tensor(2, 3)
             raise TypeError(
