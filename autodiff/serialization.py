@@ -401,7 +401,7 @@ def _fspath(path: Any, op: str) -> str:
         return os.fspath(path)
     except TypeError:
         raise TypeError(
-            f"{op}: path is a {type(path).__name__}; expected a file name (str or os.PathLike) "
+            f"{op}: path of type {type(path).__name__}; expected a file name (str or os.PathLike) "
             f"or a binary file object"
         ) from None
 
