@@ -36,16 +36,19 @@ def outcome(call):
         return None, error
 
 
-def compare(name: str, ours_call, theirs_call, x, t) -> list[str]:
-    theirs, _ = outcome(theirs_call)
+def compare(label: str, name: str, args: tuple, shape: tuple) -> list[str]:
+    """What differs between x.name(*args) here and in PyTorch, for zeros of `shape`."""
+    x = autodiff.tensor(np.zeros(shape), requires_grad=True)
+    t = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+    theirs, _ = outcome(lambda: getattr(t, name)(*args))
     if not isinstance(theirs, (torch.Tensor, tuple)):
         return []  # PyTorch refuses (or gives no tensor): ours may refuse too
-    ours, error = outcome(ours_call)
+    ours, error = outcome(lambda: getattr(x, name)(*args))
     if error is not None:
-        return [f"{name}: PyTorch gives {tuple(np.shape(theirs))}, ours raises {error!r}"]
+        return [f"{label}: PyTorch gives {tuple(np.shape(theirs))}, ours raises {error!r}"]
     if isinstance(theirs, tuple):  # (values, indices), or the pieces of unbind / split
         if not isinstance(ours, tuple) or len(ours) != len(theirs):
-            return [f"{name}: ours {ours!r}, PyTorch {len(theirs)} tensors"]
+            return [f"{label}: ours {ours!r}, PyTorch {len(theirs)} tensors"]
         if not theirs:
             return []
         ours, theirs = ours[0], theirs[0]
@@ -53,14 +56,14 @@ def compare(name: str, ours_call, theirs_call, x, t) -> list[str]:
     if mine.shape != its.shape or not np.allclose(
         mine.astype(float), its.astype(float), equal_nan=True
     ):
-        return [f"{name}: ours {mine.shape} {mine.ravel()[:3]}, PyTorch {its.shape}"]
+        return [f"{label}: ours {mine.shape} {mine.ravel()[:3]}, PyTorch {its.shape}"]
     if theirs.requires_grad and ours.requires_grad:
         theirs.sum().backward()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ours.sum().backward()
         if t.grad is not None and (x.grad is None or x.grad.shape != tuple(t.grad.shape)):
-            return [f"{name}: gradient {x.grad}, PyTorch's of shape {tuple(t.grad.shape)}"]
+            return [f"{label}: gradient {x.grad}, PyTorch's of shape {tuple(t.grad.shape)}"]
     return []
 
 
@@ -70,9 +73,7 @@ def test_every_method_on_an_empty_tensor_is_pytorchs(shape):
     for name in methods():
         if name in NOT_COMPARED:
             continue
-        x = autodiff.tensor(np.zeros(shape), requires_grad=True)
-        t = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
-        found += compare(name, lambda: getattr(x, name)(), lambda: getattr(t, name)(), x, t)
+        found += compare(name, name, (), shape)
     assert not found, "\n".join(found)
 
 
@@ -81,13 +82,5 @@ def test_every_reduction_along_a_dim_of_an_empty_tensor_is_pytorchs(shape):
     found = []
     for name in REDUCTIONS:
         for dim in range(-1, len(shape)):
-            x = autodiff.tensor(np.zeros(shape), requires_grad=True)
-            t = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
-            found += compare(
-                f"{name}(dim={dim})",
-                lambda: getattr(x, name)(dim),
-                lambda: getattr(t, name)(dim),
-                x,
-                t,
-            )
+            found += compare(f"{name}(dim={dim})", name, (dim,), shape)
     assert not found, "\n".join(found)
