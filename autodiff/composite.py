@@ -365,6 +365,19 @@ def all_nonzero(x: Tensor, dim: Axis = None, keepdim: bool = False, **spelling: 
     return Tensor._wrap(xp.all(x._value, axis=axis, keepdims=keepdims))
 
 
+def count_nonzero(x: Tensor, dim: Axis = None) -> Tensor:
+    """How many elements (along `dim`, one int or several) are non-zero: an int64 tensor."""
+    axis, _ = torch_dims("count_nonzero", dim, False, None, None)
+    return Tensor._wrap(xp.asarray(xp.count_nonzero(x._value, axis=axis), dtype=xp.int64))
+
+
+def nansum(x: Tensor, dim: Axis = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The sum treating NaN as 0 (their gradient is 0), as sum() otherwise."""
+    if x._value.dtype.kind != "f":
+        return x.sum(dim, keepdim, dtype=dtype)
+    return where(xp.isnan(x._value), 0.0, x).sum(dim, keepdim, dtype=dtype)
+
+
 def any_nonzero(x: Tensor, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
     """Whether some element (along `dim`) is non-zero: a bool tensor."""
     axis, keepdims = torch_dims("any", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
@@ -551,6 +564,58 @@ def _order(x: Tensor, axis: int, descending: bool) -> xp.ndarray:
     return xp.argsort(keys, axis=axis, kind="stable").astype(xp.int64)
 
 
+def median(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower median (the smaller middle value where there are two): of all elements as
+    a 0-d tensor, or along `dim` as (values, indices); NaN where the values hold one. The
+    gradient goes to the element picked (of tied values, the first in order)."""
+    if dim is None:
+        if x.numel() == 0:
+            return Tensor._wrap(xp.array(xp.nan, x._value.dtype))
+        return median(x.reshape(-1), 0).values
+    scalar = x.ndim == 0
+    x = x.reshape(1) if scalar else x
+    axis = normalize_axes(dim, x.ndim, "median")[0]
+    count = x.shape[axis]
+    if count == 0:
+        raise ShapeError(f"median: dim {axis} of shape {x.shape} is empty; expected a value")
+    order = _order(x, axis, False)  # NaN sorts last
+    pick = xp.take(order, [(count - 1) // 2], axis=axis)
+    if x._value.dtype.kind == "f":
+        nan = xp.isnan(x._value)
+        first_nan = xp.argmax(nan, axis=axis, keepdims=True)
+        pick = xp.where(xp.any(nan, axis=axis, keepdims=True), first_nan, pick)
+    values = x.take_along_axis(pick, axis)
+    if scalar or not keepdim:
+        values, pick = values.squeeze(axis), xp.squeeze(pick, axis)
+    return ValuesIndices(values, Tensor._wrap(pick))
+
+
+def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
+    """The n-th differences along `dim`: out[i] = x[i + 1] − x[i], n times, after joining
+    `prepend` before and `append` after x along dim (numbers are broadcast, as numpy's)."""
+    if isinstance(n, bool) or not isinstance(n, (int, xp.integer)) or n < 0:
+        raise ValueError(f"diff: n={n!r}; expected a non-negative integer")
+    if x.ndim == 0:
+        raise ShapeError("diff: a 0-d tensor has no dim to take differences along")
+    axis = normalize_axes(dim, x.ndim, "diff")[0]
+    parts = []
+    for extra in (prepend, x, append):
+        if extra is None:
+            continue
+        extra = as_tensor(extra)
+        if extra.ndim == 0:
+            shape = list(x.shape)
+            shape[axis] = 1
+            extra = extra.expand(*shape)
+        parts.append(extra)
+    x = cat(parts, axis) if len(parts) > 1 else x
+    head = tuple(slice(1, None) if d == axis else slice(None) for d in range(x.ndim))
+    tail = tuple(slice(None, -1) if d == axis else slice(None) for d in range(x.ndim))
+    for _ in range(min(n, x.shape[axis])):  # past the dim's size, the result stays empty
+        x = x[head] - x[tail]
+    return x
+
+
 def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The indices that sort the elements along `dim`."""
     return x.sort(dim, descending, stable).indices
@@ -651,7 +716,10 @@ def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """Counts of the values in `bins` equal bins from min to max (the data's range when
     both are 0); values outside are left out. No gradient."""
     values = x._value
-    low, high = (float(values.min()), float(values.max())) if min == max == 0 else (min, max)
+    if min == max == 0:  # the data's range (an empty tensor has none: all counts are 0)
+        low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+    else:
+        low, high = min, max
     if low == high:
         low, high = low - 1, high + 1
     counts, _ = xp.histogram(values, bins=bins, range=(low, high))

@@ -1,5 +1,5 @@
 """Every op declared once: the table from which the Tensor methods, the `autodiff` functions,
-`autodiff.numpy` and `nn.functional` are made (autodiff/surfaces.py makes them at import).
+`autodiff.numpy` and `nn.functional` are made (autodiff/surfaces.py makes them).
 
 One `Op(...)` per op. Its fields, in the order they are usually given:
 
@@ -331,11 +331,16 @@ TABLE = [
     Op("outer", composite.outer),
     Op("t", composite.t),
     Op("all", composite.all_nonzero),
+    Op("count_nonzero", composite.count_nonzero, numpy="count_nonzero", numpy_args="a, axis=None"),
+    Op("nansum", composite.nansum),
     Op("any", composite.any_nonzero),
     Op("allclose", composite.allclose),
     Op("topk", composite.topk),
     Op("sort", composite.sort),
     Op("argsort", composite.argsort),
+    Op("median", composite.median),  # numpy's median averages the middle two: not the same
+    Op("diff", composite.diff, numpy="diff",
+       numpy_args="a, n=1, axis=-1, prepend=None, append=None"),
     Op("cumsum", composite.cumsum),
     Op("cumprod", composite.cumprod),
     Op("bincount", composite.bincount),

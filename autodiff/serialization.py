@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import io
 import json
 import math
 import os
-import shutil
 import stat
 import struct
 import tempfile
@@ -39,6 +39,12 @@ _REAL_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 _CHUNK_BYTES = 1 << 20
 _MAX_DEFLATE_RATIO = 1032  # deflate never packs more bytes than this into one byte
 _MAX_SAFETENSORS_HEADER = 100_000_000  # the safetensors package's own limit
+_MAX_STREAM_BYTES = 1 << 31  # the most read from a stream other than a file or an io.BytesIO
+_MIN_MEMBER_BYTES = 160  # the least an .npz member from numpy or save takes is 174 bytes
+_ZIP_END = struct.Struct("<4s4H2LH")  # a zip's end record: ..., directory length, offset, ...
+_ZIP64_END = struct.Struct("<4sQ2H2L4Q")  # its zip64 twin: ..., directory length, offset
+_ZIP64_LOCATOR_SIZE = 20  # the zip64 end record's locator, between it and the end record
+_MAX_DIMS = 64  # numpy's most dimensions for an array
 _MAX_PROBLEMS_SHOWN = 20  # an error lists at most this many of a file's problems
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's signature, name and extra lengths
 _NOT_CONTAINER_SYNTAX = bytes(sorted(set(range(256)) - set(b'"{}[]')))  # what a JSON scan drops
@@ -96,18 +102,23 @@ def save(obj: Any, path: str | os.PathLike) -> None:
                 f"file object"
             )
         arrays = {}
-        structure = json.dumps(_flatten(obj, arrays, "", set()))
-        _write_npz(path, arrays, structure)
+        _write_npz(path, arrays, _structure_text(obj, arrays))
         return
     path = _fspath(path, "save")
     arrays: dict[str, np.ndarray] = {}
-    structure = _flatten(obj, arrays, "", set())
+    structure = _structure_text(obj, arrays)
     if path.lower().endswith(".safetensors"):  # its metadata keeps a plain dict's order too
         import safetensors.numpy
 
-        metadata = {_SAFETENSORS_STRUCTURE: json.dumps(structure)}
+        metadata = {_SAFETENSORS_STRUCTURE: structure}
         arrays = {key: np.require(array, requirements="C") for key, array in arrays.items()}
         data = safetensors.numpy.save(arrays, metadata=metadata)
+        (header_size,) = struct.unpack("<Q", data[:8])
+        if header_size > _MAX_SAFETENSORS_HEADER:
+            raise ValueError(
+                f"save: the safetensors header would take {header_size} bytes, more than the "
+                f"{_MAX_SAFETENSORS_HEADER} that load reads; expected fewer arrays, or a .npz name"
+            )
         write_atomically(path, lambda file: file.write(data))
     else:
         plain = (  # a state dict: its members' names and arrays alone say everything
@@ -115,8 +126,33 @@ def save(obj: Any, path: str | os.PathLike) -> None:
             and list(arrays) == list(obj)
             and all(type(value) is np.ndarray for value in obj.values())
         )
-        text = None if plain else json.dumps(structure)
+        text = None if plain else structure
         write_atomically(path, lambda file: _write_npz(file, arrays, text))
+
+
+def _structure_text(obj: Any, arrays: dict[str, np.ndarray]) -> str:
+    """The JSON text of `obj`'s structure, which load reads back; its arrays go into `arrays`."""
+    deep = ValueError(
+        "save: the object nests lists, tuples and dicts too deeply to store (past Python's "
+        "recursion limit); expected a shallower tree"
+    )
+    try:
+        encoded = _flatten(obj, arrays, "", set())
+    except RecursionError:
+        raise deep from None
+    try:
+        text = json.dumps(encoded)
+    except RecursionError:
+        raise deep from None
+    except ValueError as error:  # an int of more digits than Python writes as text
+        raise ValueError(f"save: {error}; expected ints that Python writes as text") from None
+    if len(text) > _MAX_SAFETENSORS_HEADER:  # json.dumps writes ASCII: a character is a byte
+        raise ValueError(
+            f"save: the structure around the arrays takes {len(text)} bytes of JSON, more than "
+            f"the {_MAX_SAFETENSORS_HEADER} that load reads; expected long runs of numbers as "
+            f"arrays (np.asarray(values))"
+        )
+    return text
 
 
 def _flatten(obj: Any, arrays: dict[str, np.ndarray], path: str, open_ids: set[int]) -> Any:
@@ -323,34 +359,30 @@ def load(path: str | os.PathLike, map_location: Any = None, weights_only: bool =
         )
     if not isinstance(weights_only, bool):
         raise TypeError(f"load: weights_only={weights_only!r}; expected True or False")
-    if not isinstance(path, (str, bytes, os.PathLike)) and callable(getattr(path, "read", None)):
-        return _load_file_object(path)
+    if _is_file_object(path):
+        return _from_stream(path, load)
     path = _fspath(path, "load")
     entries, structure = _open_entries(path)
     problems = _kind_problems(entries)
     if problems:
         raise ValueError(_problem_message(path, problems))
-    parsed = None
-    if structure is not None:
-        try:  # parsed before any array is read
-            parsed = json.loads(structure, parse_constant=_no_constant)
-        except (ValueError, RecursionError) as error:
-            raise _damaged(path, error) from error
-    arrays = _read_entries(path, entries)
     if structure is None:
-        return arrays
-    used: set[str] = set()
-    try:
-        obj = _unflatten(parsed, arrays, used)
-    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as error:
+        return _read_entries(path, entries)
+    reader = _StructureReader(entries)
+    try:  # every node checked before any array is read
+        parsed = reader.parse(structure)
+    except (ValueError, TypeError, RecursionError) as error:
         raise _damaged(path, error) from error
-    if used != set(arrays):
-        unused = _excerpt(sorted(set(arrays) - used), 200)
+    except _UnusedArrays as error:
         raise ValueError(
-            f"load: cannot read {path!r}: arrays {unused} are not in its structure; expected "
+            f"load: cannot read {path!r}: arrays {error} are not in its structure; expected "
             f"{_EXPECTED_FILE}"
-        )
-    return obj
+        ) from None
+    arrays = _read_entries(path, entries)
+    try:
+        return reader.fill(parsed, arrays)
+    except RecursionError as error:
+        raise _damaged(path, error) from error
 
 
 def _damaged(path: str, error: BaseException) -> ValueError:
@@ -369,19 +401,145 @@ def _fspath(path: Any, op: str) -> str:
         return os.fspath(path)
     except TypeError:
         raise TypeError(
-            f"{op}: path is a {type(path).__name__}; expected a file name (str or os.PathLike) "
+            f"{op}: path of type {type(path).__name__}; expected a file name (str or os.PathLike) "
             f"or a binary file object"
         ) from None
 
 
-def _load_file_object(file: BinaryIO) -> Any:
-    """load() of what a binary file object holds from its position on (torch.load(buffer)):
-    read through a temporary file, so that every check of a load from a path applies."""
-    with tempfile.TemporaryDirectory() as directory:
-        name = os.path.join(directory, "file")
-        with open(name, "wb") as copy:
-            shutil.copyfileobj(file, copy)
-        return load(name)
+def _is_file_object(path: Any) -> bool:
+    return not isinstance(path, (str, bytes, os.PathLike)) and callable(getattr(path, "read", None))
+
+
+def _from_stream(file: BinaryIO, load_path: Callable[[str], Any]) -> Any:
+    """load_path(name) of a private temporary copy of what the binary file object `file` holds
+    from its position on (torch.load(buffer)), so that every check of a load from a path
+    applies to it.
+
+    The copy is read a chunk at a time and bounded before it is written: to the end of a
+    stream whose bytes already exist (a file from open(), io.BytesIO), whose size is then
+    known as a path's is; to _MAX_STREAM_BYTES for any other (a pipe, a socket, a gzip
+    stream), a longer stream being refused. A failed load moves a seekable `file` back to
+    where it was.
+    """
+    shown = _stream_name(file)
+    start, remaining = _stream_span(file, shown)
+    try:
+        directory = tempfile.TemporaryDirectory()  # private to this user: no planted link
+    except OSError as error:  # no temporary directory can be written
+        raise OSError(f"load: cannot copy {shown} to a temporary file: {error}") from error
+    try:
+        with directory:
+            name = os.path.join(directory.name, "stream")
+            with open(name, "wb") as copy:
+                _copy_stream(file, copy, shown, remaining)
+            try:
+                return load_path(name)
+            except (ValueError, TypeError, OSError) as error:
+                raise _renamed(error, repr(name), shown) from error.__cause__
+    except BaseException:
+        if start is not None:
+            with contextlib.suppress(OSError, ValueError):
+                file.seek(start)
+        raise
+
+
+def _stream_name(file: BinaryIO) -> str:
+    """How errors name a file object: by its file's name if it has one (open(name, "rb"))."""
+    name = getattr(file, "name", None)
+    if isinstance(name, (str, bytes)) and name:
+        return repr(os.fsdecode(name))
+    return f"the {type(file).__name__}"
+
+
+def _stream_span(file: BinaryIO, shown: str) -> tuple[int | None, int | None]:
+    """(position, bytes from there to its end) of `file`, None for what it cannot tell.
+
+    Only a stream whose bytes already exist has a known end: a regular file's from open() or
+    tempfile.TemporaryFile(), an io.BytesIO's. Any other (a pipe, a socket, a custom stream, a
+    gzip stream or zip member, which would inflate everything to find its end) has none, even
+    if it can seek; its position, where it tells one, moves it back after a failed load.
+    """
+    if isinstance(file, io.TextIOBase):
+        raise TypeError(
+            f"load: {shown} is a text stream; expected a binary file object (open(name, 'rb'), "
+            f"io.BytesIO)"
+        )
+    try:
+        start = file.tell() if file.seekable() else None
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        start = None
+    if type(start) is not int:
+        return None, None
+    end = None
+    if isinstance(file, io.BytesIO):
+        with file.getbuffer() as view:  # released at once: the BytesIO may grow again
+            end = view.nbytes
+    elif isinstance(getattr(file, "raw", file), io.FileIO):
+        info = os.fstat(file.fileno())
+        end = info.st_size if stat.S_ISREG(info.st_mode) else None  # not a pipe, not a device
+    return start, None if end is None else max(end - start, 0)
+
+
+def _copy_stream(file: BinaryIO, copy: BinaryIO, shown: str, remaining: int | None) -> None:
+    """Copy `file` into `copy` a chunk at a time, refusing it once it holds more than
+    `remaining` bytes (what it held), or than _MAX_STREAM_BYTES where it has no known end:
+    at most one byte past that bound is read. A stream whose first bytes no file that load
+    reads begins with is copied no further: load refuses it by those alone."""
+    limit = _MAX_STREAM_BYTES if remaining is None else remaining
+    done = 0
+    head = b""
+    while True:
+        try:
+            chunk = file.read(min(_CHUNK_BYTES, limit + 1 - done))
+        except (OSError, ValueError) as error:  # a closed or write-only file, a broken pipe
+            kind = OSError if isinstance(error, OSError) else ValueError
+            raise kind(f"load: cannot read {shown}: {type(error).__name__}: {error}") from error
+        if chunk is None:
+            raise OSError(f"load: {shown} has no data ready; expected a blocking binary stream")
+        if not isinstance(chunk, (bytes, bytearray, memoryview)):
+            raise TypeError(
+                f"load: read() of {shown} gives {type(chunk).__name__}; expected bytes, from a "
+                f"binary file object (open(name, 'rb'), io.BytesIO)"
+            )
+        if not chunk:
+            return
+        done += memoryview(chunk).nbytes
+        if done > limit and remaining is None:
+            raise ValueError(
+                f"load: {shown} is longer than {limit} bytes, the most read from a stream "
+                f"other than a file or an io.BytesIO; expected a shorter stream, or save it to "
+                f"a file and load that file"
+            )
+        if done > limit:
+            raise ValueError(
+                f"load: {shown} grew past the {remaining} bytes it held when the load began; "
+                f"expected a file that nothing writes while it is read"
+            )
+        try:
+            copy.write(chunk)
+        except OSError as error:  # a full disk
+            raise OSError(f"load: cannot copy {shown} to a temporary file: {error}") from error
+        if len(head) < 9:
+            head += bytes(chunk[: 9 - len(head)])
+            if len(head) == 9 and not _may_be_loadable(head):
+                return
+
+
+def _may_be_loadable(head: bytes) -> bool:
+    """Whether a file beginning with these 9 bytes may be one that load reads, or names what
+    it holds from more than them (an .npy file's shape): see _open_entries."""
+    return head.startswith((b"PK", b"\x93NUMPY")) or head[8:9] == b"{"
+
+
+def _renamed(error: BaseException, name: str, shown: str) -> BaseException:
+    """`error` with the temporary copy's `name` in its message replaced by how the stream is
+    shown: the user never gave that name."""
+    text = str(error).replace(name, shown)
+    try:
+        renamed = type(error)(text)
+    except TypeError:  # an exception type that needs more arguments
+        renamed = ValueError(text) if isinstance(error, ValueError) else OSError(text)
+    return renamed
 
 
 def load_arrays(
@@ -390,8 +548,11 @@ def load_arrays(
     """The arrays of a .npz or .safetensors file that are named in `expected`, checked before
     any data is read: each must be real-valued and of its expected array's shape; with strict,
     no name may be missing or unexpected (otherwise unexpected ones are not read at all).
-    This is what Module.load uses; dtypes are converted later, by load_state_dict.
+    This is what Module.load uses; dtypes are converted later, by load_state_dict. `path` may
+    also be a binary file object, read as load() reads one.
     """
+    if _is_file_object(path):
+        return _from_stream(path, lambda name: load_arrays(name, expected, strict))
     path = _fspath(path, "load_arrays")
     entries, _ = _open_entries(path)
     if not strict:  # entries that will not be loaded are not read, nor judged
@@ -505,24 +666,76 @@ def _npy_header(file: BinaryIO, path: str, where: str) -> tuple[tuple[int, ...],
 
 def _npz_entries(path: str, size: int) -> tuple[dict[str, _Entry], str | None]:
     try:
-        with open(path, "rb") as raw, zipfile.ZipFile(raw) as archive:
-            infos = archive.infolist()
-            _check_zip_layout(path, raw, infos, size)
-            names = {info.filename for info in infos}
-            if any(name.endswith(".pkl") for name in names):
-                raise _unreadable(path, "it is a pickle archive, as torch.save writes")
-            entries, structure = {}, None
-            for info in infos:
-                if info.filename == _NPZ_STRUCTURE:
-                    structure = _npz_structure(path, archive, info, size)
-                    continue
-                if not info.filename.endswith(".npy"):
-                    where = _excerpt(info.filename, 80)
-                    raise _unreadable(path, f"member {where} is not an .npy array")
-                entries[info.filename[:-4]] = _npz_entry(path, archive, info, size)
-            return entries, structure
+        with open(path, "rb") as raw:
+            _check_zip_directory(path, raw, size)
+            with zipfile.ZipFile(raw) as archive:
+                infos = archive.infolist()
+                _check_zip_layout(path, raw, infos, size)
+                if any(info.filename.endswith(".pkl") for info in infos):
+                    raise _unreadable(path, "it is a pickle archive, as torch.save writes")
+                entries, structure = {}, None
+                for info in infos:
+                    if info.filename == _NPZ_STRUCTURE:
+                        structure = _npz_structure(path, archive, info, size)
+                        continue
+                    if not info.filename.endswith(".npy"):
+                        where = _excerpt(info.filename, 80)
+                        raise _unreadable(path, f"member {where} is not an .npy array")
+                    entries[info.filename[:-4]] = _npz_entry(path, archive, info, size)
+                return entries, structure
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError) as error:
         raise _unreadable(path, error) from error
+
+
+def _check_zip_directory(path: str, raw: BinaryIO, size: int) -> None:
+    """Refuse, before zipfile parses it, a central directory listing more members than the file
+    can hold: at most one per _MIN_MEMBER_BYTES bytes. zipfile keeps about 450 bytes for each
+    entry of the directory, which takes as few as 47: without this count, a directory
+    stuffed with entries would make zipfile allocate 9 times the file's size."""
+    found = _zip_directory_span(raw, size)
+    if found is None:
+        return  # zipfile finds no directory either, and says so
+    start, length = found
+    raw.seek(start)
+    count, carry = 0, b""
+    while length > 0:
+        chunk = raw.read(min(_CHUNK_BYTES, length))
+        if not chunk:
+            break
+        length -= len(chunk)
+        block = carry + chunk
+        count += block.count(b"PK\x01\x02")  # every entry begins so; zipfile checks it does
+        carry = block[-3:]  # a signature cut between chunks is counted once, in the next
+    if count > 1 + size // _MIN_MEMBER_BYTES:
+        raise _unreadable(
+            path,
+            f"its directory lists up to {count} members, more than one per "
+            f"{_MIN_MEMBER_BYTES} bytes of its {size}",
+        )
+
+
+def _zip_directory_span(raw: BinaryIO, size: int) -> tuple[int, int] | None:
+    """(offset, length) of the bytes that zipfile reads as the central directory, found as
+    zipfile finds them (from the end record, or the zip64 end record before it), or None."""
+    tail_size = min(size, _ZIP_END.size + (1 << 16))  # the end record, then a comment
+    raw.seek(size - tail_size)
+    tail = raw.read(tail_size)
+    at = len(tail) - _ZIP_END.size  # an end record without a comment ends the file
+    if at < 0 or tail[at : at + 4] != b"PK\x05\x06" or tail[-2:] != b"\0\0":
+        at = tail.rfind(b"PK\x05\x06")  # else the last one before a comment
+    if at < 0 or len(tail) - at < _ZIP_END.size:
+        return None
+    *_, length, _, _ = _ZIP_END.unpack_from(tail, at)
+    location = size - tail_size + at
+    before = location  # where the directory ends
+    if location >= _ZIP64_LOCATOR_SIZE + _ZIP64_END.size:
+        raw.seek(location - _ZIP64_LOCATOR_SIZE - _ZIP64_END.size)
+        record = raw.read(_ZIP64_END.size + 4)
+        if record[-4:] == b"PK\x06\x07" and record[:4] == b"PK\x06\x06":
+            length = _ZIP64_END.unpack_from(record)[-2]
+            before = location - _ZIP64_LOCATOR_SIZE - _ZIP64_END.size
+    start = max(before - length, 0)
+    return start, before - start
 
 
 def _check_zip_layout(path: str, raw: BinaryIO, infos: list[zipfile.ZipInfo], size: int) -> None:
@@ -531,10 +744,11 @@ def _check_zip_layout(path: str, raw: BinaryIO, infos: list[zipfile.ZipInfo], si
     into the file: what all members of a valid archive inflate to is then at most
     _MAX_DEFLATE_RATIO times the file's size (one byte per byte for stored members).
     """
-    counts = collections.Counter(info.filename for info in infos)
-    duplicates = sorted(name for name, count in counts.items() if count > 1)
+    names = sorted(info.filename for info in infos)  # a repeated name lies beside itself
+    duplicates = sorted({a for a, b in zip(names, names[1:]) if a == b})
     if duplicates:
         raise _unreadable(path, f"it holds members {_excerpt(duplicates, 200)} more than once")
+    del names
     end = 0  # where the previous member's data ends
     total = 0
     for info in infos:
@@ -735,6 +949,11 @@ def _safetensors_entry(path: str, key: str, spec: Any, data_size: int) -> _Entry
             f"{where}'s header claims shape {shape} of {dtype} ({nbytes} bytes) at bytes "
             f"{begin}..{end} of {data_size}",
         )
+    if len(shape) > _MAX_DIMS:
+        raise _unreadable(
+            path,
+            f"{where} has {len(shape)} dimensions; expected at most {_MAX_DIMS}, numpy's limit",
+        )
 
     def read(file: Any) -> np.ndarray:
         array = file.get_tensor(key)
@@ -745,56 +964,143 @@ def _safetensors_entry(path: str, key: str, spec: Any, data_size: int) -> _Entry
     return _Entry(shape, dtype, read)
 
 
-def _unflatten(encoded: Any, arrays: Mapping[str, np.ndarray], used: set[str]) -> Any:
-    """The object whose JSON form (from _flatten) is `encoded`; anything else is refused."""
-    if not isinstance(encoded, dict):
-        if encoded is None or isinstance(encoded, (bool, int, float, str)):
-            return encoded
-        raise TypeError(f"unexpected {type(encoded).__name__}")
-    tags = [key for key in encoded if key != "requires_grad"]
-    if len(tags) != 1 or ("requires_grad" in encoded) != (tags[0] == "tensor"):
-        raise ValueError(f"a node with keys {_excerpt(sorted(encoded), 80)}")
-    (tag,) = tags
-    value = encoded[tag]
-    if tag in ("tensor", "array", "scalar"):
-        if not isinstance(value, str) or value not in arrays:
-            raise ValueError(f"{tag} {_excerpt(value, 80)} names no array of the file")
-        if value in used:
-            raise ValueError(f"array {_excerpt(value, 80)} is used twice")
-        used.add(value)
-        array = arrays[value]
-        if tag == "scalar":
-            if array.ndim != 0:
-                raise ValueError(f"scalar {_excerpt(value, 80)} has shape {array.shape}")
+class _ArrayNode:
+    """Where an array goes in a structure: filled in once every node is checked and it is read."""
+
+    __slots__ = ("tag", "name", "requires_grad")
+
+    def __init__(self, tag: str, name: str, requires_grad: bool | None):
+        self.tag, self.name, self.requires_grad = tag, name, requires_grad
+
+    def build(self, arrays: Mapping[str, np.ndarray]) -> Any:
+        array = arrays[self.name]
+        if self.tag == "scalar":
             return array[()]
-        if tag == "array":
+        if self.tag == "array":
             return array
-        requires_grad = encoded["requires_grad"]
-        if not isinstance(requires_grad, bool):
+        return Tensor(array, requires_grad=self.requires_grad)
+
+
+class _StructureReader:
+    """The object whose JSON form (from _flatten) a file holds, built node by node as json.loads
+    closes each JSON object (its object_pairs_hook), and each node checked then: a stuffed or
+    lying structure is refused at its first bad node, and a valid one costs what the values it
+    holds cost, never the JSON objects that spell them. Array nodes name the file's entries
+    (each once, a scalar's 0-d), which are read and put in place only after every check.
+    """
+
+    def __init__(self, entries: Mapping[str, _Entry]):
+        self.entries = entries
+        self.used: set[str] = set()
+        self.made: dict[int, list] = {}  # the lists that nodes made (a bare JSON list is a part)
+        self.holding: dict[int, Any] = {}  # the containers with an array node inside
+        self.tuples: set[int] = set()  # lists holding arrays that become tuples once filled
+
+    def parse(self, text: str) -> Any:
+        root = json.loads(text, object_pairs_hook=self.node, parse_constant=_no_constant)
+        self.check_value(root)
+        unused = set(self.entries) - self.used
+        if unused:
+            raise _UnusedArrays(_excerpt(sorted(unused), 200))
+        return root
+
+    def node(self, pairs: list[tuple[str, Any]]) -> Any:
+        keys = [key for key, _ in pairs]
+        tags = [key for key in keys if key != "requires_grad"]
+        if (
+            len(tags) != 1
+            or len(set(keys)) != len(keys)
+            or ("requires_grad" in keys) != (tags[0] == "tensor")
+        ):
+            raise ValueError(f"a node with keys {_excerpt(sorted(keys), 80)}")
+        node = dict(pairs)
+        (tag,) = tags
+        value = node[tag]
+        if tag in ("tensor", "array", "scalar"):
+            return self.array_node(tag, value, node.get("requires_grad"))
+        if tag == "float":
+            if value not in ("nan", "inf", "-inf"):
+                raise ValueError(f"float {_excerpt(value, 40)}; expected 'nan', 'inf' or '-inf'")
+            return float(value)
+        if tag == "dict":
+            return self.dict_node(value)
+        if tag in ("list", "tuple"):
+            return self.sequence_node(tag, value)
+        raise ValueError(f"unknown tag {_excerpt(tag, 40)}")
+
+    def array_node(self, tag: str, name: Any, requires_grad: Any) -> _ArrayNode:
+        if not isinstance(name, str) or name not in self.entries:
+            raise ValueError(f"{tag} {_excerpt(name, 80)} names no array of the file")
+        if name in self.used:
+            raise ValueError(f"array {_excerpt(name, 80)} is used twice")
+        shape = self.entries[name].shape
+        if tag == "scalar" and shape != ():
+            raise ValueError(f"scalar {_excerpt(name, 80)} has shape {shape}")
+        if tag == "tensor" and not isinstance(requires_grad, bool):
             raise ValueError(f"requires_grad={_excerpt(requires_grad, 40)}; expected true or false")
-        return Tensor(array, requires_grad=requires_grad)
-    if tag == "float":
-        if value not in ("nan", "inf", "-inf"):
-            raise ValueError(f"float {_excerpt(value, 40)}; expected 'nan', 'inf' or '-inf'")
-        return float(value)
-    if tag == "dict":
-        if not isinstance(value, list) or not all(
-            isinstance(item, list) and len(item) == 2 for item in value
+        self.used.add(name)
+        return _ArrayNode(tag, name, requires_grad)
+
+    def is_bare_list(self, value: Any) -> bool:
+        return type(value) is list and id(value) not in self.made
+
+    def check_value(self, value: Any) -> bool:
+        """Refuse a bare JSON list where a value belongs; whether `value` holds an array."""
+        if self.is_bare_list(value):
+            raise TypeError("unexpected list")
+        return type(value) is _ArrayNode or id(value) in self.holding
+
+    def sequence_node(self, tag: str, items: Any) -> list | tuple:
+        if not self.is_bare_list(items):
+            raise ValueError(f"a {tag} that is not a JSON list")
+        holds = False
+        for item in items:
+            holds = self.check_value(item) or holds
+        if tag == "tuple" and not holds:
+            return tuple(items)
+        self.made[id(items)] = items  # itself, not a copy: a list costs what it holds
+        if holds:
+            self.holding[id(items)] = items
+            if tag == "tuple":
+                self.tuples.add(id(items))
+        return items
+
+    def dict_node(self, pairs: Any) -> dict:
+        if not self.is_bare_list(pairs) or not all(
+            self.is_bare_list(pair) and len(pair) == 2 for pair in pairs
         ):
             raise ValueError("a dict that is not a list of [key, value] pairs")
-        result = {}
-        for key, item in value:
-            key = _unflatten(key, arrays, used)
-            if not (key is None or isinstance(key, (str, int, float))):
-                raise ValueError(f"a dict key of type {type(key).__name__}")
-            result[key] = _unflatten(item, arrays, used)
+        result: dict = {}
+        holds = False
+        for key, item in pairs:
+            if not (key is None or type(key) in (str, int, float, bool)):
+                kind = key.tag if type(key) is _ArrayNode else type(key).__name__
+                raise ValueError(f"a dict key of type {kind}")
+            if key in result:
+                raise ValueError(f"a dict with the key {_excerpt(key, 80)} twice")
+            holds = self.check_value(item) or holds
+            result[key] = item
+        if holds:
+            self.holding[id(result)] = result
         return result
-    if tag in ("list", "tuple"):
-        if not isinstance(value, list):
-            raise ValueError(f"a {tag} that is not a JSON list")
-        items = [_unflatten(v, arrays, used) for v in value]
-        return items if tag == "list" else tuple(items)
-    raise ValueError(f"unknown tag {_excerpt(tag, 40)}")
+
+    def fill(self, value: Any, arrays: Mapping[str, np.ndarray]) -> Any:
+        """`value` with its array nodes replaced by the arrays and Tensors they name."""
+        if type(value) is _ArrayNode:
+            return value.build(arrays)
+        if id(value) not in self.holding:
+            return value
+        if type(value) is dict:
+            for key, item in value.items():
+                value[key] = self.fill(item, arrays)
+            return value
+        for index, item in enumerate(value):
+            value[index] = self.fill(item, arrays)
+        return tuple(value) if id(value) in self.tuples else value
+
+
+class _UnusedArrays(Exception):
+    """A structure that leaves some of the file's arrays out (their names, in an excerpt)."""
 
 
 def _excerpt(value: Any, limit: int) -> str:

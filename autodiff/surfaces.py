@@ -225,10 +225,10 @@ class _Surface:
 # is cached as Python caches a module's bytecode, beside surfaces.py's own (in __pycache__, or
 # under PYTHONPYCACHEPREFIX), one file per surface. A cached surface is used only where the
 # source it was compiled from is, character for character, the source made now from the table,
-# by the same Python with the same -O: it cannot be stale, whatever changed. It is written as a
-# temporary file renamed over the old one, so a reader never sees part of a file; not at all
-# where Python is told not to write bytecode (-B, PYTHONDONTWRITEBYTECODE); and a place that
-# cannot be written or read (a read-only install) only means compiling, as before.
+# compiled by the same Python with the same -O and flags: it cannot be stale, whatever changed.
+# It is written as a temporary file renamed over the old one, so a reader never sees part of a
+# file; not at all where Python is told not to write bytecode (-B, PYTHONDONTWRITEBYTECODE);
+# and a place that cannot be written or read (a read-only install) only means compiling.
 def _cache_path(surface: str) -> str | None:
     """Where the compiled code of `surface` is kept; None where Python keeps no bytecode."""
     try:
@@ -240,7 +240,7 @@ def _cache_path(surface: str) -> str | None:
 
 def _compiled(surface: str, source: str, filename: str, cache: bool) -> CodeType:
     """`source` compiled, from the cache where it holds this very source."""
-    key = (sys.version, sys.flags.optimize, filename, source)
+    key = (sys.version, sys.flags.optimize, _FUTURE, filename, source)  # all compile reads
     path = _cache_path(surface) if cache else None
     if path is not None:
         try:

@@ -67,7 +67,11 @@ class Tensor:
     __array_ufunc__ = None  # numpy defers to our reflected operators: array * Tensor -> Tensor
 
     def __init__(
-        self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
+        self,
+        data: Any = (),
+        requires_grad: bool = False,
+        dtype: Any = None,
+        name: str | None = None,
     ):
         if not isinstance(requires_grad, (bool, xp.bool_)):  # e.g. PyTorch's Tensor(2, 3)
             raise TypeError(
@@ -356,7 +360,7 @@ class Tensor:
         """The walk behind backward() and the functional transforms: seed it, set grad mode
         (recording only under create_graph), and run the tape; see tape.backward.
         """
-        g = self._seed(gradient, op, create_graph)
+        g = seed.starting_gradient(self, gradient, op, create_graph, Tensor)  # see seed.py
         with grad_mode(create_graph), xp.errstate(all="ignore"):  # inf and NaN where the
             return tape.backward(  # math has them, without warnings
                 self,
@@ -367,10 +371,6 @@ class Tensor:
                 retain_all_grads=retain_all_grads,
                 wrap=Tensor._wrap,
             )
-
-    def _seed(self, gradient: Any, op: str, create_graph: bool) -> Any:
-        """The gradient backward starts from (see seed.py)."""
-        return seed.starting_gradient(self, gradient, op, create_graph, Tensor)
 
     # ----- arithmetic (operands promoted as PyTorch does, see autodiff/promotion.py) --------
 

@@ -22,6 +22,7 @@ from autodiff import draw, tape
 from autodiff.errors import GradientError
 from autodiff.listing import SMALL, Graph, format_values
 from autodiff.rules import declare_builtin_rules
+from autodiff.seed import starting_gradient
 from autodiff.serialization import write_atomically
 from autodiff.tensor import Tensor
 
@@ -118,7 +119,7 @@ def watch_backward(
         raise TypeError(f"watch_backward: expected a Tensor, got {type(loss).__name__}")
     if not seconds_per_step > 0:
         raise ValueError(f"watch_backward: seconds_per_step must be > 0, got {seconds_per_step}")
-    loss._seed(gradient, "watch_backward", False)  # backward's own checks, before any drawing
+    starting_gradient(loss, gradient, "watch_backward", False, Tensor)  # backward's checks
     graph = Graph(loss)
     for node in graph.nodes:
         if node.released:

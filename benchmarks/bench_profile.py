@@ -115,13 +115,17 @@ def profile_epoch(data: Any, small_steps: int) -> dict[str, Any]:
 
 IMPORT_ROUNDS = 5
 IMPORT_TARGET_S = 0.3
-_IMPORT = "import time, numpy; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
+_IMPORT = (
+    "import time, numpy; t, c = time.perf_counter(), time.process_time(); import {}; "
+    "print(time.perf_counter() - t, time.process_time() - c)"
+)
 
 
 def import_times(rounds: int) -> dict[str, Any]:
-    """Seconds to import autodiff and nn after numpy, in fresh interpreters, best of `rounds`:
-    as this environment imports them, and with their bytecode cached (in a directory of its
-    own, written by one import first)."""
+    """Seconds to import autodiff and nn after numpy, in fresh interpreters, best of `rounds`
+    (wall time, and the CPU time that a busy machine changes less): as this environment
+    imports them, and with their bytecode cached (in a directory of its own, written by one
+    import first)."""
     cache = tempfile.mkdtemp(prefix="bench-pycache-")
     cached = {**os.environ, "PYTHONPYCACHEPREFIX": cache}
     cached.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -129,8 +133,8 @@ def import_times(rounds: int) -> dict[str, Any]:
         _import_seconds("nn", cached)  # writes the bytecode of autodiff and nn
         times = {
             module: {
-                "environment": min(_import_seconds(module, None) for _ in range(rounds)),
-                "bytecode_cached": min(_import_seconds(module, cached) for _ in range(rounds)),
+                "environment": _best_import(module, None, rounds),
+                "bytecode_cached": _best_import(module, cached, rounds),
             }
             for module in ("autodiff", "nn")
         }
@@ -143,7 +147,12 @@ def import_times(rounds: int) -> dict[str, Any]:
     }
 
 
-def _import_seconds(module: str, env: dict[str, str] | None) -> float:
+def _best_import(module: str, env: dict[str, str] | None, rounds: int) -> dict[str, float]:
+    runs = [_import_seconds(module, env) for _ in range(rounds)]
+    return {"wall_s": min(wall for wall, _ in runs), "cpu_s": min(cpu for _, cpu in runs)}
+
+
+def _import_seconds(module: str, env: dict[str, str] | None) -> tuple[float, float]:
     done = subprocess.run(
         [sys.executable, "-c", _IMPORT.format(module)],
         cwd=common.REPO_ROOT,
@@ -153,7 +162,8 @@ def _import_seconds(module: str, env: dict[str, str] | None) -> float:
         check=True,
         timeout=120,
     )
-    return float(done.stdout)
+    wall, cpu = done.stdout.split()
+    return float(wall), float(cpu)
 
 
 SMALL = {"sizes": [16, 16, 10], "batch_size": 16, "steps": 400}
@@ -261,7 +271,7 @@ def _import_table(imports: dict[str, Any]) -> str:
         else "bytecode as Python writes it"
     )
     rows = [
-        [f"`import {module}`", common.fmt(s["environment"]), common.fmt(s["bytecode_cached"])]
+        [f"`import {module}`", _wall_and_cpu(s["environment"]), _wall_and_cpu(s["bytecode_cached"])]
         for module, s in imports["seconds"].items()
     ]
     return "\n".join(
@@ -283,8 +293,12 @@ def _python_line(p: dict[str, float]) -> str:
     )
 
 
+def _wall_and_cpu(seconds: dict[str, float]) -> str:
+    return f"{common.fmt(seconds['wall_s'])} (CPU {common.fmt(seconds['cpu_s'])})"
+
+
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    seconds = results["imports"]["seconds"]["autodiff"]["environment"]
+    seconds = results["imports"]["seconds"]["autodiff"]["environment"]["wall_s"]
     return [
         common.target(
             "`import autodiff` after numpy's, as this environment imports it, s",

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 
 import autodiff
-from autodiff.errors import named_errors
+from autodiff.errors import NAMED, named, named_errors
 from nn.parameter import Parameter
 
 
@@ -358,15 +358,18 @@ class Module:
         """
         autodiff.save(self.state_dict(), path)
 
-    def load(self, path: str | os.PathLike, strict: bool = True) -> LoadResult:
-        """Load a .safetensors or .npz file (recognised by its first bytes) into the parameters,
-        as load_state_dict does.
+    def load(self, path: str | os.PathLike | BinaryIO, strict: bool = True) -> LoadResult:
+        """Load a .safetensors or .npz file (a path or a binary file object; recognised by its
+        first bytes) into the parameters, as load_state_dict does.
 
         Every entry's name, dtype and shape is checked before any data is read, so a corrupt,
         hostile or mismatched file is refused without allocating for it; pickles are refused
         (unpickling can run code). Either way no parameter changes.
         """
-        arrays = autodiff.load_arrays(path, self.state_dict(), strict=strict)
+        try:
+            arrays = autodiff.load_arrays(path, self.state_dict(), strict=strict)
+        except NAMED as error:  # the user called load: say so, not load_arrays
+            raise named(error, "load")  # noqa: B904 - named() keeps the cause where it differs
         return self.load_state_dict(arrays, strict=strict)
 
     # ----- printing ---------------------------------------------------------------------------

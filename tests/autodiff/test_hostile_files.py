@@ -3,6 +3,7 @@ than the file's size, temporary names planted as links, and checkpoints that lie
 contents. Each load is refused before it allocates more than 4 times the file's size plus 50 MB.
 """
 
+import io
 import json
 import os
 import struct
@@ -120,6 +121,22 @@ def test_a_safetensors_entry_stuffed_with_objects_is_refused_with_a_short_messag
     refused_within_bound(path, "nests 1500002 JSON objects and 2 lists; expected one object")
 
 
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"dtype": "F32", "shape": [1] * 100_000, "data_offsets": [0, 4]}, "at most 64"),
+        ({"dtype": "F" * 300_000, "shape": [1], "data_offsets": [0, 4]}, "which numpy lacks"),
+        ({"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": "y" * 300_000}, "damaged"),
+        ({"dtype": "F32", "shape": [1], "data_offsets": [0] * 100_000}, "damaged header entry"),
+    ],
+)
+def test_a_huge_safetensors_entry_is_quoted_in_a_short_excerpt(tmp_path, entry, message):
+    text = json.dumps({"w" * 300_000: entry}).encode()  # a huge name too
+    path = tmp_path / "huge-entry.safetensors"
+    path.write_bytes(struct.pack("<Q", len(text)) + text + bytes(4))
+    assert "characters)" in refused_within_bound(path, message)
+
+
 def test_a_safetensors_header_of_empty_entries_is_refused_before_parsing(tmp_path):
     text = ("{" + ",".join(f'"t{i}": {{}}' for i in range(600_000)) + "}").encode()
     path = tmp_path / "empty-entries.safetensors"
@@ -157,6 +174,60 @@ def test_a_deeply_nested_structure_is_the_librarys_error(tmp_path):
     refused_within_bound(path, "load: cannot read .* its structure is damaged")
 
 
+def structure_file(tmp_path, text: str, kind: str):
+    """A file whose only content is the JSON structure `text`, as either format holds it."""
+    if kind == "npz":
+        path = tmp_path / "structure.npz"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("__structure__.json", text)
+    else:
+        path = tmp_path / "structure.safetensors"
+        header = json.dumps({"__metadata__": {"autodiff.structure": text}}).encode()
+        path.write_bytes(struct.pack("<Q", len(header)) + header)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["npz", "safetensors"])
+@pytest.mark.parametrize(
+    ("node", "message"),
+    [
+        ("{}", r"a node with keys \[\]"),
+        ('{"what": 1}', "unknown tag 'what'"),
+        ('{"list": [], "list": []}', r"a node with keys \['list', 'list'\]"),
+        ('{"float": "1e999"}', "float '1e999'; expected 'nan', 'inf' or '-inf'"),
+        ('{"array": "w"}', "array 'w' names no array of the file"),
+    ],
+)
+def test_a_structure_stuffed_with_bad_nodes_is_refused_at_the_first(tmp_path, kind, node, message):
+    path = structure_file(tmp_path, '{"list": [' + ",".join([node] * 1_000_000) + "]}", kind)
+    refused_within_bound(path, f"its structure is damaged .*{message}")
+
+
+def test_a_valid_structure_costs_what_its_values_do_not_the_json_spelling_them(tmp_path):
+    nodes = ",".join(['{"list": []}'] * 100_000)
+    path = structure_file(tmp_path, '{"list": [' + nodes + ', {"what": 1}]}', "npz")
+    size = os.path.getsize(path)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="unknown tag 'what'"):
+            autodiff.load(path)  # refused only at its last node, after 100,000 valid ones
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * size, f"peak {peak / MB:.1f} MB for a {size / MB:.1f} MB structure"
+
+
+def test_arrays_left_out_of_the_structure_are_refused_before_they_are_read(tmp_path):
+    path = tmp_path / "extra.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("w.npy", "w") as member:
+            np.lib.format.write_array(member, np.ones(2))
+        with archive.open("unused.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array(member, np.zeros(100 * MB, np.uint8))  # 100 kB deflated
+        archive.writestr("__structure__.json", json.dumps({"array": "w"}))
+    refused_within_bound(path, r"arrays \['unused'\] are not in its structure")
+
+
 def cpu_seconds_to_refuse(path) -> float:
     """The processor time (not the wall time, which other processes stretch) that refusing
     `path` takes, without tracemalloc's overhead."""
@@ -166,19 +237,36 @@ def cpu_seconds_to_refuse(path) -> float:
     return time.process_time() - start
 
 
-def central_directory_of(count: int, name: bytes) -> bytes:
-    """One stored member, listed `count` times in the central directory under `name`."""
-    data = npy_bytes(b"x")
+def central_directory_of(count: int, name: bytes, payload: int = 1) -> bytes:
+    """One stored member of `payload` bytes, listed `count` times in the central directory
+    under `name` (distinct names, `name` with a number, if it holds a %d)."""
+    data = npy_bytes(bytes(payload))
     head = local_header(name, data) + data
-    directory = central_entry(name, data, 0) * count
+    if b"%d" in name:
+        directory = b"".join(central_entry(name % i, data, 0) for i in range(count))
+    else:
+        directory = central_entry(name, data, 0) * count
     return head + directory + end_of_directory(count % 65536, len(directory), len(head))
 
 
 def test_refusing_forty_thousand_duplicate_npz_members_takes_linear_time(tmp_path):
     path = tmp_path / "duplicates.npz"
-    path.write_bytes(central_directory_of(40_000, b"w.npy"))
+    payload = 160 * 40_000  # a file big enough for so many members: their names are judged
+    path.write_bytes(central_directory_of(40_000, b"w.npy", payload=payload))
     refused_within_bound(path, r"it holds members \['w.npy'\] more than once")
     assert cpu_seconds_to_refuse(path) < 4  # a quadratic check takes about 20 s
+
+
+@pytest.mark.parametrize("end", ["plain", "offset-spelling-the-end-signature"])
+def test_a_directory_stuffed_with_entries_is_refused_before_zipfile_reads_it(tmp_path, end):
+    path = tmp_path / "stuffed.npz"
+    data = central_directory_of(300_000, b"%d")  # 15 MB of 50-byte entries
+    if end != "plain":  # zipfile ignores the offset, and must not be read otherwise than here
+        data = data[:-6] + b"PK\x05\x06" + data[-2:]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert len(archive.infolist()) == 300_000
+    path.write_bytes(data)
+    refused_within_bound(path, "its directory lists up to 300000 members, more than one per 160")
 
 
 def test_refusing_forty_thousand_duplicate_safetensors_names_takes_linear_time(tmp_path):
@@ -254,6 +342,10 @@ def with_structure(tmp_path, structure: object, arrays: dict) -> str:
         ({"dict": [[{"list": []}, 1]]}, {}, "a dict key of type list"),
         ({"list": "abc"}, {}, "a list that is not a JSON list"),
         ({"array": "w", "list": []}, {"w": np.ones(2)}, "a node with keys"),
+        ({"dict": [["a", 1], ["a", 2]]}, {}, "a dict with the key 'a' twice"),
+        ({"list": [[1, 2]]}, {}, "unexpected list"),
+        ({"list": {"list": []}}, {}, "a list that is not a JSON list"),
+        ({"tuple": [{"scalar": "w"}, {"scalar": "w"}]}, {"w": np.float64(2)}, "used twice"),
     ],
 )
 def test_a_checkpoint_whose_structure_lies_is_refused(tmp_path, structure, arrays, message):

@@ -42,6 +42,7 @@ def checkpoint() -> dict:
         "count": np.int64(7),
         "empty": np.zeros((0, 4), np.float16),
         "scalar": np.array(2.5),
+        "nested": (np.arange(3), (np.float32(2.5), [(), {}]), {1.5: (np.ones(1, np.int8),)}),
     }
 
 
@@ -128,6 +129,16 @@ def test_files_from_numpy_and_safetensors_load_as_dicts_of_arrays(tmp_path):
         assert all(array.flags.writeable for array in loaded.values())
 
 
+@pytest.mark.parametrize("writer", ["savez", "savez_compressed", "save"])
+def test_a_file_of_many_empty_arrays_with_one_letter_names_loads(tmp_path, writer):
+    arrays = {chr(ord("a") + i): np.zeros(0, np.uint8) for i in range(26)}  # the least members
+    if writer == "save":
+        autodiff.save(arrays, tmp_path / "tiny.npz")
+    else:
+        getattr(np, writer)(tmp_path / "tiny.npz", **arrays)
+    assert_same(autodiff.load(tmp_path / "tiny.npz"), arrays)
+
+
 @pytest.mark.parametrize("first_byte", [b"(", b"\x80"])
 def test_a_safetensors_header_length_that_begins_as_a_pickle_does_loads(tmp_path, first_byte):
     import safetensors.numpy
@@ -171,6 +182,46 @@ def test_save_refuses_what_the_files_cannot_hold_and_writes_nothing(tmp_path, ob
     with pytest.raises(TypeError, match=message):
         autodiff.save(obj, tmp_path / "x.npz")
     assert os.listdir(tmp_path) == []
+
+
+def nested(depth: int) -> list:
+    tree: list = [np.ones(2)]
+    for _ in range(depth):
+        tree = [tree]
+    return tree
+
+
+@pytest.mark.parametrize("name", ["x.npz", "x.safetensors"])
+def test_save_refuses_what_load_would_refuse_and_writes_nothing(tmp_path, monkeypatch, name):
+    for obj, message in [
+        (nested(5000), "nests lists, tuples and dicts too deeply to store"),
+        ({"n": 10**5000}, "save: Exceeds the limit .* for integer string conversion"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            autodiff.save(obj, tmp_path / name)
+    monkeypatch.setattr("autodiff.serialization._MAX_SAFETENSORS_HEADER", 10_000)
+    with pytest.raises(ValueError, match=r"takes \d+ bytes of JSON, more than the 10000 that load"):
+        autodiff.save({"losses": [0.5] * 5000}, tmp_path / name)  # as np.asarray: one array
+    autodiff.save({"losses": np.full(5000, 0.5)}, tmp_path / name)
+    assert os.listdir(tmp_path) == [name]
+    if name.endswith(".safetensors"):
+        with pytest.raises(ValueError, match="safetensors header would take"):
+            autodiff.save({f"w{i}": np.ones(1) for i in range(200)}, tmp_path / name)
+        np.testing.assert_array_equal(autodiff.load(tmp_path / name)["losses"], np.full(5000, 0.5))
+
+
+def test_what_save_writes_as_deep_as_it_can_loads_back(tmp_path):
+    depth = 0
+    for depth in range(50, 5000, 50):  # the deepest tree that save stores
+        try:
+            autodiff.save(nested(depth), tmp_path / "deep.npz")
+        except ValueError:
+            break
+    assert depth > 50
+    tree = autodiff.load(tmp_path / "deep.npz")
+    for _ in range(depth - 50):
+        (tree,) = tree
+    assert isinstance(tree, list)
 
 
 def test_save_refuses_a_structure_that_contains_itself(tmp_path):
