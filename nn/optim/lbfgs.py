@@ -109,8 +109,7 @@ class LBFGS(Optimizer):
         search = group["line_search_fn"]
         if search is not None and not (isinstance(search, str) and search == "strong_wolfe"):
             raise ValueError(
-                f"LBFGS: line_search_fn={describe(group['line_search_fn'])}; expected None or "
-                f"'strong_wolfe'"
+                f"LBFGS: line_search_fn={describe(search)}; expected None or 'strong_wolfe'"
             )
 
     def _check_count(self, key: str, value: Any, minimum: int = 0) -> None:
@@ -398,7 +397,8 @@ def _strong_wolfe(
     steps from cubic interpolation (extrapolating within [t + 0.01 (t - t_prev), 10 t] until an
     interval holds an acceptable step, then zooming into it, kept 10 % of its width off its
     ends where it stops shrinking), at most max_trials evaluations after the first, and a stop
-    once the interval is narrower than tolerance / max |d|. Returns the loss, gradient and t of
+    once the interval is narrower than tolerance / max |d| (1e-9 whatever the optimizer's
+    tolerance_change, as in PyTorch). Returns the loss, gradient and t of
     the best point found, and how many times `along` ran.
     """
     width = _largest(d)
