@@ -465,7 +465,8 @@ BAD = {
 @needs_torch
 def test_lbfgs_refuses_what_pytorchs_refuses():
     refused_there, accepted_here = [], []
-    for name in ("lr", "max_iter", "max_eval", "tolerance_grad", "tolerance_change"):
+    names = ("lr", "max_iter", "max_eval", "tolerance_grad", "tolerance_change", "history_size")
+    for name in (*names, "line_search_fn"):
         for label, bad in BAD.items():
             try:
                 torch.optim.LBFGS([torch.nn.Parameter(torch.zeros(2))], **{name: bad})
