@@ -112,14 +112,24 @@ def backward(
         t.backward(seed, retain_graph=keep or k < len(tensors) - 1, create_graph=create_graph)
 
 
-@named_errors
-def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # noqa: N802
+class _AnyTensor(type):
+    """Variable's type: every Tensor is an instance (isinstance(t, Variable) in old code)."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_AnyTensor):
     """PyTorch's old wrapper, now a Tensor sharing `data`'s memory (as PyTorch's Variable
     returns): Variable(x, requires_grad=True) is a leaf that requires grad."""
-    if not isinstance(data, Tensor):
-        raise TypeError(f"Variable: data must be a Tensor, got {type(data).__name__}")
-    t = data.detach()
-    return t.requires_grad_(True) if requires_grad else t
+
+    def __new__(cls, data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable: data must be a Tensor, got {type(data).__name__}")
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"Variable: requires_grad={requires_grad!r}; expected True or False")
+        t = data.detach()
+        return t.requires_grad_(True) if requires_grad else t
 
 
 class FunctionCtx:
@@ -132,14 +142,16 @@ class FunctionCtx:
         self.needs_input_grad = needs
         self.materialize_grads = True
         self._recorded: dict[int, Tensor] = {}  # id(forward's Tensor) -> its recorded one
+        self._marked: set[int] = set()  # ids of the Tensors mark_non_differentiable named
 
     def save_for_backward(self, *tensors: Any) -> None:
         """Keep these Tensors (inputs, the output, or others) for backward."""
         self._saved = tensors
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
-        """Accepted for PyTorch's programs: an output marked so gets no gradient anyway
-        when backward returns None for it."""
+        """Mark the output as one without a gradient (an index, a mask): it does not require
+        grad, as in PyTorch."""
+        self._marked = {id(t) for t in tensors}
 
     def set_materialize_grads(self, value: bool) -> None:
         """Whether backward gets zeros (True, the default) or None for an unused output."""
@@ -204,7 +216,8 @@ class Function:
         run.__name__ = cls.__name__
         prim = Primitive(run, [])
         prim.defvjp(lambda vjp_ctx, g: _backward(cls, ctx, positions, vjp_ctx, g))
-        return Tensor.apply(prim, *(args[i] for i in positions))
+        result = Tensor.apply(prim, *(args[i] for i in positions))
+        return result.detach() if id(ctx._output) in ctx._marked else result
 
 
 def _backward(

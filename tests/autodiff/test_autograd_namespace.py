@@ -174,3 +174,17 @@ def test_grad_with_respect_to_intermediate_values_walks_on_past_them():
     torch = pytest.importorskip("torch")
     for ours, theirs in zip(_through_intermediates(autodiff), _through_intermediates(torch)):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_old_programs_variable_checks_and_non_differentiable_outputs():
+    assert isinstance(autodiff.ones(2), autodiff.autograd.Variable)
+    assert not isinstance(np.ones(2), autodiff.autograd.Variable)
+
+    class Rounded(autodiff.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = x.round()
+            ctx.mark_non_differentiable(out)
+            return out
+
+    assert not Rounded.apply(autodiff.tensor([0.4, 1.6], requires_grad=True)).requires_grad
