@@ -51,8 +51,19 @@ def to(x: Tensor, *args: Any, dtype: Any = None, device: Any = None, **flags: An
 
 
 def unchanged(x: Tensor) -> Tensor:
-    """self, as it is (cpu() and contiguous(): every tensor already qualifies)."""
+    """self, as it is (cpu(): the values already live on the CPU)."""
     return x
+
+
+def contiguous(x: Tensor, memory_format: Any = None) -> Tensor:
+    """self where its values lie in row-major order, else a copy that does (recorded, as
+    clone()): a copy of a transposed view no longer follows the view's base."""
+    return x if x._value.flags.c_contiguous else x.clone()
+
+
+def is_contiguous(x: Tensor, memory_format: Any = None) -> bool:
+    """Whether the values lie in row-major order, one after another."""
+    return bool(x._value.flags.c_contiguous)
 
 
 def cuda(x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
