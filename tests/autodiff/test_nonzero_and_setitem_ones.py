@@ -1,0 +1,71 @@
+"""nonzero (PyTorch's: indices as rows, or per dim with as_tuple) and item assignment of a
+value with leading size-1 dims (`x[i] = t` with t of shape (1,), which PyTorch accepts)."""
+
+import numpy as np
+import pytest
+
+import autodiff
+from autodiff import Tensor, gradcheck
+
+VALUES = [5, 0, [0, 1, 2, 0], [[1, 0], [0, 3]], [[[0, 2]], [[1, 0]]], [[0.0, -0.5]], []]
+
+
+def test_nonzero_by_hand():
+    x = Tensor([[1.0, 0.0], [0.0, 3.0]])
+    assert x.nonzero().tolist() == [[0, 0], [1, 1]] and x.nonzero().dtype == autodiff.int64
+    rows, cols = autodiff.nonzero(x, as_tuple=True)
+    assert rows.tolist() == [0, 1] and cols.tolist() == [0, 1]
+    assert autodiff.tensor(5).nonzero().shape == (1, 0)
+    assert autodiff.tensor(0).nonzero().shape == (0, 0)
+    with pytest.raises(TypeError, match="nonzero: as_tuple=1"):
+        x.nonzero(as_tuple=1)
+
+
+def test_setitem_drops_leading_size_one_dims_by_hand():
+    x = autodiff.zeros(2, 3)
+    x[0] = autodiff.ones(1, 1, 3)
+    x[1, 2] = Tensor([[7.0]])
+    x[1, 0] = [4.0]
+    assert x.tolist() == [[1.0, 1.0, 1.0], [4.0, 0.0, 7.0]]
+    with pytest.raises(autodiff.ShapeError, match="__setitem__: cannot assign"):
+        x[0] = autodiff.ones(2, 3)  # not size 1: still refused
+
+
+def test_setitem_of_a_one_element_value_passes_its_gradient():
+    w = Tensor(np.random.default_rng(0).standard_normal(3), requires_grad=True)
+    v = autodiff.tensor([2.0], dtype=autodiff.float64, requires_grad=True)
+
+    def f(w, v):
+        u = w * 1.0
+        u[1] = v
+        return (u * u).sum()
+
+    gradcheck(f, [w, v])
+
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_nonzero_matches_torch(value):
+    ours, theirs = autodiff.tensor(value), torch.tensor(value)
+    assert ours.nonzero().tolist() == theirs.nonzero().tolist()
+    assert ours.nonzero().shape == tuple(theirs.nonzero().shape)
+    assert [t.tolist() for t in ours.nonzero(as_tuple=True)] == [
+        t.tolist() for t in theirs.nonzero(as_tuple=True)
+    ]
+
+
+def test_setitem_with_leading_ones_matches_torch_with_gradients():
+    results = []
+    for lib in (autodiff, torch):
+        w = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+        v = lib.tensor([[5.0, 6.0]], dtype=lib.float64, requires_grad=True)
+        s = lib.tensor([[[7.0]]], dtype=lib.float64, requires_grad=True)
+        u = w * 2
+        u[0] = v
+        u[1, 1] = s
+        (u * lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)).sum().backward()
+        results.append([t.detach().numpy() for t in (u, w.grad, v.grad, s.grad)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
