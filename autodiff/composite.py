@@ -379,6 +379,19 @@ def all_nonzero(x: Tensor, dim: Axis = None, keepdim: bool = False, **spelling: 
     return Tensor._wrap(xp.all(x._value, axis=axis, keepdims=keepdims))
 
 
+def count_nonzero(x: Tensor, dim: Axis = None) -> Tensor:
+    """How many elements (along `dim`, one int or several) are non-zero: an int64 tensor."""
+    axis, _ = torch_dims("count_nonzero", dim, False, None, None)
+    return Tensor._wrap(xp.asarray(xp.count_nonzero(x._value, axis=axis), dtype=xp.int64))
+
+
+def nansum(x: Tensor, dim: Axis = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The sum treating NaN as 0 (their gradient is 0), as sum() otherwise."""
+    if x._value.dtype.kind != "f":
+        return x.sum(dim, keepdim, dtype=dtype)
+    return where(xp.isnan(x._value), 0.0, x).sum(dim, keepdim, dtype=dtype)
+
+
 def any_nonzero(x: Tensor, dim: Axis = None, keepdim: bool = False, **spelling: Any) -> Tensor:
     """Whether some element (along `dim`) is non-zero: a bool tensor."""
     axis, keepdims = torch_dims("any", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
@@ -730,7 +743,10 @@ def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """Counts of the values in `bins` equal bins from min to max (the data's range when
     both are 0); values outside are left out. No gradient."""
     values = x._value
-    low, high = (float(values.min()), float(values.max())) if min == max == 0 else (min, max)
+    if min == max == 0:  # the data's range (an empty tensor has none: all counts are 0)
+        low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+    else:
+        low, high = min, max
     if low == high:
         low, high = low - 1, high + 1
     counts, _ = xp.histogram(values, bins=bins, range=(low, high))

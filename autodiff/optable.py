@@ -332,6 +332,8 @@ TABLE = [
     Op("outer", composite.outer),
     Op("t", composite.t),
     Op("all", composite.all_nonzero),
+    Op("count_nonzero", composite.count_nonzero, numpy="count_nonzero", numpy_args="a, axis=None"),
+    Op("nansum", composite.nansum),
     Op("any", composite.any_nonzero),
     Op("allclose", composite.allclose),
     Op("topk", composite.topk),

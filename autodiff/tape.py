@@ -278,16 +278,15 @@ class _Walk:
     """The state of one backward pass: the heap of nodes to run, the gradients on their way.
 
     `pending` holds the gradient summed so far for each node's output (keyed by the Node)
-    and each leaf (keyed by its id; `leaves` maps it to the Tensor), by one rule (in route):
-    the first gradient to arrive is kept as it is, the second is added into a new buffer
-    (recorded in `owned`), later ones into that buffer in place.
+    and each leaf (keyed by the Tensor), by one rule (in route): the first gradient to arrive
+    is kept as it is, the second is added into a new buffer (recorded in `owned`), later ones
+    into that buffer in place. Once the heap is empty, only the leaves are left in it.
     """
 
     __slots__ = (
         "heap",
         "pending",
         "owned",
-        "leaves",
         "wanted",
         "create_graph",
         "retain_graph",
@@ -312,9 +311,8 @@ class _Walk:
     ):
         """Seed the walk: g waits at the root's node, or at the root itself if it is a leaf."""
         self.heap: list[tuple[int, Any]] = []  # (-seq, the node's output Tensor)
-        self.pending: dict[Any, Any] = {}
+        self.pending: dict[Any, Any] = {}  # Tensors and Nodes hash by identity
         self.owned: set[Any] = set()
-        self.leaves: dict[int, Any] = {}
         self.wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
         self.create_graph = create_graph
         self.retain_graph = retain_graph
@@ -325,8 +323,7 @@ class _Walk:
         self.ctx = Context((), None, (), None)  # refilled for each plain VJP
         self.anomaly, self.observer = state.anomaly, state.observer
         if root._node is None or (self.wanted is not None and id(root) in self.wanted):
-            self.leaves[id(root)] = root
-            self.pending[id(root)] = g
+            self.pending[root] = g
         else:
             self.pending[root._node] = g
             self.heap.append((-root._node.seq, root))
@@ -364,33 +361,31 @@ class _Walk:
             below = t._node
             if below is not None and below.seq > node.seq:  # t changed in place since
                 below, t = _earlier(below, t, node.seq)
+            data = t._value
+            shape, dtype = data.shape, data.dtype  # read once: the check and the release
             gi = grads[i]
             if gi is not None and needs[i]:
-                data = t._value
-                if gi.shape != data.shape:
+                if gi.shape != shape:
                     _refuse_shape(node, i, gi, data)
-                dtype = gi.dtype  # float32 weights times a float64 batch: a gradient has its
-                if dtype is not data.dtype and dtype != data.dtype:  # variable's dtype
-                    gi = gi.astype(data.dtype)
-                leaf = below is None or (wanted is not None and id(t) in wanted)
-                key = id(t) if leaf else below
-                if key not in pending:  # the first gradient to arrive: kept as it is
+                if gi.dtype is not dtype and gi.dtype != dtype:  # float32 weights times a
+                    gi = gi.astype(dtype)  # float64 batch: a gradient has its variable's dtype
+                key = below
+                if below is None or (wanted is not None and id(t) in wanted):
+                    key = t  # a leaf: its sum waits for deliver
+                total = pending.get(key)
+                if total is None:  # the first gradient to arrive: kept as it is
                     pending[key] = gi
-                    if leaf:
-                        self.leaves[key] = t
-                    else:
+                    if key is below:
                         heappush(self.heap, (-below.seq, t))
                 elif key in self.owned:  # a sum this walk allocated: add into it in place
-                    total = pending[key]
                     total += gi  # in place for arrays; for Tensors (create_graph) a recorded add
                     pending[key] = total
                 else:  # the second: a new buffer, which later ones add into
-                    pending[key] = pending[key] + gi
+                    pending[key] = total + gi
                     self.owned.add(key)
             if below is not None and not keep_values and not below.watched:
                 if below.released_value is None:
-                    data = t._value
-                    below.released_value = (t.name, data.shape, data.dtype)
+                    below.released_value = (t.name, shape, dtype)
                 node[i] = below
         if not self.retain_graph:
             node.saved = self.release
@@ -411,16 +406,15 @@ class _Walk:
         create_graph, wanted, wrap = self.create_graph, self.wanted, self.wrap
         found: list[Any] | None = [None] * len(wanted) if wanted is not None else None
         stored: set[int] = set()  # ids of the arrays handed out as gradients so far
-        for key, t in self.leaves.items():
-            if wanted is not None and key not in wanted:
+        for t, gi in self.pending.items():  # only leaves are left
+            if wanted is not None and id(t) not in wanted:
                 continue  # a leaf not asked for: its .grad stays as it is
-            gi = self.pending[key]
             if not create_graph:
                 gi = _unshared(gi, stored)
             if t._hooks:
                 gi = _run_hooks(t, gi, wrap, create_graph)
             if wanted is not None:
-                found[wanted[key]] = gi if create_graph else wrap(gi)
+                found[wanted[id(t)]] = gi if create_graph else wrap(gi)
             else:
                 with _grad_lock:  # two threads' backward passes into one leaf add up
                     _store(t, gi, wrap, create_graph)

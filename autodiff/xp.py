@@ -30,6 +30,7 @@ from numpy import (  # noqa: F401 - re-exported: this module is the namespace
     complex64,
     complex128,
     copyto,
+    count_nonzero,
     cumsum,
     divide,
     dtype,

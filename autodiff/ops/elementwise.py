@@ -24,12 +24,12 @@ def add(a: Array, b: Array) -> tuple[Array, Saved]:
 def add_vjp(ctx: Context, g: Array) -> Grads:
     """ga = unbroadcast(g, a.shape);  gb = unbroadcast(g, b.shape)."""
     a, b = ctx.inputs
-    needs = ctx.needs
+    needs, shape = ctx.needs, g.shape
     ga = gb = None
     if needs[0]:
-        ga = g if g.shape == a.shape else unbroadcast(g, a.shape)
+        ga = g if a.shape == shape else unbroadcast(g, a.shape)
     if needs[1]:
-        gb = g if g.shape == b.shape else unbroadcast(g, b.shape)
+        gb = g if b.shape == shape else unbroadcast(g, b.shape)
     return ga, gb
 
 
@@ -43,12 +43,12 @@ def sub(a: Array, b: Array) -> tuple[Array, Saved]:
 def sub_vjp(ctx: Context, g: Array) -> Grads:
     """ga = unbroadcast(g, a.shape);  gb = -unbroadcast(g, b.shape)."""
     a, b = ctx.inputs
-    needs = ctx.needs
+    needs, shape = ctx.needs, g.shape
     ga = gb = None
     if needs[0]:
-        ga = g if g.shape == a.shape else unbroadcast(g, a.shape)
+        ga = g if a.shape == shape else unbroadcast(g, a.shape)
     if needs[1]:
-        gb = -(g if g.shape == b.shape else unbroadcast(g, b.shape))
+        gb = -(g if b.shape == shape else unbroadcast(g, b.shape))
     return ga, gb
 
 

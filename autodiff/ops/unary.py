@@ -18,6 +18,7 @@ Grads = tuple[Array | None, ...]
 _ANY = [Sample((3, 4)), Sample(())]
 _POSITIVE = [Sample((3, 4), domain=(0.2, 3.0)), Sample((), domain=(0.2, 3.0))]
 _AWAY_FROM_ZERO = [Sample((3, 4), domain=(0.1, 2.0)), Sample((5,), domain=(-2.0, -0.1))]
+_ARRAYS = (np.ndarray, np.generic)  # what a plain backward hands a VJP (a tuple, made once)
 
 
 @primitive(samples=_ANY)
@@ -137,7 +138,7 @@ def tanh_vjp(ctx: Context, g: Array) -> Grads:
     """
     (x,) = ctx.inputs
     # numpy directly in a plain backward: calling the primitive costs as much as the arithmetic
-    c = np.cosh(x) if isinstance(x, np.ndarray | np.generic) else cosh(x)
+    c = np.cosh(x) if isinstance(x, _ARRAYS) else cosh(x)
     return (g / c / c,)
 
 

@@ -12,18 +12,25 @@ import autodiff
 from autodiff import GradientError
 
 
-class Cubic(autodiff.autograd.Function):
-    """0.5 (5x³ − 3x), the third Legendre polynomial, with its derivative by hand."""
+def legendre3(torch):
+    """0.5 (5x³ − 3x), the third Legendre polynomial, as a Function of `torch` (autodiff or
+    PyTorch) with its derivative by hand, as PyTorch's tutorial on new Functions writes it."""
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return 0.5 * (5 * x**3 - 3 * x)
+    class Legendre3(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return 0.5 * (5 * x**3 - 3 * x)
 
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 1.5 * (5 * x**2 - 1)
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 1.5 * (5 * x**2 - 1)
+
+    return Legendre3
+
+
+Cubic = legendre3(autodiff)
 
 
 class Scaled(autodiff.autograd.Function):
@@ -113,17 +120,7 @@ def _program(torch):
     y = torch.sin(x)
     a = torch.full((), 0.1, dtype=torch.float64, requires_grad=True)
     b = torch.full((), -0.5, dtype=torch.float64, requires_grad=True)
-
-    class Legendre3(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, v):
-            ctx.save_for_backward(v)
-            return 0.5 * (5 * v**3 - 3 * v)
-
-        @staticmethod
-        def backward(ctx, g):
-            (v,) = ctx.saved_tensors
-            return g * 1.5 * (5 * v**2 - 1)
+    Legendre3 = legendre3(torch)
 
     for _ in range(20):
         loss = (a + b * Legendre3.apply(0.2 + 0.7 * x) - y).pow(2).sum()

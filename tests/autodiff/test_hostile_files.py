@@ -364,7 +364,7 @@ def test_json_constants_in_a_structure_are_refused(tmp_path):
 
 @pytest.mark.parametrize("path", [None, 3.5, ["model.npz"]])
 def test_a_path_that_is_not_a_file_name_is_the_librarys_error(path):
-    with pytest.raises(TypeError, match="load: path is a"):
+    with pytest.raises(TypeError, match="load: path of type"):
         autodiff.load(path)
     with pytest.raises(TypeError, match="save: path (is a|of type)"):
         autodiff.save({}, path)

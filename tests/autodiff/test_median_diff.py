@@ -79,3 +79,23 @@ def test_diff_with_prepend_and_append_gradchecks_and_matches_numpy():
 def test_a_tensor_made_with_no_arguments_is_empty_float32():
     t = autodiff.Tensor()
     assert t.shape == (0,) and t.dtype == autodiff.float32
+
+
+def test_nansum_count_nonzero_and_histc_of_nothing_match_torch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[1.0, np.nan, 2.0], [0.0, 3.0, np.nan]])
+    for dim in (None, 0, 1):
+        x, t = autodiff.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        ours, theirs = (x.nansum(), t.nansum()) if dim is None else (x.nansum(dim), t.nansum(dim))
+        np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+        ours.sum().backward()
+        theirs.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+        ours = x.count_nonzero() if dim is None else x.count_nonzero(dim)
+        theirs = t.count_nonzero() if dim is None else t.count_nonzero(dim)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        assert ours.dtype == autodiff.int64
+    for empty in (np.zeros((0, 3)), np.zeros(0)):
+        np.testing.assert_array_equal(
+            autodiff.tensor(empty).histc(5).numpy(), torch.tensor(empty).histc(5).numpy()
+        )
