@@ -1,10 +1,13 @@
-"""nonzero (PyTorch's: indices as rows, or per dim with as_tuple) and item assignment of a
-value with leading size-1 dims (`x[i] = t` with t of shape (1,), which PyTorch accepts)."""
+"""What the pytorch/examples-style programs needed beyond the earlier ports: nonzero
+(PyTorch's: indices as rows, or per dim with as_tuple), item assignment of a value with leading
+size-1 dims (`x[i] = t` with t of shape (1,), which PyTorch accepts), and split / chunk giving
+a tuple, as PyTorch's do (numpy's split gives a list)."""
 
 import numpy as np
 import pytest
 
 import autodiff
+import autodiff.numpy as anp
 from autodiff import Tensor, gradcheck
 
 VALUES = [5, 0, [0, 1, 2, 0], [[1, 0], [0, 3]], [[[0, 2]], [[1, 0]]], [[0.0, -0.5]], []]
@@ -43,6 +46,13 @@ def test_setitem_of_a_one_element_value_passes_its_gradient():
     gradcheck(f, [w, v])
 
 
+def test_split_and_chunk_give_tuples_and_numpys_split_a_list():
+    x = autodiff.arange(6.0)
+    pieces = x.split(2) + autodiff.split(x, [1, 5]) + x.chunk(4)  # tuples concatenate
+    assert [len(p) for p in pieces] == [2, 2, 2, 1, 5, 2, 2, 2]
+    assert isinstance(anp.split(x, 3), list)
+
+
 torch = pytest.importorskip("torch")
 
 
@@ -69,3 +79,9 @@ def test_setitem_with_leading_ones_matches_torch_with_gradients():
         results.append([t.detach().numpy() for t in (u, w.grad, v.grad, s.grad)])
     for ours, theirs in zip(*results):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_split_and_chunk_types_match_torch():
+    for lib in (autodiff, torch):
+        x = lib.arange(6.0)
+        assert type(x.split(4)) is type(lib.split(x, [2, 4])) is type(x.chunk(2)) is tuple
