@@ -189,8 +189,16 @@ def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tens
     return Tensor.apply(elementwise.clip, x, low=min, high=max)
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:
-    """input where condition, else other (condition carries no gradient)."""
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:
+    """input where condition, else other (condition carries no gradient). where(condition)
+    alone is nonzero(condition, as_tuple=True): a tuple of index tensors, as in PyTorch."""
+    if input is None and other is None:
+        return nonzero(as_tensor(condition), as_tuple=True)
+    if input is None or other is None:
+        raise TypeError(
+            "where: given condition and one of input and other; expected where(condition, "
+            "input, other), or where(condition) for the indices where it holds"
+        )
     return Tensor.apply(elementwise.where, condition, *promoted(input, other))
 
 

@@ -1,7 +1,8 @@
 """What the pytorch/examples-style programs needed beyond the earlier ports: nonzero
 (PyTorch's: indices as rows, or per dim with as_tuple), item assignment of a value with leading
 size-1 dims (`x[i] = t` with t of shape (1,), which PyTorch accepts), and split / chunk giving
-a tuple, as PyTorch's do (numpy's split gives a list)."""
+a tuple, as PyTorch's do (numpy's split gives a list), and where(condition) alone giving the
+indices where it holds (PyTorch's and numpy's)."""
 
 import numpy as np
 import pytest
@@ -53,6 +54,19 @@ def test_split_and_chunk_give_tuples_and_numpys_split_a_list():
     assert isinstance(anp.split(x, 3), list)
 
 
+def test_where_of_a_condition_alone_gives_its_indices():
+    labels = autodiff.tensor([3, 1, 3, 0])
+    (found,) = autodiff.where(labels == 3)
+    assert found.tolist() == [0, 2] and found.dtype == autodiff.int64
+    rows, cols = anp.where(autodiff.tensor([[0.0, 1.0], [2.0, 0.0]]))
+    expected = np.where(np.array([[0.0, 1.0], [2.0, 0.0]]))
+    assert rows.tolist() == expected[0].tolist() and cols.tolist() == expected[1].tolist()
+    with pytest.raises(TypeError, match="where: given condition and one of input and other"):
+        autodiff.where(labels == 3, labels)
+    with pytest.raises(TypeError, match="where: given condition and one of x and y"):
+        anp.where(labels == 3, y=labels)
+
+
 torch = pytest.importorskip("torch")
 
 
@@ -85,3 +99,10 @@ def test_split_and_chunk_types_match_torch():
     for lib in (autodiff, torch):
         x = lib.arange(6.0)
         assert type(x.split(4)) is type(lib.split(x, [2, 4])) is type(x.chunk(2)) is tuple
+
+
+@pytest.mark.parametrize("value", VALUES[2:])
+def test_where_of_a_condition_alone_matches_torch(value):
+    ours = autodiff.where(autodiff.tensor(value) != 0)
+    theirs = torch.where(torch.tensor(value) != 0)
+    assert [t.tolist() for t in ours] == [t.tolist() for t in theirs]

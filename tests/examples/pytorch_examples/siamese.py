@@ -45,11 +45,15 @@ def contrastive_loss(output1, output2, same, margin=2.0):
 
 
 def make_pairs(images, labels, count):
-    """count pairs: half of one digit twice, half of two different digits; target 1 = same."""
+    """count pairs: even ones of one digit twice, odd ones of two different digits; target 1
+    means the same digit."""
     first = torch.randint(0, len(labels), (count,))
-    second = torch.randperm(len(labels))[:count]
-    for i in range(0, count, 2):  # even pairs: search for a partner of the same digit
-        candidates = (labels == labels[first[i]]).nonzero().view(-1)
+    second = torch.empty(count, dtype=torch.long)
+    for i in range(count):
+        if i % 2 == 0:
+            candidates = torch.where(labels == labels[first[i]])[0]
+        else:
+            candidates = (labels != labels[first[i]]).nonzero().view(-1)
         second[i] = candidates[torch.randint(0, candidates.numel(), (1,))]
     same = (labels[first] == labels[second]).float().view(-1, 1)
     return images[first], images[second], same
@@ -72,5 +76,7 @@ def main(images, labels, steps=40, batch_size=32, seed=4):
         optimizer.step()
         with torch.no_grad():
             similarity = model.cosine(output1, output2).mean()
-        history.append((loss.item(), similarity.item(), targets.sum().item()))
+            pred = torch.where(outputs > 0.5, 1, 0)
+            correct = pred.eq(targets.view_as(pred)).sum().item()
+        history.append((loss.item(), similarity.item(), targets.sum().item(), correct))
     return {"history": history}
