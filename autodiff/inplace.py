@@ -389,6 +389,7 @@ def record_inplace(x: Tensor, op: str, old: Tensor, result: Tensor) -> Tensor:
         ) from None
     x._version = mark_inplace(x._value)
     versions.mark_recorded(x._value, x._version)  # views taken before follow the new node
+    tape.views_may_follow()
     x._node, x._requires_grad, x._cause = result._node, True, None
     x._node.seq = x._version  # the op's output is x as changed now: exp_'s VJP may read it
     return x

@@ -28,14 +28,24 @@ from autodiff.versions import changed_since, clock, mark_inplace
 
 _anomaly_threads = 0  # how many threads have anomaly mode on: Nodes skip the check at 0
 _anomaly_lock = threading.Lock()
+_views_may_follow = False  # a recorded in-place change happened: record checks its inputs
+_more_to_record = False  # either of the two: record's one test for both (see _prepare)
 
 
 def set_anomaly(mode: Any) -> None:
     """Set this thread's anomaly mode (an object with capture() and check(), or None)."""
-    global _anomaly_threads
+    global _anomaly_threads, _more_to_record
     with _anomaly_lock:
         _anomaly_threads += (mode is not None) - (state.anomaly is not None)
         state.anomaly = mode
+        _more_to_record = bool(_anomaly_threads) or _views_may_follow
+
+
+def views_may_follow() -> None:
+    """Note a recorded in-place change: from now on, record looks for views taken before one
+    (follow_base)."""
+    global _views_may_follow, _more_to_record
+    _views_may_follow = _more_to_record = True
 
 
 class _ArraysOfInputs:
@@ -135,10 +145,7 @@ def record(
     """A new Node for an op just run: `inputs` its Tensor inputs (None for other arguments),
     `args` what its forward was given (or ARRAYS_OF_INPUTS), bit i of `needs` set where
     input i requires grad, `saved` what the forward saved."""
-    if versions.last_recorded >= 0:  # a recorded in-place change happened: views may be stale
-        for t in inputs:
-            if t is not None and t._node is not None and t._node.seq < versions.last_recorded:
-                follow_base(t)
+    trace = _prepare(inputs) if _more_to_record else None
     node = Node(inputs)
     node.prim = prim
     node.params = params or _NO_PARAMS
@@ -148,12 +155,22 @@ def record(
     node.saved = saved
     node.seq = next(clock)  # creation order: a consumer always comes after its inputs
     node.scope = state.scope
-    node.trace = None
-    if _anomaly_threads and state.anomaly is not None:
-        node.trace = state.anomaly.capture()
+    node.trace = trace
     node.watched = False  # the output has hooks or keeps its gradient
     node.released_value = None  # (name, shape, dtype), see _Walk.route
     return node
+
+
+def _prepare(inputs: Sequence[Any]) -> Any:
+    """What record does beyond the common case, before the node takes its place in the order:
+    follow the views taken before a recorded in-place change, and capture the user's line in
+    anomaly mode (returned)."""
+    if _views_may_follow:
+        latest = versions.last_recorded
+        for t in inputs:
+            if t is not None and t._node is not None and t._node.seq < latest:
+                follow_base(t)
+    return state.anomaly.capture() if state.anomaly is not None else None
 
 
 def follow_base(t: Any) -> None:
@@ -244,7 +261,7 @@ def backward(
     ``.grad``; with `inputs`, their gradients are returned instead and no ``.grad`` changes.
     `wrap` turns an array into a Tensor (for ``.grad`` and hooks).
     """
-    if versions.last_recorded >= 0 and root._node is not None:
+    if _views_may_follow and root._node is not None:
         follow_base(root)  # a view taken before a recorded in-place change of its base
     walk = _Walk(root, g, inputs, create_graph, retain_graph, retain_all_grads, wrap)
     heap, pending, route = walk.heap, walk.pending, walk.route

@@ -62,15 +62,15 @@ def mul(a: Array, b: Array) -> tuple[Array, Saved]:
 def mul_vjp(ctx: Context, g: Array) -> Grads:
     """ga = unbroadcast(g * b, a.shape);  gb = unbroadcast(g * a, b.shape)."""
     a, b = ctx.inputs
-    needs = ctx.needs
+    needs, shape = ctx.needs, g.shape  # g * b and g * a have g's shape
     ga = gb = None
     if needs[0]:
         ga = g * b
-        if ga.shape != a.shape:
+        if a.shape != shape:
             ga = unbroadcast(ga, a.shape)
     if needs[1]:
         gb = g * a
-        if gb.shape != b.shape:
+        if b.shape != shape:
             gb = unbroadcast(gb, b.shape)
     return ga, gb
 
