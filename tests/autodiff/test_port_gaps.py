@@ -2,7 +2,8 @@
 (PyTorch's: indices as rows, or per dim with as_tuple), item assignment of a value with leading
 size-1 dims (`x[i] = t` with t of shape (1,), which PyTorch accepts), and split / chunk giving
 a tuple, as PyTorch's do (numpy's split gives a list), and where(condition) alone giving the
-indices where it holds (PyTorch's and numpy's)."""
+indices where it holds (PyTorch's and numpy's), and no_grad / enable_grad / inference_mode as
+bare decorators (without parentheses)."""
 
 import numpy as np
 import pytest
@@ -65,6 +66,30 @@ def test_where_of_a_condition_alone_gives_its_indices():
         autodiff.where(labels == 3, labels)
     with pytest.raises(TypeError, match="where: given condition and one of x and y"):
         anp.where(labels == 3, y=labels)
+
+
+@pytest.mark.parametrize(
+    "name, records", [("no_grad", False), ("enable_grad", True), ("inference_mode", False)]
+)
+def test_grad_switches_decorate_without_parentheses(name, records):
+    switch = getattr(autodiff, name)
+
+    @switch
+    def double(x):
+        return x * 2
+
+    @switch
+    def doubles(x):
+        yield x * 2
+
+    x = autodiff.ones(2, requires_grad=True)
+    with autodiff.no_grad() if records else autodiff.enable_grad():
+        assert double(x).requires_grad is records
+        assert next(doubles(x)).requires_grad is records
+    assert double.__name__ == "double"
+    if name != "inference_mode":  # inference_mode(mode) takes a flag
+        with pytest.raises(TypeError, match=f"{name}: given 3; expected {name}()"):
+            switch(3)
 
 
 torch = pytest.importorskip("torch")
