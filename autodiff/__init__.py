@@ -33,7 +33,7 @@ from autodiff.dtypes import *  # noqa: F403 - float32, long, ...
 from autodiff.dtypes import BUILTIN_NAMES as _BUILTIN_NAMES
 from autodiff.dtypes import __all__ as _dtypes
 from autodiff.dtypes import get_default_dtype, set_default_dtype
-from autodiff.errors import DTypeError, GradientError, ShapeError
+from autodiff.errors import DimError, DTypeError, GradientError, ShapeError
 from autodiff.functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from autodiff.functions import *  # noqa: F403 - the ops as free functions
 from autodiff.functions import __all__ as _functions
@@ -127,6 +127,7 @@ __all__ = [
     "inference_mode",
     "BackwardWatch",
     "Context",
+    "DimError",
     "DTypeError",
     "Generator",
     "GradientError",

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from autodiff.errors import ShapeError
+from autodiff.errors import DimError, ShapeError
 
 Shape = tuple[int, ...]
 Axis = int | tuple[int, ...] | None
@@ -43,7 +43,7 @@ def normalize_axes(axis: Axis, ndim: int, op: str = "reduce") -> tuple[int, ...]
     out = []
     for a in axes:
         if not -ndim <= a < max(ndim, 1):
-            raise ShapeError(
+            raise DimError(
                 f"{op}: axis {a} is out of range for a tensor of {ndim} dims; "
                 f"expected -{ndim} <= axis < {ndim}"
             )

@@ -601,12 +601,19 @@ def _order(x: Tensor, axis: int, descending: bool) -> xp.ndarray:
 
 def median(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower median (the smaller middle value where there are two): of all elements as
-    a 0-d tensor, or along `dim` as (values, indices); NaN where the values hold one. The
-    gradient goes to the element picked (of tied values, the first in order)."""
+    a 0-d tensor, or along `dim` as (values, indices); NaN where the values hold one. Along a
+    dim the gradient goes to the element picked (of tied values, the first in order); of all
+    elements it is shared equally by the elements equal to the median (or the NaNs), as
+    PyTorch's is."""
     if dim is None:
         if x.numel() == 0:
             return Tensor._wrap(xp.array(xp.nan, x._value.dtype))
-        return median(x.reshape(-1), 0).values
+        m = median(x.detach().reshape(-1), 0).values
+        if not x.requires_grad:
+            return m
+        value = m._value
+        tied = (x._value == value) | (xp.isnan(x._value) & xp.isnan(value))
+        return m + (where(tied, x, m) - m).sum() / int(tied.sum())  # m, its gradient shared
     scalar = x.ndim == 0
     x = x.reshape(1) if scalar else x
     axis = normalize_axes(dim, x.ndim, "median")[0]

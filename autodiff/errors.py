@@ -11,6 +11,10 @@ class ShapeError(ValueError):
     """Shapes that do not fit an op: mismatched operands, a wrong gradient, a bad reshape."""
 
 
+class DimError(ShapeError, IndexError):
+    """A dim or an index out of range: a ShapeError, and an IndexError, as PyTorch's is."""
+
+
 class DTypeError(TypeError):
     """A dtype that cannot take part: e.g. an integer tensor asked to require gradients."""
 
@@ -22,13 +26,16 @@ class GradientError(RuntimeError):
 # Python's errors that say nothing to a user who passed a bad argument, and the library's type
 # each becomes (an index or axis out of range is a shape; a missing attribute, a wrong type).
 _RAW = {
-    IndexError: ShapeError,
+    IndexError: DimError,
     KeyError: ValueError,
     OverflowError: ValueError,
     ZeroDivisionError: ValueError,
     AttributeError: TypeError,
 }
-_OURS = (ShapeError, DTypeError, GradientError, TypeError, ValueError, RuntimeError)
+_OURS = (ShapeError, DimError, DTypeError, GradientError, TypeError, ValueError, RuntimeError)
+# The types `named` may rename: Python's and numpy's plain errors and ours. Any other (a user's
+# own exception raised in a hook or a closure, NotImplementedError) passes through unchanged.
+_RENAMED = {*_OURS, *_RAW}
 NAMED = (TypeError, ValueError, RuntimeError, *_RAW)  # the errors `named` turns into ours
 
 
@@ -42,9 +49,11 @@ def named(error: Exception, function: str) -> Exception:
     """
     if str(error).startswith(f"{function}:"):  # raised on purpose, naming the function
         return error
+    if type(error) not in _RENAMED and not type(error).__module__.startswith("numpy"):
+        return error  # not ours to rename: the user's own, or a signal such as StopIteration
     raw = next((ours for kind, ours in _RAW.items() if isinstance(error, kind)), None)
     if raw is None and type(error) in _OURS:
-        renamed = type(error)(f"{function}: {error}")
+        renamed = type(error)(f"{function}: {error}").with_traceback(error.__traceback__)
         renamed.__suppress_context__ = True  # the same error, named: one traceback is enough
         return renamed
     if raw is not None:

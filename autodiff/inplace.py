@@ -189,7 +189,9 @@ def recorded(x: Tensor, op: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
     if shares_memory(x):
         refuse_view(x, op)
     old = snapshot(x)
+    start = next(versions.clock)
     result = compute(old)
+    _operands_before_the_change(x, old, result, start, op)
     if result.shape != x.shape:
         raise ShapeError(
             f"{op}: the result has shape {result.shape}, but x has shape {x.shape}; "
@@ -203,6 +205,30 @@ def recorded(x: Tensor, op: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
             )
         result = result.astype(x.dtype)
     return record_inplace(x, op, old, result)
+
+
+def _operands_before_the_change(x: Tensor, old: Tensor, result: Tensor, start: int, op: str):
+    """In the ops `compute` recorded (after clock reading `start`), x as an operand stands for
+    its value before the change: `old` (x.mul_(x) squares). An operand that is a view of x
+    (x.mul_(x.t())) is refused, as PyTorch refuses one that overlaps the tensor written."""
+    stack = [result._node] if result._node is not None and result._node.seq > start else []
+    while stack:
+        node = stack.pop()
+        for i, t in enumerate(node):
+            if t is None or isinstance(t, tape.Node) or t is old:
+                continue
+            if t is x:
+                node[i] = old
+                if isinstance(node.args, tuple):  # the forward's arguments, kept for the VJP
+                    node.args = (*node.args[:i], old._value, *node.args[i + 1 :])
+            elif t._node is not None and t._node.seq > start:
+                stack.append(t._node)  # made by compute from old and the operands
+            elif xp.may_share_memory(t._value, x._value):
+                raise GradientError(
+                    f"{op}: an operand of shape {t.shape} shares memory with the tensor changed "
+                    f"in place (a view of it, such as x.t() or x[0]), so backward would read "
+                    f"it changed; expected a copy: x.{op}(operand.clone())"
+                )
 
 
 def apply_inplace(

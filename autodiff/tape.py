@@ -185,7 +185,7 @@ def follow_base(t: Any) -> None:
     """
     node = t._node
     changed = versions.recorded_change(t)
-    if changed <= node.seq or t._version >= changed:  # no change since, or t itself changed
+    if changed <= node.seq:  # no change since it was made (or t itself changed: see inplace)
         return
     tensors = (i for i in node if i is not None and not isinstance(i, Node))
     base = next((i for i in tensors if versions.same_memory(i, t)), None)
@@ -264,7 +264,7 @@ def backward(
     if _views_may_follow and root._node is not None:
         follow_base(root)  # a view taken before a recorded in-place change of its base
     walk = _Walk(root, g, inputs, create_graph, retain_graph, retain_all_grads, wrap)
-    heap, pending, route = walk.heap, walk.pending, walk.route
+    heap, pending, route, capture = walk.heap, walk.pending, walk.route, walk.capture
     plain = None if create_graph or walk.anomaly or walk.observer else walk.ctx
     node = None
     try:
@@ -274,6 +274,8 @@ def backward(
             g = pending.pop(node)
             if node.watched or retain_all_grads:
                 g = walk.watch(out, g)
+            if capture is not None and node in capture:  # an input asked for, made by an op
+                walk.captured[capture[node]] = g
             if plain is not None:  # the common case, without the checks run() makes
                 grads = _run_plain_vjp(node, out, g, plain)
             else:
@@ -305,6 +307,9 @@ class _Walk:
         "pending",
         "owned",
         "wanted",
+        "capture",
+        "captured",
+        "count",
         "create_graph",
         "retain_graph",
         "keep_values",
@@ -330,7 +335,16 @@ class _Walk:
         self.heap: list[tuple[int, Any]] = []  # (-seq, the node's output Tensor)
         self.pending: dict[Any, Any] = {}  # Tensors and Nodes hash by identity
         self.owned: set[Any] = set()
-        self.wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
+        self.wanted: dict[int, list[int]] | None = None  # id(input) -> its places in inputs
+        self.capture: dict[Node, int] | None = None  # an input's node -> id(input), for those
+        self.captured: dict[int, Any] = {}  # made by ops: their gradients, taken on the way
+        self.count = 0
+        if inputs is not None:
+            self.wanted, self.capture, self.count = {}, {}, len(inputs)
+            for i, t in enumerate(inputs):
+                self.wanted.setdefault(id(t), []).append(i)
+                if t._node is not None:
+                    self.capture[t._node] = id(t)
         self.create_graph = create_graph
         self.retain_graph = retain_graph
         self.keep_values = retain_graph or retain_all_grads  # the inputs stay in their nodes
@@ -339,7 +353,7 @@ class _Walk:
         self.wrap = wrap
         self.ctx = Context((), None, (), None)  # refilled for each plain VJP
         self.anomaly, self.observer = state.anomaly, state.observer
-        if root._node is None or (self.wanted is not None and id(root) in self.wanted):
+        if root._node is None:
             self.pending[root] = g
         else:
             self.pending[root._node] = g
@@ -370,7 +384,7 @@ class _Walk:
         values, the forward's arguments, and the input Tensors made by other ops, each
         replaced by its own Node (which keeps the value's name, shape and dtype), except
         where the user watches it or asked for every gradient."""
-        pending, wanted, keep_values = self.pending, self.wanted, self.keep_values
+        pending, keep_values = self.pending, self.keep_values
         needs = node.needs
         for i, t in enumerate(node):
             if t is None:
@@ -387,7 +401,7 @@ class _Walk:
                 if gi.dtype is not dtype and gi.dtype != dtype:  # float32 weights times a
                     gi = gi.astype(dtype)  # float64 batch: a gradient has its variable's dtype
                 key = below
-                if below is None or (wanted is not None and id(t) in wanted):
+                if below is None:
                     key = t  # a leaf: its sum waits for deliver
                 total = pending.get(key)
                 if total is None:  # the first gradient to arrive: kept as it is
@@ -421,20 +435,27 @@ class _Walk:
     def deliver(self) -> list[Any] | None:
         """Hand the leaves their gradients: through their hooks, into .grad or the result."""
         create_graph, wanted, wrap = self.create_graph, self.wanted, self.wrap
-        found: list[Any] | None = [None] * len(wanted) if wanted is not None else None
         stored: set[int] = set()  # ids of the arrays handed out as gradients so far
-        for t, gi in self.pending.items():  # only leaves are left
-            if wanted is not None and id(t) not in wanted:
-                continue  # a leaf not asked for: its .grad stays as it is
-            if not create_graph:
-                gi = _unshared(gi, stored)
-            if t._hooks:
-                gi = _run_hooks(t, gi, wrap, create_graph)
-            if wanted is not None:
-                found[wanted[id(t)]] = gi if create_graph else wrap(gi)
-            else:
+        if wanted is None:
+            for t, gi in self.pending.items():  # only leaves are left
+                if not create_graph:
+                    gi = _unshared(gi, stored)
+                if t._hooks:
+                    gi = _run_hooks(t, gi, wrap, create_graph)
                 with _grad_lock:  # two threads' backward passes into one leaf add up
                     _store(t, gi, wrap, create_graph)
+            return None
+        found: list[Any] = [None] * self.count
+        for t, gi in self.pending.items():  # a leaf not asked for: its .grad stays as it is
+            if id(t) in wanted:
+                if t._hooks:
+                    gi = _run_hooks(t, gi, wrap, create_graph)
+                self.captured[id(t)] = gi
+        for key, gi in self.captured.items():
+            if not create_graph:
+                gi = wrap(_unshared(gi, stored))
+            for place in wanted[key]:
+                found[place] = gi
         return found
 
 

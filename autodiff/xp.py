@@ -27,6 +27,7 @@ from numpy import (  # noqa: F401 - re-exported: this module is the namespace
     bool_,
     broadcast_shapes,
     broadcast_to,
+    can_cast,
     complex64,
     complex128,
     copyto,

@@ -227,6 +227,9 @@ def test_bad_arguments_raise_the_librarys_error_naming_the_function(
             with warnings.catch_warnings(), memory_capped():
                 warnings.simplefilter("ignore")
                 function(*args, **kwargs)
+        except autodiff.DimError as error:  # ours, an IndexError too (as PyTorch's dim errors)
+            if not any(name in str(error) for name in names):
+                failures.append(f"{label}: DimError not naming {sorted(names)}: {error}")
         except RAW as error:
             failures.append(f"{label}: raw {type(error).__name__}: {str(error)[:120]}")
         except ALLOWED as error:
@@ -311,3 +314,28 @@ def test_warnings_from_wrapped_functions_point_at_the_callers_line():
         with pytest.warns(UserWarning) as caught:
             call()
         assert [w.filename for w in caught] == [__file__]
+
+
+def test_a_users_own_exception_passes_through_a_named_function_unchanged():
+    class EarlyStop(RuntimeError):
+        pass
+
+    def hook(g):
+        raise EarlyStop("stop here")
+
+    x = autodiff.ones(3, requires_grad=True)
+    y = x * 2
+    y.register_hook(hook)
+    with pytest.raises(EarlyStop, match="^stop here$"):
+        autodiff.autograd.grad(y.sum(), x)
+    # Python's bare errors become the library's (as any raised inside it), caused by the original
+    with pytest.raises(ValueError, match="LambdaLR: no entry 0") as caught:
+        nn.optim.LambdaLR(nn.optim.SGD([nn.Parameter(np.ones(2))], lr=0.1), lambda e: {}[e])
+    assert isinstance(caught.value.__cause__, KeyError)
+
+
+def test_a_dim_out_of_range_is_an_index_error_as_in_pytorch():
+    for call in (lambda: autodiff.ones(2, 3).sum(5), lambda: F.softmax(autodiff.ones(2), 3)):
+        with pytest.raises(IndexError) as caught:
+            call()
+        assert isinstance(caught.value, autodiff.ShapeError)

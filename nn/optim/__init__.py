@@ -4,6 +4,7 @@ from nn.optim import lr_scheduler
 from nn.optim.adadelta import Adadelta
 from nn.optim.adagrad import Adagrad
 from nn.optim.adam import Adam, AdamW
+from nn.optim.lbfgs import LBFGS
 from nn.optim.lr_scheduler import (
     CosineAnnealingLR,
     ExponentialLR,
@@ -32,6 +33,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "CosineAnnealingLR",
+    "LBFGS",
     "LRScheduler",
     "Optimizer",
     "RMSprop",

@@ -155,3 +155,22 @@ def test_gradients_asked_for_leave_every_other_leafs_grad_alone():
     _, pull = autodiff.vjp(lambda v: v * w, autodiff.tensor([3.0, 4.0]))
     pull(autodiff.ones(2))
     assert w.grad is None and x.grad is None
+
+
+def _through_intermediates(torch):
+    x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    w = torch.tensor([2.0, 3.0, 4.0], dtype=torch.float64, requires_grad=True)
+    y = x * w
+    z = (y * w).sum()
+    a = x * 2
+    b = a * 3
+    found = [*torch.autograd.grad(z, [y, w, x, x], retain_graph=True)]
+    found += torch.autograd.grad(b.sum(), [b, a])
+    found += torch.autograd.grad(z, z)
+    return [g.detach().numpy() for g in found]
+
+
+def test_grad_with_respect_to_intermediate_values_walks_on_past_them():
+    torch = pytest.importorskip("torch")
+    for ours, theirs in zip(_through_intermediates(autodiff), _through_intermediates(torch)):
+        np.testing.assert_array_equal(ours, theirs)

@@ -211,3 +211,30 @@ def test_a_result_changed_by_exp_keeps_a_gradient_through_exps_output():
     h.exp_()  # exp's VJP reads its output: h as it is now, not a changed value
     h.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp(2 * np.array([0.5, 1.0])), rtol=1e-6)
+
+
+def test_an_operand_that_is_a_view_of_the_changed_tensor_is_refused():
+    x = ad.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    for operand in (lambda a: a.t(), lambda a: a[0], lambda a: a.view(3, 3)):
+        a = x * 1
+        with pytest.raises(GradientError, match="mul_: an operand of shape .* shares memory"):
+            a.mul_(operand(a))
+
+
+def test_the_changed_tensor_as_its_own_operand_is_its_value_before():
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a = x * 1
+    a.mul_(a)  # a² of the old a: gradient 2x
+    a.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0, 6.0])
+
+
+def test_a_followed_view_changed_under_no_grad_still_follows_its_base():
+    x = ad.tensor(np.arange(1.0, 13.0).reshape(3, 4), requires_grad=True)
+    a = x * 1
+    v = a[0]
+    a.mul_(2)
+    with ad.no_grad():
+        v.add_(1)
+    (v * 1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[0], [2.0] * 4)

@@ -42,6 +42,23 @@ def test_median_is_the_lower_middle_and_nan_where_there_is_one():
         autodiff.zeros(0, 2).median(0)
 
 
+def test_median_of_all_elements_shares_the_gradient_among_ties_as_torch():
+    torch = pytest.importorskip("torch")
+    nan, inf = float("nan"), float("inf")
+    for values in (
+        [1.0, 2.0, 2.0, 3.0],
+        [[2.0, 2.0], [2.0, 2.0]],
+        [1.0, nan, 3.0, nan],
+        [5.0, -inf, 1.0, inf],
+    ):
+        x, t = autodiff.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+        ours, theirs = x.median(), t.median()
+        np.testing.assert_array_equal(ours.item(), theirs.item())
+        ours.backward()
+        theirs.backward()
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
 def test_median_gradchecks():
     x = autodiff.tensor(DISTINCT, requires_grad=True)
     assert autodiff.gradcheck(lambda v: v.median(1).values.sum() + v.median(), [x])
