@@ -166,6 +166,20 @@ def norm(
     return (root - zero) * scale.reshape(total.shape)
 
 
+def pairwise_distance(
+    x1: Tensor, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """‖x1 - x2 + eps‖_p over the last dim, row by row (PyTorch's pairwise_distance): eps is
+    added to every difference, so equal rows are eps·n^(1/p) apart, not 0.
+    """
+    x2 = as_tensor(x2)
+    if x1.ndim == 0 and x2.ndim == 0:
+        raise ShapeError(
+            "pairwise_distance: two 0-d inputs; expected vectors, or batches of rows (N, D)"
+        )
+    return norm(x1 - x2 + eps, p, -1, keepdim)
+
+
 def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """Values limited to [min, max]; either bound may be None. An integer tensor with a
     float bound gives the default float dtype, as PyTorch promotes.
@@ -175,8 +189,16 @@ def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tens
     return Tensor.apply(elementwise.clip, x, low=min, high=max)
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:
-    """input where condition, else other (condition carries no gradient)."""
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:
+    """input where condition, else other (condition carries no gradient). where(condition)
+    alone is nonzero(condition, as_tuple=True): a tuple of index tensors, as in PyTorch."""
+    if input is None and other is None:
+        return nonzero(as_tensor(condition), as_tuple=True)
+    if input is None or other is None:
+        raise TypeError(
+            "where: given condition and one of input and other; expected where(condition, "
+            "input, other), or where(condition) for the indices where it holds"
+        )
     return Tensor.apply(elementwise.where, condition, *promoted(input, other))
 
 
@@ -382,6 +404,19 @@ def any_nonzero(x: Tensor, dim: Axis = None, keepdim: bool = False, **spelling: 
     """Whether some element (along `dim`) is non-zero: a bool tensor."""
     axis, keepdims = torch_dims("any", dim, keepdim, spelling.get("axis"), spelling.get("keepdims"))
     return Tensor._wrap(xp.any(x._value, axis=axis, keepdims=keepdims))
+
+
+def nonzero(x: Tensor, *, as_tuple: bool = False) -> Any:
+    """The indices of the non-zero elements, in row-major order: an int64 tensor (n, x.ndim),
+    or with as_tuple=True one int64 tensor of n indices per dim (numpy's nonzero). A 0-d
+    tensor counts as one element, as in PyTorch: (1, 0) or (0, 0), or as_tuple (index,)."""
+    if not isinstance(as_tuple, bool):
+        raise TypeError(f"nonzero: as_tuple={as_tuple!r:.40}; expected True or False")
+    value = x._value.reshape(1) if x.ndim == 0 else x._value
+    found = [index.astype(xp.int64) for index in xp.nonzero(value)]
+    if as_tuple:
+        return tuple(Tensor._wrap(index) for index in found)
+    return Tensor._wrap(xp.stack(found, axis=1)[:, : x.ndim])
 
 
 def allclose(

@@ -98,15 +98,32 @@ class grad_mode:
         state.enabled = self.previous
 
 
-def no_grad() -> _GradSwitch:
-    """Record nothing inside: ``with autodiff.no_grad(): ...`` (also a decorator)."""
-    return _GradSwitch(False)
+def _bare(switch: _GradSwitch, fn: Any, name: str) -> Any:
+    """The switch, or `fn` decorated with it where the switch was written as a bare decorator
+    (``@autodiff.no_grad`` without parentheses, which PyTorch accepts)."""
+    if fn is None:
+        return switch
+    if not callable(fn):
+        raise TypeError(
+            f"{name}: given {fn!r:.40}; expected {name}() (a context manager and decorator), "
+            f"or @{name} over a function"
+        )
+    return switch(fn)
+
+
+def no_grad(orig_func: Callable | None = None) -> Any:
+    """Record nothing inside: ``with autodiff.no_grad(): ...`` (also a decorator, with or
+    without the parentheses)."""
+    return _bare(_GradSwitch(False), orig_func, "no_grad")
 
 
 @named_errors
-def inference_mode(mode: bool = True) -> _GradSwitch:
+def inference_mode(mode: bool = True) -> Any:
     """PyTorch's faster no_grad: records nothing inside (the same as no_grad here);
-    inference_mode(False) leaves the grad mode as it is."""
+    inference_mode(False) leaves the grad mode as it is. ``@inference_mode`` without the
+    parentheses decorates the function, as in PyTorch."""
+    if callable(mode):
+        return _bare(_GradSwitch(False), mode, "inference_mode")
     return _GradSwitch(False) if mode else _KeepMode()
 
 
@@ -121,9 +138,10 @@ class _KeepMode(_GradSwitch):
         super().__enter__()
 
 
-def enable_grad() -> _GradSwitch:
-    """Record again inside a no_grad block: ``with autodiff.enable_grad(): ...``."""
-    return _GradSwitch(True)
+def enable_grad(orig_func: Callable | None = None) -> Any:
+    """Record again inside a no_grad block: ``with autodiff.enable_grad(): ...`` (also a
+    decorator, with or without the parentheses)."""
+    return _bare(_GradSwitch(True), orig_func, "enable_grad")
 
 
 class set_grad_enabled:  # noqa: N801 - PyTorch's name

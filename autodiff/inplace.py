@@ -334,6 +334,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     x held elsewhere and to `value`; else it writes the array.
     """
     index = index_arrays(index)
+    value = _without_leading_ones(x, index, value)
     if records(x, value):
         if shares_memory(x):
             refuse_view(x, "__setitem__")
@@ -356,6 +357,23 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
             f"__setitem__: cannot assign a value of shape {xp.shape(value)} to x[{index!r}] "
             f"of shape {xp.shape(x._value[index])}; expected a shape that broadcasts to it"
         ) from None
+
+
+def _without_leading_ones(x: Tensor, index: Any, value: Any) -> Any:
+    """value with the leading size-1 dims it has beyond x[index]'s dropped, as PyTorch drops
+    them: `x[i] = t` with t of shape (1,) fills the one element x[i] (numpy refuses that)."""
+    shape = xp.shape(value._value if isinstance(value, Tensor) else value)
+    if not shape or shape[0] != 1:
+        return value
+    try:
+        extra = len(shape) - len(xp.shape(x._value[index]))
+    except (IndexError, TypeError, ValueError):
+        return value  # a bad index: the assignment itself says so
+    while extra > 0 and shape[0] == 1:
+        shape, extra = shape[1:], extra - 1
+    if isinstance(value, Tensor):
+        return value.reshape(shape)
+    return xp.asarray(value).reshape(shape)
 
 
 def records(x: Tensor, *others: Any) -> bool:

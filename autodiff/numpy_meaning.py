@@ -10,6 +10,8 @@ from typing import Any
 
 from autodiff import xp
 from autodiff.broadcast import Axis, normalize_axes
+from autodiff.composite import nonzero
+from autodiff.creation import as_tensor
 from autodiff.errors import ShapeError, named_errors
 from autodiff.ops import elementwise, linalg
 from autodiff.ops import shape as shape_ops
@@ -46,8 +48,16 @@ def averaged(a: Any) -> Tensor:
 
 
 @named_errors
-def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """x where condition, else y (condition carries no gradient)."""
+def where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    """x where condition, else y (condition carries no gradient); where(condition) alone is
+    nonzero(condition): a tuple of int64 index tensors, one per dim, as numpy's."""
+    if x is None and y is None:
+        return nonzero(as_tensor(condition), as_tuple=True)
+    if x is None or y is None:
+        raise TypeError(
+            "where: given condition and one of x and y; expected where(condition, x, y), or "
+            "where(condition) for the indices where it holds"
+        )
     return Tensor.apply(elementwise.where, condition, weak(x), weak(y))
 
 

@@ -235,6 +235,7 @@ TABLE = [
        "the gradient.", REDUCE, numpy=("amin", "min")),
     Op("prod", composite.prod, args=REDUCE, numpy="prod"),
     Op("norm", composite.norm),
+    Op("pairwise_distance", composite.pairwise_distance, method=False, functional=True),
     Op("logsumexp", reduce.logsumexp, "log Σ e**x over `dim`, finite for inputs of any size.",
        REDUCE, dtype=FLOAT, numpy="logsumexp"),
     Op("softmax", reduce.softmax, "e**x / Σ e**x along `dim` (shifted by the max, so large "
@@ -338,6 +339,7 @@ TABLE = [
     Op("topk", composite.topk),
     Op("sort", composite.sort),
     Op("argsort", composite.argsort),
+    Op("nonzero", composite.nonzero),
     Op("median", composite.median),  # numpy's median averages the middle two: not the same
     Op("diff", composite.diff, numpy="diff",
        numpy_args="a, n=1, axis=-1, prepend=None, append=None"),

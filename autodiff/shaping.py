@@ -106,9 +106,9 @@ def expand_as(x: Tensor, other: Tensor) -> Tensor:
 
 def split(
     x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: Any = None
-) -> list[Tensor]:
-    """Pieces along `dim`, as PyTorch: an int is the size of each piece (the last may be
-    smaller), a list the sizes of the pieces (summing to the dim's size).
+) -> tuple[Tensor, ...]:
+    """Pieces along `dim`, as a tuple as in PyTorch: an int is the size of each piece (the last
+    may be smaller), a list the sizes of the pieces (summing to the dim's size).
     (autodiff.numpy.split has numpy's meaning: a number of parts, or cut indices.)
     """
     dim = normalize_axes(dim if axis is None else axis, x.ndim, "split")[0]
@@ -125,7 +125,7 @@ def split(
                 f"split: sizes {sizes} for dim {dim} of size {length}; expected "
                 f"non-negative sizes that sum to {length}"
             )
-    return split_at(x, xp.cumsum(sizes)[:-1].tolist(), dim)
+    return tuple(split_at(x, xp.cumsum(sizes)[:-1].tolist(), dim))
 
 
 def split_at(x: Tensor, indices: Sequence[int], axis: int) -> list[Tensor]:
@@ -258,8 +258,9 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
     return x
 
 
-def chunk(x: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
-    """At most `chunks` pieces along `dim`, each of ceil(size / chunks) (the last smaller)."""
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """At most `chunks` pieces along `dim`, each of ceil(size / chunks) (the last smaller), as
+    a tuple as in PyTorch."""
     if isinstance(chunks, bool) or not isinstance(chunks, (int, xp.integer)) or chunks < 1:
         raise ValueError(f"chunk: chunks={chunks!r}; expected a positive integer")
     dim = normalize_axes(dim, x.ndim, "chunk")[0]

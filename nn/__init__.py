@@ -11,7 +11,16 @@ from nn import data, functional, init, metrics, optim, utils
 from nn.activations import *  # noqa: F403 - GELU and the activations of the op table
 from nn.activations import __all__ as _activations
 from nn.attention import MultiheadAttention
-from nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, Dropout2d, MaxPool2d
+from nn.conv import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    Dropout2d,
+    MaxPool2d,
+)
+from nn.distance import CosineSimilarity, PairwiseDistance
 from nn.embedding import Embedding
 from nn.layers import Dropout, Flatten, Identity, Sequential
 from nn.linear import Linear
@@ -69,6 +78,9 @@ __all__ = [
     "KLDivLoss",
     "Identity",
     "Conv1d",
+    "ConvTranspose2d",
+    "CosineSimilarity",
+    "PairwiseDistance",
     "TransformerEncoderLayer",
     "TransformerEncoder",
     "TransformerDecoderLayer",

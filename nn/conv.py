@@ -1,5 +1,5 @@
-"""Conv2d and the layers that go with it: max and average pooling, adaptive average pooling,
-and channel dropout (Dropout2d)."""
+"""Conv2d and the layers that go with it: its transpose (ConvTranspose2d), max and average
+pooling, adaptive average pooling, and channel dropout (Dropout2d)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+import autodiff
 from autodiff import Tensor
 from nn import arguments
 from nn import functional as F
@@ -203,6 +204,137 @@ class Conv1d(Module):
             text += f", padding={self.padding}"
         if self.dilation != (1,):
             text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class ConvTranspose2d(Module):
+    """The adjoint of Conv2d ("deconvolution") over (N, C, H, W) images, PyTorch's
+    nn.ConvTranspose2d: weight (in_channels, out_channels / groups, kh, kw), bias
+    (out_channels,); each input pixel spreads weight-scaled copies over a kh x kw patch of
+    the output, `stride` apart, so an H x W input gives
+    (H - 1)·stride - 2·padding + dilation·(kh - 1) + output_padding + 1 rows.
+
+    Initialised as PyTorch's: U(-b, b) with b = 1/√fan_in for weight and bias, where fan_in
+    is weight.size(1) · kh · kw = out_channels / groups · kh · kw (PyTorch reads the fans
+    of the transposed weight as it does a Conv2d's).
+
+    >>> nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1)(Tensor(np.zeros((2, 16, 7, 7)))).shape
+    Size([2, 8, 14, 14])
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        dtype: Any = None,
+    ):
+        super().__init__()
+        for name, value in (
+            ("in_channels", in_channels),
+            ("out_channels", out_channels),
+            ("groups", groups),
+        ):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(
+                    f"ConvTranspose2d: {name}={value!r:.60}; expected a positive integer"
+                )
+            arguments.size("ConvTranspose2d", name, value)
+        for name, value in (("kernel_size", kernel_size), ("stride", stride)):
+            if min(arguments.sizes("ConvTranspose2d", name, value, 2, minimum=0)) < 1:
+                raise ValueError(f"ConvTranspose2d: {name}={value!r}; expected positive integers")
+        arguments.sizes("ConvTranspose2d", "dilation", dilation, 2)
+        arguments.sizes("ConvTranspose2d", "padding", padding, 2, minimum=0)
+        arguments.sizes("ConvTranspose2d", "output_padding", output_padding, 2, minimum=0)
+        bias = arguments.flag("ConvTranspose2d", "bias", bias)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"ConvTranspose2d: in_channels={in_channels} and out_channels={out_channels} "
+                f"with groups={groups}; expected both divisible by groups"
+            )
+        if padding_mode != "zeros":
+            raise ValueError(
+                f"ConvTranspose2d: padding_mode={padding_mode!r:.40}; expected 'zeros' "
+                f"(the only mode PyTorch's ConvTranspose2d takes)"
+            )
+        self.in_channels = int(in_channels)
+        self.out_channels = int(out_channels)
+        self.kernel_size = _pair(kernel_size)
+        self.stride = _pair(stride)
+        self.padding = _pair(padding)
+        self.output_padding = _pair(output_padding)
+        self.dilation = _pair(dilation)
+        self.groups = int(groups)
+        self.padding_mode = padding_mode
+        dtype = arguments.float_dtype(type(self).__name__, dtype)
+        shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+        self.weight = Parameter(np.empty(shape, dtype))
+        self.bias = Parameter(np.empty(self.out_channels, dtype)) if bias else None
+        initialisers.pytorch_default_(self.weight, self.bias)
+
+    def forward(self, input: Any, output_size: Any = None) -> Tensor:
+        """output_size, if given, picks the output_padding that gives those (H, W), as
+        PyTorch's: several output sizes convolve down to the same input size."""
+        output_padding = self.output_padding
+        if output_size is not None:
+            output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose2d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+        )
+
+    def _output_padding(self, input: Any, output_size: Any) -> tuple[int, int]:
+        size = tuple(int(n) for n in output_size)[-2:]
+        in_size = tuple(autodiff.as_tensor(input).shape[-2:])
+        smallest = [
+            (in_size[i] - 1) * self.stride[i]
+            - 2 * self.padding[i]
+            + self.dilation[i] * (self.kernel_size[i] - 1)
+            + 1
+            for i in range(2)
+        ]
+        spans = [max(self.stride[i], self.dilation[i]) for i in range(2)]
+        extra = [size[i] - smallest[i] for i in range(2)] if len(size) == 2 else [-1, -1]
+        if not all(0 <= extra[i] < spans[i] for i in range(2)):
+            reachable = " x ".join(f"{smallest[i]}..{smallest[i] + spans[i] - 1}" for i in range(2))
+            raise ValueError(
+                f"ConvTranspose2d: output_size={tuple(output_size)} for input {in_size}; "
+                f"expected (H, W) within {reachable}"
+            )
+        return extra[0], extra[1]
+
+    def scope_label(self) -> str:
+        kh, kw = self.kernel_size
+        return f"ConvTranspose2d({self.in_channels}→{self.out_channels}, {kh}×{kw})"
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.output_padding != (0, 0):
+            text += f", output_padding={self.output_padding}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         if self.bias is None:

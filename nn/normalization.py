@@ -20,7 +20,8 @@ class _BatchNorm(Module):
     Training mode normalizes with the batch's statistics and updates the running ones
     (running = (1 - momentum)·running + momentum·batch, the variance unbiased; momentum=None
     averages all batches so far); eval mode uses the running statistics. The state_dict holds
-    weight, bias, running_mean, running_var and num_batches_tracked, as PyTorch's.
+    weight, bias, running_mean, running_var and num_batches_tracked, as PyTorch's; bias=False
+    (keyword only, as in PyTorch) scales without a shift.
     """
 
     dims: tuple[int, ...] = ()  # the input ranks this layer accepts
@@ -33,10 +34,13 @@ class _BatchNorm(Module):
         affine: bool = True,
         track_running_stats: bool = True,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ):
         super().__init__()
         name = type(self).__name__
         num_features = arguments.size(name, "num_features", num_features)
+        bias = arguments.flag(name, "bias", bias)
         eps = arguments.number(name, "eps", eps, minimum=0.0)  # PyTorch's forward refuses < 0
         if momentum is not None:
             arguments.number(name, "momentum", momentum)
@@ -49,7 +53,7 @@ class _BatchNorm(Module):
         self.track_running_stats = track_running_stats
         dtype = arguments.float_dtype(type(self).__name__, dtype)
         self.weight = Parameter(np.ones(num_features, dtype)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype)) if affine and bias else None
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype)))
             self.register_buffer("running_var", Tensor(np.ones(num_features, dtype)))
@@ -95,7 +99,8 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import numbers
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -155,14 +155,29 @@ class Optimizer:
                 else:
                     grad.zero_()
 
-    def step(self) -> None:
-        """Update every parameter that has a gradient; those whose grad is None are skipped."""
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; those whose grad is None are skipped.
+
+        closure, as in PyTorch: a function that zeroes the gradients, computes the loss, calls
+        backward and returns the loss; it is called first (with gradients enabled) and step
+        returns what it returned (None without a closure).
+        """
+        loss = None
+        if closure is not None:
+            if not callable(closure):
+                raise TypeError(
+                    f"step: closure={closure!r:.60}; expected a function that computes the loss, "
+                    f"calls backward and returns the loss, or None"
+                )
+            with autodiff.enable_grad():
+                loss = closure()
         self._step_count += 1
         with autodiff.no_grad():
             for group in self.param_groups:
                 params = [p for p in group["params"] if p.grad is not None]
                 if params:
                     self._update_group(params, group)
+        return loss
 
     def _update_group(self, params: list[Tensor], group: dict[str, Any]) -> None:
         """Update `params`, the group's parameters that have a gradient, one after another;

@@ -195,3 +195,21 @@ def test_normalization_refuses_an_input_of_another_dtype(layer, training):
     with pytest.raises(autodiff.DTypeError, match="input float32 with .*weight float64"):
         layer(x)
     assert layer(x.double()).dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"bias": False}, {"affine": False}, {"momentum": None, "bias": False}]
+)
+def test_batchnorm_bias_flag_repr_state_and_values_match_pytorch(kwargs):
+    ours, theirs = nn.BatchNorm2d(3, **kwargs), torch.nn.BatchNorm2d(3, **kwargs)
+    assert repr(ours) == repr(theirs)  # PyTorch prints bias= between affine= and track_...
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = np.random.default_rng(0).standard_normal((4, 3, 2, 2)).astype(np.float32)
+    if ours.weight is not None:
+        ours.weight.data.fill_(2.0)
+        theirs.weight.data.fill_(2.0)
+    for _ in range(2):
+        np.testing.assert_allclose(
+            ours(Tensor(x)).numpy(), theirs(torch.from_numpy(x)).detach().numpy(), atol=1e-6
+        )
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-6)

@@ -547,3 +547,51 @@ def test_plain_sgd_matches_numpy_for_float32_float64_and_float16():
         tolerance = {np.float16: 1e-3, np.float32: 1e-6, np.float64: 1e-14}[dtype]
         np.testing.assert_allclose(p.numpy(), expected, rtol=tolerance, atol=tolerance)
         np.testing.assert_array_equal(p.grad.numpy(), grad)  # the gradient is left as it was
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adadelta", "RMSprop", "Adagrad"])
+def test_step_with_a_closure_calls_it_first_and_returns_its_loss(name):
+    p = nn.Parameter(START.copy())
+    optimizer = getattr(nn.optim, name)([p], lr=0.1)
+    calls = []
+
+    def closure():
+        optimizer.zero_grad()
+        loss = (p * p).sum()  # gradient 2p
+        loss.backward()
+        calls.append(loss.item())
+        return loss
+
+    with autodiff.no_grad():  # the closure still records: step enables gradients for it
+        loss = optimizer.step(closure)
+    assert calls == [pytest.approx((START**2).sum())] and loss.item() == calls[0]
+    expected = getattr(nn.optim, name)([q := nn.Parameter(START.copy())], lr=0.1)
+    q.grad = Tensor(2 * START)
+    assert expected.step() is None
+    np.testing.assert_array_equal(p.numpy(), q.numpy())
+    with pytest.raises(TypeError, match="step: closure=3; expected a function"):
+        optimizer.step(3)
+
+
+def test_step_with_a_closure_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    losses = []
+    for lib, optim in ((autodiff, nn.optim), (torch, torch.optim)):
+        w = lib.tensor(START.copy(), requires_grad=True)
+        optimizer = optim.Adam([w], lr=0.1, betas=(0.5, 0.999))
+
+        def closure(optimizer=optimizer, w=w):
+            optimizer.zero_grad()
+            loss = (w**3).sum()
+            loss.backward()
+            return loss
+
+        losses.append([optimizer.step(closure).item() for _ in range(4)])
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-12)
+
+
+def test_load_state_dict_result_prints_as_pytorchs():
+    model = nn.Linear(2, 1)
+    assert repr(model.load_state_dict(model.state_dict())) == "<All keys matched successfully>"
+    result = model.load_state_dict({"weight": model.weight.detach()}, strict=False)
+    assert repr(result) == "LoadResult(missing_keys=['bias'], unexpected_keys=[])"
