@@ -7,6 +7,7 @@ makes it a Tensor method and an `autodiff` function.
 from __future__ import annotations
 
 import builtins
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -15,7 +16,7 @@ from autodiff.broadcast import Axis, Shape, normalize_axes
 from autodiff.creation import as_tensor
 from autodiff.errors import DTypeError, ShapeError, named_errors
 from autodiff.inplace import _operand, mark, records
-from autodiff.ops import compare, elementwise, layers, linalg, loss, reduce
+from autodiff.ops import compare, elementwise, layers, linalg, loss, reduce, unary
 from autodiff.ops import shape as shape_ops
 from autodiff.promotion import check_same_dtype
 from autodiff.spelling import torch_dims
@@ -948,3 +949,179 @@ def check_ranks(op: str, tensors: tuple[Any, ...], ranks: tuple[int, ...]) -> No
             f"{op}: operands of shapes {' and '.join(map(str, shapes))}; expected "
             f"{' and '.join(f'{n}-D' for n in ranks)} tensors"
         )
+
+
+# ----- activations (nn.functional's): PyTorch's values, and its gradients at the kinks ----
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _activation_input(input: Any, op: str, inplace: Any = False) -> Tensor:
+    """input as a floating Tensor (PyTorch's activations refuse integers too); a copy where
+    the result is to be written into it, so that the VJPs read the values they were given."""
+    x = as_tensor(input)
+    if x._value.dtype.kind != "f":
+        raise DTypeError(
+            f"{op}: input of dtype {x._value.dtype}; expected a floating tensor (e.g. x.float())"
+        )
+    return conversion.clone(x) if inplace is True and x is input else x
+
+
+def _written(op: str, input: Any, out: Tensor, inplace: Any) -> Tensor:
+    """out; with inplace=True written into `input` and `input` returned (recorded where a
+    gradient needs it, as x[...] = value is)."""
+    if not isinstance(inplace, (bool, xp.bool_)):
+        raise TypeError(f"{op}: inplace={inplace!r:.40}; expected a bool")
+    if not inplace:
+        return out
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{op}: inplace=True changes a Tensor, got {type(input).__name__}; pass a Tensor, "
+            f"or inplace=False for a new one"
+        )
+    input[...] = out
+    return input
+
+
+def _number(value: Any, op: str, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name}={value!r:.40}; expected a number")
+    return float(value)
+
+
+def _exponential_linear(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
+    """scale·x where x > 0, else scale·alpha·(e**(input_scale·x) - 1): PyTorch's elu kernel,
+    whose gradient at 0 is that of the exponential side. The exponential sees 0 where x > 0,
+    so a large x gives no inf (and no inf·0 = NaN in the gradient)."""
+    positive = x > 0
+    negative = where(positive, 0.0, x)
+    return where(positive, x * scale, (negative * input_scale).expm1() * (scale * alpha))
+
+
+def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha·(e**x - 1); the gradient at 0 is alpha, as PyTorch's."""
+    x = _activation_input(input, "elu", inplace)
+    out = _exponential_linear(x, _number(alpha, "elu", "alpha"), 1.0, 1.0)
+    return _written("elu", input, out, inplace)
+
+
+def selu(input: Any, inplace: bool = False) -> Tensor:
+    """scale·elu(x, alpha) with PyTorch's self-normalising constants (alpha ≈ 1.6733,
+    scale ≈ 1.0507); the gradient at 0 is scale·alpha."""
+    x = _activation_input(input, "selu", inplace)
+    out = _exponential_linear(x, _SELU_ALPHA, _SELU_SCALE, 1.0)
+    return _written("selu", input, out, inplace)
+
+
+def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha·(e**(x/alpha) - 1); the gradient at 0 is 1."""
+    x = _activation_input(input, "celu", inplace)
+    alpha = _number(alpha, "celu", "alpha")
+    if alpha == 0:
+        raise ValueError("celu: alpha=0; expected a nonzero alpha (it divides x)")
+    return _written("celu", input, _exponential_linear(x, alpha, 1.0, 1.0 / alpha), inplace)
+
+
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e**(beta·x)) / beta, and x itself where beta·x > threshold (as PyTorch)."""
+    x = _activation_input(input, "softplus")
+    beta = _number(beta, "softplus", "beta")
+    threshold = _number(threshold, "softplus", "threshold")
+    if beta == 0:
+        raise ValueError("softplus: beta=0; expected a nonzero beta (it divides the result)")
+    scaled = x * beta
+    smooth = Tensor.apply(unary.softplus, scaled) / beta  # finite for any beta·x
+    return where(scaled > threshold, x, smooth)
+
+
+def logsigmoid(input: Any) -> Tensor:
+    """log(1 / (1 + e**-x)) = -softplus(-x), finite for inputs of any size."""
+    return Tensor.apply(unary.log_sigmoid, _activation_input(input, "logsigmoid"))
+
+
+def _clipped(x: Tensor, low: float, high: float, low_value: float, high_value: float) -> Tensor:
+    """low_value where x <= low, high_value where x >= high, else x: gradient 0 at both."""
+    return where(x <= low, low_value, where(x >= high, high_value, x))
+
+
+def hardtanh(
+    input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """x clipped to [min_val, max_val]; the gradient is 0 at both ends, as PyTorch's."""
+    x = _activation_input(input, "hardtanh", inplace)
+    low = _number(min_val, "hardtanh", "min_val")
+    high = _number(max_val, "hardtanh", "max_val")
+    if not low <= high:
+        raise ValueError(f"hardtanh: min_val={low} > max_val={high}; expected min_val <= max_val")
+    return _written("hardtanh", input, _clipped(x, low, high, low, high), inplace)
+
+
+def relu6(input: Any, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6); the gradient is 0 at 0 and at 6, as PyTorch's."""
+    x = _activation_input(input, "relu6", inplace)
+    return _written("relu6", input, _clipped(x, 0.0, 6.0, 0.0, 6.0), inplace)
+
+
+def softsign(input: Any) -> Tensor:
+    """x / (1 + |x|)."""
+    x = _activation_input(input, "softsign")
+    return x / (x.abs() + 1.0)
+
+
+def hardsigmoid(input: Any, inplace: bool = False) -> Tensor:
+    """0 where x <= -3, 1 where x >= 3, else x/6 + 1/2; the gradient is 0 at ±3."""
+    x = _activation_input(input, "hardsigmoid", inplace)
+    out = where(x <= -3.0, 0.0, where(x >= 3.0, 1.0, x / 6.0 + 0.5))
+    return _written("hardsigmoid", input, out, inplace)
+
+
+def hardswish(input: Any, inplace: bool = False) -> Tensor:
+    """x·hardsigmoid(x): 0 where x <= -3, x where x >= 3, else x·(x + 3)/6; the gradient is
+    0 at -3 and 1 at 3 (the outer pieces'), as PyTorch's."""
+    x = _activation_input(input, "hardswish", inplace)
+    out = where(x <= -3.0, 0.0, where(x >= 3.0, x, x * (x + 3.0) / 6.0))
+    return _written("hardswish", input, out, inplace)
+
+
+def mish(input: Any, inplace: bool = False) -> Tensor:
+    """x·tanh(softplus(x))."""
+    x = _activation_input(input, "mish", inplace)
+    return _written("mish", input, x * Tensor.apply(unary.softplus, x).tanh(), inplace)
+
+
+def glu(input: Any, dim: int = -1) -> Tensor:
+    """a·sigmoid(b), where a and b are the first and second halves of x along `dim`."""
+    x = _activation_input(input, "glu")
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"glu: dim={dim!r:.40}; expected an int")
+    if x.ndim == 0:
+        raise ShapeError("glu: a 0-d input; expected a tensor with a dim of even size to halve")
+    (axis,) = normalize_axes(dim, x.ndim, "glu")
+    size = x.shape[axis]
+    if size % 2:
+        raise ShapeError(
+            f"glu: input of shape {x.shape} has size {size} along dim {dim}; expected an even "
+            f"size, to halve"
+        )
+    half = size // 2
+    return x.narrow(axis, 0, half) * x.narrow(axis, half, half).sigmoid()
+
+
+def prelu(input: Any, weight: Any) -> Tensor:
+    """x where x > 0, else weight·x, one weight for all (weight of 1 element) or one per
+    channel (dim 1); at 0 the gradient is weight's side, as PyTorch's."""
+    x = _activation_input(input, "prelu")
+    w = as_tensor(weight)
+    check_same_dtype("prelu", x, w)
+    if w.ndim > 1:
+        raise ShapeError(f"prelu: weight of shape {w.shape}; expected a 0-d or 1-D weight")
+    if w._value.size != 1:
+        channels = x.shape[1] if x.ndim > 1 else 1
+        if x.ndim == 0 or channels != w._value.size:
+            raise ShapeError(
+                f"prelu: weight of {w._value.size} elements for input of shape {x.shape}; "
+                f"expected one weight, or one per channel (dim 1)"
+            )
+        w = w.reshape(-1, *([1] * (x.ndim - 2)))
+    return where(x > 0, x, w * x)

@@ -11,10 +11,14 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 import autodiff
 from autodiff import Tensor
+from nn import arguments
 from nn import functional as F
 from nn.module import Module
+from nn.parameter import Parameter
 
 
 class _Activation(Module):
@@ -59,7 +63,9 @@ _MODULES = {  # nn.functional's function where it extends the table's (relu's in
 }
 globals().update(_MODULES)
 
-__all__ = sorted({*_MODULES, "GELU", "SiLU", "Softmax", "LogSoftmax"})
+__all__ = sorted(
+    {*_MODULES, "GELU", "SiLU", "Softmax", "LogSoftmax", "Softmin", "Hardtanh", "PReLU"}
+)
 
 
 class GELU(Module):
@@ -125,3 +131,59 @@ class LogSoftmax(_Activation):
 
     def __init__(self, dim: int | None = None):
         super().__init__(dim)
+
+
+class Softmin(_Activation):
+    """softmax(-x) along `dim`; without dim, PyTorch's implicit choice (see F.softmax).
+
+    >>> nn.Softmin(dim=-1)(Tensor([[0.0, 0.0]]))
+    Tensor([[0.5, 0.5]])
+    """
+
+    function = staticmethod(F.softmin)
+    arguments = ("dim",)
+
+    def __init__(self, dim: int | None = None):
+        super().__init__(dim)
+
+
+class Hardtanh(_Activation):
+    """x clipped to [min_val, max_val] (gradient 0 at both ends, as PyTorch's).
+
+    >>> nn.Hardtanh(-2.0, 2.0)(Tensor([-3.0, 1.0, 3.0]))
+    Tensor([-2.,  1.,  2.])
+    """
+
+    function = staticmethod(F.hardtanh)
+    arguments = ("min_val", "max_val", "inplace")
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        low = arguments.number("Hardtanh", "min_val", min_val)
+        high = arguments.number("Hardtanh", "max_val", max_val)
+        if not low < high:
+            raise ValueError(
+                f"Hardtanh: min_val={min_val} and max_val={max_val}; expected min_val < max_val"
+            )
+        super().__init__(min_val, max_val, inplace)
+
+
+class PReLU(Module):
+    """x where x > 0, else a·x, with `a` learnt: one weight (num_parameters=1) or one per
+    channel (dim 1 of the input), each starting at `init`.
+
+    >>> nn.PReLU()(Tensor([-1.0, 2.0]))  # weight 0.25
+    Tensor([-0.2500,  2.0000], op=where)
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None):
+        super().__init__()
+        self.num_parameters = arguments.size("PReLU", "num_parameters", num_parameters)
+        self.init = arguments.number("PReLU", "init", init)
+        dtype = arguments.float_dtype("PReLU", dtype)
+        self.weight = Parameter(np.full(self.num_parameters, self.init, dtype))
+
+    def forward(self, input: Any) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

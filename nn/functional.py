@@ -135,6 +135,15 @@ def log_softmax(input: Any, dim: int | None = None) -> Tensor:
     return autodiff.log_softmax(x, axis=_implicit_dim("log_softmax", dim, x.ndim))
 
 
+@errors.named_errors
+def softmin(input: Any, dim: int | None = None) -> Tensor:
+    """softmax(-x) along `dim`: largest where x is smallest. Without `dim`, PyTorch's implicit
+    choice, as softmax.
+    """
+    x = autodiff.as_tensor(input)
+    return autodiff.softmax(-x, axis=_implicit_dim("softmin", dim, x.ndim))
+
+
 def _implicit_dim(op: str, dim: int | None, ndim: int) -> int:
     """`dim`, or PyTorch's deprecated implicit choice for `ndim`-D input, with a warning."""
     if dim is not None:
@@ -239,6 +248,23 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
         return _reduce(distance, reduction)
     small = distance.numpy() < beta
     losses = autodiff.where(small, 0.5 * distance * distance / beta, distance - 0.5 * beta)
+    return _reduce(losses, reduction)
+
+
+@errors.named_errors
+def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta), for d = input - target
+    (smooth_l1_loss times beta = delta).
+    """
+    _check_reduction(reduction, "huber_loss")
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
+        raise ValueError(f"huber_loss: delta={delta!r:.40}; expected a number > 0")
+    x, y = _same_shape(input, target, "huber_loss")
+    difference = x - y
+    distance = difference.abs()
+    small = distance.numpy() < delta
+    quadratic = 0.5 * difference * difference
+    losses = autodiff.where(small, quadratic, delta * (distance - 0.5 * delta))
     return _reduce(losses, reduction)
 
 
@@ -425,7 +451,14 @@ def _weighted_nll(
 
 
 @errors.named_errors
-def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Tensor:
     """-(target·log(input) + (1 - target)·log(1 - input)) for probabilities in [0, 1].
 
     As in PyTorch each log is clamped at -100, so probabilities of exactly 0 and 1 give a
@@ -433,10 +466,12 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     normal number) each log is the constant -100 (gradient 0), and above it 1/input is finite.
     So in float32 an input below ~1.2e-38 gives -100 where PyTorch gives max(log input, -100).
     A NaN probability gives a NaN loss and gradient (PyTorch raises an error there); a target
-    outside [0, 1], or NaN, is refused as PyTorch refuses it.
+    outside [0, 1], or NaN, is refused as PyTorch refuses it. `weight` scales each element's
+    loss (it broadcasts to the input's shape).
     """
-    _check_reduction(reduction, "binary_cross_entropy")
+    reduction = _legacy_reduction("binary_cross_entropy", size_average, reduce, reduction)
     p, y = _same_shape(input, target, "binary_cross_entropy")
+    w = _element_weights(weight, p, "binary_cross_entropy", "weight")
     outside = (p.numpy() < 0) | (p.numpy() > 1)  # NaN is neither: it gives a NaN loss
     if outside.any():
         raise ValueError(
@@ -457,17 +492,64 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     if nan.any():  # the clamped logs take NaN for "below the floor": add log(NaN) there, so
         # that the loss and its gradient are NaN, and log(1) = 0 (gradient 0) elsewhere
         losses = losses + autodiff.where(nan, p, 1.0).log()
+    if w is not None:
+        losses = losses * w
     return _reduce(losses, reduction)
 
 
 @errors.named_errors
-def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Tensor:
     """binary_cross_entropy(sigmoid(input), target), as softplus(x) - target·x: finite and
-    exact for logits of any size.
+    exact for logits of any size. `pos_weight` scales the positive term,
+    -pos_weight·target·log σ(x) (one per class: it broadcasts along the last dim); `weight`
+    scales each element's loss.
     """
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    x, y = _same_shape(input, target, "binary_cross_entropy_with_logits")
-    return _reduce(x.softplus() - y * x, reduction)
+    op = "binary_cross_entropy_with_logits"
+    reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    x, y = _same_shape(input, target, op)
+    w = _element_weights(weight, x, op, "weight")
+    positive = _element_weights(pos_weight, x, op, "pos_weight")
+    if positive is None:
+        losses = x.softplus() - y * x
+    else:  # (1 - y)·x - (1 + (pos_weight - 1)·y)·log σ(x)
+        losses = (1.0 - y) * x - (1.0 + (positive - 1.0) * y) * logsigmoid(x)  # noqa: F821
+    if w is not None:
+        losses = losses * w
+    return _reduce(losses, reduction)
+
+
+def _element_weights(weight: Any, x: Tensor, op: str, name: str) -> Tensor | None:
+    """None, or `weight` as a floating Tensor of x's dtype that broadcasts to x's shape."""
+    if weight is None:
+        return None
+    if not isinstance(weight, (Tensor, np.ndarray, list, tuple, numbers.Real)) or isinstance(
+        weight, bool
+    ):
+        raise TypeError(
+            f"{op}: {name}={type(weight).__name__} {weight!r:.40}; expected None or a tensor "
+            f"that broadcasts to the input's shape {x.shape}"
+        )
+    w = autodiff.as_tensor(weight)
+    if w.dtype.kind != "f":
+        raise TypeError(f"{op}: {name} of dtype {w.dtype}; expected floating weights")
+    try:
+        fits = np.broadcast_shapes(w.shape, x.shape) == tuple(x.shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{op}: {name} of shape {w.shape} for input {x.shape}; expected a shape that "
+            f"broadcasts to {x.shape}"
+        )
+    return _constant_like(weight, w, x)
 
 
 # ----- helpers ------------------------------------------------------------------------------

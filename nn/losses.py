@@ -106,24 +106,81 @@ class CrossEntropyLoss(_Loss):
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy of probabilities in [0, 1] (logs clamped at -100, as PyTorch's).
+    """Binary cross-entropy of probabilities in [0, 1] (logs clamped at -100, as PyTorch's);
+    `weight` (a buffer) scales each element's loss.
 
     >>> nn.BCELoss()(nn.Sigmoid()(logits), targets)  # targets: floats in [0, 1]
     """
 
+    def __init__(
+        self,
+        weight: Any = None,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+    ):
+        super().__init__(F._legacy_reduction("BCELoss", size_average, reduce, reduction))
+        self.register_buffer("weight", _element_weights("BCELoss", "weight", weight))
+
     def forward(self, input: Any, target: Any) -> Tensor:
-        return F.binary_cross_entropy(input, target, self.reduction)
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy of logits: sigmoid and BCE in one, stable for any logit.
+    """Binary cross-entropy of logits: sigmoid and BCE in one, stable for any logit;
+    `pos_weight` scales the positive term (one per class), `weight` each element's loss
+    (both buffers).
 
     >>> nn.BCEWithLogitsLoss()(Tensor([0.0]), Tensor([1.0]))  # log 2
     Tensor(0.6931472)
     """
 
+    def __init__(
+        self,
+        weight: Any = None,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+        pos_weight: Any = None,
+    ):
+        name = "BCEWithLogitsLoss"
+        super().__init__(F._legacy_reduction(name, size_average, reduce, reduction))
+        self.register_buffer("weight", _element_weights(name, "weight", weight))
+        self.register_buffer("pos_weight", _element_weights(name, "pos_weight", pos_weight))
+
     def forward(self, input: Any, target: Any) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )
+
+
+def _element_weights(loss: str, name: str, weight: Any) -> Tensor | None:
+    """None, or `weight` as a floating Tensor (it must broadcast to the input's shape)."""
+    if weight is None:
+        return None
+    if not isinstance(weight, (Tensor, np.ndarray, list, tuple)):
+        raise TypeError(
+            f"{loss}: {name}={type(weight).__name__} {weight!r:.40}; expected None or a tensor "
+            f"that broadcasts to the input's shape"
+        )
+    tensor = autodiff.as_tensor(weight)
+    if tensor.dtype.kind != "f":
+        raise TypeError(f"{loss}: {name} of dtype {tensor.dtype}; expected floating weights")
+    return tensor
+
+
+class HuberLoss(_Loss):
+    """Quadratic below delta, linear above: see F.huber_loss.
+
+    >>> nn.HuberLoss(delta=1.0)(Tensor([0.5, 3.0]), Tensor([0.0, 0.0]))  # (0.125 + 2.5) / 2
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        self.delta = arguments.number("HuberLoss", "delta", delta, 0.0, above=True)
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.huber_loss(input, target, self.reduction, self.delta)
 
 
 class L1Loss(_Loss):
