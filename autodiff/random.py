@@ -16,8 +16,9 @@ PyTorch's arithmetic on those words:
 - exponential is -log1p(-x)/λ, bernoulli x < p, multinomial a binary search of the normalised
   cumulative sum (with replacement) or the top k of p / Exp(1) (without, and for one sample).
 
-The global generator starts, as PyTorch's, from the seed 67280421310721; `manual_seed(s)`
-reseeds it. nn's initialisers, dropout and DataLoader shuffling draw from it.
+The global generator starts, as PyTorch's, from a seed drawn from the operating system at
+import (a new `Generator()` from 67280421310721, PyTorch's default); `manual_seed(s)` reseeds
+it. nn's initialisers, dropout and DataLoader shuffling draw from it.
 """
 
 from __future__ import annotations
@@ -234,6 +235,7 @@ class Generator:
 
 
 default_generator = Generator()
+default_generator.seed()  # as PyTorch's (2.13): from the operating system's entropy at import
 
 
 @named_errors

@@ -23,6 +23,17 @@ DATA = (DETACHED, ".data")  # the cause of a .data alias: its in-place changes g
 _ONES: dict[tuple[xp.dtype, Shape], xp.ndarray] = {}
 
 
+def cause_from(op: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Why the result of `op` on arguments that need no gradient needs none. An input cut
+    from a graph (made under no_grad, or by detach) is named as the cause, however many ops
+    back."""
+    for t in args:
+        cause = getattr(t, "_cause", None)
+        if cause is not None and cause[0] in CUTS:
+            return (FROM_CUT, op, cause if len(cause) == 2 else cause[2])
+    return (NO_INPUT_GRAD, op)
+
+
 def ones(dtype: xp.dtype, shape: Shape) -> xp.ndarray:
     """A read-only array of ones: the seed of backward on a one-element tensor, made once."""
     found = _ONES.get((dtype, shape))

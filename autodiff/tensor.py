@@ -27,16 +27,6 @@ def _tensors(args: tuple[Any, ...]) -> list[Any]:
     return [a if isinstance(a, Tensor) else None for a in args]
 
 
-def _cause_from(prim: Primitive, args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Why the result of arguments that need no gradient needs none. An input cut from a
-    graph (made under no_grad, or by detach) is named as the cause, however many ops back."""
-    for t in args:
-        cause = t._cause if isinstance(t, Tensor) else None
-        if cause is not None and cause[0] in seed.CUTS:
-            return (seed.FROM_CUT, prim.name, cause if len(cause) == 2 else cause[2])
-    return (seed.NO_INPUT_GRAD, prim.name)
-
-
 @named_errors
 class Tensor:
     """An n-dimensional array (0-d for a scalar) that can record the ops made from it.
@@ -171,7 +161,7 @@ class Tensor:
             if not prim.differentiable:
                 result._cause = (seed.NO_GRADIENT, prim.name)
             elif not needs:
-                result._cause = _cause_from(prim, args)
+                result._cause = seed.cause_from(prim.name, args)
             else:
                 result._cause = (seed.UNDER_NO_GRAD, prim.name)
         return result
@@ -334,16 +324,20 @@ class Tensor:
         gradient: Any = None,
         retain_graph: bool = False,
         create_graph: bool = False,
+        inputs: Sequence[Tensor] | None = None,
         retain_all_grads: bool = False,
     ) -> None:
         """Accumulate d(self)/d(leaf) into the .grad of every leaf that requires grad.
 
-        Args:
-            gradient: d(loss)/d(self), of self's shape; may be omitted for a scalar.
-            retain_graph: keep the saved arrays so that backward can run through them again.
-            create_graph: record the backward pass too, for gradients of gradients.
-            retain_all_grads: keep the gradient of every intermediate value in its .grad.
+        gradient: d(loss)/d(self), of self's shape (may be omitted for a scalar); retain_graph:
+        keep the saved arrays for another backward; create_graph: record this backward too
+        (gradients of gradients); inputs: only these tensors' .grad (autograd.backward);
+        retain_all_grads: keep the gradient of every intermediate value in its .grad.
         """
+        if inputs is not None:
+            from autodiff import autograd  # autograd is built on this module
+
+            return autograd.backward(self, gradient, retain_graph, create_graph, inputs)
         self._backpropagate(
             gradient, "backward", retain_graph, create_graph, retain_all_grads=retain_all_grads
         )

@@ -188,3 +188,11 @@ def test_old_programs_variable_checks_and_non_differentiable_outputs():
             return out
 
     assert not Rounded.apply(autodiff.tensor([0.4, 1.6], requires_grad=True)).requires_grad
+
+
+def test_tensor_backward_with_inputs_fills_only_those():
+    x = autodiff.tensor([1.0, 2.0], requires_grad=True)
+    w = autodiff.tensor([3.0, 4.0], requires_grad=True)
+    (x * w).sum().backward(inputs=[w])
+    assert x.grad is None
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 2.0])

@@ -3,6 +3,9 @@ randint, randperm and the generator state give PyTorch's values, in float32 and 
 60 seeds and sizes from 0 to 1000 (around the 16-element switch of randn in particular).
 """
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -148,7 +151,22 @@ def test_global_rng_state_round_trips_as_pytorchs():
     assert autodiff.initial_seed() == torch.initial_seed() == 4
 
 
-def test_the_global_generator_starts_from_pytorchs_default_seed():
+def _seeds_at_import(library: str) -> set[int]:
+    code = f"import {library}; print({library}.initial_seed())"
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    return {int(run.stdout) for run in runs}
+
+
+def test_the_global_generator_is_seeded_at_import_from_the_system_as_pytorchs():
+    """Unseeded programs differ from run to run, in PyTorch (2.13) as here."""
+    assert len(_seeds_at_import("torch")) == 2
+    assert len(_seeds_at_import("autodiff")) == 2
+
+
+def test_a_new_generator_starts_from_pytorchs_default_seed():
     assert autodiff.Generator().initial_seed() == torch.Generator().initial_seed()
     assert_same(
         autodiff.rand(5, generator=autodiff.Generator()),
