@@ -1,8 +1,11 @@
 """Activation functions as modules (PyTorch's names and arguments), over nn.functional.
 
-ReLU, LeakyReLU, Sigmoid, Tanh, Softmax and LogSoftmax are made from the op table
-(autodiff/optable.py): each applies its nn.functional function with the arguments its
-constructor was given, e.g. nn.LeakyReLU(0.1)(x) is F.leaky_relu(x, 0.1).
+ReLU, LeakyReLU, Sigmoid, Tanh, ELU, SELU, CELU, Softplus, LogSigmoid, ReLU6, Softsign,
+Hardsigmoid, Hardswish, Mish and GLU are made from the op table (autodiff/optable.py): each
+applies its nn.functional function with the arguments its constructor was given, e.g.
+nn.LeakyReLU(0.1)(x) is F.leaky_relu(x, 0.1). Those that check their arguments when made
+(Hardtanh), take no function of the table (Softmax, Softmin) or hold a parameter (PReLU) are
+written below.
 """
 
 from __future__ import annotations

@@ -252,9 +252,11 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
 
 
 @errors.named_errors
-def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(
+    input: Any, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None
+) -> Tensor:
     """0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta), for d = input - target
-    (smooth_l1_loss times beta = delta).
+    (smooth_l1_loss times beta = delta); `weight`, of the input's shape, scales each loss.
     """
     _check_reduction(reduction, "huber_loss")
     if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
@@ -265,6 +267,14 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     small = distance.numpy() < delta
     quadratic = 0.5 * difference * difference
     losses = autodiff.where(small, quadratic, delta * (distance - 0.5 * delta))
+    if weight is not None:
+        w = _element_weights(weight, x, "huber_loss", "weight")
+        if w.shape != x.shape:
+            raise ShapeError(
+                f"huber_loss: weight of shape {w.shape} for input {x.shape}; expected the "
+                f"input's shape, as PyTorch requires"
+            )
+        losses = losses * w
     return _reduce(losses, reduction)
 
 

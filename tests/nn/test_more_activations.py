@@ -266,6 +266,21 @@ def test_huber_loss_matches_pytorch_at_and_around_delta():
         assert module(Tensor(values), Tensor(y)).item() == pytest.approx(expected.item(), 1e-12)
 
 
+def test_huber_loss_weight_matches_pytorch():
+    torch = _torch()
+    rng = np.random.default_rng(8)
+    x, y, w = rng.normal(0, 2, (4, 3)), rng.normal(size=(4, 3)), rng.uniform(0, 2, (4, 3))
+    for reduction in ("mean", "sum", "none"):
+        ours = F.huber_loss(Tensor(x), Tensor(y), reduction, 0.7, weight=Tensor(w))
+        theirs = torch.nn.functional.huber_loss(
+            torch.tensor(x), torch.tensor(y), reduction, 0.7, weight=torch.tensor(w)
+        )
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    assert autodiff.gradcheck(lambda a: F.huber_loss(a, Tensor(y), weight=Tensor(w)), [x])
+    with pytest.raises(ValueError, match=r"huber_loss: weight of shape \(3,\)"):
+        F.huber_loss(Tensor(x), Tensor(y), weight=np.ones(3))
+
+
 def test_huber_loss_gradcheck_and_refused_delta():
     x = np.array([0.3, -2.0, 1.2, -0.45, 4.0])
     assert autodiff.gradcheck(lambda t: F.huber_loss(t, Tensor(np.zeros(5)), delta=0.5), [x])
