@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from autodiff.device import device as as_device
-from autodiff.dtypes import as_dtype
+from autodiff.dtypes import as_dtype, numeric
 from autodiff.errors import ShapeError, named_errors
 from autodiff.tensor import Tensor, get_default_dtype
 
@@ -42,7 +42,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         array = np.array(data)  # default dtype unless they come as numpy data
         if array.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)):
             array = array.astype(get_default_dtype(), copy=False)
-    return Tensor._wrap(array).requires_grad_(requires_grad)
+    return Tensor._wrap(numeric(array, "tensor")).requires_grad_(requires_grad)
 
 
 @named_errors

@@ -171,17 +171,28 @@ def default_float() -> xp.dtype:
 def as_array(data: Any, dtype: Any = None) -> xp.ndarray:
     """The array behind `data`: array data keeps its dtype, Python floats get the default."""
     if dtype is not None:
-        return xp.asarray(data, dtype=dtype)
+        return numeric(xp.asarray(data, dtype=dtype))
     if isinstance(data, (xp.ndarray, xp.generic)):
-        return xp.asarray(data)
-    array = xp.asarray(data)
+        return numeric(xp.asarray(data))
+    array = numeric(xp.asarray(data))
     if array.dtype.kind == "f" and array.dtype != _default:
         array = array.astype(_default)
+    return array
+
+
+def numeric(array: xp.ndarray, op: str = "Tensor") -> xp.ndarray:
+    """`array`, if it holds numbers (bool, integer, floating, complex), as a Tensor must."""
+    if array.dtype.kind not in "biufc":
+        what = {"O": "Python objects", "U": "strings", "S": "bytes"}.get(array.dtype.kind, "")
+        raise DTypeError(
+            f"{op}: values of dtype {array.dtype}{f' ({what})' if what else ''}; expected "
+            f"numbers (bool, int, float), e.g. autodiff.tensor([1.0, 2.0])"
+        )
     return array
 
 
 def legacy_array(data: list | tuple) -> xp.ndarray:
     """Values given to the Tensor constructor as a list: floating, in the default dtype, as
     PyTorch's legacy torch.Tensor([1, 2]) makes them (autodiff.tensor keeps integers)."""
-    array = xp.asarray(data)
+    array = numeric(xp.asarray(data))
     return array.astype(get_default_dtype()) if array.dtype.kind in "biuf" else array

@@ -128,3 +128,10 @@ def test_as_tensor_of_python_values_takes_tensors_dtype(data, dtype):
     """As torch.as_tensor: Python ints stay int64 (the legacy Tensor(list) makes float32)."""
     assert autodiff.as_tensor(data).dtype == getattr(autodiff, dtype)
     assert autodiff.as_tensor(data).dtype == autodiff.tensor(data).dtype
+
+
+@pytest.mark.parametrize("data", [object(), "abc", {1: 2}, ["a", "b"]])
+def test_a_tensor_holds_numbers_only(data):
+    for make in (autodiff.tensor, autodiff.Tensor, autodiff.as_tensor):
+        with pytest.raises(autodiff.DTypeError, match="values of dtype .*; expected numbers"):
+            make(data)
