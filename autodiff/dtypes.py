@@ -56,6 +56,10 @@ class DType:
             raise AttributeError(name)
         return getattr(self.dtype, name)
 
+    # the two read on every step (optimisers, promotion): direct, not through __getattr__
+    kind = property(lambda self: self.dtype.kind, doc="numpy's kind code: 'f', 'i', ...")
+    itemsize = property(lambda self: self.dtype.itemsize, doc="Bytes per element.")
+
     def __repr__(self) -> str:
         return self._text
 
