@@ -91,6 +91,7 @@ _LAZY = ("nn", "optim", "utils")  # PyTorch's torch.nn, torch.optim, torch.utils
 _ON_USE = {
     "numpy": "autodiff.numpy",  # the numpy-speaking namespace, kept out of `import *`
     "autograd": "autodiff.autograd",  # PyTorch's torch.autograd
+    "linalg": "autodiff.linalg",  # PyTorch's torch.linalg (its norms)
     "GraphvizNotFoundError": "autodiff.draw",
     "draw_graph": "autodiff.draw",
     "render_graph": "autodiff.draw",
@@ -112,7 +113,7 @@ def __getattr__(name: str) -> object:
         return _aliases.module(name)
     if name in _ON_USE:
         module = _importlib.import_module(_ON_USE[name])
-        value = module if name in ("numpy", "autograd") else getattr(module, name)
+        value = module if name in ("numpy", "autograd", "linalg") else getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'autodiff' has no attribute {name!r}")

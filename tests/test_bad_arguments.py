@@ -5,7 +5,8 @@ AttributeError, ZeroDivisionError, OverflowError, IndexError, KeyError or Recurs
 numpy message that leaves the user to guess which call failed.
 
 The functions are found, not listed: whatever autodiff, autodiff.numpy, autodiff.autograd,
-nn.functional, nn and nn.optim export is swept, so a new name is swept as soon as it exists.
+autodiff.linalg, nn.functional, nn and nn.optim export is swept, so a new name is swept as soon
+as it exists.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def swept() -> list[tuple[str, object]]:
     not nn.functional's)."""
     seen: set[int] = set()
     found = []
-    for module in (autodiff, anp, autodiff.autograd, F, nn, nn.optim):
+    for module in (autodiff, anp, autodiff.autograd, autodiff.linalg, F, nn, nn.optim):
         for name, function in public(module):
             if id(function) not in seen:
                 seen.add(id(function))
