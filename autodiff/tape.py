@@ -28,8 +28,9 @@ from autodiff.versions import changed_since, clock, mark_inplace
 
 _anomaly_threads = 0  # how many threads have anomaly mode on: Nodes skip the check at 0
 _anomaly_lock = threading.Lock()
-_views_may_follow = False  # a recorded in-place change happened: record checks its inputs
-_more_to_record = False  # either of the two: record's one test for both (see _prepare)
+# anomaly mode in some thread, or a recorded in-place change happened (versions.last_recorded):
+# record's one test for both (see _prepare)
+_more_to_record = False
 
 
 def set_anomaly(mode: Any) -> None:
@@ -38,14 +39,14 @@ def set_anomaly(mode: Any) -> None:
     with _anomaly_lock:
         _anomaly_threads += (mode is not None) - (state.anomaly is not None)
         state.anomaly = mode
-        _more_to_record = bool(_anomaly_threads) or _views_may_follow
+        _more_to_record = bool(_anomaly_threads) or versions.last_recorded >= 0
 
 
 def views_may_follow() -> None:
     """Note a recorded in-place change: from now on, record looks for views taken before one
     (follow_base)."""
-    global _views_may_follow, _more_to_record
-    _views_may_follow = _more_to_record = True
+    global _more_to_record
+    _more_to_record = True
 
 
 class _ArraysOfInputs:
@@ -165,8 +166,8 @@ def _prepare(inputs: Sequence[Any]) -> Any:
     """What record does beyond the common case, before the node takes its place in the order:
     follow the views taken before a recorded in-place change, and capture the user's line in
     anomaly mode (returned)."""
-    if _views_may_follow:
-        latest = versions.last_recorded
+    latest = versions.last_recorded
+    if latest >= 0:
         for t in inputs:
             if t is not None and t._node is not None and t._node.seq < latest:
                 follow_base(t)
@@ -261,7 +262,7 @@ def backward(
     ``.grad``; with `inputs`, their gradients are returned instead and no ``.grad`` changes.
     `wrap` turns an array into a Tensor (for ``.grad`` and hooks).
     """
-    if _views_may_follow and root._node is not None:
+    if versions.last_recorded >= 0 and root._node is not None:
         follow_base(root)  # a view taken before a recorded in-place change of its base
     walk = _Walk(root, g, inputs, create_graph, retain_graph, retain_all_grads, wrap)
     heap, pending, route, capture = walk.heap, walk.pending, walk.route, walk.capture

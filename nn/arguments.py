@@ -44,7 +44,11 @@ def size(op: str, name: str, value: Any, minimum: int = 1) -> int:
 def layer_count(op: str, name: str, value: Any, layer_bytes: int, minimum: int = 1) -> int:
     """`value` as a number of stacked layers (as size() checks it), refused before any is built
     where their parameters, `layer_bytes` each, would not fit in this machine's memory."""
-    count = size(op, name, value, minimum)
+    return fitting_layers(op, name, size(op, name, value, minimum), layer_bytes)
+
+
+def fitting_layers(op: str, name: str, count: int, layer_bytes: int) -> int:
+    """`count` layers, checked to fit in this machine's memory at `layer_bytes` each."""
     memory = _memory_bytes()
     if memory is not None and count * layer_bytes > memory:
         raise ValueError(

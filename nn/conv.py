@@ -22,6 +22,40 @@ def _pair(value: Any) -> tuple[int, int]:
     return (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
 
 
+def _check_sizes(
+    layer: str,
+    in_channels: Any,
+    out_channels: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: Any,
+    bias: Any,
+) -> bool:
+    """Check a 2-D convolution's sizes as PyTorch's constructors do; returns bias as a bool."""
+    for name, value in (
+        ("in_channels", in_channels),
+        ("out_channels", out_channels),
+        ("groups", groups),
+    ):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{layer}: {name}={value!r:.60}; expected a positive integer")
+        arguments.size(layer, name, value)
+    for name, value in (("kernel_size", kernel_size), ("stride", stride)):
+        if min(arguments.sizes(layer, name, value, 2, minimum=0)) < 1:
+            raise ValueError(f"{layer}: {name}={value!r}; expected positive integers")
+    arguments.sizes(layer, "dilation", dilation, 2)
+    if not isinstance(padding, str):
+        arguments.sizes(layer, "padding", padding, 2, minimum=0)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"{layer}: in_channels={in_channels} and out_channels={out_channels} with "
+            f"groups={groups}; expected both divisible by groups"
+        )
+    return arguments.flag(layer, "bias", bias)
+
+
 class Conv2d(Module):
     """2-D convolution over (N, C, H, W) images, PyTorch's nn.Conv2d: weight
     (out_channels, in_channels / groups, kh, kw), bias (out_channels,).
@@ -49,26 +83,17 @@ class Conv2d(Module):
         dtype: Any = None,
     ):
         super().__init__()
-        for name, value in (
-            ("in_channels", in_channels),
-            ("out_channels", out_channels),
-            ("groups", groups),
-        ):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Conv2d: {name}={value!r:.60}; expected a positive integer")
-            arguments.size("Conv2d", name, value)
-        for name, value in (("kernel_size", kernel_size), ("stride", stride)):
-            if min(arguments.sizes("Conv2d", name, value, 2, minimum=0)) < 1:
-                raise ValueError(f"Conv2d: {name}={value!r}; expected positive integers")
-        arguments.sizes("Conv2d", "dilation", dilation, 2)
-        if not isinstance(padding, str):
-            arguments.sizes("Conv2d", "padding", padding, 2, minimum=0)
-        bias = arguments.flag("Conv2d", "bias", bias)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"Conv2d: in_channels={in_channels} and out_channels={out_channels} with "
-                f"groups={groups}; expected both divisible by groups"
-            )
+        bias = _check_sizes(
+            "Conv2d",
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+        )
         if not isinstance(padding_mode, str) or padding_mode not in _PADDING_MODES:
             raise ValueError(
                 f"Conv2d: padding_mode={padding_mode!r}; expected one of {_PADDING_MODES}"
@@ -241,28 +266,12 @@ class ConvTranspose2d(Module):
         dtype: Any = None,
     ):
         super().__init__()
-        for name, value in (
-            ("in_channels", in_channels),
-            ("out_channels", out_channels),
-            ("groups", groups),
-        ):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(
-                    f"ConvTranspose2d: {name}={value!r:.60}; expected a positive integer"
-                )
-            arguments.size("ConvTranspose2d", name, value)
-        for name, value in (("kernel_size", kernel_size), ("stride", stride)):
-            if min(arguments.sizes("ConvTranspose2d", name, value, 2, minimum=0)) < 1:
-                raise ValueError(f"ConvTranspose2d: {name}={value!r}; expected positive integers")
-        arguments.sizes("ConvTranspose2d", "dilation", dilation, 2)
-        arguments.sizes("ConvTranspose2d", "padding", padding, 2, minimum=0)
-        arguments.sizes("ConvTranspose2d", "output_padding", output_padding, 2, minimum=0)
-        bias = arguments.flag("ConvTranspose2d", "bias", bias)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"ConvTranspose2d: in_channels={in_channels} and out_channels={out_channels} "
-                f"with groups={groups}; expected both divisible by groups"
-            )
+        layer = "ConvTranspose2d"
+        bias = _check_sizes(
+            layer, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias
+        )
+        arguments.sizes(layer, "padding", padding, 2, minimum=0)  # no 'same' or 'valid' here
+        arguments.sizes(layer, "output_padding", output_padding, 2, minimum=0)
         if padding_mode != "zeros":
             raise ValueError(
                 f"ConvTranspose2d: padding_mode={padding_mode!r:.40}; expected 'zeros' "

@@ -53,7 +53,7 @@ class NLLLoss(_Loss):
         reduction: str = "mean",
     ):
         super().__init__(F._legacy_reduction("NLLLoss", size_average, reduce, reduction))
-        self.weight = _class_weights("NLLLoss", weight)
+        self.weight = _weights("NLLLoss", "weight", weight, per_class=True)
         self.ignore_index = ignore_index
 
     def forward(self, input: Any, target: Any) -> Tensor:
@@ -84,7 +84,7 @@ class CrossEntropyLoss(_Loss):
             raise ValueError(
                 f"CrossEntropyLoss: label_smoothing {label_smoothing}; expected a value in [0, 1]"
             )
-        self.weight = _class_weights("CrossEntropyLoss", weight)
+        self.weight = _weights("CrossEntropyLoss", "weight", weight, per_class=True)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
@@ -120,7 +120,7 @@ class BCELoss(_Loss):
         reduction: str = "mean",
     ):
         super().__init__(F._legacy_reduction("BCELoss", size_average, reduce, reduction))
-        self.register_buffer("weight", _element_weights("BCELoss", "weight", weight))
+        self.register_buffer("weight", _weights("BCELoss", "weight", weight))
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
@@ -145,8 +145,8 @@ class BCEWithLogitsLoss(_Loss):
     ):
         name = "BCEWithLogitsLoss"
         super().__init__(F._legacy_reduction(name, size_average, reduce, reduction))
-        self.register_buffer("weight", _element_weights(name, "weight", weight))
-        self.register_buffer("pos_weight", _element_weights(name, "pos_weight", pos_weight))
+        self.register_buffer("weight", _weights(name, "weight", weight))
+        self.register_buffer("pos_weight", _weights(name, "pos_weight", pos_weight))
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.binary_cross_entropy_with_logits(
@@ -154,18 +154,26 @@ class BCEWithLogitsLoss(_Loss):
         )
 
 
-def _element_weights(loss: str, name: str, weight: Any) -> Tensor | None:
-    """None, or `weight` as a floating Tensor (it must broadcast to the input's shape)."""
+def _weights(loss: str, name: str, weight: Any, per_class: bool = False) -> Tensor | None:
+    """None, or `weight` as a floating Tensor: one weight per class (1-D), or weights that
+    broadcast to the input's shape (which forward checks)."""
     if weight is None:
         return None
+    expected = (
+        "a 1-D tensor of one weight per class"
+        if per_class
+        else ("a tensor that broadcasts to the input's shape")
+    )
     if not isinstance(weight, (Tensor, np.ndarray, list, tuple)):
         raise TypeError(
-            f"{loss}: {name}={type(weight).__name__} {weight!r:.40}; expected None or a tensor "
-            f"that broadcasts to the input's shape"
+            f"{loss}: {name}={type(weight).__name__} {weight!r:.40}; expected None or {expected}"
         )
     tensor = autodiff.as_tensor(weight)
-    if tensor.dtype.kind != "f":
-        raise TypeError(f"{loss}: {name} of dtype {tensor.dtype}; expected floating weights")
+    if not tensor.dtype.is_floating_point or (per_class and tensor.ndim != 1):
+        raise (ValueError if per_class else TypeError)(
+            f"{loss}: {name} of shape {tuple(tensor.shape)} and dtype {tensor.dtype}; expected "
+            f"{expected}, floating"
+        )
     return tensor
 
 
@@ -245,21 +253,3 @@ class KLDivLoss(Module):
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.kl_div(input, target, self.reduction, self.log_target)
-
-
-def _class_weights(loss: str, weight: Any) -> Tensor | None:
-    """None, or `weight` as a 1-D floating Tensor of one weight per class."""
-    if weight is None:
-        return None
-    if not isinstance(weight, (Tensor, np.ndarray, list, tuple)):
-        raise TypeError(
-            f"{loss}: weight={type(weight).__name__} {weight!r}; expected None or a 1-D tensor "
-            f"of one weight per class"
-        )
-    weight = autodiff.as_tensor(weight)
-    if weight.ndim != 1 or not weight.dtype.is_floating_point:
-        raise ValueError(
-            f"{loss}: weight of shape {tuple(weight.shape)} and dtype {weight.dtype}; expected a "
-            f"1-D floating tensor of one weight per class"
-        )
-    return weight

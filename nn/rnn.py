@@ -144,8 +144,8 @@ class RNNBase(Module):
         dtype = autodiff.get_default_dtype() if dtype is None else np.dtype(dtype)
         gate_size = _GATES[mode] * self.hidden_size
         output_size = self.proj_size or self.hidden_size
-        arguments.layer_count(  # the least a layer after the first holds: its weight_hh
-            layer, "num_layers", num_layers, gate_size * output_size * dtype.itemsize
+        arguments.fitting_layers(  # the least a layer after the first holds: its weight_hh
+            layer, "num_layers", self.num_layers, gate_size * output_size * dtype.itemsize
         )
         self._flat_weights_names: list[str] = []
         for k in range(self.num_layers):

@@ -54,6 +54,20 @@ SKIPPED = {
 }
 
 
+# The scalar bad values the comparisons with PyTorch's constructors use (a constructor both
+# libraries refuse or accept alike).
+SCALARS = {
+    "None": None,
+    "str": "text",
+    "nan": float("nan"),
+    "inf": float("inf"),
+    "negative": -1,
+    "zero": 0,
+    "float": 2.5,
+    "bool": True,
+}
+
+
 def bad_values() -> list[tuple[str, object]]:
     return [
         ("None", None),

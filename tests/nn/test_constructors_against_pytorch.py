@@ -15,20 +15,11 @@ import warnings
 import pytest
 
 import nn
+from tests.test_bad_arguments import SCALARS as BAD
 from tests.test_bad_arguments import SMALL, memory_capped, parameters
 
 torch = pytest.importorskip("torch")
 
-BAD = {
-    "None": None,
-    "str": "text",
-    "nan": float("nan"),
-    "inf": float("inf"),
-    "negative": -1,
-    "zero": 0,
-    "float": 2.5,
-    "bool": True,
-}
 BASES = {"RNNCellBase", "RNNBase", "Module"}  # made only through their subclasses
 
 

@@ -14,6 +14,7 @@ import nn
 import nn.functional as F
 from autodiff import Tensor
 from nn.optim.lbfgs import _cubic_minimum, _strong_wolfe, _two_loop
+from tests.test_bad_arguments import SCALARS as BAD
 
 try:
     import torch
@@ -448,18 +449,6 @@ def test_the_state_is_pytorchs_and_a_pytorch_state_continues_as_in_pytorch(line_
         optimizer.step(closure_of(optimizer, our_loss))
         their_optimizer.step(their_closure)
     np.testing.assert_allclose(flat(our_params), flat(their_params), rtol=1e-10, atol=1e-10)
-
-
-BAD = {
-    "None": None,
-    "str": "text",
-    "nan": float("nan"),
-    "inf": float("inf"),
-    "negative": -1,
-    "zero": 0,
-    "float": 2.5,
-    "bool": True,
-}
 
 
 @needs_torch
